@@ -1,0 +1,74 @@
+//! `advkit`: run a tile adventure headless, look inside it, guard what it draws.
+//!
+//! This file holds the command line (clap) and maps errors to exit codes;
+//! each command lives in its own module under `advkit/`.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+// A crate root in src/bin/ looks for modules beside itself; the commands
+// live in src/bin/advkit/ so that other binaries can never pick them up.
+#[path = "advkit/load.rs"]
+mod load;
+#[path = "advkit/params_cmd.rs"]
+mod params_cmd;
+#[path = "advkit/render_cmd.rs"]
+mod render_cmd;
+
+/// Run a tile adventure headless, look inside it while it runs, and guard what it draws.
+#[derive(Debug, Parser)]
+#[command(
+    name = "advkit",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the engine headless (no sockets) and write one frame as a PNG.
+    ///
+    /// Prints the frame's tick and content hash. The same arguments always
+    /// give the same picture, byte for byte.
+    Render(render_cmd::RenderArgs),
+    /// List every parameter: type, range or choices, default, when it applies.
+    Params(params_cmd::ParamsArgs),
+}
+
+/// Where a command reads its scene from.
+#[derive(Debug, clap::Args)]
+struct SceneArg {
+    /// Scene file (JSON, see docs/scene.md); the built-in demo when omitted.
+    #[arg(long, value_name = "PATH")]
+    scene: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Render(args) => render_cmd::run(args),
+        Command::Params(args) => params_cmd::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(io::stderr(), "error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A reader that went away (`advkit params | head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,61 @@
+//! Reading the files a command is given: scenes, input timelines, `--set`.
+
+use std::path::Path;
+
+use advkit_core::{Params, Scene, Timeline};
+use anyhow::{Context, Result, bail};
+
+/// The scene at `path`, or the built-in demo.
+pub fn scene(path: Option<&Path>) -> Result<Scene> {
+    let Some(path) = path else {
+        return Ok(Scene::builtin());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read scene file {}", path.display()))?;
+    Scene::parse(&path.display().to_string(), &text)
+        .map_err(|e| anyhow::anyhow!("{e}\n(the scene format is described in docs/scene.md)"))
+}
+
+/// The input timeline at `path`, or an empty one.
+pub fn timeline(path: Option<&Path>) -> Result<Timeline> {
+    let Some(path) = path else {
+        return Ok(Timeline::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read inputs file {}", path.display()))?;
+    Timeline::parse(&path.display().to_string(), &text).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}\n(an inputs file is a JSON list like [{{\"tick\": 10, \"button\": \"right\", \"hold\": 16}}])"
+        )
+    })
+}
+
+/// Parses `NAME=VALUE` for `--set`.
+pub fn name_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!(
+            "`{s}` should look like NAME=VALUE, e.g. walk_speed=2"
+        )),
+    }
+}
+
+/// Applies `--set` values; reboot-only ones become pending, to be applied
+/// when the engine is built.
+pub fn apply_sets(params: &mut Params, sets: &[(String, String)]) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, text) in sets {
+        if !seen.insert(name) {
+            bail!("--set {name} is given twice");
+        }
+        let value = params
+            .parse(name, text)
+            .with_context(|| format!("--set {name}={text}"))?;
+        params
+            .set(name, value)
+            .with_context(|| format!("--set {name}={text}"))?;
+    }
+    Ok(())
+}

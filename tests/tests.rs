@@ -1,0 +1,5 @@
+//! advkit's integration tests: the real binary, run as a user would.
+
+mod util;
+
+mod render;
