@@ -6,38 +6,12 @@
 //! and noisy).
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use advkit_core::{Engine, Frame, Scene, Size};
 
-const BATCHES: usize = 15;
-
-/// Median time per iteration of `f`, over batches of about `target` each.
-fn median_per_iter(target: Duration, mut f: impl FnMut()) -> Duration {
-    // Calibrate the batch size.
-    let mut n = 1u32;
-    loop {
-        let t = Instant::now();
-        for _ in 0..n {
-            f();
-        }
-        if t.elapsed() >= target / 4 || n >= 1 << 20 {
-            break;
-        }
-        n *= 2;
-    }
-    let mut samples: Vec<Duration> = (0..BATCHES)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..n {
-                f();
-            }
-            t.elapsed() / n
-        })
-        .collect();
-    samples.sort();
-    samples[BATCHES / 2]
-}
+mod common;
+use common::{BATCHES, median_per_iter};
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.

@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// A temporary directory that lives as long as the test.
 pub struct Dir {
@@ -85,12 +86,141 @@ impl Run {
 
 /// Runs the real `advkit` binary.
 pub fn advkit<S: AsRef<str>>(args: &[S]) -> Run {
+    run_in(None, args)
+}
+
+fn run_in<S: AsRef<str>>(runtime: Option<&Path>, args: &[S]) -> Run {
     let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_advkit"))
-        .args(&args)
-        .output()
-        .expect("run advkit");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_advkit"));
+    cmd.args(&args);
+    if let Some(dir) = runtime {
+        cmd.env("XDG_RUNTIME_DIR", dir);
+    }
+    let out = cmd.output().expect("run advkit");
     Run { out, args }
+}
+
+/// A private runtime directory (`XDG_RUNTIME_DIR`) for engines started by
+/// one test, so tests never see each other's engines.
+pub struct Runtime {
+    tmp: tempfile::TempDir,
+}
+
+impl Runtime {
+    pub fn new() -> Runtime {
+        let tmp = tempfile::tempdir().expect("create a temporary runtime directory");
+        Runtime { tmp }
+    }
+
+    /// `$XDG_RUNTIME_DIR` for this test.
+    pub fn xdg(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Where advkit keeps engine files: `$XDG_RUNTIME_DIR/advkit`.
+    pub fn dir(&self) -> PathBuf {
+        self.tmp.path().join("advkit")
+    }
+
+    /// Runs `advkit` with this runtime directory.
+    pub fn advkit<S: AsRef<str>>(&self, args: &[S]) -> Run {
+        run_in(Some(self.xdg()), args)
+    }
+
+    /// Starts `advkit run --name NAME ARGS...` and waits until it has
+    /// published a frame.
+    pub fn start(&self, name: &str, args: &[&str]) -> Engine {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_advkit"));
+        cmd.args(["run", "--name", name])
+            .args(args)
+            .env("XDG_RUNTIME_DIR", self.xdg())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = cmd.spawn().expect("start advkit run");
+        let mut engine = Engine {
+            child: Some(child),
+            frames: self.dir().join(format!("{name}.frames")),
+        };
+        engine.wait_ready();
+        engine
+    }
+}
+
+/// A running `advkit run`, killed when dropped.
+pub struct Engine {
+    child: Option<Child>,
+    pub frames: PathBuf,
+}
+
+impl Engine {
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(bytes) = std::fs::read(&self.frames) {
+                // This engine's region (writer_pid at offset 24), with a
+                // frame out (latest_frame at offset 88 > 0); not a stale
+                // file left by an earlier one.
+                let pid = self.pid().to_le_bytes();
+                if bytes.len() > 96 && bytes[24..28] == pid && bytes[88..96].iter().any(|&b| b != 0)
+                {
+                    return;
+                }
+            }
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                let out = self
+                    .child
+                    .take()
+                    .expect("child")
+                    .wait_with_output()
+                    .expect("output");
+                panic!(
+                    "advkit run exited early ({status}):\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("advkit run did not publish a frame within 20 s");
+    }
+
+    /// Sends a signal with `kill(1)` (SIGKILL = "-9", SIGTERM = "-TERM").
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .args([sig, &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {sig} failed");
+    }
+
+    /// Waits for the engine to exit and returns its stderr.
+    pub fn wait(mut self) -> (std::process::ExitStatus, String) {
+        let out = self
+            .child
+            .take()
+            .expect("child")
+            .wait_with_output()
+            .expect("wait for advkit run");
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 pub fn path_str(p: &Path) -> String {

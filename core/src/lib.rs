@@ -12,6 +12,8 @@
 //! - [`input`]: buttons and the input [`Timeline`] that scripts a run.
 //! - [`image`]: PNG encoding/decoding in memory.
 
+#![forbid(unsafe_code)]
+
 pub mod engine;
 pub mod frame;
 pub mod image;

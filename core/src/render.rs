@@ -501,7 +501,7 @@ fn tile_texture(pattern: Pattern, c: Rgb, a: Rgb, glyph: char, frame: usize) -> 
         Pattern::Flowers => {
             for y in 0..T {
                 for x in 0..T {
-                    if hash3(x as u32, y as u32, seed) % 17 == 0 {
+                    if hash3(x as u32, y as u32, seed).is_multiple_of(17) {
                         set(x, y, c.scale(225));
                     }
                 }
@@ -549,7 +549,7 @@ fn tile_texture(pattern: Pattern, c: Rgb, a: Rgb, glyph: char, frame: usize) -> 
                         set(x, y, c.scale(150));
                     } else if bx == 0 || by == 0 {
                         set(x, y, c.scale(290));
-                    } else if hash3(x as u32, y as u32, seed) % 19 == 0 {
+                    } else if hash3(x as u32, y as u32, seed).is_multiple_of(19) {
                         set(x, y, a);
                     }
                 }

@@ -3,6 +3,8 @@
 //! This file holds the command line (clap) and maps errors to exit codes;
 //! each command lives in its own module under `advkit/`.
 
+#![forbid(unsafe_code)]
+
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,10 +15,16 @@ use clap::{Parser, Subcommand};
 // live in src/bin/advkit/ so that other binaries can never pick them up.
 #[path = "advkit/load.rs"]
 mod load;
+#[path = "advkit/ls_cmd.rs"]
+mod ls_cmd;
 #[path = "advkit/params_cmd.rs"]
 mod params_cmd;
 #[path = "advkit/render_cmd.rs"]
 mod render_cmd;
+#[path = "advkit/run_cmd.rs"]
+mod run_cmd;
+#[path = "advkit/snapshot_cmd.rs"]
+mod snapshot_cmd;
 
 /// Run a tile adventure headless, look inside it while it runs, and guard what it draws.
 #[derive(Debug, Parser)]
@@ -40,6 +48,16 @@ enum Command {
     Render(render_cmd::RenderArgs),
     /// List every parameter: type, range or choices, default, when it applies.
     Params(params_cmd::ParamsArgs),
+    /// Run the engine live: a fixed-tick loop that publishes every frame to
+    /// shared memory (<runtime dir>/<name>.frames) until SIGINT or SIGTERM.
+    ///
+    /// The runtime dir is $XDG_RUNTIME_DIR/advkit, or /dev/shm/advkit-<uid>
+    /// when XDG_RUNTIME_DIR is not set.
+    Run(run_cmd::RunArgs),
+    /// Write the newest frame of a running engine as a PNG.
+    Snapshot(snapshot_cmd::SnapshotArgs),
+    /// List engines in the runtime directory: name, pid, size, fps, uptime, and stale ones.
+    Ls(ls_cmd::LsArgs),
 }
 
 /// Where a command reads its scene from.
@@ -55,6 +73,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Render(args) => render_cmd::run(args),
         Command::Params(args) => params_cmd::run(args),
+        Command::Run(args) => run_cmd::run(args),
+        Command::Snapshot(args) => snapshot_cmd::run(args),
+        Command::Ls(args) => ls_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

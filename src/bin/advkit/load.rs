@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use advkit_core::{Params, Scene, Timeline};
+use advkit_core::{Params, Scene, Timeline, Value};
 use anyhow::{Context, Result, bail};
 
 /// The scene at `path`, or the built-in demo.
@@ -58,4 +58,17 @@ pub fn apply_sets(params: &mut Params, sets: &[(String, String)]) -> Result<()> 
             .with_context(|| format!("--set {name}={text}"))?;
     }
     Ok(())
+}
+
+/// The scene's params with `--seed` and `--set` applied.
+pub fn params(scene: &Scene, seed: Option<u32>, sets: &[(String, String)]) -> Result<Params> {
+    let mut params = Params::for_scene(scene);
+    if let Some(seed) = seed {
+        if sets.iter().any(|(n, _)| n == "world_seed") {
+            bail!("--seed and --set world_seed=… both set the seed: give one");
+        }
+        params.set("world_seed", Value::Int(seed.into()))?;
+    }
+    apply_sets(&mut params, sets)?;
+    Ok(params)
 }

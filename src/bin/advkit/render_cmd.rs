@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use advkit_core::{Compression, Engine, Frame, Params, Size, Value, encode_png};
-use anyhow::{Context, Result, bail};
+use advkit_core::{Compression, Engine, Frame, Size, encode_png};
+use anyhow::{Context, Result};
 
 use crate::{SceneArg, load};
 
@@ -35,14 +35,7 @@ pub struct RenderArgs {
 pub fn run(args: RenderArgs) -> Result<()> {
     let scene = load::scene(args.scene.scene.as_deref())?;
     let timeline = load::timeline(args.inputs.as_deref())?;
-    let mut params = Params::for_scene(&scene);
-    if let Some(seed) = args.seed {
-        if args.sets.iter().any(|(n, _)| n == "world_seed") {
-            bail!("--seed and --set world_seed=… both set the seed: give one");
-        }
-        params.set("world_seed", Value::Int(seed.into()))?;
-    }
-    load::apply_sets(&mut params, &args.sets)?;
+    let params = load::params(&scene, args.seed, &args.sets)?;
 
     let mut engine = Engine::with_params(scene, params);
     engine.run(args.ticks, &timeline);

@@ -1,0 +1,481 @@
+//! Opening a frame region read-only and copying frames out of it.
+
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{Ordering, fence};
+use std::time::{Duration, Instant};
+
+use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, MAGIC, VERSION};
+use super::shm::{AlignedBuf, SharedMap};
+use super::words::load_row;
+use super::{engine_name, try_lock_shared};
+use crate::system;
+
+/// A heartbeat older than this means the writer is not running any more
+/// (stopped, hung, or killed without releasing its lock).
+pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Why a region could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("engine {name} is not running (no {}); start it with `advkit run --name {name}`", path.display())]
+    NotRunning { name: String, path: PathBuf },
+    #[error("{} is not an advkit frame region ({reason}); remove it or stop whatever writes it", path.display())]
+    Foreign { path: PathBuf, reason: String },
+    #[error(
+        "{} is truncated: {len} bytes, but its header describes {expected}; \
+         the engine that wrote it is gone or broken, start it again",
+        path.display()
+    )]
+    Truncated {
+        path: PathBuf,
+        len: u64,
+        expected: u64,
+    },
+    #[error(
+        "{} has frame-region layout version {found}, this advkit reads version {VERSION}; \
+         use the same advkit version for the engine and its readers",
+        path.display()
+    )]
+    Version { path: PathBuf, found: u32 },
+    #[error("could not {what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+}
+
+/// Why a read did not produce a frame.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("engine {name} is not running ({gone})")]
+    WriterGone { name: String, gone: Gone },
+    #[error("engine {name} has not published a frame yet")]
+    NoFrameYet { name: String },
+    #[error(
+        "{} shrank to {len} bytes while mapped (expected {expected}); something other than \
+         the engine changed it",
+        path.display()
+    )]
+    Truncated {
+        path: PathBuf,
+        len: u64,
+        expected: u64,
+    },
+    #[error(
+        "engine {name} overwrote every slot during {attempts} read attempts; the reader is too slow"
+    )]
+    Contended { name: String, attempts: u32 },
+    #[error("timed out after {waited:?} waiting for a new frame from engine {name}")]
+    Timeout { name: String, waited: Duration },
+    #[error("could not check {}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// How a writer was found to be gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// Its lock is free or its process no longer exists.
+    Exited { pid: u32 },
+    /// It still holds the lock but has not beaten its heart for this long
+    /// (stopped with SIGSTOP, hung, or frozen by a debugger).
+    Unresponsive { pid: u32, silent: Duration },
+}
+
+impl fmt::Display for Gone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Gone::Exited { pid } => write!(f, "pid {pid} gone"),
+            Gone::Unresponsive { pid, silent } => write!(
+                f,
+                "pid {pid} has not responded for {:.1} s",
+                silent.as_secs_f64()
+            ),
+        }
+    }
+}
+
+/// Metadata of one copied frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// The frame number (1 for the first frame of a session).
+    pub frame: u64,
+    /// The engine tick it shows.
+    pub tick: u64,
+    /// The writer's checksum of its pixels (see [`super::checksum`]).
+    pub checksum: u64,
+    /// `CLOCK_MONOTONIC` nanoseconds when it was published.
+    pub published_ns: u64,
+}
+
+/// What the header says about the writer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriterInfo {
+    pub name: String,
+    pub pid: u32,
+    pub session_id: u64,
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    pub started_unix_ms: u64,
+}
+
+/// A read-only view of an engine's frame region.
+#[derive(Debug)]
+pub struct FrameReader {
+    path: PathBuf,
+    name: String,
+    file: File,
+    map: SharedMap,
+    geometry: Geometry,
+    pid: u32,
+    start_ticks: u64,
+    session_id: u64,
+    /// (dev, inode) of the file when opened, to notice a replacement.
+    identity: (u64, u64),
+}
+
+/// How many times a read retries before reporting contention.
+const ATTEMPTS: u32 = 64;
+
+impl FrameReader {
+    /// Opens and validates the region at `path`: magic, version, format
+    /// and every size against the real file length, before any pixel is
+    /// touched.
+    pub fn open(path: &Path) -> Result<FrameReader, OpenError> {
+        let name = engine_name(path);
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(OpenError::NotRunning {
+                    name,
+                    path: path.to_owned(),
+                });
+            }
+            Err(source) => {
+                return Err(OpenError::Io {
+                    what: "open",
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        let meta = file.metadata().map_err(|source| OpenError::Io {
+            what: "stat",
+            path: path.to_owned(),
+            source,
+        })?;
+        let foreign = |reason: String| OpenError::Foreign {
+            path: path.to_owned(),
+            reason,
+        };
+        if !meta.is_file() {
+            return Err(foreign("not a regular file".into()));
+        }
+        let len = meta.len();
+        if len < HEADER_PAGE as u64 {
+            return Err(foreign(format!(
+                "{len} bytes, shorter than the {HEADER_PAGE}-byte header"
+            )));
+        }
+        let head =
+            SharedMap::map_read_only(&file, HEADER_PAGE).map_err(|source| OpenError::Io {
+                what: "map",
+                path: path.to_owned(),
+                source,
+            })?;
+        let h = head.header();
+        let r = Ordering::Relaxed;
+        let magic = h.magic.load(r);
+        if magic != MAGIC {
+            return Err(foreign(format!(
+                "magic {:?}",
+                String::from_utf8_lossy(&magic.to_le_bytes())
+            )));
+        }
+        // Pairs with the writer's Release store of the magic.
+        fence(Ordering::Acquire);
+        let version = h.version.load(r);
+        if version != VERSION {
+            return Err(OpenError::Version {
+                path: path.to_owned(),
+                found: version,
+            });
+        }
+        if h.pixel_format.load(r) != FORMAT_RGBA8 {
+            return Err(foreign(format!("pixel format {}", h.pixel_format.load(r))));
+        }
+        if h.header_size.load(r) as usize != HEADER_PAGE {
+            return Err(foreign(format!("header size {}", h.header_size.load(r))));
+        }
+        let (width, height, slots) = (h.width.load(r), h.height.load(r), h.slot_count.load(r));
+        let geometry = Geometry::new(width, height, slots).ok_or_else(|| {
+            foreign(format!(
+                "impossible geometry {width}x{height} with {slots} slots"
+            ))
+        })?;
+        if h.stride.load(r) as usize != geometry.stride
+            || h.slot_stride.load(r) as usize != geometry.slot_stride
+            || h.file_size.load(r) as usize != geometry.file_size()
+        {
+            return Err(foreign(format!(
+                "sizes disagree: stride {}, slot stride {}, file size {} for {width}x{height}",
+                h.stride.load(r),
+                h.slot_stride.load(r),
+                h.file_size.load(r)
+            )));
+        }
+        let expected = geometry.file_size() as u64;
+        if len < expected {
+            return Err(OpenError::Truncated {
+                path: path.to_owned(),
+                len,
+                expected,
+            });
+        }
+        let (pid, start_ticks, session_id) = (
+            h.writer_pid.load(r),
+            h.writer_start_ticks.load(r),
+            h.session_id.load(r),
+        );
+        drop(head);
+        let map = SharedMap::map_read_only(&file, geometry.file_size()).map_err(|source| {
+            OpenError::Io {
+                what: "map",
+                path: path.to_owned(),
+                source,
+            }
+        })?;
+        Ok(FrameReader {
+            path: path.to_owned(),
+            name,
+            file,
+            map,
+            geometry,
+            pid,
+            start_ticks,
+            session_id,
+            identity: (meta.dev(), meta.ino()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn geometry(&self) -> Geometry {
+        self.geometry
+    }
+
+    pub fn info(&self) -> WriterInfo {
+        let h = self.map.header();
+        WriterInfo {
+            name: self.name.clone(),
+            pid: self.pid,
+            session_id: self.session_id,
+            width: self.geometry.width,
+            height: self.geometry.height,
+            fps: f64::from(h.fps_milli.load(Ordering::Relaxed)) / 1000.0,
+            started_unix_ms: h.started_unix_ms.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The newest published frame number (0: none yet).
+    pub fn latest_frame(&self) -> u64 {
+        self.map.header().latest_frame.load(Ordering::Relaxed)
+    }
+
+    /// A buffer of the right size and alignment for [`read_latest`](Self::read_latest).
+    pub fn buffer(&self) -> AlignedBuf {
+        AlignedBuf::zeroed(self.geometry.frame_bytes())
+    }
+
+    /// Copies the newest frame into `buf` (resized to a tight RGBA frame),
+    /// retrying under the slot's seqlock until it has a consistent copy.
+    pub fn read_latest(&self, buf: &mut AlignedBuf) -> Result<FrameInfo, ReadError> {
+        self.check_length()?;
+        for _ in 0..ATTEMPTS {
+            let latest = self.latest_frame();
+            fence(Ordering::Acquire);
+            if latest == 0 {
+                return Err(ReadError::NoFrameYet {
+                    name: self.name.clone(),
+                });
+            }
+            if let Some(info) = self.try_copy(latest, buf) {
+                return Ok(info);
+            }
+            std::hint::spin_loop();
+        }
+        Err(ReadError::Contended {
+            name: self.name.clone(),
+            attempts: ATTEMPTS,
+        })
+    }
+
+    /// Copies frame `number` if its slot still holds it; `Ok(None)` once
+    /// the writer has moved on (a slot is reused every 3 frames).
+    pub fn read_frame(
+        &self,
+        number: u64,
+        buf: &mut AlignedBuf,
+    ) -> Result<Option<FrameInfo>, ReadError> {
+        self.check_length()?;
+        for _ in 0..ATTEMPTS {
+            if let Some(info) = self.try_copy(number, buf) {
+                return Ok(Some(info));
+            }
+            let slot = self.slot_of(number);
+            let held = slot.map(|s| s.frame.load(Ordering::Relaxed)).unwrap_or(0);
+            if held != number && slot.is_some_and(|s| s.seq.load(Ordering::Relaxed) % 2 == 0) {
+                return Ok(None);
+            }
+            std::hint::spin_loop();
+        }
+        Ok(None)
+    }
+
+    fn slot_of(&self, number: u64) -> Option<&super::layout::SlotEntry> {
+        self.map
+            .slot((number % u64::from(self.geometry.slot_count)) as usize)
+    }
+
+    /// One seqlock-guarded copy of frame `number`; `None` if it was being
+    /// overwritten or is no longer in its slot.
+    fn try_copy(&self, number: u64, buf: &mut AlignedBuf) -> Option<FrameInfo> {
+        let g = self.geometry;
+        let index = (number % u64::from(g.slot_count)) as usize;
+        let slot = self.map.slot(index)?;
+        let words = self.map.words(g.slot_offset(index), g.slot_stride / 8)?;
+        let r = Ordering::Relaxed;
+        let before = slot.seq.load(r);
+        fence(Ordering::Acquire);
+        if before % 2 == 1 || slot.frame.load(r) != number {
+            return None;
+        }
+        let info = FrameInfo {
+            frame: number,
+            tick: slot.tick.load(r),
+            checksum: slot.checksum.load(r),
+            published_ns: slot.published_ns.load(r),
+        };
+        buf.resize(g.frame_bytes());
+        let dst = buf.as_mut_slice();
+        let row_bytes = g.row_bytes();
+        if row_bytes == g.stride {
+            load_row(&words[..dst.len().div_ceil(8)], dst);
+        } else {
+            let row_words = row_bytes.div_ceil(8);
+            for (y, row) in dst.chunks_exact_mut(row_bytes).enumerate() {
+                let start = y * g.stride / 8;
+                load_row(&words[start..start + row_words], row);
+            }
+        }
+        // Everything loaded above is ordered before the second look.
+        fence(Ordering::Acquire);
+        (slot.seq.load(r) == before).then_some(info)
+    }
+
+    /// Is the writer still there? Its lock is checked first (free means it
+    /// exited, however it died), then its heartbeat.
+    pub fn liveness(&self) -> Result<(), Gone> {
+        let pid = self.pid;
+        match try_lock_shared(&self.file) {
+            Ok(true) => return Err(Gone::Exited { pid }),
+            Ok(false) => {}
+            // Could not ask the lock: fall back on the process table.
+            Err(_) if !system::process_alive(pid, self.start_ticks) => {
+                return Err(Gone::Exited { pid });
+            }
+            Err(_) => {}
+        }
+        let beat = self.map.header().heartbeat_ns.load(Ordering::Relaxed);
+        let silent = Duration::from_nanos(system::monotonic_ns().saturating_sub(beat));
+        if silent > HEARTBEAT_TIMEOUT {
+            return Err(Gone::Unresponsive { pid, silent });
+        }
+        Ok(())
+    }
+
+    /// [`liveness`](Self::liveness) as a [`ReadError`].
+    pub fn check_alive(&self) -> Result<(), ReadError> {
+        self.liveness().map_err(|gone| ReadError::WriterGone {
+            name: self.name.clone(),
+            gone,
+        })
+    }
+
+    /// Waits until a frame newer than `after` is published, polling every
+    /// millisecond and checking that the writer lives every 100 ms.
+    pub fn wait_for_frame(&self, after: u64, timeout: Duration) -> Result<u64, ReadError> {
+        let start = Instant::now();
+        let mut last_check = start;
+        loop {
+            let latest = self.latest_frame();
+            if latest > after {
+                return Ok(latest);
+            }
+            let now = Instant::now();
+            if now.duration_since(last_check) >= Duration::from_millis(100) || now == start {
+                self.check_alive()?;
+                last_check = now;
+            }
+            if now.duration_since(start) >= timeout {
+                return Err(ReadError::Timeout {
+                    name: self.name.clone(),
+                    waited: timeout,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Whether the path now names a different file (the engine was
+    /// restarted); reopen to follow it.
+    pub fn is_replaced(&self) -> bool {
+        std::fs::metadata(&self.path)
+            .map(|m| (m.dev(), m.ino()) != self.identity)
+            .unwrap_or(true)
+    }
+
+    /// A plain `memcpy` of the newest slot's pixels into `buf`: the
+    /// baseline that `read_latest` is measured against. Not a read: it
+    /// ignores the seqlock, so the copy may be torn.
+    #[doc(hidden)]
+    pub fn baseline_memcpy(&self, buf: &mut AlignedBuf) -> bool {
+        let g = self.geometry;
+        let index = (self.latest_frame() % u64::from(g.slot_count)) as usize;
+        buf.resize(g.frame_bytes());
+        self.map
+            .baseline_copy_out(g.slot_offset(index), buf.as_mut_slice())
+    }
+
+    /// Guards against SIGBUS: a file shorter than the mapping would fault.
+    fn check_length(&self) -> Result<(), ReadError> {
+        let len = self
+            .file
+            .metadata()
+            .map_err(|source| ReadError::Io {
+                path: self.path.clone(),
+                source,
+            })?
+            .len();
+        let expected = self.map.len() as u64;
+        if len < expected {
+            return Err(ReadError::Truncated {
+                path: self.path.clone(),
+                len,
+                expected,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,241 @@
+//! The only place in advkit with `unsafe`: mapping the region file and
+//! viewing its bytes as atomics, plus a 64-byte-aligned byte buffer.
+//!
+//! The soundness argument, once:
+//!
+//! - **Mapping.** `mmap` of a file is unsafe because another process may
+//!   change or truncate the file under us. Changes are fine: after mapping,
+//!   *every* access to the mapped bytes goes through `AtomicU32`/`AtomicU64`
+//!   (never a plain `&[u8]`), so concurrent writes by the engine are atomic
+//!   accesses racing with atomic accesses — not a data race. Truncation would
+//!   turn an access into SIGBUS; the writer never shrinks its file (it is
+//!   created at full size and only ever replaced by rename), and readers
+//!   compare the header with `fstat` before touching slot pixels, so only a
+//!   foreign process deliberately truncating a file in the owner-only
+//!   runtime directory could cause it, which we cannot rule out with `mmap`
+//!   at all (ripgrep's `searcher/mmap.rs` makes the same trade).
+//! - **Read-only mappings.** Readers map `PROT_READ`. The only operations
+//!   they perform on those atomics are `Relaxed` loads of at most 8 bytes,
+//!   which the standard library documents as sound on read-only memory
+//!   ("Atomic accesses to read-only memory" in `core::sync::atomic`);
+//!   ordering comes from explicit `fence`s instead of `Acquire` loads.
+//!   [`SharedMap::is_writable`] lets the writer assert it holds the other kind.
+//! - **Alignment.** The mapping starts on a page boundary; every offset
+//!   handed out is checked to be a multiple of the atomic's size and to lie
+//!   inside the mapping.
+
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use memmap2::{Mmap, MmapMut, MmapOptions};
+
+use super::layout::{HEADER_PAGE, Header, PAGE, SLOT_ENTRY, SLOT_TABLE, SlotEntry};
+
+#[derive(Debug)]
+enum Map {
+    ReadWrite(MmapMut),
+    ReadOnly(Mmap),
+}
+
+/// A mapped region file, seen only through atomics.
+#[derive(Debug)]
+pub(crate) struct SharedMap {
+    map: Map,
+}
+
+impl SharedMap {
+    /// Maps `file` shared and writable; `file` must be at least `len` bytes.
+    pub(crate) fn map_writable(file: &File, len: usize) -> io::Result<SharedMap> {
+        check_len(len)?;
+        // SAFETY: the file was just created by this process (O_EXCL, mode
+        // 0600, in an owner-only directory) and sized to `len`; this process
+        // never truncates it. Accesses go through atomics only (module doc).
+        let map = unsafe { MmapOptions::new().len(len).map_mut(file)? };
+        Ok(SharedMap {
+            map: Map::ReadWrite(map),
+        })
+    }
+
+    /// Maps the first `len` bytes of `file` read-only. The caller has checked
+    /// with `fstat` that the file is at least that long.
+    pub(crate) fn map_read_only(file: &File, len: usize) -> io::Result<SharedMap> {
+        check_len(len)?;
+        // SAFETY: see the module doc: only Relaxed atomic loads touch this
+        // mapping, and the length was checked against the file just now.
+        let map = unsafe { MmapOptions::new().len(len).map(file)? };
+        Ok(SharedMap {
+            map: Map::ReadOnly(map),
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match &self.map {
+            Map::ReadWrite(m) => m.len(),
+            Map::ReadOnly(m) => m.len(),
+        }
+    }
+
+    pub(crate) fn is_writable(&self) -> bool {
+        matches!(self.map, Map::ReadWrite(_))
+    }
+
+    fn base(&self) -> *const u8 {
+        match &self.map {
+            Map::ReadWrite(m) => m.as_ptr(),
+            Map::ReadOnly(m) => m.as_ptr(),
+        }
+    }
+
+    /// The header at offset 0. Readers may only `load(Relaxed)` from it.
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: `check_len` guaranteed at least HEADER_PAGE bytes; the
+        // mapping is page-aligned, so offset 0 is aligned for Header (align
+        // 8); Header is repr(C) and made only of atomics, which are valid for
+        // any bit pattern, and shared mutation through them is allowed.
+        unsafe { &*self.base().cast::<Header>() }
+    }
+
+    /// Slot-table entry `i`, if it lies inside the header page.
+    pub(crate) fn slot(&self, i: usize) -> Option<&SlotEntry> {
+        let offset = SLOT_TABLE + i * SLOT_ENTRY;
+        if offset + SLOT_ENTRY > HEADER_PAGE {
+            return None;
+        }
+        // SAFETY: inside the header page (checked above and by `check_len`),
+        // 64-byte aligned (SLOT_TABLE and SLOT_ENTRY are multiples of 64),
+        // and SlotEntry is repr(C) atomics only, as for `header`.
+        Some(unsafe { &*self.base().add(offset).cast::<SlotEntry>() })
+    }
+
+    /// `count` 8-byte words starting at `offset`, if that range is inside
+    /// the mapping and aligned.
+    pub(crate) fn words(&self, offset: usize, count: usize) -> Option<&[AtomicU64]> {
+        let end = count.checked_mul(8)?.checked_add(offset)?;
+        if !offset.is_multiple_of(8) || end > self.len() {
+            return None;
+        }
+        // SAFETY: the range [offset, end) is inside the mapping and 8-byte
+        // aligned (the base is page-aligned); AtomicU64 has the size and
+        // alignment of u64 and is valid for any bits; all access is atomic.
+        Some(unsafe {
+            std::slice::from_raw_parts(self.base().add(offset).cast::<AtomicU64>(), count)
+        })
+    }
+
+    /// Touches every page of a writable mapping so the first frames do not
+    /// pay for page faults (≈ 7 ms for a fresh 1080p region).
+    pub(crate) fn prefault(&self) {
+        debug_assert!(self.is_writable());
+        if !self.is_writable() {
+            return;
+        }
+        for page in (0..self.len()).step_by(PAGE) {
+            if let Some([w]) = self.words(page, 1) {
+                // A store (not a load) so tmpfs allocates the page now.
+                w.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Plain `memcpy` of `src` to `offset`, bypassing atomics and the
+    /// seqlock. Only for benchmark baselines; see [`super::FrameWriter::baseline_memcpy`].
+    pub(crate) fn baseline_copy_in(&mut self, offset: usize, src: &[u8]) -> bool {
+        let Map::ReadWrite(m) = &mut self.map else {
+            return false;
+        };
+        match m.get_mut(offset..offset + src.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(src);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Plain `memcpy` from `offset` into `dst`; benchmark baseline only.
+    pub(crate) fn baseline_copy_out(&self, offset: usize, dst: &mut [u8]) -> bool {
+        let Some(end) = offset.checked_add(dst.len()) else {
+            return false;
+        };
+        if end > self.len() {
+            return false;
+        }
+        // SAFETY: the range is inside the mapping (checked above) and `dst`
+        // is a distinct buffer owned by the caller. The bytes may be changed
+        // by the engine meanwhile; they are only copied, never interpreted,
+        // which is why this is a baseline and not a read.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.base().add(offset), dst.as_mut_ptr(), dst.len());
+        }
+        true
+    }
+}
+
+fn check_len(len: usize) -> io::Result<()> {
+    if len < HEADER_PAGE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{len} bytes is shorter than the {HEADER_PAGE}-byte header page"),
+        ));
+    }
+    Ok(())
+}
+
+/// One cache line; the unit of [`AlignedBuf`].
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
+/// A byte buffer whose start is 64-byte aligned: copying a frame into an
+/// unaligned destination was measured up to 15× slower for small frames.
+#[derive(Clone)]
+pub struct AlignedBuf {
+    lines: Vec<Line>,
+    len: usize,
+}
+
+impl std::fmt::Debug for AlignedBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlignedBuf")
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+impl AlignedBuf {
+    /// `len` zero bytes.
+    pub fn zeroed(len: usize) -> AlignedBuf {
+        AlignedBuf {
+            lines: vec![Line([0; 64]); len.div_ceil(64)],
+            len,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Grows or shrinks to `len` bytes (new bytes are zero).
+    pub fn resize(&mut self, len: usize) {
+        self.lines.resize(len.div_ceil(64), Line([0; 64]));
+        self.len = len;
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: `lines` holds `lines.len() * 64 >= len` initialised bytes
+        // (Line is a plain byte array with no padding: size 64, align 64).
+        unsafe { std::slice::from_raw_parts(self.lines.as_ptr().cast::<u8>(), self.len) }
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, and `&mut self` makes the borrow unique.
+        unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<u8>(), self.len) }
+    }
+}

@@ -1,0 +1,333 @@
+//! Creating a frame region and publishing frames into it.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{Ordering, fence};
+use std::time::{Duration, Instant};
+
+use rustix::fs::{FlockOperation, flock};
+
+use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, MAGIC, SLOTS, VERSION};
+use super::shm::SharedMap;
+use super::words::{Lanes, store_row};
+use super::{engine_name, try_lock_shared};
+use crate::system;
+
+/// Why a frame region could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error(
+        "engine {name} is already running (pid {pid}, {}); stop it or choose another --name",
+        path.display()
+    )]
+    AlreadyRunning {
+        name: String,
+        pid: u32,
+        path: PathBuf,
+    },
+    #[error("frame size {width}x{height} is not possible: 1x1 up to 7680x4320")]
+    BadSize { width: u32, height: u32 },
+    #[error("could not {what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error("another advkit is creating {} right now; try again", path.display())]
+    Busy { path: PathBuf },
+}
+
+/// Why a frame was not published.
+#[derive(Debug, thiserror::Error)]
+#[error("frame has {got} bytes but the region holds {width}x{height} RGBA ({expected} bytes)")]
+pub struct WrongSize {
+    pub got: usize,
+    pub expected: usize,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The engine's end of a frame region. It never waits for readers.
+///
+/// Dropping it unlinks the file, unless another engine has since replaced
+/// it.
+#[derive(Debug)]
+pub struct FrameWriter {
+    path: PathBuf,
+    /// Holds the exclusive `flock` that tells readers the writer lives.
+    file: File,
+    map: SharedMap,
+    geometry: Geometry,
+    next_frame: u64,
+    session_id: u64,
+}
+
+fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> CreateError + 'a {
+    move |source| CreateError::Io {
+        what,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl FrameWriter {
+    /// Creates `path` for frames of `width`×`height`, replacing a stale
+    /// region left by a dead engine, refusing if a live one holds it.
+    ///
+    /// The file is built under a temporary name, sized, pre-faulted and
+    /// filled in with the magic number written last, then renamed into
+    /// place, so a reader never sees a half-made region.
+    pub fn create(
+        path: &Path,
+        width: u32,
+        height: u32,
+        fps: f64,
+    ) -> Result<FrameWriter, CreateError> {
+        let geometry =
+            Geometry::new(width, height, SLOTS).ok_or(CreateError::BadSize { width, height })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let file_name =
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| CreateError::Io {
+                    what: "use",
+                    path: path.to_owned(),
+                    source: io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
+                })?;
+
+        // Two engines starting at once must not both decide the old file is
+        // stale: creation is serialised by a lock on the directory.
+        let dir_handle = File::open(dir).map_err(io_err("open", dir))?;
+        lock_exclusive_within(&dir_handle, Duration::from_secs(2)).map_err(|e| match e {
+            Some(source) => CreateError::Io {
+                what: "lock",
+                path: dir.to_owned(),
+                source,
+            },
+            None => CreateError::Busy {
+                path: dir.to_owned(),
+            },
+        })?;
+
+        if let Ok(existing) = File::open(path) {
+            match try_lock_shared(&existing) {
+                Ok(true) => {} // stale: nobody holds it; replaced by the rename below
+                Ok(false) => {
+                    return Err(CreateError::AlreadyRunning {
+                        name: engine_name(path),
+                        pid: read_pid(&existing).unwrap_or(0),
+                        path: path.to_owned(),
+                    });
+                }
+                Err(e) => return Err(io_err("lock", path)(e)),
+            }
+        }
+
+        let tmp = dir.join(format!(".{file_name}.{}.tmp", system::current_pid()));
+        let _ = fs::remove_file(&tmp);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(io_err("create", &tmp))?;
+        let built = Self::build(&tmp, path, file, geometry, fps);
+        if built.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        drop(dir_handle); // releases the directory lock
+        built
+    }
+
+    /// Fills in the file at `tmp` and renames it to `path`.
+    fn build(
+        tmp: &Path,
+        path: &Path,
+        file: File,
+        geometry: Geometry,
+        fps: f64,
+    ) -> Result<FrameWriter, CreateError> {
+        flock(&file, FlockOperation::NonBlockingLockExclusive)
+            .map_err(|e| io_err("lock", tmp)(e.into()))?;
+        let len = geometry.file_size();
+        file.set_len(len as u64).map_err(io_err("size", tmp))?;
+        let map = SharedMap::map_writable(&file, len).map_err(io_err("map", tmp))?;
+        map.prefault();
+
+        let session_id = system::random_u64();
+        let pid = system::current_pid();
+        let h = map.header();
+        let r = Ordering::Relaxed;
+        h.version.store(VERSION, r);
+        h.header_size.store(HEADER_PAGE as u32, r);
+        h.session_id.store(session_id, r);
+        h.writer_pid.store(pid, r);
+        h.pixel_format.store(FORMAT_RGBA8, r);
+        h.writer_start_ticks
+            .store(system::process_start_ticks(pid).unwrap_or(0), r);
+        h.width.store(geometry.width, r);
+        h.height.store(geometry.height, r);
+        h.stride.store(geometry.stride as u32, r);
+        h.slot_count.store(geometry.slot_count, r);
+        h.slot_stride.store(geometry.slot_stride as u64, r);
+        h.file_size.store(len as u64, r);
+        h.fps_milli.store(fps_milli(fps), r);
+        h.started_unix_ms.store(system::unix_ms(), r);
+        h.latest_frame.store(0, r);
+        h.heartbeat_ns.store(system::monotonic_ns(), r);
+        // Everything above happens-before a reader that sees the magic.
+        h.magic.store(MAGIC, Ordering::Release);
+        fs::rename(tmp, path).map_err(io_err("rename into place", path))?;
+
+        Ok(FrameWriter {
+            path: path.to_owned(),
+            file,
+            map,
+            geometry,
+            next_frame: 1,
+            session_id,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn geometry(&self) -> Geometry {
+        self.geometry
+    }
+
+    pub fn session_id(&self) -> u64 {
+        self.session_id
+    }
+
+    /// Frames published so far.
+    pub fn frames_published(&self) -> u64 {
+        self.next_frame - 1
+    }
+
+    /// Publishes a tight RGBA frame shown at `tick`; returns its frame
+    /// number. Frame `n` goes to slot `n % 3`, under that slot's seqlock:
+    /// the sequence turns odd, the pixels and fields are stored, it turns
+    /// even, then `latest_frame` moves. No reader can hold this up.
+    pub fn publish(&mut self, tick: u64, pixels: &[u8]) -> Result<u64, WrongSize> {
+        let g = self.geometry;
+        if pixels.len() != g.frame_bytes() {
+            return Err(WrongSize {
+                got: pixels.len(),
+                expected: g.frame_bytes(),
+                width: g.width,
+                height: g.height,
+            });
+        }
+        let frame = self.next_frame;
+        let slot_index = (frame % u64::from(g.slot_count)) as usize;
+        let (Some(slot), Some(words)) = (
+            self.map.slot(slot_index),
+            self.map.words(g.slot_offset(slot_index), g.slot_stride / 8),
+        ) else {
+            unreachable!("geometry was validated against the mapping at creation");
+        };
+        let r = Ordering::Relaxed;
+        let seq = slot.seq.load(r);
+        slot.seq.store(seq | 1, r);
+        // The odd sequence is visible before any pixel store.
+        fence(Ordering::Release);
+
+        let mut lanes = Lanes::default();
+        let row_bytes = g.row_bytes();
+        if row_bytes == g.stride {
+            store_row(&words[..pixels.len() / 8], pixels, &mut lanes);
+        } else {
+            let row_words = row_bytes.div_ceil(8);
+            for (y, row) in pixels.chunks_exact(row_bytes).enumerate() {
+                let start = y * g.stride / 8;
+                store_row(&words[start..start + row_words], row, &mut lanes);
+            }
+        }
+        let now = system::monotonic_ns();
+        slot.frame.store(frame, r);
+        slot.tick.store(tick, r);
+        slot.checksum.store(lanes.finish(), r);
+        slot.published_ns.store(now, r);
+        slot.seq.store((seq | 1) + 1, Ordering::Release);
+
+        let h = self.map.header();
+        h.latest_frame.store(frame, Ordering::Release);
+        h.heartbeat_ns.store(now, r);
+        self.next_frame += 1;
+        Ok(frame)
+    }
+
+    /// Tells readers the writer is alive without publishing (call at least
+    /// every 250 ms, e.g. while paused).
+    pub fn heartbeat(&self) {
+        self.map
+            .header()
+            .heartbeat_ns
+            .store(system::monotonic_ns(), Ordering::Relaxed);
+    }
+
+    /// Updates the nominal fps shown by `advkit ls`.
+    pub fn set_fps(&self, fps: f64) {
+        self.map
+            .header()
+            .fps_milli
+            .store(fps_milli(fps), Ordering::Relaxed);
+    }
+
+    /// A plain `memcpy` of `pixels` into the next slot's pixel area, with no
+    /// atomics, seqlock or checksum: the baseline that `publish` is measured
+    /// against in `benches/frame_region.rs`. It does not publish anything.
+    #[doc(hidden)]
+    pub fn baseline_memcpy(&mut self, pixels: &[u8]) -> bool {
+        let slot = (self.next_frame % u64::from(self.geometry.slot_count)) as usize;
+        let offset = self.geometry.slot_offset(slot);
+        self.map.baseline_copy_in(offset, pixels)
+    }
+}
+
+impl Drop for FrameWriter {
+    fn drop(&mut self) {
+        // Only remove the file if it is still ours: a later engine may have
+        // replaced a region we no longer own (never the case with the lock,
+        // but unlinking someone else's file would be the worse mistake).
+        let ours = self.file.metadata().ok().map(|m| (m.dev(), m.ino()));
+        let there = fs::metadata(&self.path).ok().map(|m| (m.dev(), m.ino()));
+        if ours.is_some() && ours == there {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn fps_milli(fps: f64) -> u32 {
+    (fps * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
+/// The writer pid of an existing region, read with plain `read` (no map).
+fn read_pid(file: &File) -> Option<u32> {
+    let mut head = [0u8; 28];
+    (&*file).read_exact(&mut head).ok()?;
+    (u64::from_le_bytes(head[0..8].try_into().ok()?) == MAGIC)
+        .then(|| u32::from_le_bytes([head[24], head[25], head[26], head[27]]))
+}
+
+/// `Ok` once locked; `Err(None)` on timeout; `Err(Some(e))` on failure.
+fn lock_exclusive_within(file: &File, timeout: Duration) -> Result<(), Option<io::Error>> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match flock(file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(()),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
+                if Instant::now() >= deadline {
+                    return Err(None);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(Some(e.into())),
+        }
+    }
+}

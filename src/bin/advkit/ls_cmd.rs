@@ -1,0 +1,129 @@
+//! `advkit ls`: the engines in the runtime directory, running or stale.
+
+use std::io::Write;
+
+use advkit_ipc::{FrameReader, RuntimeDir, system};
+use anyhow::Result;
+use serde::Serialize;
+
+#[derive(Debug, clap::Args)]
+pub struct LsArgs {
+    /// One JSON object per engine, for scripts.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    name: String,
+    /// `running`, `stale` or `broken`.
+    state: &'static str,
+    pid: Option<u32>,
+    width: Option<u32>,
+    height: Option<u32>,
+    fps: Option<f64>,
+    uptime_s: Option<u64>,
+    frames: Option<u64>,
+    /// Why it is stale or broken.
+    note: Option<String>,
+}
+
+pub fn run(args: LsArgs) -> Result<()> {
+    let dir = RuntimeDir::from_env();
+    dir.check()?;
+    let rows: Vec<Row> = dir
+        .engine_names()?
+        .into_iter()
+        .map(|name| row(&dir, name))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        for r in &rows {
+            writeln!(out, "{}", serde_json::to_string(r)?)?;
+        }
+        return Ok(());
+    }
+    if rows.is_empty() {
+        writeln!(
+            out,
+            "no engines in {} (start one with `advkit run`)",
+            dir.path().display()
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<16} {:>8}  {:>9}  {:>5}  {:>9}  {:>8}  STATE",
+        "NAME", "PID", "SIZE", "FPS", "UPTIME", "FRAMES"
+    )?;
+    for r in &rows {
+        let dash = || "-".to_owned();
+        writeln!(
+            out,
+            "{:<16} {:>8}  {:>9}  {:>5}  {:>9}  {:>8}  {}{}",
+            r.name,
+            r.pid.map_or_else(dash, |p| p.to_string()),
+            r.width
+                .zip(r.height)
+                .map_or_else(dash, |(w, h)| format!("{w}x{h}")),
+            r.fps.map_or_else(dash, |f| format!("{f:.0}")),
+            r.uptime_s.map_or_else(dash, uptime),
+            r.frames.map_or_else(dash, |f| f.to_string()),
+            r.state,
+            r.note
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+fn row(dir: &RuntimeDir, name: String) -> Row {
+    let mut row = Row {
+        name,
+        state: "broken",
+        pid: None,
+        width: None,
+        height: None,
+        fps: None,
+        uptime_s: None,
+        frames: None,
+        note: None,
+    };
+    let reader = match FrameReader::open(&dir.frames_path(&row.name)) {
+        Ok(r) => r,
+        Err(e) => {
+            row.note = Some(e.to_string());
+            return row;
+        }
+    };
+    let info = reader.info();
+    row.pid = Some(info.pid);
+    row.width = Some(info.width);
+    row.height = Some(info.height);
+    row.fps = Some(info.fps);
+    row.frames = Some(reader.latest_frame());
+    match reader.liveness() {
+        Ok(()) => {
+            row.state = "running";
+            row.uptime_s = Some(system::unix_ms().saturating_sub(info.started_unix_ms) / 1000);
+        }
+        Err(gone) => {
+            row.state = "stale";
+            row.note = Some(format!(
+                "{gone}; `advkit run --name {}` replaces it",
+                row.name
+            ));
+        }
+    }
+    row
+}
+
+fn uptime(s: u64) -> String {
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s / 60 % 60),
+    }
+}

@@ -1,0 +1,249 @@
+//! `advkit run`, `snapshot` and `ls` against real engines in a private
+//! runtime directory.
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+use advkit_core::decode_png;
+use advkit_ipc::{FrameReader, ReadError};
+
+use crate::util::{Dir, Runtime};
+
+#[test]
+fn run_publishes_frames_that_snapshot_and_ls_see_and_stops_cleanly() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    let engine = rt.start("default", &["--fps", "60", "--size", "160x90"]);
+
+    let mode = std::fs::metadata(rt.dir())
+        .expect("dir")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o700, "runtime dir is owner-only");
+    let mode = std::fs::metadata(&engine.frames)
+        .expect("file")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "frame region is owner-only");
+
+    let out = dir.path("snap.png");
+    let said = rt
+        .advkit(&["snapshot", "--out", &out.display().to_string()])
+        .ok();
+    assert!(said.starts_with("160x90 frame "), "{said}");
+    let frame = decode_png(&std::fs::read(&out).expect("png")).expect("decodes");
+    assert_eq!((frame.width(), frame.height()), (160, 90));
+    assert!(
+        frame.pixels().chunks(4).any(|p| p != frame.pixel(0, 0)),
+        "a real picture, not a blank frame"
+    );
+
+    let ls = rt.advkit(&["ls"]).ok();
+    let line = ls
+        .lines()
+        .find(|l| l.starts_with("default"))
+        .expect("listed");
+    assert!(line.contains(&engine.pid().to_string()), "{ls}");
+    assert!(
+        line.contains("160x90") && line.contains("60") && line.ends_with("running"),
+        "{ls}"
+    );
+
+    // Frames keep coming: the tick moves on.
+    let reader = FrameReader::open(&engine.frames).expect("open");
+    let first = reader.latest_frame();
+    reader
+        .wait_for_frame(first + 3, Duration::from_secs(5))
+        .expect("more frames");
+
+    engine.signal("-TERM");
+    let frames = engine.frames.clone();
+    let (status, stderr) = engine.wait();
+    assert!(status.success(), "SIGTERM is a clean stop: {stderr}");
+    assert!(
+        stderr.contains("engine default stopped at tick"),
+        "{stderr}"
+    );
+    assert!(!frames.exists(), "the region is removed on the way out");
+    let ls = rt.advkit(&["ls"]).ok();
+    assert!(ls.contains("no engines"), "{ls}");
+}
+
+#[test]
+fn a_second_engine_with_the_same_name_is_refused() {
+    let rt = Runtime::new();
+    let first = rt.start("game", &[]);
+    let err = rt.advkit(&["run", "--name", "game"]).fails_with(1);
+    assert!(
+        err.contains(&format!(
+            "engine game is already running (pid {}",
+            first.pid()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("--name"), "says what to do: {err}");
+    // Another name is fine alongside.
+    let _other = rt.start("other", &[]);
+    let ls = rt.advkit(&["ls"]).ok();
+    assert_eq!(
+        ls.lines().filter(|l| l.ends_with("running")).count(),
+        2,
+        "{ls}"
+    );
+}
+
+#[test]
+fn kill_9_makes_readers_fail_fast_and_the_name_is_reusable() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    let engine = rt.start("default", &["--fps", "30"]);
+    let pid = engine.pid();
+    let frames = engine.frames.clone();
+
+    // A reader waiting for frames while the engine dies.
+    let waiter = std::thread::spawn(move || {
+        let reader = FrameReader::open(&frames).expect("open");
+        let started = Instant::now();
+        let result = reader.wait_for_frame(u64::MAX - 1, Duration::from_secs(30));
+        (result, started)
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let killed = Instant::now();
+    engine.signal("-9");
+    let (result, _) = waiter.join().expect("reader thread");
+    let noticed = killed.elapsed();
+    match result {
+        Err(ReadError::WriterGone { .. }) => {}
+        other => panic!("expected the writer to be gone, got {other:?}"),
+    }
+    assert!(
+        noticed < Duration::from_secs(2),
+        "noticed after {noticed:?}"
+    );
+    let _ = engine.wait();
+
+    let started = Instant::now();
+    let out = dir.path("x.png").display().to_string();
+    let err = rt.advkit(&["snapshot", "--out", &out]).fails_with(1);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(
+        err.contains(&format!("engine default is not running (pid {pid} gone)")),
+        "{err}"
+    );
+    let ls = rt.advkit(&["ls"]).ok();
+    assert!(
+        ls.contains("stale") && ls.contains(&format!("pid {pid} gone")),
+        "{ls}"
+    );
+
+    // The stale file is replaced by a new engine of the same name.
+    let again = rt.start("default", &[]);
+    assert_ne!(again.pid(), pid);
+    rt.advkit(&["snapshot", "--out", &out]).ok();
+}
+
+#[test]
+fn foreign_and_truncated_region_files_give_clear_errors() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    let out = dir.path("x.png").display().to_string();
+    // Make the runtime directory the way advkit would.
+    drop(rt.start("real", &["--size", "64x32"]));
+    // Drop kills the engine (SIGKILL), leaving a stale but valid region.
+    let real = rt.dir().join("real.frames");
+    let bytes = std::fs::read(&real).expect("stale region left behind");
+
+    std::fs::write(rt.dir().join("junk.frames"), b"definitely not frames").expect("write");
+    let err = rt
+        .advkit(&["snapshot", "--name", "junk", "--out", &out])
+        .fails_with(1);
+    assert!(err.contains("is not an advkit frame region"), "{err}");
+
+    std::fs::write(rt.dir().join("cut.frames"), &bytes[..6000]).expect("write");
+    let err = rt
+        .advkit(&["snapshot", "--name", "cut", "--out", &out])
+        .fails_with(1);
+    assert!(err.contains("is truncated: 6000 bytes"), "{err}");
+
+    let ls = rt.advkit(&["ls"]).ok();
+    assert!(ls.contains("junk") && ls.contains("broken"), "{ls}");
+
+    // A foreign file nobody holds is replaced by `advkit run`.
+    let _e = rt.start("junk", &[]);
+    rt.advkit(&["snapshot", "--name", "junk", "--out", &out])
+        .ok();
+
+    let err = rt
+        .advkit(&["snapshot", "--name", "nobody", "--out", &out])
+        .fails_with(1);
+    assert!(err.contains("engine nobody is not running"), "{err}");
+    let err = rt.advkit(&["run", "--name", "../escape"]).fails_with(1);
+    assert!(err.contains("is not allowed"), "{err}");
+}
+
+#[test]
+fn a_runtime_directory_others_can_reach_is_refused() {
+    let rt = Runtime::new();
+    std::fs::create_dir(rt.dir()).expect("mkdir");
+    std::fs::set_permissions(rt.dir(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let err = rt.advkit(&["run"]).fails_with(1);
+    assert!(
+        err.contains("mode 0755") && err.contains("chmod 700"),
+        "{err}"
+    );
+    let err = rt.advkit(&["ls"]).fails_with(1);
+    assert!(err.contains("mode 0755"), "{err}");
+}
+
+#[test]
+fn the_python_example_reads_the_same_pixels_as_advkit_snapshot() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    // Slow frames and an odd width (row padding) make this a real check.
+    let _engine = rt.start("py", &["--fps", "4", "--size", "101x57"]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python/read_frame.py");
+    let py_out = dir.path("py.png");
+    let rs_out = dir.path("rs.png");
+    for _attempt in 0..5 {
+        let py = std::process::Command::new("python3")
+            .arg(script)
+            .args(["--name", "py", "--out"])
+            .arg(&py_out)
+            .env("XDG_RUNTIME_DIR", rt.xdg())
+            .output()
+            .expect("python3 runs");
+        let py_said = String::from_utf8_lossy(&py.stdout).into_owned();
+        assert!(
+            py.status.success(),
+            "read_frame.py failed: {py_said}{}",
+            String::from_utf8_lossy(&py.stderr)
+        );
+        let rs_said = rt
+            .advkit(&[
+                "snapshot",
+                "--name",
+                "py",
+                "--out",
+                &rs_out.display().to_string(),
+            ])
+            .ok();
+        let frame_no = |s: &str| s.split_whitespace().nth(2).map(str::to_owned);
+        if frame_no(&py_said) != frame_no(&rs_said) {
+            continue; // a new frame came between the two reads
+        }
+        let py_frame =
+            decode_png(&std::fs::read(&py_out).expect("py png")).expect("py png decodes");
+        let rs_frame =
+            decode_png(&std::fs::read(&rs_out).expect("rs png")).expect("rs png decodes");
+        assert_eq!((py_frame.width(), py_frame.height()), (101, 57));
+        assert!(
+            py_frame == rs_frame,
+            "same frame {:?}, different pixels",
+            frame_no(&py_said)
+        );
+        return;
+    }
+    panic!("never caught both readers on the same frame");
+}
