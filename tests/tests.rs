@@ -2,5 +2,6 @@
 
 mod util;
 
+mod control;
 mod frames;
 mod render;

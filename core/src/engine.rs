@@ -141,6 +141,14 @@ impl Engine {
         self.controls.apply(button, action);
     }
 
+    /// Gives `f` the registry to change (as a control server does with
+    /// `params.set`); live changes reach the world on the next tick.
+    pub fn update_params<R>(&mut self, f: impl FnOnce(&mut Params) -> R) -> R {
+        let r = f(&mut self.params);
+        self.settings = Settings::from_params(&self.params);
+        r
+    }
+
     /// Advances one tick.
     pub fn step(&mut self) {
         let input = self.controls.take_tick();
@@ -214,6 +222,12 @@ impl Engine {
         self.world = saved.world;
         self.controls.release_all();
         Ok(())
+    }
+
+    /// Swaps in an edited world (checked by the caller), releasing held inputs.
+    pub(crate) fn replace_world(&mut self, world: World) {
+        self.world = world;
+        self.controls.release_all();
     }
 
     /// What happened in the world since the last call.

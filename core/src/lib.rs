@@ -9,12 +9,14 @@
 //! - [`world`]: the simulation (player, NPCs, triggers, flags).
 //! - [`render`]: the software renderer into an RGBA8 [`Frame`].
 //! - [`engine`]: all of the above behind one [`Engine`], with reboot and save/restore.
+//! - [`entities`]: the player and NPCs as JSON records tools can edit.
 //! - [`input`]: buttons and the input [`Timeline`] that scripts a run.
 //! - [`image`]: PNG encoding/decoding in memory.
 
 #![forbid(unsafe_code)]
 
 pub mod engine;
+pub mod entities;
 pub mod frame;
 pub mod image;
 pub mod input;

@@ -23,6 +23,8 @@ mod params_cmd;
 mod render_cmd;
 #[path = "advkit/run_cmd.rs"]
 mod run_cmd;
+#[path = "advkit/send_cmd.rs"]
+mod send_cmd;
 #[path = "advkit/snapshot_cmd.rs"]
 mod snapshot_cmd;
 
@@ -58,6 +60,19 @@ enum Command {
     Snapshot(snapshot_cmd::SnapshotArgs),
     /// List engines in the runtime directory: name, pid, size, fps, uptime, and stale ones.
     Ls(ls_cmd::LsArgs),
+    /// Send one command to a running engine: get, set, reboot, pause, step, stats…
+    ///
+    /// Exit status: 0 on success, 1 when the engine answers with an error,
+    /// 2 when there is no engine or the connection fails. The protocol is
+    /// in docs/protocol.md.
+    Send(send_cmd::SendArgs),
+    /// Print a running engine's events as they arrive (params, engine, log, tick, world).
+    Watch(send_cmd::WatchArgs),
+    /// Print a shell completion script: `advkit completions bash > /etc/bash_completion.d/advkit`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Where a command reads its scene from.
@@ -76,15 +91,30 @@ fn main() -> ExitCode {
         Command::Run(args) => run_cmd::run(args),
         Command::Snapshot(args) => snapshot_cmd::run(args),
         Command::Ls(args) => ls_cmd::run(args),
+        Command::Send(args) => send_cmd::run(args),
+        Command::Watch(args) => send_cmd::watch(args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "advkit", &mut io::stdout());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let _ = writeln!(io::stderr(), "error: {err:#}");
-            ExitCode::FAILURE
+            ExitCode::from(exit_code(&err))
         }
     }
+}
+
+/// 1 for ordinary failures and error replies; 2 when there is no engine to
+/// talk to or the connection failed (so scripts can tell the two apart).
+fn exit_code(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<advkit_ipc::client::ClientError>())
+        .map_or(1, advkit_ipc::client::ClientError::exit_code)
 }
 
 /// A reader that went away (`advkit params | head`) is not an error.

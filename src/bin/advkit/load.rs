@@ -62,7 +62,15 @@ pub fn apply_sets(params: &mut Params, sets: &[(String, String)]) -> Result<()> 
 
 /// The scene's params with `--seed` and `--set` applied.
 pub fn params(scene: &Scene, seed: Option<u32>, sets: &[(String, String)]) -> Result<Params> {
-    let mut params = Params::for_scene(scene);
+    params_over(Params::for_scene(scene), seed, sets)
+}
+
+/// `params` with `--seed` and `--set` applied on top.
+pub fn params_over(
+    mut params: Params,
+    seed: Option<u32>,
+    sets: &[(String, String)],
+) -> Result<Params> {
     if let Some(seed) = seed {
         if sets.iter().any(|(n, _)| n == "world_seed") {
             bail!("--seed and --set world_seed=… both set the seed: give one");

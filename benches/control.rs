@@ -1,0 +1,250 @@
+//! Control-socket latency and throughput against a real `advkit run`,
+//! beside a trivial line echo server on the same kind of socket, all in one
+//! run. `cargo bench --bench control`.
+//!
+//! - `params.get` round trip p50/p99 (engine at 30 fps) vs the echo server;
+//! - pipelined `params.get` throughput from one client;
+//! - the engine's tick rate (asked to run at 240) with 64 idle + 8 busy
+//!   clients, vs with none.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use advkit_ipc::client::Client;
+use serde_json::json;
+
+struct Engine {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_engine(xdg: &Path, name: &str, fps: u32) -> Engine {
+    let child = Command::new(env!("CARGO_BIN_EXE_advkit"))
+        .args(["run", "--name", name, "--fps", &fps.to_string()])
+        .env("XDG_RUNTIME_DIR", xdg)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start advkit run");
+    let socket = xdg.join("advkit").join(format!("{name}.sock"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while UnixStream::connect(&socket).is_err() {
+        assert!(Instant::now() < deadline, "engine did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Engine { child, socket }
+}
+
+fn echo_server(path: &Path) {
+    let listener = UnixListener::bind(path).expect("bind echo");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut w = stream.try_clone().expect("clone");
+                let mut r = BufReader::new(stream);
+                let mut line = String::new();
+                while r.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                    if w.write_all(line.as_bytes()).is_err() {
+                        break;
+                    }
+                    line.clear();
+                }
+            });
+        }
+    });
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn round_trips(n: usize, mut f: impl FnMut()) -> Vec<Duration> {
+    for _ in 0..200 {
+        f();
+    }
+    let mut v: Vec<Duration> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let xdg = tmp.path();
+    let engine = start_engine(xdg, "bench", 30);
+    let echo_path = xdg.join("echo.sock");
+    echo_server(&echo_path);
+
+    // Round trips.
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "params.get", "params": {"name": "walk_speed"}});
+    let line = format!("{request}\n");
+    let echo = {
+        let s = UnixStream::connect(&echo_path).expect("echo");
+        let mut w = s.try_clone().expect("clone");
+        let mut r = BufReader::new(s);
+        let mut buf = String::new();
+        round_trips(5000, || {
+            w.write_all(line.as_bytes()).expect("write");
+            buf.clear();
+            r.read_line(&mut buf).expect("read");
+        })
+    };
+    let mut client = Client::connect_unix(&engine.socket).expect("connect");
+    let rpc = round_trips(5000, || {
+        client
+            .call("params.get", json!({"name": "walk_speed"}))
+            .expect("reply");
+    });
+    let (e50, e99, r50, r99) = (
+        percentile(&echo, 0.5),
+        percentile(&echo, 0.99),
+        percentile(&rpc, 0.5),
+        percentile(&rpc, 0.99),
+    );
+    println!("control socket: params.get round trip, engine at 30 fps (5000 calls)");
+    println!("{:>22} {:>10} {:>10}", "", "p50", "p99");
+    println!(
+        "{:>22} {:>8.1}µs {:>8.1}µs",
+        "echo server (baseline)",
+        us(e50),
+        us(e99)
+    );
+    println!(
+        "{:>22} {:>8.1}µs {:>8.1}µs",
+        "advkit params.get",
+        us(r50),
+        us(r99)
+    );
+    println!(
+        "{:>22} {:>9.2}x {:>9.2}x   targets: p50 <= 3x echo ({}), p99 < 1 ms ({})",
+        "ratio",
+        r50.as_secs_f64() / e50.as_secs_f64(),
+        r99.as_secs_f64() / e99.as_secs_f64(),
+        ok(r50.as_secs_f64() <= 3.0 * e50.as_secs_f64()),
+        ok(r99 < Duration::from_millis(1)),
+    );
+
+    // Pipelined throughput from one connection.
+    let n = 50_000;
+    let s = UnixStream::connect(&engine.socket).expect("connect");
+    let mut w = s.try_clone().expect("clone");
+    let reader = std::thread::spawn(move || {
+        let mut r = BufReader::new(s);
+        let mut buf = String::new();
+        for _ in 0..n {
+            buf.clear();
+            r.read_line(&mut buf).expect("reply");
+        }
+    });
+    let started = Instant::now();
+    let mut batch = String::new();
+    for i in 0..n {
+        batch.push_str(&format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":{i},\"method\":\"params.get\",\"params\":{{\"name\":\"walk_speed\"}}}}\n"
+        ));
+        if batch.len() > 32 * 1024 {
+            w.write_all(batch.as_bytes()).expect("write");
+            batch.clear();
+        }
+    }
+    w.write_all(batch.as_bytes()).expect("write");
+    reader.join().expect("reader");
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    println!();
+    println!(
+        "pipelined params.get, one client: {rate:.0} requests/s (target >= 20,000: {})",
+        ok(rate >= 20_000.0)
+    );
+
+    // Tick rate under client load.
+    drop(client);
+    let fast = start_engine(xdg, "fast", 240);
+    let base = tick_rate(&fast.socket);
+    let stop = Arc::new(AtomicBool::new(false));
+    let idle: Vec<Client> = (0..64)
+        .map(|_| {
+            let mut c = Client::connect_unix(&fast.socket).expect("idle client");
+            c.call("events.subscribe", json!({"topics": ["params"]}))
+                .expect("subscribe");
+            c
+        })
+        .collect();
+    let busy: Vec<_> = (0..8)
+        .map(|i| {
+            let (socket, stop) = (fast.socket.clone(), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut c = Client::connect_unix(&socket).expect("busy client");
+                let mut k = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    k += 1;
+                    if k.is_multiple_of(10) {
+                        let _ = c.call("engine.input", json!({"button": "left", "action": "tap"}));
+                    } else {
+                        let _ = c.call("params.get", json!({"name": "walk_speed"}));
+                    }
+                    if i == 0 && k.is_multiple_of(1000) {
+                        let _ = c.call("engine.stats", json!({}));
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let loaded = tick_rate(&fast.socket);
+    stop.store(true, Ordering::Relaxed);
+    for t in busy {
+        let _ = t.join();
+    }
+    drop(idle);
+    println!();
+    println!("engine tick rate at --fps 240 (median of 5 one-second windows)");
+    println!(
+        "  no clients {base:.1}/s, 64 idle + 8 busy {loaded:.1}/s, ratio {:.3}x (target >= 0.95: {})",
+        loaded / base,
+        ok(loaded / base >= 0.95)
+    );
+}
+
+/// Ticks per second over five 1-second windows, median.
+fn tick_rate(socket: &Path) -> f64 {
+    let mut c = Client::connect_unix(socket).expect("stats client");
+    let mut tick = || {
+        c.call("engine.stats", json!({})).expect("stats").result["tick"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let mut rates: Vec<f64> = (0..5)
+        .map(|_| {
+            let (t0, s0) = (Instant::now(), tick());
+            std::thread::sleep(Duration::from_secs(1));
+            let (t1, s1) = (Instant::now(), tick());
+            (s1 - s0) as f64 / (t1 - t0).as_secs_f64()
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates[2]
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn ok(b: bool) -> &'static str {
+    if b { "ok" } else { "MISS" }
+}

@@ -1,0 +1,157 @@
+//! The player and NPCs as plain JSON records a remote tool can list, read
+//! and edit (`world.entities`, `world.get`, `world.set`).
+//!
+//! Ids are `player` and `npc:<index>`. Positions are in tiles. An edit is
+//! checked against the scene first and changes nothing when refused.
+
+use serde_json::{Map, Value, json};
+
+use crate::engine::Engine;
+use crate::world::{Actor, Dir, Npc, TILE_SUB};
+
+/// Attributes `set_entity` accepts.
+pub const SETTABLE: &[&str] = &["tile", "facing", "name", "say", "speed"];
+
+fn actor_json(a: &Actor) -> Map<String, Value> {
+    let mut m = Map::new();
+    let (tx, ty) = a.tile();
+    m.insert("tile".into(), json!([tx, ty]));
+    m.insert(
+        "pixel".into(),
+        json!([a.x / crate::world::SUB, a.y / crate::world::SUB]),
+    );
+    m.insert("facing".into(), json!(a.facing));
+    m.insert("moving".into(), json!(a.moving));
+    m
+}
+
+fn npc_json(i: usize, n: &Npc) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(format!("npc:{i}")));
+    m.insert("kind".into(), json!("npc"));
+    m.insert("name".into(), json!(n.name));
+    m.extend(actor_json(&n.actor));
+    m.insert("speed".into(), json!(n.speed));
+    m.insert("say".into(), json!(n.say));
+    m.insert(
+        "behaviour".into(),
+        serde_json::to_value(&n.behaviour).unwrap_or(Value::Null),
+    );
+    Value::Object(m)
+}
+
+impl Engine {
+    /// Every entity, player first.
+    pub fn entities(&self) -> Vec<Value> {
+        let w = self.world();
+        let mut player = Map::new();
+        player.insert("id".into(), json!("player"));
+        player.insert("kind".into(), json!("player"));
+        player.insert("name".into(), json!("player"));
+        player.extend(actor_json(&w.player));
+        player.insert("flags".into(), json!(w.flags));
+        let mut all = vec![Value::Object(player)];
+        all.extend(w.npcs.iter().enumerate().map(|(i, n)| npc_json(i, n)));
+        all
+    }
+
+    /// One entity by id.
+    pub fn entity(&self, id: &str) -> Option<Value> {
+        self.entities()
+            .into_iter()
+            .find(|e| e.get("id").and_then(Value::as_str) == Some(id))
+    }
+
+    /// Changes attributes of entity `id`; returns it as it now is. On error
+    /// nothing changes, and the message says what is allowed.
+    pub fn set_entity(&mut self, id: &str, attrs: &Map<String, Value>) -> Result<Value, String> {
+        let npc_index = match id {
+            "player" => None,
+            _ => Some(
+                id.strip_prefix("npc:")
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .filter(|&i| i < self.world().npcs.len())
+                    .ok_or_else(|| {
+                        format!(
+                            "no entity `{id}`; ids are `player` and `npc:0` to `npc:{}`",
+                            self.world().npcs.len().saturating_sub(1)
+                        )
+                    })?,
+            ),
+        };
+        let scene = self.scene().clone();
+        let mut world = self.world().clone();
+        for (key, value) in attrs {
+            let bad = |want: &str| format!("`{key}` takes {want}, not {value}");
+            let is_player = npc_index.is_none();
+            match key.as_str() {
+                "tile" => {
+                    let xy = value
+                        .as_array()
+                        .filter(|a| a.len() == 2)
+                        .and_then(|a| Some((a[0].as_i64()?, a[1].as_i64()?)))
+                        .ok_or_else(|| bad("[x, y] in tiles"))?;
+                    let (x, y) = (xy.0 as i32, xy.1 as i32);
+                    if !scene.walkable(x, y) {
+                        return Err(format!(
+                            "tile [{x}, {y}] is solid or outside the {}x{} map; pick a walkable tile",
+                            scene.width, scene.height
+                        ));
+                    }
+                    let actor = match npc_index {
+                        None => &mut world.player,
+                        Some(i) => &mut world.npcs[i].actor,
+                    };
+                    actor.x = x * TILE_SUB;
+                    actor.y = y * TILE_SUB;
+                    actor.target = None;
+                    actor.moving = false;
+                }
+                "facing" => {
+                    let dir: Dir = serde_json::from_value(value.clone())
+                        .map_err(|_| bad("one of up, down, left, right"))?;
+                    match npc_index {
+                        None => world.player.facing = dir,
+                        Some(i) => world.npcs[i].actor.facing = dir,
+                    }
+                }
+                "name" | "say" | "speed" if is_player => {
+                    return Err(format!(
+                        "the player has no `{key}`; it can set tile and facing"
+                    ));
+                }
+                "name" => {
+                    let name = value
+                        .as_str()
+                        .filter(|s| (1..=24).contains(&s.chars().count()))
+                        .ok_or_else(|| bad("a string of 1 to 24 characters"))?;
+                    world.npcs[npc_index.unwrap_or_default()].name = name.to_owned();
+                }
+                "say" => {
+                    let say = match value {
+                        Value::Null => None,
+                        Value::String(s) if s.chars().count() <= 200 => Some(s.clone()),
+                        _ => return Err(bad("a string of at most 200 characters, or null")),
+                    };
+                    world.npcs[npc_index.unwrap_or_default()].say = say;
+                }
+                "speed" => {
+                    let speed = value
+                        .as_u64()
+                        .filter(|s| (1..=8).contains(s))
+                        .ok_or_else(|| bad("an integer from 1 to 8 (pixels per tick)"))?;
+                    world.npcs[npc_index.unwrap_or_default()].speed = speed as u32;
+                }
+                other => {
+                    return Err(format!(
+                        "unknown attribute `{other}`; settable: {}",
+                        SETTABLE.join(", ")
+                    ));
+                }
+            }
+        }
+        world.check(&scene)?;
+        self.replace_world(world);
+        Ok(self.entity(id).unwrap_or(Value::Null))
+    }
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Talk to a running advkit engine over its control socket (stdlib only).
+
+Written from docs/protocol.md: JSON-RPC 2.0, one object per line.
+
+    python3 control.py hello
+    python3 control.py params.set '{"name": "walk_speed", "value": 2}'
+    python3 control.py --name game --events 3 events.subscribe '{"topics": ["engine"]}'
+
+Prints the result as JSON (and, with --events N, the next N events) and
+exits 0; on an error reply prints it and exits 1; with no engine, exits 2.
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+
+
+def socket_path(name):
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    base = os.path.join(xdg, "advkit") if xdg else "/dev/shm/advkit-%d" % os.getuid()
+    return os.path.join(base, name + ".sock")
+
+
+class Client:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.file = self.sock.makefile("rwb")
+        self.next_id = 1
+        self.events = []
+
+    def call(self, method, params=None):
+        req = {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params or {}}
+        self.next_id += 1
+        self.file.write((json.dumps(req) + "\n").encode("utf-8"))
+        self.file.flush()
+        while True:
+            msg = self.read()
+            if "method" in msg:  # an event notification
+                self.events.append(msg)
+                continue
+            if msg.get("id") == req["id"]:
+                return msg
+
+    def next_event(self):
+        if self.events:
+            return self.events.pop(0)
+        while True:
+            msg = self.read()
+            if "method" in msg:
+                return msg
+
+    def read(self):
+        line = self.file.readline()
+        if not line:
+            raise ConnectionError("the engine closed the connection")
+        return json.loads(line)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Call a method on a running advkit engine.")
+    ap.add_argument("--name", default="default")
+    ap.add_argument("--events", type=int, default=0, help="then print this many events")
+    ap.add_argument("method")
+    ap.add_argument("params", nargs="?", default="{}")
+    args = ap.parse_args()
+    try:
+        client = Client(socket_path(args.name))
+    except OSError as e:
+        print("error: no engine %s: %s" % (args.name, e), file=sys.stderr)
+        return 2
+    reply = client.call(args.method, json.loads(args.params))
+    if "error" in reply:
+        print("error: %s (code %d)" % (reply["error"]["message"], reply["error"]["code"]), file=sys.stderr)
+        return 1
+    print(json.dumps({"tick": reply["tick"], "result": reply["result"]}))
+    for _ in range(args.events):
+        print(json.dumps(client.next_event()["params"]))
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

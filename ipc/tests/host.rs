@@ -1,0 +1,101 @@
+//! The host API driven by a test's own game loop, with real sockets.
+
+use std::time::{Duration, Instant};
+
+use advkit_core::{Params, Spec};
+use advkit_ipc::client::Client;
+use advkit_ipc::protocol::RpcError;
+use advkit_ipc::{Host, HostConfig, RuntimeDir};
+use serde_json::json;
+
+fn config(tmp: &tempfile::TempDir, name: &str) -> HostConfig {
+    HostConfig {
+        dir: RuntimeDir::at(tmp.path().join("advkit")),
+        ..HostConfig::new(name, 32, 32)
+    }
+}
+
+#[test]
+fn a_subscriber_that_never_reads_never_blocks_the_loop_and_is_told_it_lagged() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let host = Host::start(config(&tmp, "lag")).expect("start");
+    let mut slow = Client::connect_unix(host.socket_path()).expect("connect");
+    slow.call("events.subscribe", json!({"topics": ["tick"]}))
+        .expect("subscribe");
+
+    // Far more events than the socket buffers and the event queue hold.
+    let payload = "x".repeat(200);
+    let started = Instant::now();
+    for i in 0..100_000u64 {
+        host.set_tick(i);
+        host.emit("tick", "tick", &json!({"tick": i, "pad": payload}));
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "emitting must never wait for a reader ({took:?})"
+    );
+
+    // Others are still served while the slow one is stuck.
+    let mut other = Client::connect_unix(host.socket_path()).expect("connect");
+    other.call("hello", json!({})).expect("served");
+
+    // Now the slow client reads: somewhere in its stream is `lagged`.
+    let mut missed = None;
+    for _ in 0..200_000 {
+        let Some(ev) = slow.next_event(Some(Duration::from_secs(5))).expect("read") else {
+            break;
+        };
+        if ev["params"]["event"] == "lagged" {
+            missed = ev["params"]["data"]["missed"].as_u64();
+            break;
+        }
+    }
+    let missed = missed.expect("a lagged event after catching up");
+    assert!(missed > 1000, "it missed many events ({missed})");
+    slow.call("hello", json!({}))
+        .expect("and the connection still works");
+}
+
+#[test]
+fn the_loop_waits_on_the_mailbox_so_commands_are_answered_at_once_even_at_1_fps() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut host = Host::start(config(&tmp, "slow")).expect("start");
+    let socket = host.socket_path().to_owned();
+    let mut params = Params::new(vec![Spec::float("gain", 0.0, 10.0, 0.5, "x", 1.0)]);
+    host.sync_params(&params);
+    let game = std::thread::spawn(move || {
+        let frame = vec![0u8; 32 * 32 * 4];
+        let mut next = Instant::now();
+        for tick in 0..4u64 {
+            host.publish(tick, &frame).expect("publish");
+            next += Duration::from_secs(1); // 1 fps
+            while let Some(cmd) = host.next_command(next) {
+                if let Some(other) = host.handle_params(&mut params, cmd) {
+                    let err = RpcError::method_not_found(&other.method);
+                    other.reply(Err(err));
+                }
+            }
+        }
+        params
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let mut c = Client::connect_unix(&socket).expect("connect");
+    let mut slowest = Duration::ZERO;
+    for v in [2.0, 3.5, 4.0] {
+        let t = Instant::now();
+        c.call("params.set", json!({"name": "gain", "value": v}))
+            .expect("set");
+        slowest = slowest.max(t.elapsed());
+    }
+    assert!(
+        slowest < Duration::from_millis(100),
+        "answered within a tick's wait: {slowest:?}"
+    );
+    let err = c
+        .call("world.entities", json!({}))
+        .expect_err("this game has no world");
+    assert!(err.to_string().contains("-32601"), "{err}");
+    let params = game.join().expect("game loop");
+    assert_eq!(params.get("gain").and_then(|v| v.as_f64()), Some(4.0));
+}

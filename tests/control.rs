@@ -1,0 +1,462 @@
+//! The control protocol against a real `advkit run`: `advkit send`, raw
+//! sockets with bad input, many clients, subscriptions, TCP auth, socat and
+//! a Python client.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use advkit_ipc::client::Client;
+use serde_json::{Value, json};
+
+use crate::util::{Dir, Runtime};
+
+/// A line-level client, for sending exactly the bytes a test wants.
+struct Raw {
+    reader: BufReader<UnixStream>,
+}
+
+impl Raw {
+    fn connect(path: &Path) -> Raw {
+        let s = UnixStream::connect(path).expect("connect to the control socket");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Raw {
+            reader: BufReader::new(s),
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.reader.get_mut().write_all(bytes).expect("write");
+    }
+
+    fn read(&mut self) -> Option<Value> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(serde_json::from_str(&line).expect("every line is JSON")),
+        }
+    }
+
+    fn call(&mut self, id: u64, method: &str, params: Value) -> Value {
+        let req = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.send(format!("{req}\n").as_bytes());
+        loop {
+            let msg = self.read().expect("a reply");
+            if msg.get("id") == Some(&json!(id)) {
+                return msg;
+            }
+        }
+    }
+}
+
+fn socket(rt: &Runtime, name: &str) -> std::path::PathBuf {
+    rt.dir().join(format!("{name}.sock"))
+}
+
+#[test]
+fn send_sets_gets_reboots_and_reports_errors_with_exit_codes() {
+    let rt = Runtime::new();
+    let _engine = rt.start("default", &["--fps", "30"]);
+
+    let said = rt
+        .advkit(&["send", "set", "walk_speed", "3", "npc_count", "2"])
+        .ok();
+    assert!(said.contains("walk_speed = 3.0 (applied)"), "{said}");
+    assert!(said.contains("npc_count = 2 (pending"), "{said}");
+    let said = rt.advkit(&["send", "get", "walk_speed"]).ok();
+    assert!(
+        said.contains("walk_speed") && said.contains("3.0"),
+        "{said}"
+    );
+
+    let said = rt.advkit(&["send", "reboot"]).ok();
+    assert!(said.starts_with("rebooted at tick"), "{said}");
+    assert!(
+        said.contains("progress kept") && said.contains("applied pending: npc_count"),
+        "{said}"
+    );
+
+    // A fresh reboot needs --yes, and says what would be lost.
+    let err = rt.advkit(&["send", "reboot", "--fresh"]).fails_with(1);
+    assert!(
+        err.contains("throws away the player's position") && err.contains("--yes"),
+        "{err}"
+    );
+    rt.advkit(&["send", "reboot", "--fresh", "--yes"]).ok();
+
+    // Out of range: exit 1, and the old value stays.
+    let err = rt
+        .advkit(&["send", "set", "walk_speed", "99"])
+        .fails_with(1);
+    assert!(err.contains("walk_speed = 99 is out of range"), "{err}");
+    let json = rt.advkit(&["send", "--json", "get", "walk_speed"]).ok();
+    let v: Value = serde_json::from_str(&json).expect("--json prints JSON");
+    assert_eq!(v["values"]["walk_speed"], 3.0);
+
+    // Pause, step, stats.
+    rt.advkit(&["send", "pause"]).ok();
+    let said = rt.advkit(&["send", "step", "5"]).ok();
+    assert!(said.starts_with("stepped 5 to tick"), "{said}");
+    let stats = rt.advkit(&["send", "stats"]).ok();
+    assert!(stats.contains("PAUSED"), "{stats}");
+    rt.advkit(&["send", "input", "tap", "left"]).ok();
+    let err = rt
+        .advkit(&["send", "input", "wiggle", "left"])
+        .fails_with(1);
+    assert!(err.contains("action"), "{err}");
+
+    let err = rt
+        .advkit(&["send", "--name", "nobody", "stats"])
+        .fails_with(2);
+    assert!(err.contains("no engine is listening"), "{err}");
+    let err = rt.advkit(&["send", "call", "no.such"]).fails_with(1);
+    assert!(err.contains("-32601"), "{err}");
+}
+
+#[test]
+fn snapshot_over_the_socket_and_world_entities() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    let _engine = rt.start("default", &["--size", "320x180"]);
+    let out = dir.path("s.png");
+    let said = rt
+        .advkit(&[
+            "send",
+            "snapshot",
+            "--scale",
+            "2",
+            "--out",
+            &out.display().to_string(),
+        ])
+        .ok();
+    assert!(said.starts_with("160x90 tick"), "{said}");
+    let png = advkit_core::decode_png(&std::fs::read(&out).expect("png")).expect("decodes");
+    assert_eq!((png.width(), png.height()), (160, 90));
+
+    let mut c = Client::connect_unix(&socket(&rt, "default")).expect("connect");
+    let all = c
+        .call("world.entities", json!({}))
+        .expect("entities")
+        .result;
+    assert_eq!(all["entities"][0]["id"], "player");
+    let moved = c
+        .call(
+            "world.set",
+            json!({"id": "npc:0", "attrs": {"tile": [22, 24], "speed": 2}}),
+        )
+        .expect("set");
+    assert_eq!(moved.result["tile"], json!([22, 24]));
+    let err = c
+        .call(
+            "world.set",
+            json!({"id": "npc:0", "attrs": {"tile": [0, 0]}}),
+        )
+        .expect_err("solid tile");
+    assert!(err.to_string().contains("solid or outside"), "{err}");
+    let err = c
+        .call("world.set", json!({"id": "npc:0", "attrs": {"hat": 1}}))
+        .expect_err("unknown attr");
+    assert!(err.to_string().contains("settable: tile"), "{err}");
+}
+
+#[test]
+fn bad_input_gets_error_replies_and_the_connection_keeps_working() {
+    let rt = Runtime::new();
+    let _engine = rt.start("default", &[]);
+    let mut raw = Raw::connect(&socket(&rt, "default"));
+    let revision = raw.call(1, "params.list", json!({}))["result"]["revision"].clone();
+
+    let cases: &[(&[u8], i64)] = &[
+        (b"this is not json\n", -32700),
+        (b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"hel\xfflo\"}\n", -32700),
+        (b"[1,2,3]\n", -32600),
+        (b"{\"id\":3,\"method\":\"hello\"}\n", -32600),
+        (b"{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"no.such\"}\n", -32601),
+        (b"{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"engine.step\",\"params\":{\"count\":\"x\"}}\n", -32602),
+        (b"{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"params.set\",\"params\":{\"name\":\"walk_mode\",\"value\":\"fly\"}}\n", -32602),
+        (b"{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"params.set\",\"params\":{\"values\":{\"walk_speed\":2,\"nope\":1}}}\n", -32602),
+        (b"{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"params.set\",\"params\":{\"name\":\"walk_speed\",\"value\":2,\"if_revision\":99999}}\n", -32002),
+    ];
+    for (line, code) in cases {
+        raw.send(line);
+        let reply = raw.read().expect("an error reply, not a hang-up");
+        assert_eq!(
+            reply["error"]["code"],
+            json!(code),
+            "{}: {reply}",
+            String::from_utf8_lossy(line)
+        );
+        assert!(
+            reply["tick"].is_u64(),
+            "every reply carries the tick: {reply}"
+        );
+    }
+    // The enum error names the choices.
+    raw.send(b"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"params.set\",\"params\":{\"name\":\"walk_mode\",\"value\":\"fly\"}}\n");
+    let msg = raw.read().expect("reply")["error"]["message"].to_string();
+    assert!(msg.contains("tile") && msg.contains("pixel"), "{msg}");
+
+    // Nothing was changed by the rejected requests (the atomic one included).
+    let after = raw.call(10, "params.list", json!({}));
+    assert_eq!(after["result"]["revision"], revision);
+    assert_eq!(
+        raw.call(11, "params.get", json!({"name": "walk_speed"}))["result"]["values"]["walk_speed"],
+        1.0
+    );
+
+    // A line over 1 MiB: an error reply, then the connection is closed.
+    let mut big = vec![b'x'; (1 << 20) + 10];
+    big.push(b'\n');
+    raw.send(&big);
+    let reply = raw.read().expect("error reply");
+    assert_eq!(reply["error"]["code"], -32004, "{reply}");
+    assert!(raw.read().is_none(), "closed after an over-long line");
+
+    // The engine is fine.
+    let mut again = Raw::connect(&socket(&rt, "default"));
+    assert!(again.call(1, "hello", json!({}))["result"]["protocol"].is_u64());
+}
+
+#[test]
+fn two_hundred_concurrent_clients_and_a_refusal_past_the_cap() {
+    let rt = Runtime::new();
+    let _engine = rt.start("default", &[]);
+    let path = socket(&rt, "default");
+    let threads: Vec<_> = (0..200)
+        .map(|i| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut c = Client::connect_unix(&path).expect("connect");
+                let r = c
+                    .call("params.get", json!({"name": "walk_speed"}))
+                    .expect("reply");
+                assert_eq!(r.result["values"]["walk_speed"], 1.0, "client {i}");
+                c.call("engine.input", json!({"button": "left", "action": "tap"}))
+                    .expect("mailbox reply");
+                c
+            })
+        })
+        .collect();
+    let mut held: Vec<Client> = threads
+        .into_iter()
+        .map(|t| t.join().expect("client thread"))
+        .collect();
+    // 200 + 56 more reach the cap of 256; the next one is refused clearly.
+    for _ in 0..56 {
+        let mut c = Client::connect_unix(&path).expect("connect");
+        c.call("hello", json!({})).expect("within the cap");
+        held.push(c);
+    }
+    let mut raw = Raw::connect(&path);
+    let refusal = raw.read().expect("a refusal line");
+    assert_eq!(refusal["error"]["code"], -32005, "{refusal}");
+    assert!(
+        refusal["error"]["message"]
+            .to_string()
+            .contains("too many connections")
+    );
+    drop(held);
+}
+
+#[test]
+fn subscribers_get_events_from_other_clients_and_survive_a_reboot() {
+    let rt = Runtime::new();
+    let _engine = rt.start("default", &[]);
+    let path = socket(&rt, "default");
+    let mut sub = Client::connect_unix(&path).expect("connect");
+    sub.call("events.subscribe", json!({"topics": ["params", "engine"]}))
+        .expect("subscribe");
+    let err = sub
+        .call("events.subscribe", json!({"topics": ["bogus"]}))
+        .expect_err("unknown topic");
+    assert!(err.to_string().contains("choose from params"), "{err}");
+
+    rt.advkit(&["send", "set", "show_grid", "on"]).ok();
+    rt.advkit(&["send", "reboot"]).ok();
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let ev = sub
+            .next_event(Some(Duration::from_secs(5)))
+            .expect("read")
+            .expect("an event within 5 s");
+        assert!(ev["params"]["tick"].is_u64(), "events carry the tick: {ev}");
+        kinds.push(format!(
+            "{} {}",
+            ev["params"]["topic"].as_str().unwrap_or(""),
+            ev["params"]["event"].as_str().unwrap_or("")
+        ));
+    }
+    assert_eq!(
+        kinds,
+        ["params changed", "engine rebooting", "engine rebooted"]
+    );
+    // Still connected after the reboot.
+    sub.call("hello", json!({})).expect("alive");
+}
+
+#[test]
+fn tcp_needs_the_token_and_the_files_are_private() {
+    let rt = Runtime::new();
+    let _engine = rt.start("default", &["--tcp", "127.0.0.1:0"]);
+    let sock = socket(&rt, "default");
+    let token_path = rt.dir().join("default.token");
+    for p in [&sock, &token_path] {
+        let mode = std::fs::metadata(p).expect("exists").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", p.display());
+    }
+    let mut local = Client::connect_unix(&sock).expect("connect");
+    let addr: std::net::SocketAddr = local.call("hello", json!({})).expect("hello").result["tcp"]
+        .as_str()
+        .expect("hello reports the TCP address")
+        .parse()
+        .expect("an address");
+
+    let mut anon = Client::connect_tcp(addr, None).expect("connect");
+    anon.call("hello", json!({}))
+        .expect("hello is allowed before auth");
+    let err = anon.call("params.get", json!({})).expect_err("needs auth");
+    assert!(
+        err.to_string().contains("-32000") && err.to_string().contains("auth"),
+        "{err}"
+    );
+    let err = anon
+        .call("auth", json!({"token": "guess"}))
+        .expect_err("wrong token");
+    assert!(err.to_string().contains("wrong token"), "{err}");
+
+    let token = std::fs::read_to_string(&token_path).expect("token");
+    let mut authed = Client::connect_tcp(addr, Some(token.trim())).expect("connect + auth");
+    authed
+        .call("params.get", json!({}))
+        .expect("works after auth");
+    // advkit send reads the token file itself.
+    rt.advkit(&["send", "--tcp", &addr.to_string(), "stats"])
+        .ok();
+
+    let err = rt
+        .advkit(&["run", "--name", "open", "--tcp", "0.0.0.0:0"])
+        .fails_with(1);
+    assert!(
+        err.contains("not loopback") && err.contains("--allow-remote"),
+        "{err}"
+    );
+}
+
+#[test]
+fn socat_one_shot_and_the_python_client_from_the_docs() {
+    let rt = Runtime::new();
+    let _engine = rt.start("default", &[]);
+    let sock = socket(&rt, "default");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"hello\"}}' | socat - UNIX-CONNECT:{}",
+            sock.display()
+        ))
+        .output()
+        .expect("sh runs (socat is installed by .ci/run)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hello: Value = serde_json::from_str(text.trim()).unwrap_or_else(|_| {
+        panic!(
+            "socat got no JSON answer: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(hello["result"]["protocol"], 1);
+
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python/control.py");
+    let py = |args: &[&str]| {
+        std::process::Command::new("python3")
+            .arg(script)
+            .args(args)
+            .env("XDG_RUNTIME_DIR", rt.xdg())
+            .output()
+            .expect("python3 runs")
+    };
+    let set = py(&["params.set", r#"{"name": "walk_mode", "value": "pixel"}"#]);
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let said = rt.advkit(&["send", "get", "walk_mode"]).ok();
+    assert!(
+        said.contains("pixel"),
+        "python's change is seen by advkit send: {said}"
+    );
+    let bad = py(&["params.set", r#"{"name": "walk_mode", "value": "fly"}"#]);
+    assert_eq!(bad.status.code(), Some(1));
+    let discover = py(&["rpc.discover"]);
+    let v: Value = serde_json::from_slice(&discover.stdout).expect("json");
+    assert!(
+        v["result"]["methods"]
+            .as_array()
+            .is_some_and(|m| m.len() > 20)
+    );
+}
+
+#[test]
+fn the_custom_game_example_is_driven_by_send_and_seen_by_snapshot() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    // `cargo test` builds examples next to the test binary's directory.
+    let exe = std::env::current_exe().expect("test binary");
+    let example = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("examples/custom_game"))
+        .expect("target dir");
+    if !example.exists() {
+        // A filtered `cargo test --test integration` does not build examples.
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let built = std::process::Command::new(cargo)
+            .args(["build", "--example", "custom_game"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(built.success(), "cargo build --example custom_game failed");
+    }
+    let mut child = std::process::Command::new(&example)
+        .env("XDG_RUNTIME_DIR", rt.xdg())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the example");
+    let sock = socket(&rt, "custom");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !sock.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let said = rt
+        .advkit(&[
+            "send", "--name", "custom", "set", "color", "blue", "speed", "0",
+        ])
+        .ok();
+    assert!(said.contains("color = blue (applied)"), "{said}");
+    std::thread::sleep(Duration::from_millis(150));
+    let out = dir.path("c.png");
+    rt.advkit(&[
+        "snapshot",
+        "--name",
+        "custom",
+        "--out",
+        &out.display().to_string(),
+    ])
+    .ok();
+    let frame = advkit_core::decode_png(&std::fs::read(&out).expect("png")).expect("decodes");
+    assert_eq!((frame.width(), frame.height()), (160, 120));
+    assert!(
+        frame.pixels().chunks(4).any(|p| p == [50, 90, 230, 255]),
+        "the square is blue after `send set color blue`"
+    );
+    let err = rt
+        .advkit(&["send", "--name", "custom", "pause"])
+        .fails_with(1);
+    assert!(err.contains("-32601"), "{err}");
+    rt.advkit(&["send", "--name", "custom", "shutdown"]).ok();
+    let status = child.wait().expect("exit");
+    assert!(status.success());
+    assert!(!sock.exists(), "files removed on the way out");
+}
