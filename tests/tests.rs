@@ -4,4 +4,5 @@ mod util;
 
 mod control;
 mod frames;
+mod golden_cli;
 mod render;

@@ -89,6 +89,21 @@ pub fn advkit<S: AsRef<str>>(args: &[S]) -> Run {
     run_in(None, args)
 }
 
+/// Runs `advkit` with environment variables set (`Some`) or removed (`None`).
+pub fn advkit_env<S: AsRef<str>>(env: &[(&str, Option<&str>)], args: &[S]) -> Run {
+    let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_advkit"));
+    cmd.args(&args);
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = cmd.output().expect("run advkit");
+    Run { out, args }
+}
+
 fn run_in<S: AsRef<str>>(runtime: Option<&Path>, args: &[S]) -> Run {
     let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_advkit"));
@@ -225,4 +240,83 @@ impl Drop for Engine {
 
 pub fn path_str(p: &Path) -> String {
     p.display().to_string()
+}
+
+/// A detached tmux session running one command, for end-to-end tests of
+/// terminal programs; killed when dropped.
+pub struct Tmux {
+    pub session: String,
+}
+
+impl Tmux {
+    /// Starts `command` (a shell line) in a `cols`x`rows` tmux window.
+    pub fn start(command: &str, cols: u16, rows: u16) -> Tmux {
+        let session = format!("advkit-test-{}-{}", std::process::id(), rand_suffix());
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &cols.to_string(),
+                "-y",
+                &rows.to_string(),
+            ])
+            .arg(command)
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("tmux runs (installed by .ci/run)");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux { session }
+    }
+
+    /// The visible screen as text.
+    pub fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen contains `text`; panics with the screen if not.
+    pub fn wait_for(&self, text: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("waited {timeout:?} for {text:?}; the screen shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends keys as tmux names them (`q`, `Enter`, `Left`, `S-Right`…).
+    pub fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(Instant::now().elapsed().as_nanos() as u64);
+    h.finish() % 1_000_000
 }

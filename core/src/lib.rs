@@ -10,6 +10,7 @@
 //! - [`render`]: the software renderer into an RGBA8 [`Frame`].
 //! - [`engine`]: all of the above behind one [`Engine`], with reboot and save/restore.
 //! - [`entities`]: the player and NPCs as JSON records tools can edit.
+//! - [`golden`]: scenarios, frame comparison with a tolerance, diff heat maps.
 //! - [`input`]: buttons and the input [`Timeline`] that scripts a run.
 //! - [`image`]: PNG encoding/decoding in memory.
 
@@ -18,6 +19,7 @@
 pub mod engine;
 pub mod entities;
 pub mod frame;
+pub mod golden;
 pub mod image;
 pub mod input;
 pub mod params;

@@ -13,6 +13,8 @@ use clap::{Parser, Subcommand};
 
 // A crate root in src/bin/ looks for modules beside itself; the commands
 // live in src/bin/advkit/ so that other binaries can never pick them up.
+#[path = "advkit/golden_cmd.rs"]
+mod golden_cmd;
 #[path = "advkit/load.rs"]
 mod load;
 #[path = "advkit/ls_cmd.rs"]
@@ -21,6 +23,8 @@ mod ls_cmd;
 mod params_cmd;
 #[path = "advkit/render_cmd.rs"]
 mod render_cmd;
+#[path = "advkit/review.rs"]
+mod review;
 #[path = "advkit/run_cmd.rs"]
 mod run_cmd;
 #[path = "advkit/send_cmd.rs"]
@@ -68,6 +72,8 @@ enum Command {
     Send(send_cmd::SendArgs),
     /// Print a running engine's events as they arrive (params, engine, log, tick, world).
     Watch(send_cmd::WatchArgs),
+    /// Golden-frame testing: run scenarios, compare with blessed PNGs, review.
+    Golden(golden_cmd::GoldenArgs),
     /// Print a shell completion script: `advkit completions bash > /etc/bash_completion.d/advkit`.
     Completions {
         #[arg(value_enum)]
@@ -93,6 +99,7 @@ fn main() -> ExitCode {
         Command::Ls(args) => ls_cmd::run(args),
         Command::Send(args) => send_cmd::run(args),
         Command::Watch(args) => send_cmd::watch(args),
+        Command::Golden(args) => golden_cmd::run(args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "advkit", &mut io::stdout());

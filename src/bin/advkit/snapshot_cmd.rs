@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use advkit_core::{Compression, Frame, Size, encode_png, hash_pixels};
+use advkit_core::golden::{Tolerance, compare, diff_image};
+use advkit_core::{Compression, Frame, Size, decode_png, encode_png, hash_pixels};
 use advkit_ipc::{FrameReader, ReadError, RuntimeDir};
 use anyhow::{Context, Result};
 
@@ -14,8 +15,26 @@ pub struct SnapshotArgs {
     #[arg(long, value_name = "NAME", default_value = "default")]
     name: String,
     /// Where to write the PNG; `-` for standard output.
-    #[arg(long, value_name = "FILE.png")]
-    out: PathBuf,
+    #[arg(long, value_name = "FILE.png", required_unless_present = "compare")]
+    out: Option<PathBuf>,
+    /// Compare the frame with this golden PNG; exit 1 and write a diff
+    /// heat map on a mismatch.
+    #[arg(long, value_name = "GOLDEN.png")]
+    compare: Option<PathBuf>,
+    /// A pixel differs when a channel differs by more than N (with --compare).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "compare")]
+    max_diff: u8,
+    /// How many pixels may differ (with --compare).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "compare")]
+    max_pixels: u64,
+    /// Where the diff heat map goes on a mismatch.
+    #[arg(
+        long,
+        value_name = "FILE.png",
+        default_value = "advkit-snapshot.diff.png",
+        requires = "compare"
+    )]
+    diff: PathBuf,
 }
 
 /// Opens the frame region of engine `name`, checking the runtime directory.
@@ -51,17 +70,40 @@ pub fn run(args: SnapshotArgs) -> Result<()> {
         info.tick,
         hash_pixels(frame.pixels())
     );
-    if args.out.as_os_str() == "-" {
-        std::io::stdout().lock().write_all(&png)?;
-        eprintln!("{summary}");
-    } else {
-        std::fs::write(&args.out, &png)
-            .with_context(|| format!("cannot write {}", args.out.display()))?;
-        writeln!(
-            std::io::stdout().lock(),
-            "{summary} -> {}",
-            args.out.display()
-        )?;
+    match &args.out {
+        Some(out) if out.as_os_str() == "-" => {
+            std::io::stdout().lock().write_all(&png)?;
+            eprintln!("{summary}");
+        }
+        Some(out) => {
+            std::fs::write(out, &png).with_context(|| format!("cannot write {}", out.display()))?;
+            writeln!(std::io::stdout().lock(), "{summary} -> {}", out.display())?;
+        }
+        None => writeln!(std::io::stdout().lock(), "{summary}")?,
+    }
+    if let Some(golden) = &args.compare {
+        let bytes = std::fs::read(golden)
+            .with_context(|| format!("cannot read golden {}", golden.display()))?;
+        let expected = decode_png(&bytes)
+            .with_context(|| format!("golden {} is not a readable PNG", golden.display()))?;
+        let tolerance = Tolerance {
+            max_diff: args.max_diff,
+            max_pixels: args.max_pixels,
+        };
+        let c = compare(&expected, &frame, tolerance);
+        if !c.passes() {
+            let diff = encode_png(&diff_image(&expected, &frame), Compression::Fast)?;
+            std::fs::write(&args.diff, diff)
+                .with_context(|| format!("cannot write {}", args.diff.display()))?;
+            anyhow::bail!(
+                "frame {} does not match {}: {}; diff written to {}",
+                info.frame,
+                golden.display(),
+                c.describe(),
+                args.diff.display()
+            );
+        }
+        writeln!(std::io::stdout().lock(), "matches {}", golden.display())?;
     }
     Ok(())
 }

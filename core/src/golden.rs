@@ -1,0 +1,474 @@
+//! Golden frames, sans-IO: the scenario format, running a scenario to its
+//! captures, comparing two frames with a tolerance, and a diff heat map.
+//!
+//! Reading scenario files and goldens, writing artifacts and reports is the
+//! host's job (`advkit::golden`); everything here is pure.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Engine, Progress};
+use crate::frame::{Frame, Size, hash_pixels};
+use crate::input::{InputEvent, Timeline};
+use crate::params::Params;
+use crate::scene::{Scene, SceneError};
+
+/// How different two frames may be and still match. The default is exact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tolerance {
+    /// A pixel differs when any channel differs by more than this.
+    #[serde(default)]
+    pub max_diff: u8,
+    /// How many pixels may differ.
+    #[serde(default)]
+    pub max_pixels: u64,
+}
+
+/// A reboot in the middle of a scenario.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reboot {
+    /// Rebooted just before this tick's update.
+    pub tick: u64,
+    #[serde(default = "yes")]
+    pub keep_progress: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One frame to compare with a golden.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capture {
+    /// File stem of the golden: `fixtures/golden/<scenario>/<name>.png`.
+    pub name: String,
+    /// Captured after this many ticks.
+    pub tick: u64,
+    /// Overrides the scenario's size for this capture.
+    #[serde(default)]
+    pub size: Option<String>,
+    /// Overrides the scenario's tolerance for this capture.
+    #[serde(default)]
+    pub tolerance: Option<Tolerance>,
+}
+
+/// A scenario file (`fixtures/scenarios/*.json`, see `docs/golden.md`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    #[serde(default)]
+    pub description: String,
+    /// Scene file, relative to the scenario file; the built-in demo if absent.
+    #[serde(default)]
+    pub scene: Option<String>,
+    #[serde(default)]
+    pub seed: Option<u32>,
+    /// Frame size, `WxH`; 320x180 if absent.
+    #[serde(default)]
+    pub size: Option<String>,
+    /// Param values (as in `params.set`).
+    #[serde(default)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub inputs: Vec<InputEvent>,
+    #[serde(default)]
+    pub reboots: Vec<Reboot>,
+    #[serde(default)]
+    pub tolerance: Tolerance,
+    /// Record the hash of every frame, so a failure names the first tick
+    /// where the run diverged.
+    #[serde(default)]
+    pub record_hashes: bool,
+    pub captures: Vec<Capture>,
+}
+
+impl Scenario {
+    /// Parses a scenario; errors name the file, line and column.
+    pub fn parse(source_name: &str, text: &str) -> Result<Scenario, SceneError> {
+        let s: Scenario =
+            serde_json::from_str(text).map_err(|e| SceneError::from_json(source_name, &e))?;
+        let fail = |message: String| SceneError {
+            source_name: source_name.to_owned(),
+            line: 1,
+            column: 1,
+            message,
+        };
+        if s.captures.is_empty() {
+            return Err(fail("a scenario needs at least one capture".into()));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for c in &s.captures {
+            let plain = !c.name.is_empty()
+                && c.name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+            if !plain {
+                return Err(fail(format!(
+                    "capture name `{}` must be letters, digits, - or _ (it names a file)",
+                    c.name
+                )));
+            }
+            if !names.insert(&c.name) {
+                return Err(fail(format!("capture `{}` appears twice", c.name)));
+            }
+            if c.tick == 0 {
+                return Err(fail(format!(
+                    "capture `{}`: tick must be at least 1",
+                    c.name
+                )));
+            }
+        }
+        s.size().map_err(fail)?;
+        for c in &s.captures {
+            s.capture_size(c).map_err(fail)?;
+        }
+        Ok(s)
+    }
+
+    pub fn size(&self) -> Result<Size, String> {
+        self.size.as_deref().unwrap_or("320x180").parse()
+    }
+
+    pub fn capture_size(&self, c: &Capture) -> Result<Size, String> {
+        match &c.size {
+            Some(s) => s.parse(),
+            None => self.size(),
+        }
+    }
+
+    pub fn tolerance_for(&self, c: &Capture) -> Tolerance {
+        c.tolerance.unwrap_or(self.tolerance)
+    }
+
+    /// The engine this scenario starts with: scene, seed and params.
+    pub fn engine(&self, scene: Scene) -> Result<Engine, String> {
+        let mut params = Params::for_scene(&scene);
+        if let Some(seed) = self.seed {
+            params
+                .set("world_seed", crate::Value::Int(seed.into()))
+                .map_err(|e| e.to_string())?;
+        }
+        let changes = self
+            .params
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), params.from_json(k, v)?)))
+            .collect::<Result<Vec<_>, crate::ParamError>>()
+            .map_err(|e| format!("params: {e}"))?;
+        params
+            .set_many(&changes)
+            .map_err(|e| format!("params: {e}"))?;
+        Ok(Engine::with_params(scene, params))
+    }
+
+    /// Runs the scenario to its last capture, calling `capture` with each
+    /// captured frame. Returns the hash of the frame after every tick when
+    /// `record_hashes` is set (index 0 = tick 1).
+    pub fn run(
+        &self,
+        scene: &Scene,
+        mut capture: impl FnMut(&Capture, &Frame),
+    ) -> Result<Vec<u64>, String> {
+        let mut engine = self.engine(scene.clone())?;
+        let timeline = Timeline::new(&self.inputs);
+        let last = self.captures.iter().map(|c| c.tick).max().unwrap_or(0);
+        let mut frame = Frame::new(self.size()?);
+        let mut hashes = Vec::new();
+        for tick in 0..last {
+            for r in self.reboots.iter().filter(|r| r.tick == tick) {
+                let progress = if r.keep_progress {
+                    Progress::Keep
+                } else {
+                    Progress::Discard
+                };
+                engine.reboot(scene.clone(), progress);
+            }
+            for (button, action) in timeline.at(tick) {
+                engine.input(button, action);
+            }
+            engine.step();
+            if self.record_hashes {
+                engine.render(&mut frame);
+                hashes.push(hash_pixels(frame.pixels()));
+            }
+            for c in self.captures.iter().filter(|c| c.tick == tick + 1) {
+                let size = self.capture_size(c)?;
+                if size == frame.size() {
+                    if !self.record_hashes {
+                        engine.render(&mut frame);
+                    }
+                    capture(c, &frame);
+                } else {
+                    let mut other = Frame::new(size);
+                    engine.render(&mut other);
+                    capture(c, &other);
+                }
+            }
+        }
+        Ok(hashes)
+    }
+}
+
+/// The outcome of comparing two frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Comparison {
+    /// Pixels whose largest channel difference exceeds the tolerance.
+    pub differing: u64,
+    /// The largest channel difference anywhere.
+    pub max_diff: u8,
+    /// Bounding box of the differing pixels: (x0, y0, x1, y1), inclusive.
+    pub bbox: Option<(u32, u32, u32, u32)>,
+    /// Set when the sizes differ (then nothing else is compared).
+    pub size_mismatch: Option<(Size, Size)>,
+    pub tolerance: Tolerance,
+}
+
+impl Comparison {
+    pub fn passes(&self) -> bool {
+        self.size_mismatch.is_none() && self.differing <= self.tolerance.max_pixels
+    }
+
+    /// One line for people: "1234 pixels differ (max 87) in 10,20-200,150".
+    pub fn describe(&self) -> String {
+        if let Some((e, a)) = self.size_mismatch {
+            return format!(
+                "size {}x{} but the golden is {}x{}",
+                a.width, a.height, e.width, e.height
+            );
+        }
+        let place = self
+            .bbox
+            .map(|(x0, y0, x1, y1)| format!(" in {x0},{y0}-{x1},{y1}"))
+            .unwrap_or_default();
+        format!(
+            "{} pixel(s) differ by more than {} (largest difference {}, allowed {} pixel(s)){place}",
+            self.differing, self.tolerance.max_diff, self.max_diff, self.tolerance.max_pixels
+        )
+    }
+}
+
+/// Compares `actual` with `expected`. Identical buffers take a fast path
+/// (one memcmp); otherwise every pixel's largest channel difference is
+/// measured against `tolerance.max_diff`.
+pub fn compare(expected: &Frame, actual: &Frame, tolerance: Tolerance) -> Comparison {
+    let mut c = Comparison {
+        differing: 0,
+        max_diff: 0,
+        bbox: None,
+        size_mismatch: None,
+        tolerance,
+    };
+    if expected.size() != actual.size() {
+        c.size_mismatch = Some((expected.size(), actual.size()));
+        return c;
+    }
+    if expected.pixels() == actual.pixels() {
+        return c;
+    }
+    let w = expected.width() as usize;
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0u32, 0u32);
+    for (row, (e_row, a_row)) in expected
+        .pixels()
+        .chunks_exact(w * 4)
+        .zip(actual.pixels().chunks_exact(w * 4))
+        .enumerate()
+    {
+        if e_row == a_row {
+            continue;
+        }
+        // 16 pixels (one cache line) at a time: equal blocks, the common
+        // case, cost one vectorised compare.
+        for (block, (eb, ab)) in e_row.chunks(64).zip(a_row.chunks(64)).enumerate() {
+            if eb == ab {
+                continue;
+            }
+            let (e_px, _) = eb.as_chunks::<4>();
+            let (a_px, _) = ab.as_chunks::<4>();
+            for (i, (e, a)) in e_px.iter().zip(a_px).enumerate() {
+                if e == a {
+                    continue;
+                }
+                let d = e
+                    .iter()
+                    .zip(a)
+                    .map(|(p, q)| p.abs_diff(*q))
+                    .max()
+                    .unwrap_or(0);
+                c.max_diff = c.max_diff.max(d);
+                if d > tolerance.max_diff {
+                    c.differing += 1;
+                    let (x, y) = ((block * 16 + i) as u32, row as u32);
+                    x0 = x0.min(x);
+                    y0 = y0.min(y);
+                    x1 = x1.max(x);
+                    y1 = y1.max(y);
+                }
+            }
+        }
+    }
+    if c.differing > 0 {
+        c.bbox = Some((x0, y0, x1, y1));
+    }
+    c
+}
+
+/// A heat map of the difference: matching pixels are a dim grey copy of
+/// the expected frame; differing ones run from dark red (small) to yellow
+/// and white (large), so a person sees at once where and how much.
+pub fn diff_image(expected: &Frame, actual: &Frame) -> Frame {
+    let size = actual.size();
+    let mut out = Frame::new(size);
+    if expected.size() != size {
+        // Nothing to line up: show the actual frame dimmed.
+        for (o, a) in out
+            .pixels_mut()
+            .chunks_exact_mut(4)
+            .zip(actual.pixels().chunks_exact(4))
+        {
+            let l = luma(a) / 3;
+            o.copy_from_slice(&[l, l, l, 255]);
+        }
+        return out;
+    }
+    for ((o, e), a) in out
+        .pixels_mut()
+        .chunks_exact_mut(4)
+        .zip(expected.pixels().chunks_exact(4))
+        .zip(actual.pixels().chunks_exact(4))
+    {
+        let d = e
+            .iter()
+            .zip(a)
+            .map(|(p, q)| p.abs_diff(*q))
+            .max()
+            .unwrap_or(0);
+        if d == 0 {
+            let l = luma(e) / 4;
+            o.copy_from_slice(&[l, l, l, 255]);
+        } else {
+            // 1..255 → red ramps up first, then green, then blue.
+            let t = u32::from(d).max(1) * 3;
+            let r = (96 + t).min(255) as u8;
+            let g = t.saturating_sub(160).min(255) as u8;
+            let b = t.saturating_sub(480).min(255) as u8;
+            o.copy_from_slice(&[r, g, b, 255]);
+        }
+    }
+    out
+}
+
+fn luma(p: &[u8]) -> u8 {
+    ((u32::from(p[0]) * 77 + u32::from(p[1]) * 150 + u32::from(p[2]) * 29) >> 8) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(w: u32, h: u32, fill: [u8; 4]) -> Frame {
+        let size = Size::new(w, h).expect("size");
+        let px = fill.repeat((w * h) as usize);
+        Frame::from_pixels(size, px).expect("frame")
+    }
+
+    #[test]
+    fn exact_and_tolerant_comparison() {
+        let a = frame(8, 4, [10, 20, 30, 255]);
+        let mut b = a.clone();
+        assert!(compare(&a, &b, Tolerance::default()).passes());
+        // Two pixels off by 3 and 40.
+        b.pixels_mut()[(4 + 2) * 4] = 13;
+        b.pixels_mut()[(3 * 8 + 7) * 4 + 1] = 60;
+        let exact = compare(&a, &b, Tolerance::default());
+        assert_eq!((exact.differing, exact.max_diff), (2, 40));
+        assert_eq!(exact.bbox, Some((6, 0, 7, 3)));
+        assert!(!exact.passes());
+        assert!(
+            exact.describe().contains("2 pixel(s) differ"),
+            "{}",
+            exact.describe()
+        );
+        let fuzzy = compare(
+            &a,
+            &b,
+            Tolerance {
+                max_diff: 5,
+                max_pixels: 0,
+            },
+        );
+        assert_eq!(fuzzy.differing, 1);
+        assert!(
+            compare(
+                &a,
+                &b,
+                Tolerance {
+                    max_diff: 5,
+                    max_pixels: 1
+                }
+            )
+            .passes()
+        );
+        let other = frame(4, 4, [0; 4]);
+        let c = compare(&a, &other, Tolerance::default());
+        assert!(!c.passes() && c.describe().contains("size 4x4 but the golden is 8x4"));
+    }
+
+    #[test]
+    fn the_heat_map_marks_only_differing_pixels() {
+        let a = frame(4, 1, [100, 100, 100, 255]);
+        let mut b = a.clone();
+        b.pixels_mut()[4] = 255;
+        let d = diff_image(&a, &b);
+        assert_eq!(d.pixel(0, 0), [25, 25, 25, 255]);
+        assert!(d.pixel(1, 0)[0] > 200, "{:?}", d.pixel(1, 0));
+    }
+
+    #[test]
+    fn scenarios_are_checked_when_parsed() {
+        let ok = r#"{"seed": 3, "captures": [{"name": "a", "tick": 5}]}"#;
+        Scenario::parse("s.json", ok).expect("valid");
+        for (bad, why) in [
+            (r#"{"captures": []}"#, "at least one capture"),
+            (
+                r#"{"captures": [{"name": "a/b", "tick": 1}]}"#,
+                "names a file",
+            ),
+            (
+                r#"{"captures": [{"name": "a", "tick": 1}, {"name": "a", "tick": 2}]}"#,
+                "twice",
+            ),
+            (r#"{"captures": [{"name": "a", "tick": 0}]}"#, "at least 1"),
+            (
+                r#"{"size": "big", "captures": [{"name": "a", "tick": 1}]}"#,
+                "WIDTHxHEIGHT",
+            ),
+            ("{\n  \"captures\": [], \"colour\": 1}", "unknown field"),
+        ] {
+            let err = Scenario::parse("s.json", bad).expect_err(bad).to_string();
+            assert!(
+                err.contains(why) && err.starts_with("s.json:"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_run_captures_the_same_frame_as_the_engine_would() {
+        let s = Scenario::parse(
+            "s.json",
+            r#"{"seed": 9, "record_hashes": true, "captures": [{"name": "a", "tick": 3}]}"#,
+        )
+        .expect("valid");
+        let scene = Scene::builtin();
+        let mut got = None;
+        let hashes = s.run(&scene, |_, f| got = Some(f.clone())).expect("runs");
+        assert_eq!(hashes.len(), 3);
+        let mut engine = s.engine(scene).expect("engine");
+        engine.run(3, &Timeline::default());
+        let mut f = Frame::new(s.size().expect("size"));
+        engine.render(&mut f);
+        assert_eq!(got.as_ref().map(Frame::hash), Some(f.hash()));
+        assert_eq!(hashes[2], f.hash());
+    }
+}

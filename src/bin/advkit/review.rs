@@ -1,0 +1,355 @@
+//! `advkit golden review`: pending (`.new.png`) and failed captures, one at
+//! a time, drawn with the inspector's half-block renderer. State, update
+//! and drawing are kept apart so the screen can be tested on a TestBackend.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use advkit_core::{Compression, Frame, decode_png, encode_png};
+use advkit_tui::halfblock::{ColorMode, HalfBlocks, downsample, fit};
+use anyhow::{Context, Result};
+use crossterm::event::{self, Event, KeyCode, KeyEventKind};
+use ratatui::Frame as Screen;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// No golden yet (`<capture>.new.png`).
+    Pending,
+    /// Differs from its golden (artifacts in target/advkit-golden).
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Expected,
+    Actual,
+    Diff,
+}
+
+#[derive(Debug)]
+pub struct Item {
+    pub scenario: String,
+    pub capture: String,
+    pub kind: Kind,
+    pub golden: PathBuf,
+    pub expected: Option<Frame>,
+    pub actual: Frame,
+    pub diff: Option<Frame>,
+    /// Files to remove once decided.
+    pub leftovers: Vec<PathBuf>,
+    pub decided: Option<&'static str>,
+}
+
+#[derive(Debug)]
+pub struct ReviewApp {
+    pub items: Vec<Item>,
+    pub index: usize,
+    pub view: View,
+    pub message: String,
+    pub quit: bool,
+    pub mode: ColorMode,
+}
+
+fn load(path: &Path) -> Option<Frame> {
+    decode_png(&fs::read(path).ok()?).ok()
+}
+
+/// Finds pending and failed captures.
+pub fn collect(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
+    let mut items = Vec::new();
+    let dirs = |root: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = fs::read_dir(root)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    for dir in dirs(golden_dir) {
+        let scenario = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("?")
+            .to_owned();
+        let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.sort();
+        for f in files {
+            let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let Some(capture) = name.strip_suffix(".new.png") else {
+                continue;
+            };
+            let Some(actual) = load(&f) else { continue };
+            let golden = dir.join(format!("{capture}.png"));
+            items.push(Item {
+                scenario: scenario.clone(),
+                capture: capture.to_owned(),
+                kind: Kind::Pending,
+                expected: load(&golden),
+                actual,
+                diff: None,
+                golden,
+                leftovers: vec![f.clone()],
+                decided: None,
+            });
+        }
+    }
+    for dir in dirs(artifacts) {
+        let scenario = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("?")
+            .to_owned();
+        let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.sort();
+        for f in files {
+            let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let Some(capture) = name.strip_suffix(".actual.png") else {
+                continue;
+            };
+            let Some(actual) = load(&f) else { continue };
+            let expected_path = dir.join(format!("{capture}.expected.png"));
+            let diff_path = dir.join(format!("{capture}.diff.png"));
+            items.push(Item {
+                scenario: scenario.clone(),
+                capture: capture.to_owned(),
+                kind: Kind::Failed,
+                golden: golden_dir.join(&scenario).join(format!("{capture}.png")),
+                expected: load(&expected_path),
+                diff: load(&diff_path),
+                actual,
+                leftovers: vec![f.clone(), expected_path, diff_path],
+                decided: None,
+            });
+        }
+    }
+    items
+}
+
+impl ReviewApp {
+    pub fn new(items: Vec<Item>, mode: ColorMode) -> ReviewApp {
+        ReviewApp {
+            items,
+            index: 0,
+            view: View::Actual,
+            message: String::new(),
+            quit: false,
+            mode,
+        }
+    }
+
+    pub fn handle_key(&mut self, key: KeyCode) {
+        match key {
+            KeyCode::Char('q') | KeyCode::Esc => self.quit = true,
+            KeyCode::Char('e') | KeyCode::Char('1') => self.view = View::Expected,
+            KeyCode::Char('c') | KeyCode::Char('2') => self.view = View::Actual,
+            KeyCode::Char('d') | KeyCode::Char('3') => self.view = View::Diff,
+            KeyCode::Tab | KeyCode::Char(' ') => {
+                self.view = match self.view {
+                    View::Expected => View::Actual,
+                    View::Actual => View::Diff,
+                    View::Diff => View::Expected,
+                }
+            }
+            KeyCode::Right | KeyCode::Char('n') => self.next(),
+            KeyCode::Left | KeyCode::Char('p') => self.index = self.index.saturating_sub(1),
+            KeyCode::Char('a') => self.accept(),
+            KeyCode::Char('r') => self.reject(),
+            _ => {}
+        }
+    }
+
+    fn next(&mut self) {
+        if self.index + 1 < self.items.len() {
+            self.index += 1;
+        }
+    }
+
+    fn accept(&mut self) {
+        let Some(item) = self.items.get_mut(self.index) else {
+            return;
+        };
+        let written = encode_png(&item.actual, Compression::Best)
+            .map_err(|e| e.to_string())
+            .and_then(|png| {
+                if let Some(dir) = item.golden.parent() {
+                    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                }
+                fs::write(&item.golden, png).map_err(|e| e.to_string())
+            });
+        match written {
+            Ok(()) => {
+                for f in &item.leftovers {
+                    let _ = fs::remove_file(f);
+                }
+                item.decided = Some("accepted");
+                self.message = format!("accepted: wrote {}", item.golden.display());
+                self.next();
+            }
+            Err(e) => self.message = format!("could not write {}: {e}", item.golden.display()),
+        }
+    }
+
+    fn reject(&mut self) {
+        let Some(item) = self.items.get_mut(self.index) else {
+            return;
+        };
+        if item.kind == Kind::Pending {
+            for f in &item.leftovers {
+                let _ = fs::remove_file(f);
+            }
+        }
+        item.decided = Some("rejected");
+        self.message = format!(
+            "rejected {}/{}{}",
+            item.scenario,
+            item.capture,
+            if item.kind == Kind::Failed {
+                " (the golden stays; fix the code)"
+            } else {
+                ""
+            }
+        );
+        self.next();
+    }
+
+    pub fn render(&self, screen: &mut Screen) {
+        let [head, body, foot] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Min(3),
+            Constraint::Length(2),
+        ])
+        .areas(screen.area());
+        let Some(item) = self.items.get(self.index) else {
+            screen.render_widget(
+                Paragraph::new("Nothing to review: no pending or failed captures. Press q."),
+                body,
+            );
+            return;
+        };
+        let kind = match item.kind {
+            Kind::Pending => Span::styled("NEW", Style::new().fg(Color::Yellow).bold()),
+            Kind::Failed => Span::styled("FAILED", Style::new().fg(Color::Red).bold()),
+        };
+        let title = Line::from(vec![
+            Span::raw(format!("{}/{}  ", self.index + 1, self.items.len())),
+            kind,
+            Span::raw(format!(
+                "  {}/{}  {}x{}  ",
+                item.scenario,
+                item.capture,
+                item.actual.width(),
+                item.actual.height()
+            )),
+            Span::styled(item.decided.unwrap_or(""), Style::new().fg(Color::Green)),
+        ]);
+        let views = [
+            (View::Expected, "e expected"),
+            (View::Actual, "c actual"),
+            (View::Diff, "d diff"),
+        ];
+        let tabs: Vec<Span> = views
+            .iter()
+            .flat_map(|(v, label)| {
+                let style = if *v == self.view {
+                    Style::new().reversed()
+                } else {
+                    Style::new()
+                };
+                [Span::styled(format!(" {label} "), style), Span::raw(" ")]
+            })
+            .collect();
+        screen.render_widget(Paragraph::new(vec![title, Line::from(tabs)]), head);
+
+        let shown = match self.view {
+            View::Expected => item.expected.as_ref(),
+            View::Actual => Some(&item.actual),
+            View::Diff => item.diff.as_ref(),
+        };
+        let block = Block::bordered();
+        let inner = block.inner(body);
+        screen.render_widget(block, body);
+        match shown {
+            Some(f) => {
+                let (cols, rows) = fit(f.width(), f.height(), inner.width, inner.height);
+                let img = downsample(f.pixels(), f.width(), f.height(), cols, rows, 8);
+                screen.render_widget(
+                    HalfBlocks {
+                        image: &img,
+                        mode: self.mode,
+                    },
+                    inner,
+                );
+            }
+            None => screen.render_widget(
+                Paragraph::new(match self.view {
+                    View::Expected => "no golden yet: this capture is new",
+                    _ => "no diff for a new capture",
+                }),
+                inner,
+            ),
+        }
+        let help = if self.message.is_empty() {
+            "a accept  r reject  Tab/e/c/d view  ←/→ prev/next  q quit".to_owned()
+        } else {
+            format!("{}   (a accept  r reject  q quit)", self.message)
+        };
+        screen.render_widget(Paragraph::new(help), foot);
+    }
+}
+
+pub fn run(golden_dir: &Path, artifacts: &Path) -> Result<()> {
+    let items = collect(golden_dir, artifacts);
+    if items.is_empty() {
+        println!(
+            "nothing to review: no pending captures in {} and no failures in {}",
+            golden_dir.display(),
+            artifacts.display()
+        );
+        return Ok(());
+    }
+    let mut app = ReviewApp::new(items, ColorMode::detect());
+    {
+        let mut session =
+            advkit_tui::terminal::Session::start().context("cannot set up the terminal")?;
+        while !app.quit {
+            session.terminal.draw(|f| app.render(f))?;
+            if event::poll(Duration::from_millis(250))?
+                && let Event::Key(k) = event::read()?
+                && k.kind == KeyEventKind::Press
+            {
+                app.handle_key(k.code);
+            }
+        }
+    }
+    let accepted = app
+        .items
+        .iter()
+        .filter(|i| i.decided == Some("accepted"))
+        .count();
+    let rejected = app
+        .items
+        .iter()
+        .filter(|i| i.decided == Some("rejected"))
+        .count();
+    println!(
+        "{accepted} accepted, {rejected} rejected, {} left undecided",
+        app.items.len() - accepted - rejected
+    );
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! `advkit golden check` and `snapshot --compare` on scenarios and goldens
+//! in temporary directories, failing on purpose.
+
+use std::path::Path;
+
+use crate::util::{Dir, Runtime, advkit_env, path_str};
+
+const SCENARIO: &str = r#"{
+  "description": "test",
+  "seed": 1,
+  "params": {"autopilot": false},
+  "inputs": [{"tick": 2, "button": "right", "hold": 20}],
+  "record_hashes": true,
+  "captures": [{"name": "a", "tick": 5}, {"name": "b", "tick": 30}]
+}"#;
+
+fn check(dir: &Dir, ci: bool, extra: &[&str]) -> crate::util::Run {
+    let mut args = vec![
+        "golden".to_owned(),
+        "check".to_owned(),
+        path_str(&dir.path("scenarios")),
+        "--golden-dir".to_owned(),
+        path_str(&dir.path("golden")),
+        "--artifacts".to_owned(),
+        path_str(&dir.path("out")),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    advkit_env(&[("CI", if ci { Some("1") } else { None })], &args)
+}
+
+fn setup(dir: &Dir, scenario: &str) {
+    std::fs::create_dir_all(dir.path("scenarios")).expect("mkdir");
+    dir.write("scenarios/walk.json", scenario);
+}
+
+#[test]
+fn missing_goldens_are_pending_locally_failures_in_ci_and_blessed_by_update() {
+    let dir = Dir::new();
+    setup(&dir, SCENARIO);
+    let err = check(&dir, true, &[]).fails_with(1);
+    assert!(err.contains("golden check failed"), "{err}");
+    let out = check(&dir, false, &[]).ok();
+    assert!(
+        out.contains("new   walk/a (tick 5): no golden yet"),
+        "{out}"
+    );
+    assert!(dir.path("golden/walk/a.new.png").exists());
+    let out = check(&dir, false, &["--update"]).ok();
+    assert!(
+        out.contains("upd   walk/a") && out.contains("3 updated"),
+        "{out}"
+    );
+    assert!(dir.path("golden/walk/a.png").exists() && !dir.path("golden/walk/a.new.png").exists());
+    let out = check(&dir, true, &[]).ok();
+    assert!(
+        out.contains("pass  walk/a (tick 5)") && out.contains("pass  walk/b (tick 30)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_changed_run_fails_with_numbers_first_divergence_and_pictures() {
+    let dir = Dir::new();
+    setup(&dir, SCENARIO);
+    check(&dir, false, &["--update"]).ok();
+    // The same scenario, but the player turns down at tick 12.
+    let changed = SCENARIO.replace(
+        r#"{"tick": 2, "button": "right", "hold": 20}"#,
+        r#"{"tick": 2, "button": "right", "hold": 10}, {"tick": 12, "button": "down", "hold": 10}"#,
+    );
+    dir.write("scenarios/walk.json", &changed);
+    let run = check(&dir, false, &[]);
+    run.fails_with(1);
+    let out = run.stdout();
+    assert!(out.contains("pass  walk/a (tick 5)"), "{out}");
+    let fail = out
+        .lines()
+        .find(|l| l.starts_with("FAIL  walk/b"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        fail.contains("pixel(s) differ") && fail.contains(" in "),
+        "{fail}"
+    );
+    // Tile steps finish what they started, so the run leaves the recorded
+    // one when the next step is chosen: after capture a, before capture b.
+    let tick: u64 = fail
+        .split("first diverged at tick ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("names the first diverging tick: {fail}"));
+    assert!((6..=30).contains(&tick), "{fail}");
+    assert!(out.contains("first failure: walk/b"), "{out}");
+    for f in [
+        "b.actual.png",
+        "b.expected.png",
+        "b.diff.png",
+        "report.html",
+    ] {
+        assert!(dir.path("out/walk").join(f).exists(), "{f} written");
+    }
+    let html = std::fs::read_to_string(dir.path("out/walk/report.html")).expect("report");
+    assert!(html.contains("b.diff.png") && html.contains("differing pixels"));
+    // Tolerance: allowing every pixel makes it pass.
+    let tolerant = changed.replace(
+        r#""tick": 30}"#,
+        r#""tick": 30, "tolerance": {"max_diff": 255, "max_pixels": 100000}}"#,
+    );
+    dir.write(
+        "scenarios/walk.json",
+        &tolerant.replace("\"record_hashes\": true,", ""),
+    );
+    check(&dir, false, &[]).ok();
+}
+
+#[test]
+fn a_broken_scenario_is_an_error_that_names_the_place() {
+    let dir = Dir::new();
+    setup(
+        &dir,
+        "{\n  \"captures\": [ {\"name\": \"a\", \"tick\": 1} ],\n  \"sede\": 3\n}",
+    );
+    let run = check(&dir, false, &[]);
+    run.fails_with(1);
+    assert!(
+        run.stdout().contains("ERROR walk:") && run.stdout().contains("walk.json:3:"),
+        "{}",
+        run.stdout()
+    );
+}
+
+#[test]
+fn snapshot_compare_checks_a_live_engine_against_a_golden() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    let _engine = rt.start("default", &["--set", "autopilot=false"]);
+    rt.advkit(&["send", "pause"]).ok();
+    let golden = path_str(&dir.path("g.png"));
+    rt.advkit(&["snapshot", "--out", &golden]).ok();
+    let same = rt.advkit(&["snapshot", "--compare", &golden]).ok();
+    assert!(same.contains("matches"), "{same}");
+    rt.advkit(&["send", "step", "40"]).ok();
+    let diff = path_str(&dir.path("d.png"));
+    let err = rt
+        .advkit(&["snapshot", "--compare", &golden, "--diff", &diff])
+        .fails_with(1);
+    assert!(
+        err.contains("does not match") && err.contains("pixel(s) differ"),
+        "{err}"
+    );
+    assert!(Path::new(&diff).exists());
+    rt.advkit(&[
+        "snapshot",
+        "--compare",
+        &golden,
+        "--max-diff",
+        "255",
+        "--max-pixels",
+        "100000",
+        "--diff",
+        &diff,
+    ])
+    .ok();
+}
+
+#[test]
+fn review_in_tmux_shows_a_pending_capture_and_accepting_blesses_it() {
+    let dir = Dir::new();
+    setup(&dir, SCENARIO);
+    check(&dir, false, &[]).ok(); // writes a.new.png and b.new.png
+    let cmd = format!(
+        "{} golden review --golden-dir {} --artifacts {}; echo REVIEW-DONE; sleep 30",
+        env!("CARGO_BIN_EXE_advkit"),
+        dir.path("golden").display(),
+        dir.path("out").display()
+    );
+    let tmux = crate::util::Tmux::start(&cmd, 100, 40);
+    let screen = tmux.wait_for("walk/a", std::time::Duration::from_secs(10));
+    assert!(
+        screen.contains("NEW") && screen.contains("a accept"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains('▀'),
+        "the frame is drawn in half blocks:\n{screen}"
+    );
+    tmux.keys(&["e"]);
+    tmux.wait_for("no golden yet", std::time::Duration::from_secs(5));
+    tmux.keys(&["a"]);
+    tmux.wait_for("walk/b", std::time::Duration::from_secs(5));
+    tmux.keys(&["r"]);
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("REVIEW-DONE", std::time::Duration::from_secs(5));
+    assert!(screen.contains("1 accepted, 1 rejected"), "{screen}");
+    assert!(dir.path("golden/walk/a.png").exists(), "accepted: blessed");
+    assert!(!dir.path("golden/walk/a.new.png").exists());
+    assert!(
+        !dir.path("golden/walk/b.png").exists() && !dir.path("golden/walk/b.new.png").exists(),
+        "rejected"
+    );
+}
