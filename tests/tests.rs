@@ -5,4 +5,5 @@ mod util;
 mod control;
 mod frames;
 mod golden_cli;
+mod inspect;
 mod render;

@@ -371,21 +371,11 @@ impl Host {
     /// Publishes the param schema and values that `hello`, `params.list`
     /// and `params.get` answer with. Call after every change.
     pub fn sync_params(&self, params: &Params) {
-        let list: Vec<Value> = params
-            .iter()
-            .map(|(spec, value, pending)| {
-                let mut v = serde_json::to_value(spec).unwrap_or(Value::Null);
-                v["value"] = serde_json::to_value(value).unwrap_or(Value::Null);
-                v["pending"] = serde_json::to_value(pending).unwrap_or(Value::Null);
-                v
-            })
-            .collect();
         *self
             .shared
             .params
             .write()
-            .unwrap_or_else(|p| p.into_inner()) =
-            json!({"revision": params.revision(), "params": list});
+            .unwrap_or_else(|p| p.into_inner()) = params_json(params);
     }
 
     /// Handles `params.set`, `params.reset`, `params.save` and
@@ -576,6 +566,21 @@ impl Drop for Host {
         }
         // The FrameWriter removes the region itself.
     }
+}
+
+/// `params.list`'s result for a registry: `{revision, params: [spec +
+/// value + pending]}`.
+pub fn params_json(params: &Params) -> Value {
+    let list: Vec<Value> = params
+        .iter()
+        .map(|(spec, value, pending)| {
+            let mut v = serde_json::to_value(spec).unwrap_or(Value::Null);
+            v["value"] = serde_json::to_value(value).unwrap_or(Value::Null);
+            v["pending"] = serde_json::to_value(pending).unwrap_or(Value::Null);
+            v
+        })
+        .collect();
+    json!({"revision": params.revision(), "params": list})
 }
 
 fn no_params_file() -> RpcError {

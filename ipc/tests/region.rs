@@ -146,7 +146,7 @@ fn a_reader_notices_when_the_writer_is_dropped_or_silent() {
         .wait_for_frame(1, Duration::from_secs(5))
         .expect_err("gone");
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_secs(2),
         "noticed promptly"
     );
     assert!(matches!(err, ReadError::WriterGone { .. }), "{err}");

@@ -15,6 +15,8 @@ use clap::{Parser, Subcommand};
 // live in src/bin/advkit/ so that other binaries can never pick them up.
 #[path = "advkit/golden_cmd.rs"]
 mod golden_cmd;
+#[path = "advkit/inspect_cmd.rs"]
+mod inspect_cmd;
 #[path = "advkit/load.rs"]
 mod load;
 #[path = "advkit/ls_cmd.rs"]
@@ -47,6 +49,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Start an engine on the built-in scene and inspect it in this terminal;
+    /// quitting the inspector stops the engine.
+    Demo(inspect_cmd::DemoArgs),
+    /// Show a running engine live in the terminal and tune its params
+    /// (works in tmux and over `ssh -t`). Press ? inside for the keys.
+    Inspect(inspect_cmd::InspectArgs),
     /// Run the engine headless (no sockets) and write one frame as a PNG.
     ///
     /// Prints the frame's tick and content hash. The same arguments always
@@ -92,6 +100,8 @@ struct SceneArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => inspect_cmd::demo(args),
+        Command::Inspect(args) => inspect_cmd::inspect(args),
         Command::Render(args) => render_cmd::run(args),
         Command::Params(args) => params_cmd::run(args),
         Command::Run(args) => run_cmd::run(args),

@@ -1,8 +1,13 @@
 //! Entering and leaving the full-screen terminal, restored on every exit
-//! path: normal return, error, panic (hook) and SIGTERM/SIGHUP (handled by
-//! the caller's loop, which then returns normally).
+//! path: normal return, error, panic (hook) and SIGTERM/SIGHUP (the
+//! runner's loop notices the signal and returns normally).
+//!
+//! Output goes through [`CountingWriter`], so the status bar can show how
+//! many bytes per second the inspector writes (what matters over SSH).
 
-use std::io::{self, Stdout};
+use std::io::{self, Stdout, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
@@ -12,12 +17,33 @@ use crossterm::terminal::{
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-pub type Tty = Terminal<CrosstermBackend<Stdout>>;
+/// Stdout that counts what passes through it.
+#[derive(Debug)]
+pub struct CountingWriter {
+    out: Stdout,
+    count: Arc<AtomicU64>,
+}
+
+impl Write for CountingWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+pub type Tty = Terminal<CrosstermBackend<CountingWriter>>;
 
 /// Raw mode, alternate screen and mouse capture, undone on drop.
 #[derive(Debug)]
 pub struct Session {
     pub terminal: Tty,
+    /// Bytes written to the terminal so far.
+    pub written: Arc<AtomicU64>,
 }
 
 impl Session {
@@ -29,8 +55,13 @@ impl Session {
             restore();
             return Err(e);
         }
-        let terminal = Terminal::new(CrosstermBackend::new(out)).inspect_err(|_| restore())?;
-        Ok(Session { terminal })
+        let written = Arc::new(AtomicU64::new(0));
+        let writer = CountingWriter {
+            out,
+            count: Arc::clone(&written),
+        };
+        let terminal = Terminal::new(CrosstermBackend::new(writer)).inspect_err(|_| restore())?;
+        Ok(Session { terminal, written })
     }
 }
 

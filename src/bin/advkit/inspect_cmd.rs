@@ -1,0 +1,110 @@
+//! `advkit inspect` (attach the terminal inspector to an engine) and
+//! `advkit demo` (start an engine and inspect it; quitting stops it).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use advkit_ipc::RuntimeDir;
+use advkit_ipc::client::Client;
+use advkit_tui::halfblock::ColorMode;
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// Engine name (see `advkit ls`).
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    name: String,
+    #[command(flatten)]
+    view: ViewArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ViewArgs {
+    /// Inspector frames per second at most; a slower terminal skips frames.
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
+    fps: u32,
+    /// Colours: truecolor, 256 or 16 (default: truecolor if COLORTERM says so, else 256).
+    #[arg(long, value_name = "MODE", value_parser = ColorMode::parse)]
+    colors: Option<ColorMode>,
+    /// Keep terminal output under N bytes/s (lowers colour precision, then fps).
+    #[arg(long, value_name = "BYTES")]
+    max_bandwidth: Option<u64>,
+}
+
+impl ViewArgs {
+    fn options(&self, name: &str) -> advkit_tui::Options {
+        advkit_tui::Options {
+            name: name.to_owned(),
+            dir: RuntimeDir::from_env(),
+            fps: self.fps,
+            colors: self.colors.unwrap_or_else(ColorMode::detect),
+            max_bandwidth: self.max_bandwidth,
+        }
+    }
+}
+
+pub fn inspect(args: InspectArgs) -> Result<()> {
+    advkit_ipc::runtime::validate_name(&args.name)?;
+    advkit_tui::run(args.view.options(&args.name)).context("the inspector failed")
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Frame size of the demo engine.
+    #[arg(long, value_name = "WxH", default_value = "320x180")]
+    size: String,
+    #[command(flatten)]
+    view: ViewArgs,
+}
+
+pub fn demo(args: DemoArgs) -> Result<()> {
+    let dir = RuntimeDir::from_env();
+    let taken = |n: &str| Client::connect_unix(&dir.socket_path(n)).is_ok();
+    let name = if taken("demo") {
+        format!("demo-{}", std::process::id())
+    } else {
+        "demo".to_owned()
+    };
+    let exe = std::env::current_exe().context("cannot find the advkit executable")?;
+    let mut engine = Command::new(exe)
+        .args(["run", "--name", &name, "--size", &args.size])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot start the demo engine")?;
+    let socket = dir.socket_path(&name);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Client::connect_unix(&socket).is_err() {
+        if let Some(status) = engine.try_wait()? {
+            let out = engine.wait_with_output()?;
+            bail!(
+                "the demo engine exited ({status}):\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        if Instant::now() > deadline {
+            let _ = engine.kill();
+            bail!("the demo engine did not start within 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let result = advkit_tui::run(args.view.options(&name));
+    // Quitting the inspector stops the engine it started.
+    if let Ok(mut c) = Client::connect_unix(&socket) {
+        let _ = c.call("engine.shutdown", json!({}));
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while engine.try_wait()?.is_none() {
+        if Instant::now() > deadline {
+            let _ = engine.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = engine.wait();
+    result.context("the inspector failed")?;
+    println!("demo engine {name} stopped");
+    Ok(())
+}

@@ -1,0 +1,313 @@
+//! The inspector's loop: attach to an engine (frame region + control
+//! socket), feed keys, replies and events to the [`App`], draw at a capped
+//! rate, and reattach by itself when the engine goes away and comes back.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use advkit_ipc::client::{Client, ClientError};
+use advkit_ipc::{AlignedBuf, FrameReader, OpenError, RuntimeDir};
+use base64::Engine as _;
+use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use serde_json::{Value as Json, json};
+
+use crate::app::{App, Conn, Request, Tag};
+use crate::halfblock::{ColorMode, downsample, fit};
+use crate::terminal::Session;
+use crate::view;
+
+/// How `advkit inspect` was asked to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub name: String,
+    pub dir: RuntimeDir,
+    /// Inspector frames per second at most.
+    pub fps: u32,
+    pub colors: ColorMode,
+    /// Keep terminal output under this many bytes per second, by lowering
+    /// colour precision and then fps.
+    pub max_bandwidth: Option<u64>,
+}
+
+enum Msg {
+    Reply(Tag, Result<Json, (i64, String)>),
+    Event(Json),
+    Lost(String),
+}
+
+/// A live attachment to one engine.
+struct Link {
+    reader: FrameReader,
+    calls: Sender<Request>,
+    msgs: Receiver<Msg>,
+    stop: Arc<AtomicBool>,
+    buf: AlignedBuf,
+    last_frame: u64,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Why there is no link: no engine at all, or a failed attempt.
+fn attach(opts: &Options) -> Result<Link, (bool, String)> {
+    let reader = FrameReader::open(&opts.dir.frames_path(&opts.name)).map_err(|e| {
+        let missing = matches!(e, OpenError::NotRunning { .. });
+        (missing, e.to_string())
+    })?;
+    reader.check_alive().map_err(|e| (false, e.to_string()))?;
+    let socket = opts.dir.socket_path(&opts.name);
+    let mut calls_client = Client::connect_unix(&socket).map_err(|e| (false, e.to_string()))?;
+    let mut events_client = Client::connect_unix(&socket).map_err(|e| (false, e.to_string()))?;
+    events_client
+        .call(
+            "events.subscribe",
+            json!({"topics": ["params", "engine", "log", "world"]}),
+        )
+        .map_err(|e| (false, e.to_string()))?;
+
+    let (calls, calls_rx) = mpsc::channel::<Request>();
+    let (msgs_tx, msgs) = mpsc::channel::<Msg>();
+    let stop = Arc::new(AtomicBool::new(false));
+    let tx = msgs_tx.clone();
+    std::thread::spawn(move || {
+        for r in calls_rx {
+            let result = calls_client.call(r.method, r.params);
+            let msg = match result {
+                Ok(reply) => Msg::Reply(r.tag, Ok(reply.result)),
+                Err(ClientError::Rpc(e)) => Msg::Reply(r.tag, Err((e.code, e.message))),
+                Err(e) => {
+                    let _ = tx.send(Msg::Lost(e.to_string()));
+                    return;
+                }
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+    let flag = Arc::clone(&stop);
+    std::thread::spawn(move || {
+        while !flag.load(Ordering::Relaxed) {
+            match events_client.next_event(Some(Duration::from_millis(250))) {
+                Ok(Some(e)) => {
+                    if msgs_tx.send(Msg::Event(e)).is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let _ = msgs_tx.send(Msg::Lost(e.to_string()));
+                    return;
+                }
+            }
+        }
+    });
+    let _ = calls.send(Request {
+        tag: Tag::Hello,
+        method: "hello",
+        params: json!({}),
+    });
+    let buf = reader.buffer();
+    Ok(Link {
+        reader,
+        calls,
+        msgs,
+        stop,
+        buf,
+        last_frame: 0,
+    })
+}
+
+/// Runs the inspector in this terminal until `q`, SIGTERM or SIGHUP.
+pub fn run(opts: Options) -> std::io::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))?;
+    }
+    let mut session = Session::start()?;
+    let mut app = App::new(&opts.name, opts.colors);
+    let mut link: Option<Link> = None;
+    let mut next_attach = Instant::now();
+    let mut next_check = Instant::now();
+    let mut next_stats = Instant::now();
+    let mut fps = opts.fps.clamp(1, 120);
+    let mut bits = 8u8;
+    let mut next_draw = Instant::now();
+    let (mut drawn, mut window_start, mut written_at_start) = (0u32, Instant::now(), 0u64);
+    let mut image_key = (0u64, 0u16, 0u16, 0u8);
+
+    while !app.quit && !stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if link.is_none() && now >= next_attach {
+            match attach(&opts) {
+                Ok(l) => {
+                    link = Some(l);
+                    image_key = (0, 0, 0, 0);
+                }
+                Err((missing, why)) => {
+                    if missing
+                        && app.conn != Conn::Connected
+                        && !matches!(app.conn, Conn::Disconnected(_))
+                    {
+                        app.conn = Conn::NoEngine(why);
+                    } else {
+                        app.on_disconnect(why);
+                    }
+                }
+            }
+            next_attach = now + Duration::from_millis(500);
+        }
+
+        // Replies and events; a lost connection ends the link.
+        let mut lost: Option<String> = None;
+        if let Some(l) = &mut link {
+            let mut outgoing = Vec::new();
+            while let Ok(m) = l.msgs.try_recv() {
+                match m {
+                    Msg::Reply(Tag::Snapshot, Ok(r)) => app.status = save_snapshot(&opts.name, &r),
+                    Msg::Reply(tag, r) => outgoing.extend(app.on_reply(tag, r)),
+                    Msg::Event(e) => outgoing.extend(app.on_event(&e)),
+                    Msg::Lost(why) => {
+                        // The frame region says best why (pid gone, stale).
+                        lost = Some(l.reader.check_alive().err().map_or(why, |e| e.to_string()));
+                    }
+                }
+            }
+            for r in outgoing {
+                let _ = l.calls.send(r);
+            }
+            if now >= next_check {
+                next_check = now + Duration::from_millis(250);
+                if let Err(e) = l.reader.check_alive() {
+                    lost = Some(e.to_string());
+                } else if l.reader.is_replaced() {
+                    lost = Some(format!("engine {} was restarted", opts.name));
+                }
+            }
+            if now >= next_stats {
+                next_stats = now + Duration::from_millis(500);
+                let _ = l.calls.send(Request {
+                    tag: Tag::Stats,
+                    method: "engine.stats",
+                    params: json!({}),
+                });
+            }
+        }
+        if let Some(why) = lost {
+            link = None;
+            app.on_disconnect(why);
+            next_attach = now + Duration::from_millis(300);
+        }
+
+        // Input, waiting at most until the next draw.
+        let wait = next_draw
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(50));
+        if event::poll(wait)? {
+            let size = session.terminal.size()?;
+            let screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+            let requests = match event::read()? {
+                Event::Key(k) if k.kind == KeyEventKind::Press => {
+                    if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+                        app.quit = true;
+                        Vec::new()
+                    } else {
+                        app.handle_key(k)
+                    }
+                }
+                Event::Mouse(m) => app.handle_mouse(m, screen),
+                Event::Resize(..) => {
+                    image_key = (0, 0, 0, 0);
+                    session.terminal.autoresize()?;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+            match &link {
+                Some(l) => requests.into_iter().for_each(|r| {
+                    let _ = l.calls.send(r);
+                }),
+                None if !requests.is_empty() => {
+                    app.status = "not connected: the command was not sent".into()
+                }
+                None => {}
+            }
+        }
+
+        let now = Instant::now();
+        if now < next_draw {
+            continue;
+        }
+        // Only the newest frame is ever read: a slow terminal skips frames.
+        let size = session.terminal.size()?;
+        let inner = view::frame_inner(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+        if let Some(l) = &mut link {
+            let latest = l.reader.latest_frame();
+            let key = (latest, inner.width, inner.height, bits);
+            if latest > 0 && key != image_key && l.reader.read_latest(&mut l.buf).is_ok() {
+                let g = l.reader.geometry();
+                let (cols, rows) = fit(g.width, g.height, inner.width, inner.height);
+                app.image = downsample(l.buf.as_slice(), g.width, g.height, cols, rows, bits);
+                app.frame_size = (g.width, g.height);
+                l.last_frame = latest;
+                image_key = key;
+            }
+        }
+        crossterm::queue!(session.terminal.backend_mut(), BeginSynchronizedUpdate)?;
+        session.terminal.draw(|f| f.render_widget(&app, f.area()))?;
+        crossterm::execute!(session.terminal.backend_mut(), EndSynchronizedUpdate)?;
+        drawn += 1;
+        let period = Duration::from_secs(1) / fps;
+        next_draw = (next_draw + period).max(now);
+
+        let elapsed = now.duration_since(window_start);
+        if elapsed >= Duration::from_secs(1) {
+            let written = session.written.load(Ordering::Relaxed);
+            app.ui_fps = f64::from(drawn) / elapsed.as_secs_f64();
+            app.bytes_per_sec =
+                ((written - written_at_start) as f64 / elapsed.as_secs_f64()) as u64;
+            if let Some(limit) = opts.max_bandwidth {
+                // Over budget: fewer colour levels first, then fewer frames.
+                if app.bytes_per_sec > limit {
+                    if bits > 3 {
+                        bits -= 1;
+                    } else {
+                        fps = (fps / 2).max(2);
+                    }
+                } else if app.bytes_per_sec < limit / 2 {
+                    if fps < opts.fps {
+                        fps = (fps * 2).min(opts.fps);
+                    } else if bits < 8 {
+                        bits += 1;
+                    }
+                }
+            }
+            drawn = 0;
+            window_start = now;
+            written_at_start = written;
+        }
+    }
+    drop(session);
+    Ok(())
+}
+
+fn save_snapshot(name: &str, r: &Json) -> String {
+    let Some(png) = r["png_base64"]
+        .as_str()
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+    else {
+        return "snapshot: the engine sent no image".into();
+    };
+    let path = PathBuf::from(format!("advkit-{name}-tick{}.png", r["tick"]));
+    match std::fs::write(&path, png) {
+        Ok(()) => format!("snapshot saved to {}", path.display()),
+        Err(e) => format!("snapshot not saved: {e}"),
+    }
+}
