@@ -95,3 +95,100 @@ fn with_no_engine_it_says_so_and_attaches_when_one_starts() {
     assert!(status.success());
     tmux.wait_for("INSPECT-EXIT-0", WAIT);
 }
+
+/// A private sshd on a loopback port, with its own host and user keys.
+struct Sshd {
+    child: std::process::Child,
+    port: u16,
+    key: std::path::PathBuf,
+    _dir: crate::util::Dir,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sshd() -> Sshd {
+    let dir = crate::util::Dir::new();
+    let keygen = |path: &std::path::Path| {
+        let ok = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(path)
+            .status()
+            .expect("ssh-keygen (openssh-client is installed by .ci/run)")
+            .success();
+        assert!(ok, "ssh-keygen failed");
+    };
+    let (host_key, user_key) = (dir.path("host_key"), dir.path("user_key"));
+    keygen(&host_key);
+    keygen(&user_key);
+    let authorized = dir.path("authorized_keys");
+    std::fs::copy(user_key.with_extension("pub"), &authorized).expect("authorized_keys");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().expect("addr").port()
+    };
+    std::fs::create_dir_all("/run/sshd").ok(); // privilege separation dir
+    let config = dir.write(
+        "sshd_config",
+        &format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
+             PermitRootLogin prohibit-password\nStrictModes no\nPidFile {}\n",
+            host_key.display(),
+            authorized.display(),
+            dir.path("sshd.pid").display()
+        ),
+    );
+    let sshd = ["/usr/sbin/sshd", "/usr/bin/sshd"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("sshd (openssh-server is installed by .ci/run)");
+    let child = std::process::Command::new(sshd)
+        .args(["-D", "-e", "-f"])
+        .arg(&config)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start sshd");
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "sshd did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Sshd {
+        child,
+        port,
+        key: user_key,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn over_ssh_t_the_inspector_draws_and_tunes() {
+    let rt = Runtime::new();
+    let _engine = rt.start("remote", &[]);
+    let sshd = start_sshd();
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let cmd = format!(
+        "ssh -t -p {} -i {} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR {user}@127.0.0.1 \
+         'XDG_RUNTIME_DIR={} TERM=xterm-256color {} inspect --name remote'; echo SSH-EXIT-$?; sleep 30",
+        sshd.port,
+        sshd.key.display(),
+        rt.xdg().display(),
+        env!("CARGO_BIN_EXE_advkit")
+    );
+    let tmux = Tmux::start(&cmd, 110, 36);
+    let screen = tmux.wait_for("● connected", WAIT);
+    assert!(screen.contains('▀'), "frames are drawn over ssh:\n{screen}");
+    tmux.keys(&["Down", "Down", "Down", "Down", "Down", "Space"]);
+    tmux.wait_for("show_grid=true", WAIT);
+    let said = rt
+        .advkit(&["send", "--name", "remote", "get", "show_grid"])
+        .ok();
+    assert!(said.contains("true"), "{said}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("SSH-EXIT-0", WAIT);
+}

@@ -31,6 +31,9 @@ pub struct Options {
     /// Keep terminal output under this many bytes per second, by lowering
     /// colour precision and then fps.
     pub max_bandwidth: Option<u64>,
+    /// Bits kept per colour channel (1-8). Fewer bits mean fewer cells
+    /// change when the camera pans: `cargo bench --bench inspector`.
+    pub color_bits: u8,
 }
 
 enum Msg {
@@ -138,7 +141,8 @@ pub fn run(opts: Options) -> std::io::Result<()> {
     let mut next_check = Instant::now();
     let mut next_stats = Instant::now();
     let mut fps = opts.fps.clamp(1, 120);
-    let mut bits = 8u8;
+    let top_bits = opts.color_bits.clamp(1, 8);
+    let mut bits = top_bits;
     let mut next_draw = Instant::now();
     let (mut drawn, mut window_start, mut written_at_start) = (0u32, Instant::now(), 0u64);
     let mut image_key = (0u64, 0u16, 0u16, 0u8);
@@ -284,7 +288,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
                 } else if app.bytes_per_sec < limit / 2 {
                     if fps < opts.fps {
                         fps = (fps * 2).min(opts.fps);
-                    } else if bits < 8 {
+                    } else if bits < top_bits {
                         bits += 1;
                     }
                 }

@@ -30,6 +30,10 @@ pub struct ViewArgs {
     /// Keep terminal output under N bytes/s (lowers colour precision, then fps).
     #[arg(long, value_name = "BYTES")]
     max_bandwidth: Option<u64>,
+    /// Bits per colour channel, 1-8: 5 halves what a camera pan sends
+    /// compared with 8, with little visible loss.
+    #[arg(long, value_name = "BITS", default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=8))]
+    color_bits: u8,
 }
 
 impl ViewArgs {
@@ -40,6 +44,7 @@ impl ViewArgs {
             fps: self.fps,
             colors: self.colors.unwrap_or_else(ColorMode::detect),
             max_bandwidth: self.max_bandwidth,
+            color_bits: self.color_bits,
         }
     }
 }
