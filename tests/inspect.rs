@@ -192,3 +192,29 @@ fn over_ssh_t_the_inspector_draws_and_tunes() {
     tmux.keys(&["q"]);
     tmux.wait_for("SSH-EXIT-0", WAIT);
 }
+
+#[test]
+fn a_hung_up_terminal_ends_the_inspector_instead_of_leaving_it_spinning() {
+    let rt = Runtime::new();
+    let _engine = rt.start("hangup", &[]);
+    let tmux = inspector(&rt, "hangup");
+    tmux.wait_for("● connected", WAIT);
+    let pattern = format!("^{} inspect --name hangup", env!("CARGO_BIN_EXE_advkit"));
+    let running = || {
+        std::process::Command::new("pgrep")
+            .args(["-f", &pattern])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    assert!(running());
+    drop(tmux); // kill-session: the pty goes away, SIGHUP arrives
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while running() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the inspector is still running after its terminal hung up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

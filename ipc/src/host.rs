@@ -194,6 +194,7 @@ impl Host {
             "protocol": PROTOCOL_VERSION,
             "engine": cfg.engine,
             "advkit": env!("CARGO_PKG_VERSION"),
+            "build": if cfg!(debug_assertions) { "debug" } else { "release" },
             "name": cfg.name,
             "pid": system::current_pid(),
             "frames": {

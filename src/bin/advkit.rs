@@ -63,7 +63,8 @@ enum Command {
     /// List every parameter: type, range or choices, default, when it applies.
     Params(params_cmd::ParamsArgs),
     /// Run the engine live: a fixed-tick loop that publishes every frame to
-    /// shared memory (<runtime dir>/<name>.frames) until SIGINT or SIGTERM.
+    /// shared memory (<runtime dir>/<name>.frames) and answers control
+    /// commands on <name>.sock, until SIGINT, SIGTERM or `advkit send shutdown`.
     ///
     /// The runtime dir is $XDG_RUNTIME_DIR/advkit, or /dev/shm/advkit-<uid>
     /// when XDG_RUNTIME_DIR is not set.

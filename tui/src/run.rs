@@ -130,10 +130,7 @@ fn attach(opts: &Options) -> Result<Link, (bool, String)> {
 
 /// Runs the inspector in this terminal until `q`, SIGTERM or SIGHUP.
 pub fn run(opts: Options) -> std::io::Result<()> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
-        signal_hook::flag::register(sig, Arc::clone(&stop))?;
-    }
+    let stop = crate::terminal::StopSignals::install()?;
     let mut session = Session::start()?;
     let mut app = App::new(&opts.name, opts.colors);
     let mut link: Option<Link> = None;
@@ -147,7 +144,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
     let (mut drawn, mut window_start, mut written_at_start) = (0u32, Instant::now(), 0u64);
     let mut image_key = (0u64, 0u16, 0u16, 0u8);
 
-    while !app.quit && !stop.load(Ordering::Relaxed) {
+    while !app.quit && !stop.requested() {
         let now = Instant::now();
         if link.is_none() && now >= next_attach {
             match attach(&opts) {

@@ -7,7 +7,8 @@
 
 use std::io::{self, Stdout, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
@@ -84,4 +85,51 @@ fn install_panic_hook() {
         restore();
         previous(info);
     }));
+}
+
+/// SIGTERM and SIGHUP as a flag the UI loop checks, plus a watchdog.
+///
+/// When the terminal hangs up (SSH drops, tmux kills the pane) the tty
+/// reads EOF forever and crossterm's blocking read spins on it, so the loop
+/// may never see the flag. If it has not finished a second after the
+/// signal, the watchdog restores the terminal and exits the process.
+#[derive(Debug)]
+pub struct StopSignals {
+    stop: Arc<AtomicBool>,
+    done: Arc<AtomicBool>,
+}
+
+impl StopSignals {
+    pub fn install() -> io::Result<StopSignals> {
+        let stop = Arc::new(AtomicBool::new(false));
+        for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+            signal_hook::flag::register(sig, Arc::clone(&stop))?;
+        }
+        let done = Arc::new(AtomicBool::new(false));
+        let (s, d) = (Arc::clone(&stop), Arc::clone(&done));
+        std::thread::spawn(move || {
+            while !d.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                if s.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_secs(1));
+                    if !d.load(Ordering::Relaxed) {
+                        restore();
+                        std::process::exit(0);
+                    }
+                }
+            }
+        });
+        Ok(StopSignals { stop, done })
+    }
+
+    /// A stop was asked for.
+    pub fn requested(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for StopSignals {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+    }
 }

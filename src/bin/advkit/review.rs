@@ -324,10 +324,11 @@ pub fn run(golden_dir: &Path, artifacts: &Path) -> Result<()> {
         return Ok(());
     }
     let mut app = ReviewApp::new(items, ColorMode::detect());
+    let stop = advkit_tui::terminal::StopSignals::install()?;
     {
         let mut session =
             advkit_tui::terminal::Session::start().context("cannot set up the terminal")?;
-        while !app.quit {
+        while !app.quit && !stop.requested() {
             session.terminal.draw(|f| app.render(f))?;
             if event::poll(Duration::from_millis(250))?
                 && let Event::Key(k) = event::read()?
