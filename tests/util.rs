@@ -86,7 +86,7 @@ impl Run {
 
 /// Runs the real `advkit` binary.
 pub fn advkit<S: AsRef<str>>(args: &[S]) -> Run {
-    run_in(None, args)
+    advkit_env(&[], args)
 }
 
 /// Runs `advkit` with environment variables set (`Some`) or removed (`None`).
@@ -99,17 +99,6 @@ pub fn advkit_env<S: AsRef<str>>(env: &[(&str, Option<&str>)], args: &[S]) -> Ru
             Some(v) => cmd.env(k, v),
             None => cmd.env_remove(k),
         };
-    }
-    let out = cmd.output().expect("run advkit");
-    Run { out, args }
-}
-
-fn run_in<S: AsRef<str>>(runtime: Option<&Path>, args: &[S]) -> Run {
-    let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_advkit"));
-    cmd.args(&args);
-    if let Some(dir) = runtime {
-        cmd.env("XDG_RUNTIME_DIR", dir);
     }
     let out = cmd.output().expect("run advkit");
     Run { out, args }
@@ -139,7 +128,7 @@ impl Runtime {
 
     /// Runs `advkit` with this runtime directory.
     pub fn advkit<S: AsRef<str>>(&self, args: &[S]) -> Run {
-        run_in(Some(self.xdg()), args)
+        advkit_env(&[("XDG_RUNTIME_DIR", Some(&path_str(self.xdg())))], args)
     }
 
     /// Starts `advkit run --name NAME ARGS...` and waits until it has

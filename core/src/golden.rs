@@ -289,12 +289,7 @@ pub fn compare(expected: &Frame, actual: &Frame, tolerance: Tolerance) -> Compar
                 if e == a {
                     continue;
                 }
-                let d = e
-                    .iter()
-                    .zip(a)
-                    .map(|(p, q)| p.abs_diff(*q))
-                    .max()
-                    .unwrap_or(0);
+                let d = channel_diff(e, a);
                 c.max_diff = c.max_diff.max(d);
                 if d > tolerance.max_diff {
                     c.differing += 1;
@@ -337,12 +332,7 @@ pub fn diff_image(expected: &Frame, actual: &Frame) -> Frame {
         .zip(expected.pixels().chunks_exact(4))
         .zip(actual.pixels().chunks_exact(4))
     {
-        let d = e
-            .iter()
-            .zip(a)
-            .map(|(p, q)| p.abs_diff(*q))
-            .max()
-            .unwrap_or(0);
+        let d = channel_diff(e, a);
         if d == 0 {
             let l = luma(e) / 4;
             o.copy_from_slice(&[l, l, l, 255]);
@@ -356,6 +346,15 @@ pub fn diff_image(expected: &Frame, actual: &Frame) -> Frame {
         }
     }
     out
+}
+
+/// The largest difference between two pixels in any channel.
+fn channel_diff(e: &[u8], a: &[u8]) -> u8 {
+    e.iter()
+        .zip(a)
+        .map(|(p, q)| p.abs_diff(*q))
+        .max()
+        .unwrap_or(0)
 }
 
 fn luma(p: &[u8]) -> u8 {

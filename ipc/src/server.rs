@@ -195,7 +195,9 @@ struct Connection {
     shared: Arc<Shared>,
     mailbox: Mailbox,
     topics: BTreeSet<&'static str>,
-    events: broadcast::Receiver<Event>,
+    /// Only while subscribed: an idle connection holds no receiver, so
+    /// events are not even serialised unless someone listens.
+    events: Option<broadcast::Receiver<Event>>,
 }
 
 enum Next {
@@ -205,14 +207,13 @@ enum Next {
 
 impl Connection {
     fn new(id: u64, trusted: bool, shared: Arc<Shared>, mailbox: Mailbox) -> Connection {
-        let events = shared.events.subscribe();
         Connection {
             id,
             authed: trusted,
             shared,
             mailbox,
             topics: BTreeSet::new(),
-            events,
+            events: None,
         }
     }
 
@@ -249,7 +250,7 @@ impl Connection {
                     Ok(0) | Err(_) => Next::Close,
                     Ok(_) => Next::Continue,
                 },
-                ev = self.events.recv(), if !self.topics.is_empty() => match ev {
+                ev = next_event(&mut self.events), if self.events.is_some() => match ev {
                     Ok(e) => {
                         if self.topics.contains(e.topic) {
                             out.push_str(&e.line);
@@ -311,7 +312,9 @@ impl Connection {
         match method {
             "hello" => {
                 let mut hello = read(&self.shared.hello);
-                hello["params"] = read(&self.shared.params)["params"].clone();
+                let list = read(&self.shared.params);
+                hello["params"] = list["params"].clone();
+                hello["revision"] = list["revision"].clone();
                 hello["authenticated"] = json!(self.authed);
                 Ok(hello)
             }
@@ -371,15 +374,18 @@ impl Connection {
             Some(_) => return Err(RpcError::invalid_params("topics must be a list of strings")),
         };
         if method == "events.subscribe" {
-            if self.topics.is_empty() {
-                // Start from now, not from whatever queued while unsubscribed.
-                self.events = self.shared.events.subscribe();
-            }
             self.topics.extend(requested);
         } else {
             for t in requested {
                 self.topics.remove(t);
             }
+        }
+        // Start from now when subscribing; drop the receiver when no topic
+        // is left.
+        if self.topics.is_empty() {
+            self.events = None;
+        } else if self.events.is_none() {
+            self.events = Some(self.shared.events.subscribe());
         }
         Ok(json!({"topics": self.topics}))
     }
@@ -413,6 +419,16 @@ impl Connection {
                 ),
             )),
         }
+    }
+}
+
+/// The next event, or never when not subscribed.
+async fn next_event(
+    rx: &mut Option<broadcast::Receiver<Event>>,
+) -> Result<Event, broadcast::error::RecvError> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

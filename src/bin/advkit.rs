@@ -21,6 +21,8 @@ mod inspect_cmd;
 mod load;
 #[path = "advkit/ls_cmd.rs"]
 mod ls_cmd;
+#[path = "advkit/output.rs"]
+mod output;
 #[path = "advkit/params_cmd.rs"]
 mod params_cmd;
 #[path = "advkit/render_cmd.rs"]

@@ -188,7 +188,7 @@ impl App {
         ) {
             self.frame_size = (w as u32, h as u32);
         }
-        self.set_param_list(&hello["params"], None);
+        self.set_param_list(&hello["params"], hello["revision"].as_u64());
         self.push_log(format!(
             "attached to engine {} ({})",
             self.name,
@@ -228,10 +228,7 @@ impl App {
             }
         };
         match tag {
-            Tag::Hello => {
-                self.on_hello(&r);
-                return vec![req(Tag::ParamsList, "params.list", json!({}))];
-            }
+            Tag::Hello => self.on_hello(&r),
             Tag::ParamsList => self.set_param_list(&r["params"], r["revision"].as_u64()),
             Tag::Stats => {
                 self.tick = r["tick"].as_u64().unwrap_or(self.tick);
@@ -248,9 +245,9 @@ impl App {
                 };
                 self.apply_values(&r["values"], &r["results"]);
             }
+            // The `rebooted` event that follows refreshes the params.
             Tag::Reboot | Tag::FreshConfirmed | Tag::FreshProbe => {
                 self.status = format!("rebooted at tick {}", r["tick"]);
-                return vec![req(Tag::ParamsList, "params.list", json!({}))];
             }
             Tag::Pause | Tag::Step => {
                 self.paused = r["paused"].as_bool().unwrap_or(self.paused);

@@ -49,7 +49,6 @@ struct Link {
     msgs: Receiver<Msg>,
     stop: Arc<AtomicBool>,
     buf: AlignedBuf,
-    last_frame: u64,
 }
 
 impl Drop for Link {
@@ -124,7 +123,6 @@ fn attach(opts: &Options) -> Result<Link, (bool, String)> {
         msgs,
         stop,
         buf,
-        last_frame: 0,
     })
 }
 
@@ -257,7 +255,6 @@ pub fn run(opts: Options) -> std::io::Result<()> {
                 let (cols, rows) = fit(g.width, g.height, inner.width, inner.height);
                 app.image = downsample(l.buf.as_slice(), g.width, g.height, cols, rows, bits);
                 app.frame_size = (g.width, g.height);
-                l.last_frame = latest;
                 image_key = key;
             }
         }

@@ -1,12 +1,11 @@
 //! `advkit render`: one frame, headless, to a PNG.
 
-use std::io::Write;
 use std::path::PathBuf;
 
-use advkit_core::{Compression, Engine, Frame, Size, encode_png};
-use anyhow::{Context, Result};
+use advkit_core::{Engine, Frame, Size};
+use anyhow::Result;
 
-use crate::{SceneArg, load};
+use crate::{SceneArg, load, output};
 
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
@@ -41,8 +40,6 @@ pub fn run(args: RenderArgs) -> Result<()> {
     engine.run(args.ticks, &timeline);
     let mut frame = Frame::new(args.size);
     engine.render(&mut frame);
-    let png = encode_png(&frame, Compression::Fast)?;
-
     let summary = format!(
         "{}x{} tick {} hash {:016x}",
         frame.width(),
@@ -50,17 +47,6 @@ pub fn run(args: RenderArgs) -> Result<()> {
         engine.tick(),
         frame.hash()
     );
-    if args.out.as_os_str() == "-" {
-        std::io::stdout().lock().write_all(&png)?;
-        eprintln!("{summary}");
-    } else {
-        std::fs::write(&args.out, &png)
-            .with_context(|| format!("cannot write {}", args.out.display()))?;
-        writeln!(
-            std::io::stdout().lock(),
-            "{summary} -> {}",
-            args.out.display()
-        )?;
-    }
+    output::write_png(&args.out, &frame, &summary)?;
     Ok(())
 }

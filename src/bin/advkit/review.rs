@@ -59,86 +59,89 @@ fn load(path: &Path) -> Option<Frame> {
     decode_png(&fs::read(path).ok()?).ok()
 }
 
+/// One capture file found on disk.
+struct Found {
+    scenario: String,
+    capture: String,
+    /// The directory it is in.
+    dir: PathBuf,
+    file: PathBuf,
+    actual: Frame,
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Every readable `<root>/<scenario>/<capture><suffix>` PNG, sorted.
+fn find(root: &Path, suffix: &str) -> Vec<Found> {
+    let mut found = Vec::new();
+    for dir in sorted_entries(root).into_iter().filter(|p| p.is_dir()) {
+        let scenario = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("?")
+            .to_owned();
+        for file in sorted_entries(&dir) {
+            let Some(capture) = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(suffix))
+                .map(str::to_owned)
+            else {
+                continue;
+            };
+            let Some(actual) = load(&file) else { continue };
+            found.push(Found {
+                scenario: scenario.clone(),
+                capture,
+                dir: dir.clone(),
+                file,
+                actual,
+            });
+        }
+    }
+    found
+}
+
 /// Finds pending and failed captures.
 pub fn collect(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
-    let mut items = Vec::new();
-    let dirs = |root: &Path| -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = fs::read_dir(root)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.is_dir())
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
-    };
-    for dir in dirs(golden_dir) {
-        let scenario = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_owned();
-        let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        files.sort();
-        for f in files {
-            let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
-            let Some(capture) = name.strip_suffix(".new.png") else {
-                continue;
-            };
-            let Some(actual) = load(&f) else { continue };
-            let golden = dir.join(format!("{capture}.png"));
-            items.push(Item {
-                scenario: scenario.clone(),
-                capture: capture.to_owned(),
-                kind: Kind::Pending,
-                expected: load(&golden),
-                actual,
-                diff: None,
-                golden,
-                leftovers: vec![f.clone()],
-                decided: None,
-            });
+    let pending = find(golden_dir, ".new.png").into_iter().map(|f| {
+        let golden = f.dir.join(format!("{}.png", f.capture));
+        Item {
+            scenario: f.scenario,
+            kind: Kind::Pending,
+            expected: load(&golden),
+            actual: f.actual,
+            diff: None,
+            golden,
+            leftovers: vec![f.file],
+            capture: f.capture,
+            decided: None,
         }
-    }
-    for dir in dirs(artifacts) {
-        let scenario = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_owned();
-        let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        files.sort();
-        for f in files {
-            let Some(name) = f.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
-            let Some(capture) = name.strip_suffix(".actual.png") else {
-                continue;
-            };
-            let Some(actual) = load(&f) else { continue };
-            let expected_path = dir.join(format!("{capture}.expected.png"));
-            let diff_path = dir.join(format!("{capture}.diff.png"));
-            items.push(Item {
-                scenario: scenario.clone(),
-                capture: capture.to_owned(),
-                kind: Kind::Failed,
-                golden: golden_dir.join(&scenario).join(format!("{capture}.png")),
-                expected: load(&expected_path),
-                diff: load(&diff_path),
-                actual,
-                leftovers: vec![f.clone(), expected_path, diff_path],
-                decided: None,
-            });
+    });
+    let failed = find(artifacts, ".actual.png").into_iter().map(|f| {
+        let expected_path = f.dir.join(format!("{}.expected.png", f.capture));
+        let diff_path = f.dir.join(format!("{}.diff.png", f.capture));
+        Item {
+            golden: golden_dir
+                .join(&f.scenario)
+                .join(format!("{}.png", f.capture)),
+            scenario: f.scenario,
+            kind: Kind::Failed,
+            expected: load(&expected_path),
+            diff: load(&diff_path),
+            actual: f.actual,
+            leftovers: vec![f.file, expected_path, diff_path],
+            capture: f.capture,
+            decided: None,
         }
-    }
-    items
+    });
+    pending.chain(failed).collect()
 }
 
 impl ReviewApp {

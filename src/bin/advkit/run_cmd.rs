@@ -163,20 +163,20 @@ impl Game {
         self.engine.render(&mut self.frame);
         self.host.record_tick_time(started.elapsed());
         self.publish();
-        for ev in self.engine.drain_events() {
-            let data = serde_json::to_value(&ev).unwrap_or(Json::Null);
-            self.host.emit("world", "event", &data);
-        }
         self.host
             .emit("tick", "tick", &json!({"tick": self.engine.tick()}));
     }
 
+    /// Publishes the frame just rendered, and what happened in the world
+    /// since the last publish as `world` events.
     fn publish(&mut self) {
-        let rate = self.engine.settings().tick_rate;
         if let Err(e) = self.host.publish(self.engine.tick(), self.frame.pixels()) {
             self.host.log(&format!("frame not published: {e}"));
         }
-        self.host.set_fps(f64::from(rate));
+        for ev in self.engine.drain_events() {
+            let data = serde_json::to_value(&ev).unwrap_or(Json::Null);
+            self.host.emit("world", "event", &data);
+        }
     }
 
     fn handle(&mut self, cmd: Command) {
@@ -184,6 +184,7 @@ impl Game {
         let host = &mut self.host;
         let unhandled = self.engine.update_params(|p| host.handle_params(p, cmd));
         let Some(cmd) = unhandled else {
+            // tick_rate is live: only a params.* command can change it.
             if self.engine.params().revision() != before {
                 self.host
                     .set_fps(f64::from(self.engine.settings().tick_rate));
@@ -232,10 +233,6 @@ impl Game {
         }
         self.engine.render(&mut self.frame);
         self.publish();
-        for ev in self.engine.drain_events() {
-            let data = serde_json::to_value(&ev).unwrap_or(Json::Null);
-            self.host.emit("world", "event", &data);
-        }
         self.host.emit(
             "engine",
             "stepped",

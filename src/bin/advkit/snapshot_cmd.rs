@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use advkit_core::golden::{Tolerance, compare, diff_image};
-use advkit_core::{Compression, Frame, Size, decode_png, encode_png, hash_pixels};
+use advkit_core::{Compression, Frame, Size, decode_png, encode_png};
 use advkit_ipc::{FrameReader, ReadError, RuntimeDir};
 use anyhow::{Context, Result};
+
+use crate::output;
 
 #[derive(Debug, clap::Args)]
 pub struct SnapshotArgs {
@@ -38,7 +40,7 @@ pub struct SnapshotArgs {
 }
 
 /// Opens the frame region of engine `name`, checking the runtime directory.
-pub fn open_reader(name: &str) -> Result<FrameReader> {
+fn open_reader(name: &str) -> Result<FrameReader> {
     advkit_ipc::runtime::validate_name(name)?;
     let dir = RuntimeDir::from_env();
     dir.check()?;
@@ -61,24 +63,16 @@ pub fn run(args: SnapshotArgs) -> Result<()> {
     let size = Size::new(g.width, g.height).map_err(anyhow::Error::msg)?;
     let frame = Frame::from_pixels(size, buf.as_slice().to_vec())
         .context("frame size does not match the region's geometry")?;
-    let png = encode_png(&frame, Compression::Fast)?;
     let summary = format!(
         "{}x{} frame {} tick {} hash {:016x}",
         g.width,
         g.height,
         info.frame,
         info.tick,
-        hash_pixels(frame.pixels())
+        frame.hash()
     );
     match &args.out {
-        Some(out) if out.as_os_str() == "-" => {
-            std::io::stdout().lock().write_all(&png)?;
-            eprintln!("{summary}");
-        }
-        Some(out) => {
-            std::fs::write(out, &png).with_context(|| format!("cannot write {}", out.display()))?;
-            writeln!(std::io::stdout().lock(), "{summary} -> {}", out.display())?;
-        }
+        Some(out) => output::write_png(out, &frame, &summary)?,
         None => writeln!(std::io::stdout().lock(), "{summary}")?,
     }
     if let Some(golden) = &args.compare {
