@@ -290,10 +290,6 @@ impl Game {
         self.publish();
         let report = serde_json::to_value(&report).unwrap_or(Json::Null);
         self.host.emit("engine", "rebooted", &report);
-        self.host.log(&format!(
-            "rebooted ({})",
-            if keep { "progress kept" } else { "fresh" }
-        ));
         Ok(report)
     }
 
