@@ -1,9 +1,12 @@
 //! The `advkit` package's library: what the command line and the project's
 //! own tests share.
 //!
+//! - [`live`]: the built-in demo on an [`advkit_ipc::Host`] (`advkit run`),
+//!   built only on the public host API.
 //! - [`golden`]: golden-frame checks with files (scenarios, goldens,
 //!   artifacts, reports), used by `advkit golden check` and by `cargo test`.
 
 #![forbid(unsafe_code)]
 
 pub mod golden;
+pub mod live;

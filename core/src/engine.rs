@@ -65,7 +65,7 @@ pub struct Engine {
 impl Engine {
     /// An engine on a scene, with the scene's parameter defaults.
     pub fn new(scene: Scene) -> Engine {
-        let params = Params::for_scene(&scene);
+        let params = crate::params::for_scene(&scene);
         Engine::with_params(scene, params)
     }
 

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{Engine, Progress};
 use crate::frame::{Frame, Size, hash_pixels};
 use crate::input::{InputEvent, Timeline};
-use crate::params::Params;
 use crate::scene::{Scene, SceneError};
 
 /// How different two frames may be and still match. The default is exact.
@@ -144,7 +143,7 @@ impl Scenario {
 
     /// The engine this scenario starts with: scene, seed and params.
     pub fn engine(&self, scene: Scene) -> Result<Engine, String> {
-        let mut params = Params::for_scene(&scene);
+        let mut params = crate::params::for_scene(&scene);
         if let Some(seed) = self.seed {
             params
                 .set("world_seed", crate::Value::Int(seed.into()))

@@ -5,22 +5,26 @@
 //! scene + same seed + same inputs ⇒ the same frames, bit for bit.
 //!
 //! - [`scene`]: the JSON scene format and its validation.
-//! - [`params`]: the typed parameter registry a UI builds widgets from.
+//! - [`params`]: the demo's params (specs and [`Settings`]); the registry
+//!   itself is advkit-params.
 //! - [`world`]: the simulation (player, NPCs, triggers, flags).
 //! - [`render`]: the software renderer into an RGBA8 [`Frame`].
 //! - [`engine`]: all of the above behind one [`Engine`], with reboot and save/restore.
 //! - [`entities`]: the player and NPCs as JSON records tools can edit.
 //! - [`golden`]: scenarios, frame comparison with a tolerance, diff heat maps.
 //! - [`input`]: buttons and the input [`Timeline`] that scripts a run.
-//! - [`image`]: PNG encoding/decoding in memory.
+//! - [`frame`], [`image`]: frames and PNG, re-exported from advkit-frame.
 
 #![forbid(unsafe_code)]
 
+// Frames and PNG are advkit-frame's; re-exported under the names the
+// engine has always used.
+pub use advkit_frame::frame;
+pub use advkit_frame::png as image;
+
 pub mod engine;
 pub mod entities;
-pub mod frame;
 pub mod golden;
-pub mod image;
 pub mod input;
 pub mod params;
 pub mod render;

@@ -12,7 +12,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::params::Params;
 pub use locate::{Seg, display_path};
 
 /// Side of a square tile, in scene pixels.
@@ -570,7 +569,7 @@ impl Resolver<'_> {
             });
         }
 
-        let mut params = Params::for_npc_count(scene.npcs.len());
+        let mut params = crate::params::for_npc_count(scene.npcs.len());
         for (name, value) in raw.params {
             let path = ["params".into(), name.as_str().into()];
             let value = params

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::input::{Button, Buttons, InputState};
-use crate::params::{Params, Value};
 use crate::rng::Rng;
 use crate::scene::{Behaviour, Rgb, Scene, TILE_PX};
 
@@ -75,7 +74,7 @@ pub enum WalkMode {
 }
 
 /// The parameters the world and renderer read, in the form they use.
-/// Rebuilt from [`Params`] whenever a parameter changes.
+/// Rebuilt from [`Params`](crate::params::Params) whenever a parameter changes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     /// Subpixels per tick.
@@ -93,35 +92,6 @@ pub struct Settings {
     pub zoom: u32,
     pub show_hud: bool,
     pub message_ticks: u64,
-}
-
-impl Settings {
-    pub fn from_params(p: &Params) -> Settings {
-        let float = |n: &str, d: f64| p.get(n).and_then(Value::as_f64).unwrap_or(d);
-        let int = |n: &str, d: i64| p.get(n).and_then(Value::as_i64).unwrap_or(d);
-        let flag = |n: &str, d: bool| p.get(n).and_then(Value::as_bool).unwrap_or(d);
-        Settings {
-            walk_speed: ((float("walk_speed", 1.0) * f64::from(SUB)).round() as i32).max(1),
-            walk_mode: match p.get("walk_mode").and_then(Value::as_str) {
-                Some("pixel") => WalkMode::Pixel,
-                _ => WalkMode::Tile,
-            },
-            npc_count: int("npc_count", 0).max(0) as usize,
-            world_seed: int("world_seed", 1).max(0) as u64,
-            night: (float("day_night", 0.0).clamp(0.0, 1.0) * 256.0).round() as u32,
-            show_grid: flag("show_grid", false),
-            autopilot: flag("autopilot", false),
-            player_tags: p
-                .get("player_tags")
-                .and_then(Value::as_list)
-                .map(<[String]>::to_vec)
-                .unwrap_or_default(),
-            tick_rate: int("tick_rate", 30).clamp(1, 1000) as u32,
-            zoom: int("zoom", 0).clamp(0, 64) as u32,
-            show_hud: flag("show_hud", true),
-            message_ticks: int("message_ticks", 90).max(1) as u64,
-        }
-    }
 }
 
 /// Anything that walks: a position (top-left of its 16×16 cell, in

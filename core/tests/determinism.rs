@@ -6,11 +6,11 @@
 //! purpose, print the new values with
 //! `cargo test -p advkit-core --test determinism -- --nocapture` and update them.
 
-use advkit_core::{Engine, Frame, Params, Scene, Size, Timeline, Value};
+use advkit_core::{Engine, Frame, Scene, Size, Timeline, Value};
 
 fn run(params: &[(&str, Value)], ticks: u64, size: Size, timeline: &Timeline) -> Frame {
     let scene = Scene::builtin();
-    let mut p = Params::for_scene(&scene);
+    let mut p = advkit_core::params::for_scene(&scene);
     for (name, v) in params {
         p.set(name, v.clone()).expect("valid");
     }

@@ -2,7 +2,7 @@
 //! collision in both walk modes, triggers, talking, reboots, save/restore.
 
 use advkit_core::world::{SUB, TILE_SUB};
-use advkit_core::{Button, Engine, InputAction, Params, Progress, Scene, Value, WorldEvent};
+use advkit_core::{Button, Engine, InputAction, Progress, Scene, Value, WorldEvent};
 
 /// A 8×6 room: walls around, a pillar at (3,2), a trigger at (5,1),
 /// a repeating trigger at (6,4), and Bob standing still at (3,4).
@@ -324,7 +324,7 @@ fn restore_refuses_bad_states_and_changes_nothing() {
 #[test]
 fn npc_count_beyond_the_scene_adds_wanderers_and_zero_removes_all() {
     let scene = Scene::builtin();
-    let mut params = Params::for_scene(&scene);
+    let mut params = advkit_core::params::for_scene(&scene);
     params.set("npc_count", Value::Int(20)).expect("in range");
     let mut e = Engine::with_params(scene.clone(), params);
     assert_eq!(e.world().npcs.len(), 20);

@@ -1,5 +1,7 @@
 //! A small blocking client for tools (`advkit send`, the inspector, tests):
 //! one request at a time, events queued while waiting for a reply.
+//! [`Client::request`] is typed by [`Method`]; [`Client::call`] sends any
+//! method by name (a game's own).
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Write};
@@ -10,7 +12,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::protocol::RpcError;
+use crate::api::event::Notification;
+use crate::api::{AuthParams, Method, RpcError, method};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -43,8 +46,8 @@ impl ClientError {
 
 /// A successful reply: the result and the tick the engine stamped on it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub result: Value,
+pub struct Reply<T = Value> {
+    pub result: T,
     pub tick: u64,
 }
 
@@ -97,7 +100,9 @@ impl Client {
         let _ = s.set_nodelay(true);
         let mut c = Client::new(Box::new(s));
         if let Some(token) = token {
-            c.call("auth", json!({"token": token}))?;
+            c.request::<method::Auth>(&AuthParams {
+                token: token.to_owned(),
+            })?;
         }
         Ok(c)
     }
@@ -117,7 +122,25 @@ impl Client {
         self.timeout = t;
     }
 
-    /// Calls `method` and waits for its reply.
+    /// Calls a built-in method with typed params and waits for its typed
+    /// result.
+    pub fn request<M: Method>(
+        &mut self,
+        params: &M::Params,
+    ) -> Result<Reply<M::Result>, ClientError> {
+        let params = serde_json::to_value(params)
+            .map_err(|e| ClientError::Protocol(format!("params not serialisable: {e}")))?;
+        let reply = self.call(M::NAME, params)?;
+        let result = serde_json::from_value(reply.result).map_err(|e| {
+            ClientError::Protocol(format!("{} answered in an unexpected shape: {e}", M::NAME))
+        })?;
+        Ok(Reply {
+            result,
+            tick: reply.tick,
+        })
+    }
+
+    /// Calls any method by name and waits for its reply.
     pub fn call(&mut self, method: &str, params: Value) -> Result<Reply, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
@@ -151,21 +174,29 @@ impl Client {
         }
     }
 
-    /// The next event notification, waiting up to `timeout` (`None`:
-    /// forever). `Ok(None)` on timeout.
-    pub fn next_event(&mut self, timeout: Option<Duration>) -> Result<Option<Value>, ClientError> {
-        if let Some(e) = self.events.pop_front() {
-            return Ok(Some(e));
-        }
-        self.stream.get_ref().set_read_timeout(timeout)?;
-        loop {
-            match self.read_message() {
-                Ok(msg) if msg.get("method").is_some() => return Ok(Some(msg)),
-                Ok(_) => continue,
-                Err(ClientError::Timeout(_)) => return Ok(None),
-                Err(e) => return Err(e),
+    /// The next event, waiting up to `timeout` (`None`: forever).
+    /// `Ok(None)` on timeout.
+    pub fn next_event(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<Notification>, ClientError> {
+        let msg = match self.events.pop_front() {
+            Some(e) => e,
+            None => {
+                self.stream.get_ref().set_read_timeout(timeout)?;
+                loop {
+                    match self.read_message() {
+                        Ok(msg) if msg.get("method").is_some() => break msg,
+                        Ok(_) => continue,
+                        Err(ClientError::Timeout(_)) => return Ok(None),
+                        Err(e) => return Err(e),
+                    }
+                }
             }
-        }
+        };
+        Notification::from_params(&msg["params"])
+            .map(Some)
+            .ok_or_else(|| ClientError::Protocol(format!("not an event: {msg}")))
     }
 
     fn read_message(&mut self) -> Result<Value, ClientError> {
@@ -188,13 +219,10 @@ impl Client {
 }
 
 fn rpc_error(err: &Value) -> RpcError {
-    RpcError {
-        code: err.get("code").and_then(Value::as_i64).unwrap_or(0),
-        message: err
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("error without a message")
-            .to_owned(),
-        data: err.get("data").cloned(),
-    }
+    serde_json::from_value(err.clone()).unwrap_or_else(|_| {
+        RpcError::new(
+            crate::api::codes::INTERNAL_ERROR,
+            format!("an error reply that is not {{code, message}}: {err}"),
+        )
+    })
 }

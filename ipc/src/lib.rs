@@ -2,27 +2,30 @@
 //!
 //! - [`region`]: the frame region, frames in shared memory
 //!   (`docs/frame-region.md`).
-//! - [`protocol`]: JSON-RPC framing and error codes (`docs/protocol.md`);
-//!   [`methods`]: the method table.
+//! - [`api`]: the protocol's one typed home — method names, params and
+//!   results, events, error codes, method schemas (`docs/protocol.md`).
+//! - [`protocol`]: JSON-RPC framing, as pure functions over bytes.
 //! - [`server`]: the tokio control server; [`host`]: the API a game loop
-//!   embeds; [`client`]: a blocking client for tools.
+//!   embeds (`docs/embedding.md`); [`client`]: a blocking, typed client
+//!   for tools.
 //! - [`runtime`]: the runtime directory and the file names in it.
 //! - [`system`]: clocks and process facts.
 //!
-//! Any game loop can use it, not only advkit's engine: create a
-//! [`FrameWriter`] and call [`FrameWriter::publish`] once per frame.
+//! Any game loop can use it, not only advkit's demo: start a [`Host`] and
+//! publish a frame per tick; the host answers params, pause, step,
+//! snapshot, stats and events for it. It knows no game and no screen.
 
 #![deny(unsafe_code)]
 
+pub mod api;
 pub mod client;
 pub mod host;
-pub mod methods;
 pub mod protocol;
 pub mod region;
 pub mod runtime;
 pub mod server;
 pub mod system;
 
-pub use host::{Host, HostConfig};
+pub use host::{Host, HostConfig, HostError, Request, Responder};
 pub use region::{AlignedBuf, FrameInfo, FrameReader, FrameWriter, Gone, OpenError, ReadError};
 pub use runtime::{RuntimeDir, RuntimeError};

@@ -7,83 +7,12 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-/// Version of the protocol spoken here, reported by `hello`.
-pub const PROTOCOL_VERSION: u32 = 1;
+use crate::api::{Event, method};
+
+pub use crate::api::{PROTOCOL_VERSION, RpcError, codes};
+
 /// Longest accepted line, newline included.
 pub const MAX_LINE: usize = 1 << 20;
-
-/// Every error code, JSON-RPC's own and advkit's (−32000 to −32099).
-pub mod codes {
-    /// Not JSON, or not UTF-8.
-    pub const PARSE_ERROR: i64 = -32700;
-    /// JSON, but not a request object.
-    pub const INVALID_REQUEST: i64 = -32600;
-    pub const METHOD_NOT_FOUND: i64 = -32601;
-    pub const INVALID_PARAMS: i64 = -32602;
-    pub const INTERNAL_ERROR: i64 = -32603;
-    /// A TCP connection must `auth` first.
-    pub const AUTH_REQUIRED: i64 = -32000;
-    /// The engine's mailbox is full; retry shortly.
-    pub const BUSY: i64 = -32001;
-    /// `if_revision` did not match: someone else changed params first.
-    pub const CONFLICT: i64 = -32002;
-    /// A destructive call needs `confirm: true`.
-    pub const CONFIRM_REQUIRED: i64 = -32003;
-    /// A line longer than [`MAX_LINE`](super::MAX_LINE); the connection closes.
-    pub const LINE_TOO_LONG: i64 = -32004;
-    /// The connection cap is reached; the connection closes.
-    pub const TOO_MANY_CONNECTIONS: i64 = -32005;
-    /// The engine is shutting down or its loop has stopped.
-    pub const ENGINE_GONE: i64 = -32006;
-    /// The request was understood but failed (a file could not be written…).
-    pub const FAILED: i64 = -32007;
-    /// Wrong token.
-    pub const AUTH_FAILED: i64 = -32008;
-}
-
-/// An error reply: a code from [`codes`], a message a person can act on,
-/// and optional data.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RpcError {
-    pub code: i64,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<Value>,
-}
-
-impl RpcError {
-    pub fn new(code: i64, message: impl Into<String>) -> RpcError {
-        RpcError {
-            code,
-            message: message.into(),
-            data: None,
-        }
-    }
-
-    pub fn with_data(mut self, data: Value) -> RpcError {
-        self.data = Some(data);
-        self
-    }
-
-    pub fn invalid_params(message: impl Into<String>) -> RpcError {
-        RpcError::new(codes::INVALID_PARAMS, message)
-    }
-
-    pub fn method_not_found(method: &str) -> RpcError {
-        RpcError::new(
-            codes::METHOD_NOT_FOUND,
-            format!("unknown method `{method}`; `rpc.discover` lists them all"),
-        )
-    }
-}
-
-impl std::fmt::Display for RpcError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (code {})", self.message, self.code)
-    }
-}
-
-impl std::error::Error for RpcError {}
 
 /// A parsed request. `id` is `None` for a notification (no reply).
 #[derive(Debug, Clone, PartialEq)]
@@ -180,9 +109,32 @@ pub fn parse_request(line: &[u8]) -> Result<Request, (Option<Value>, RpcError)> 
     Ok(Request { id, method, params })
 }
 
-/// A success reply line, stamped with the engine tick.
-pub fn response(id: &Value, tick: u64, result: &Value) -> String {
-    line(&json!({"jsonrpc": "2.0", "id": id, "tick": tick, "result": result}))
+#[derive(Serialize)]
+struct Success<'a, T: Serialize> {
+    jsonrpc: &'static str,
+    id: &'a Value,
+    tick: u64,
+    result: &'a T,
+}
+
+/// A success reply line, stamped with the engine tick. The result is
+/// serialised straight into the line (no intermediate JSON value).
+pub fn response<T: Serialize>(id: &Value, tick: u64, result: &T) -> String {
+    let mut s = serde_json::to_string(&Success {
+        jsonrpc: "2.0",
+        id,
+        tick,
+        result,
+    })
+    .unwrap_or_else(|e| {
+        let err = RpcError::new(
+            codes::INTERNAL_ERROR,
+            format!("reply not serialisable: {e}"),
+        );
+        error_response(Some(id), tick, &err).trim_end().to_owned()
+    });
+    s.push('\n');
+    s
 }
 
 /// An error reply line, stamped with the engine tick.
@@ -191,10 +143,11 @@ pub fn error_response(id: Option<&Value>, tick: u64, error: &RpcError) -> String
 }
 
 /// An event notification line.
-pub fn event(topic: &str, kind: &str, tick: u64, data: &Value) -> String {
+pub fn event(event: &Event, tick: u64) -> String {
+    let (topic, kind, data) = event.encode(tick);
     line(&json!({
         "jsonrpc": "2.0",
-        "method": "event",
+        "method": method::EVENT,
         "params": {"topic": topic, "event": kind, "tick": tick, "data": data},
     }))
 }
@@ -204,9 +157,6 @@ fn line(v: &Value) -> String {
     s.push('\n');
     s
 }
-
-/// Event topics a client can subscribe to.
-pub const TOPICS: [&str; 5] = ["params", "engine", "log", "tick", "world"];
 
 #[cfg(test)]
 mod tests {
@@ -230,7 +180,7 @@ mod tests {
     fn requests_parse_with_defaults() {
         let r = parse_request(br#"{"jsonrpc":"2.0","id":7,"method":"hello"}"#).expect("valid");
         assert_eq!(r.id, Some(json!(7)));
-        assert_eq!(r.method, "hello");
+        assert_eq!(r.method, method::HELLO);
         assert_eq!(r.params, json!({}));
         let n = parse_request(br#"{"jsonrpc":"2.0","method":"engine.pause","params":{}}"#)
             .expect("notification");
@@ -278,9 +228,9 @@ mod tests {
         .expect("json");
         assert_eq!(err["error"]["code"], -32601);
         assert_eq!(err["id"], Value::Null);
-        let ev: Value =
-            serde_json::from_str(&event("engine", "paused", 9, &json!({}))).expect("json");
+        let ev: Value = serde_json::from_str(&event(&Event::Paused, 9)).expect("json");
         assert_eq!(ev["params"]["tick"], 9);
+        assert_eq!(ev["params"]["topic"], "engine");
         assert!(ev.get("id").is_none(), "events are notifications");
     }
 }

@@ -1,9 +1,12 @@
 //! The control server: tokio, on its own thread, one task per connection.
 //!
-//! It answers what it can from [`Shared`] (hello, params.list/get,
-//! engine.stats, rpc.discover, subscriptions) and forwards everything else
-//! to the game loop through a bounded mailbox, each request with its own
-//! reply channel. Shutdown comes from outside (`serve(…, shutdown)`), and
+//! It checks every request against the engine's method table (unknown
+//! method −32601, params that do not fit the schema −32602) and answers
+//! what it can from [`Shared`] (hello, params.list/get, engine.stats,
+//! rpc.discover, subscriptions). Everything else goes to the game loop
+//! through a bounded mailbox, each request with its own reply channel,
+//! where [`Host`](crate::Host) answers the generic methods and hands the
+//! game its own. Shutdown comes from outside (`serve(…, shutdown)`), and
 //! `serve` returns only when every connection task has finished.
 
 use std::collections::BTreeSet;
@@ -12,19 +15,24 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use advkit_params::Params;
+use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{broadcast, oneshot, watch};
 use tokio::task::JoinSet;
 
-use crate::methods::{self, LOCAL};
-use crate::protocol::{self, RpcError, codes};
+use crate::api::{
+    AuthParams, AuthResult, DiscoverResult, Event, HelloResult, MethodSpec, ParamValues,
+    ParamsGetParams, ParamsListResult, RpcError, StatsResult, Topic, TopicsParams, TopicsResult,
+    codes, method,
+};
+use crate::protocol;
 
 /// An event, serialised once and shared by every subscriber.
 #[derive(Debug, Clone)]
-pub struct Event {
-    pub topic: &'static str,
+pub struct Broadcast {
+    pub topic: Option<Topic>,
     pub line: Arc<str>,
 }
 
@@ -34,26 +42,45 @@ pub struct Shared {
     pub tick: AtomicU64,
     pub clients: AtomicUsize,
     pub max_connections: usize,
-    /// The static part of `hello` (engine, region, geometry).
-    pub hello: RwLock<Value>,
-    /// `params.list`'s result: `{revision, params: [spec + value + pending]}`.
-    pub params: RwLock<Value>,
-    /// `engine.stats`'s result, refreshed by the loop (`clients` added here).
-    pub stats: RwLock<Value>,
-    pub events: broadcast::Sender<Event>,
+    /// `hello` without params, revision and `authenticated`.
+    pub hello: HelloResult,
+    /// Every method this engine answers: the host's and the game's.
+    pub methods: Vec<MethodSpec>,
+    /// The registry as the loop last left it.
+    pub params: RwLock<Params>,
+    /// `engine.stats`, refreshed by the loop (`clients` and `tick` added here).
+    pub stats: RwLock<StatsResult>,
+    pub events: broadcast::Sender<Broadcast>,
     /// TCP auth token; `None` when TCP is off.
     pub token: Option<String>,
 }
 
 impl Shared {
-    pub fn new(max_connections: usize, token: Option<String>) -> Shared {
+    pub fn new(
+        hello: HelloResult,
+        methods: Vec<MethodSpec>,
+        params: Params,
+        max_connections: usize,
+        token: Option<String>,
+    ) -> Shared {
         Shared {
             tick: AtomicU64::new(0),
             clients: AtomicUsize::new(0),
             max_connections,
-            hello: RwLock::new(json!({})),
-            params: RwLock::new(json!({"revision": 0, "params": []})),
-            stats: RwLock::new(json!({})),
+            hello,
+            methods,
+            params: RwLock::new(params),
+            stats: RwLock::new(StatsResult {
+                tick: 0,
+                fps: 0.0,
+                target_fps: 0.0,
+                tick_ms_p50: 0.0,
+                tick_ms_p99: 0.0,
+                frames_published: 0,
+                paused: false,
+                uptime_s: 0,
+                clients: 0,
+            }),
             // Bounded: a subscriber that falls this far behind is told it lagged.
             events: broadcast::channel(1024).0,
             token,
@@ -64,54 +91,36 @@ impl Shared {
         self.tick.load(Ordering::Relaxed)
     }
 
-    /// Sends an event to every subscriber of `topic`; never blocks.
-    pub fn emit(&self, topic: &'static str, kind: &str, data: &Value) {
+    /// Sends an event to every subscriber of its topic; never blocks.
+    pub fn emit(&self, event: &Event) {
         if self.events.receiver_count() == 0 {
             return;
         }
-        let line = protocol::event(topic, kind, self.tick(), data);
-        let _ = self.events.send(Event {
-            topic,
+        let line = protocol::event(event, self.tick());
+        let _ = self.events.send(Broadcast {
+            topic: event.topic(),
             line: line.into(),
         });
     }
-}
 
-fn read<T: Clone>(lock: &RwLock<T>) -> T {
-    match lock.read() {
-        Ok(v) => v.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
+    pub fn method(&self, name: &str) -> Option<&MethodSpec> {
+        self.methods.iter().find(|m| m.name == name)
     }
 }
 
-/// A request for the game loop.
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A request for the game loop, as the server hands it over.
 #[derive(Debug)]
 pub struct Command {
     pub method: String,
+    /// Already checked against the method's schema.
     pub params: Value,
     /// Which connection sent it (for `params` events' `by`).
     pub client: u64,
-    reply: Option<oneshot::Sender<Result<Value, RpcError>>>,
-}
-
-impl Command {
-    /// A command made in-process (tests, the loop itself); its reply is dropped.
-    pub fn local(method: &str, params: Value) -> Command {
-        Command {
-            method: method.to_owned(),
-            params,
-            client: 0,
-            reply: None,
-        }
-    }
-
-    /// Answers the client. Dropping a command without replying answers
-    /// "engine gone".
-    pub fn reply(mut self, result: Result<Value, RpcError>) {
-        if let Some(tx) = self.reply.take() {
-            let _ = tx.send(result);
-        }
-    }
+    pub(crate) reply: oneshot::Sender<Result<Value, RpcError>>,
 }
 
 pub type Mailbox = std::sync::mpsc::SyncSender<Command>;
@@ -189,15 +198,17 @@ async fn refuse(mut stream: Box<dyn Stream>, shared: &Shared) {
 /// How long a request may wait for the game loop before the client is told.
 const LOOP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// One client: reads lines, answers them in order, and forwards the
+/// events it subscribed to.
 struct Connection {
     id: u64,
     authed: bool,
     shared: Arc<Shared>,
     mailbox: Mailbox,
-    topics: BTreeSet<&'static str>,
+    topics: BTreeSet<Topic>,
     /// Only while subscribed: an idle connection holds no receiver, so
     /// events are not even serialised unless someone listens.
-    events: Option<broadcast::Receiver<Event>>,
+    events: Option<broadcast::Receiver<Broadcast>>,
 }
 
 enum Next {
@@ -252,18 +263,13 @@ impl Connection {
                 },
                 ev = next_event(&mut self.events), if self.events.is_some() => match ev {
                     Ok(e) => {
-                        if self.topics.contains(e.topic) {
+                        if e.topic.is_some_and(|t| self.topics.contains(&t)) {
                             out.push_str(&e.line);
                         }
                         Next::Continue
                     }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        out.push_str(&protocol::event(
-                            "engine",
-                            "lagged",
-                            self.shared.tick(),
-                            &json!({"missed": missed, "hint": "this client read too slowly; events were dropped"}),
-                        ));
+                        out.push_str(&protocol::event(&Event::Lagged { missed }, self.shared.tick()));
                         Next::Continue
                     }
                     Err(broadcast::error::RecvError::Closed) => Next::Close,
@@ -292,61 +298,95 @@ impl Connection {
                 ));
             }
         };
-        let result = self.dispatch(&req.method, req.params).await;
-        let id = req.id?;
-        let tick = self.shared.tick();
-        Some(match result {
-            Ok(v) => protocol::response(&id, tick, &v),
-            Err(e) => protocol::error_response(Some(&id), tick, &e),
+        let id = req.id;
+        let reply = self.dispatch(&req.method, req.params, id.as_ref()).await;
+        let id = id?;
+        Some(match reply {
+            Ok(line) => line,
+            Err(e) => protocol::error_response(Some(&id), self.shared.tick(), &e),
         })
     }
 
-    async fn dispatch(&mut self, method: &str, params: Value) -> Result<Value, RpcError> {
-        if !self.authed && !matches!(method, "hello" | "auth") {
+    /// The reply line for a request (`id` is `Value::Null` for a
+    /// notification, whose reply is dropped).
+    async fn dispatch(
+        &mut self,
+        name: &str,
+        params: Value,
+        id: Option<&Value>,
+    ) -> Result<String, RpcError> {
+        if !self.authed && !matches!(name, method::HELLO | method::AUTH) {
             return Err(RpcError::new(
                 codes::AUTH_REQUIRED,
                 "this TCP connection must call `auth` with the token from <runtime dir>/<name>.token first",
             ));
         }
-        methods::check_params(method, &params)?;
-        match method {
-            "hello" => {
-                let mut hello = read(&self.shared.hello);
-                let list = read(&self.shared.params);
-                hello["params"] = list["params"].clone();
-                hello["revision"] = list["revision"].clone();
-                hello["authenticated"] = json!(self.authed);
-                Ok(hello)
+        let spec = self
+            .shared
+            .method(name)
+            .ok_or_else(|| RpcError::method_not_found(name))?;
+        spec.check(&params)?;
+        let id = id.unwrap_or(&Value::Null);
+        let tick = self.shared.tick();
+        match name {
+            method::HELLO => {
+                let mut hello = self.shared.hello.clone();
+                let p = read(&self.shared.params);
+                hello.params = p.entries();
+                hello.revision = p.revision();
+                hello.authenticated = self.authed;
+                Ok(protocol::response(id, tick, &hello))
             }
-            "auth" => self.auth(&params),
-            "rpc.discover" => Ok(methods::discover()),
-            "params.list" => Ok(read(&self.shared.params)),
-            "params.get" => {
-                let list = self.shared.params.read().unwrap_or_else(|p| p.into_inner());
-                params_get(&list, &params)
+            method::AUTH => {
+                let r = self.auth(&parse(params)?)?;
+                Ok(protocol::response(id, tick, &r))
             }
-            "engine.stats" => {
-                let mut stats = read(&self.shared.stats);
-                stats["clients"] = json!(self.shared.clients.load(Ordering::Relaxed));
-                stats["tick"] = json!(self.shared.tick());
-                Ok(stats)
+            method::DISCOVER => Ok(protocol::response(
+                id,
+                tick,
+                &DiscoverResult {
+                    methods: self.shared.methods.clone(),
+                },
+            )),
+            method::PARAMS_LIST => {
+                let p = read(&self.shared.params);
+                let list = ParamsListResult {
+                    revision: p.revision(),
+                    params: p.entries(),
+                };
+                Ok(protocol::response(id, tick, &list))
             }
-            "events.subscribe" | "events.unsubscribe" => self.subscription(method, &params),
-            _ if LOCAL.contains(&method) => {
-                Err(RpcError::new(codes::INTERNAL_ERROR, "unrouted method"))
+            method::PARAMS_GET => {
+                let values = params_get(&read(&self.shared.params), parse(params)?)?;
+                Ok(protocol::response(id, tick, &values))
             }
-            _ if methods::find(method).is_none() => Err(RpcError::method_not_found(method)),
-            _ => self.ask_loop(method, params).await,
+            method::STATS => {
+                let mut stats = read(&self.shared.stats).clone();
+                stats.clients = self.shared.clients.load(Ordering::Relaxed);
+                stats.tick = tick;
+                Ok(protocol::response(id, tick, &stats))
+            }
+            method::SUBSCRIBE | method::UNSUBSCRIBE => {
+                let r = self.subscription(name == method::SUBSCRIBE, parse(params)?)?;
+                Ok(protocol::response(id, tick, &r))
+            }
+            _ => {
+                let result = self.ask_loop(name, params).await?;
+                Ok(protocol::response(id, self.shared.tick(), &result))
+            }
         }
     }
 
-    fn auth(&mut self, params: &Value) -> Result<Value, RpcError> {
-        let given = params.get("token").and_then(Value::as_str).unwrap_or("");
+    fn auth(&mut self, params: &AuthParams) -> Result<AuthResult, RpcError> {
         match &self.shared.token {
-            None => Ok(json!({"authenticated": true})),
-            Some(token) if constant_time_eq(token.as_bytes(), given.as_bytes()) => {
+            None => Ok(AuthResult {
+                authenticated: true,
+            }),
+            Some(token) if constant_time_eq(token.as_bytes(), params.token.as_bytes()) => {
                 self.authed = true;
-                Ok(json!({"authenticated": true}))
+                Ok(AuthResult {
+                    authenticated: true,
+                })
             }
             Some(_) => Err(RpcError::new(
                 codes::AUTH_FAILED,
@@ -355,29 +395,30 @@ impl Connection {
         }
     }
 
-    fn subscription(&mut self, method: &str, params: &Value) -> Result<Value, RpcError> {
-        let requested: Vec<&'static str> = match params.get("topics") {
-            None => protocol::TOPICS.to_vec(),
-            Some(Value::Array(list)) => list
+    fn subscription(
+        &mut self,
+        subscribe: bool,
+        params: TopicsParams,
+    ) -> Result<TopicsResult, RpcError> {
+        let requested: Vec<Topic> = match params.topics {
+            None => Topic::ALL.to_vec(),
+            Some(list) => list
                 .iter()
                 .map(|t| {
-                    t.as_str()
-                        .and_then(|t| protocol::TOPICS.iter().find(|&&k| k == t).copied())
-                        .ok_or_else(|| {
-                            RpcError::invalid_params(format!(
-                                "topics: unknown topic {t}; choose from {}",
-                                protocol::TOPICS.join(", ")
-                            ))
-                        })
+                    Topic::parse(t).ok_or_else(|| {
+                        RpcError::invalid_params(format!(
+                            "topics: unknown topic {t:?}; choose from {}",
+                            Topic::list()
+                        ))
+                    })
                 })
                 .collect::<Result<_, _>>()?,
-            Some(_) => return Err(RpcError::invalid_params("topics must be a list of strings")),
         };
-        if method == "events.subscribe" {
+        if subscribe {
             self.topics.extend(requested);
         } else {
             for t in requested {
-                self.topics.remove(t);
+                self.topics.remove(&t);
             }
         }
         // Start from now when subscribing; drop the receiver when no topic
@@ -387,7 +428,9 @@ impl Connection {
         } else if self.events.is_none() {
             self.events = Some(self.shared.events.subscribe());
         }
-        Ok(json!({"topics": self.topics}))
+        Ok(TopicsResult {
+            topics: self.topics.iter().map(|t| t.name().to_owned()).collect(),
+        })
     }
 
     async fn ask_loop(&self, method: &str, params: Value) -> Result<Value, RpcError> {
@@ -396,7 +439,7 @@ impl Connection {
             method: method.to_owned(),
             params,
             client: self.id,
-            reply: Some(tx),
+            reply: tx,
         };
         match self.mailbox.try_send(cmd) {
             Ok(()) => {}
@@ -411,21 +454,23 @@ impl Connection {
         match tokio::time::timeout(LOOP_TIMEOUT, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(gone()),
-            Err(_) => Err(RpcError::new(
-                codes::ENGINE_GONE,
-                format!(
-                    "the engine loop did not answer within {} s",
-                    LOOP_TIMEOUT.as_secs()
-                ),
-            )),
+            Err(_) => Err(RpcError::engine_gone(format!(
+                "the engine loop did not answer within {} s",
+                LOOP_TIMEOUT.as_secs()
+            ))),
         }
     }
 }
 
+/// Typed params from a request already checked against its schema.
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, RpcError> {
+    serde_json::from_value(params).map_err(|e| RpcError::invalid_params(e.to_string()))
+}
+
 /// The next event, or never when not subscribed.
 async fn next_event(
-    rx: &mut Option<broadcast::Receiver<Event>>,
-) -> Result<Event, broadcast::error::RecvError> {
+    rx: &mut Option<broadcast::Receiver<Broadcast>>,
+) -> Result<Broadcast, broadcast::error::RecvError> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
@@ -433,44 +478,39 @@ async fn next_event(
 }
 
 fn gone() -> RpcError {
-    RpcError::new(codes::ENGINE_GONE, "the engine is shutting down")
+    RpcError::engine_gone("the engine is shutting down")
 }
 
-fn params_get(list: &Value, params: &Value) -> Result<Value, RpcError> {
-    let all: &[Value] = list["params"].as_array().map_or(&[], Vec::as_slice);
-    let names: Vec<String> = match params.get("names").or_else(|| params.get("name")) {
-        None => return Ok(json!({"revision": list["revision"], "values": values_of(all, None)})),
-        Some(Value::String(n)) => vec![n.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
-            .collect::<Option<_>>()
-            .ok_or_else(|| RpcError::invalid_params("names must be a list of strings"))?,
-        Some(_) => return Err(RpcError::invalid_params("names must be a list of strings")),
+fn params_get(p: &Params, params: ParamsGetParams) -> Result<ParamValues, RpcError> {
+    let names: Option<Vec<String>> = match (params.names, params.name) {
+        (Some(names), _) => Some(names),
+        (None, Some(name)) => Some(vec![name]),
+        (None, None) => None,
     };
-    for n in &names {
-        if !all.iter().any(|p| p["name"] == n.as_str()) {
-            let known: Vec<&str> = all.iter().filter_map(|p| p["name"].as_str()).collect();
-            return Err(RpcError::invalid_params(format!(
-                "names: unknown parameter `{n}`; known: {}",
-                known.join(", ")
-            )));
+    let mut values = std::collections::BTreeMap::new();
+    match names {
+        None => {
+            for (spec, value, _) in p.iter() {
+                values.insert(spec.name.clone(), value.clone());
+            }
+        }
+        Some(names) => {
+            for n in names {
+                let v = p.get(&n).ok_or_else(|| {
+                    let known: Vec<&str> = p.specs().iter().map(|s| s.name.as_str()).collect();
+                    RpcError::invalid_params(format!(
+                        "names: unknown parameter `{n}`; known: {}",
+                        known.join(", ")
+                    ))
+                })?;
+                values.insert(n, v.clone());
+            }
         }
     }
-    Ok(json!({"revision": list["revision"], "values": values_of(all, Some(&names))}))
-}
-
-fn values_of(all: &[Value], names: Option<&[String]>) -> Value {
-    let mut out = serde_json::Map::new();
-    for p in all {
-        let Some(name) = p["name"].as_str() else {
-            continue;
-        };
-        if names.is_none_or(|ns| ns.iter().any(|n| n == name)) {
-            out.insert(name.to_owned(), p["value"].clone());
-        }
-    }
-    Value::Object(out)
+    Ok(ParamValues {
+        revision: p.revision(),
+        values,
+    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -2,15 +2,16 @@
 
 use std::time::{Duration, Instant};
 
-use advkit_core::{Params, Spec};
+use advkit_ipc::api::{Event, method};
 use advkit_ipc::client::Client;
-use advkit_ipc::protocol::RpcError;
 use advkit_ipc::{Host, HostConfig, RuntimeDir};
+use advkit_params::{Params, Spec};
 use serde_json::json;
 
 fn config(tmp: &tempfile::TempDir, name: &str) -> HostConfig {
     HostConfig {
         dir: RuntimeDir::at(tmp.path().join("advkit")),
+        handle_signals: false,
         ..HostConfig::new(name, 32, 32)
     }
 }
@@ -20,7 +21,7 @@ fn a_subscriber_that_never_reads_never_blocks_the_loop_and_is_told_it_lagged() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let host = Host::start(config(&tmp, "lag")).expect("start");
     let mut slow = Client::connect_unix(host.socket_path()).expect("connect");
-    slow.call("events.subscribe", json!({"topics": ["tick"]}))
+    slow.call(method::SUBSCRIBE, json!({"topics": ["tick", "log"]}))
         .expect("subscribe");
 
     // Far more events than the socket buffers (~200 KB) and the event
@@ -30,7 +31,7 @@ fn a_subscriber_that_never_reads_never_blocks_the_loop_and_is_told_it_lagged() {
     let started = Instant::now();
     for i in 0..20_000u64 {
         host.set_tick(i);
-        host.emit("tick", "tick", &json!({"tick": i, "pad": payload}));
+        host.log(&payload);
     }
     let took = started.elapsed();
     assert!(
@@ -40,7 +41,7 @@ fn a_subscriber_that_never_reads_never_blocks_the_loop_and_is_told_it_lagged() {
 
     // Others are still served while the slow one is stuck.
     let mut other = Client::connect_unix(host.socket_path()).expect("connect");
-    other.call("hello", json!({})).expect("served");
+    other.call(method::HELLO, json!({})).expect("served");
 
     // Now the slow client reads: somewhere in its stream is `lagged`.
     let mut missed = None;
@@ -48,45 +49,42 @@ fn a_subscriber_that_never_reads_never_blocks_the_loop_and_is_told_it_lagged() {
         let Some(ev) = slow.next_event(Some(Duration::from_secs(5))).expect("read") else {
             break;
         };
-        if ev["params"]["event"] == "lagged" {
-            missed = ev["params"]["data"]["missed"].as_u64();
+        if let Event::Lagged { missed: n } = ev.event {
+            missed = Some(n);
             break;
         }
     }
     let missed = missed.expect("a lagged event after catching up");
     assert!(missed > 100, "it missed many events ({missed})");
-    slow.call("hello", json!({}))
+    slow.call(method::HELLO, json!({}))
         .expect("and the connection still works");
 }
 
 #[test]
 fn the_loop_waits_on_the_mailbox_so_commands_are_answered_at_once_even_at_1_fps() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut host = Host::start(config(&tmp, "slow")).expect("start");
+    let params = Params::new(vec![Spec::float("gain", 0.0, 10.0, 0.5, "x", 1.0)]);
+    let mut host =
+        Host::start(config(&tmp, "slow").with_params(params).with_fps(1.0)).expect("start");
     let socket = host.socket_path().to_owned();
-    let mut params = Params::new(vec![Spec::float("gain", 0.0, 10.0, 0.5, "x", 1.0)]);
-    host.sync_params(&params);
     let game = std::thread::spawn(move || {
         let frame = vec![0u8; 32 * 32 * 4];
         let mut next = Instant::now();
         for tick in 0..4u64 {
             host.publish(tick, &frame).expect("publish");
-            next += Duration::from_secs(1); // 1 fps
-            while let Some(cmd) = host.next_command(next) {
-                if let Some(other) = host.handle_params(&mut params, cmd) {
-                    let err = RpcError::method_not_found(&other.method);
-                    other.reply(Err(err));
-                }
+            next = host.next_deadline(next); // 1 fps
+            while let Some(req) = host.next_request(next) {
+                req.unsupported();
             }
         }
-        params
+        host.params().clone()
     });
     std::thread::sleep(Duration::from_millis(200));
     let mut c = Client::connect_unix(&socket).expect("connect");
     let mut slowest = Duration::ZERO;
     for v in [2.0, 3.5, 4.0] {
         let t = Instant::now();
-        c.call("params.set", json!({"name": "gain", "value": v}))
+        c.call(method::PARAMS_SET, json!({"name": "gain", "value": v}))
             .expect("set");
         slowest = slowest.max(t.elapsed());
     }
@@ -95,8 +93,8 @@ fn the_loop_waits_on_the_mailbox_so_commands_are_answered_at_once_even_at_1_fps(
         "answered long before the 1 s tick: {slowest:?}"
     );
     let err = c
-        .call("world.entities", json!({}))
-        .expect_err("this game has no world");
+        .call(method::ENTITIES, json!({}))
+        .expect_err("this game registered no world methods");
     assert!(err.to_string().contains("-32601"), "{err}");
     let params = game.join().expect("game loop");
     assert_eq!(params.get("gain").and_then(|v| v.as_f64()), Some(4.0));

@@ -27,8 +27,6 @@ mod output;
 mod params_cmd;
 #[path = "advkit/render_cmd.rs"]
 mod render_cmd;
-#[path = "advkit/review.rs"]
-mod review;
 #[path = "advkit/run_cmd.rs"]
 mod run_cmd;
 #[path = "advkit/send_cmd.rs"]

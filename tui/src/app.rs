@@ -6,10 +6,18 @@
 
 use std::collections::VecDeque;
 
-use advkit_core::{Apply, Kind, Params, Spec, Value};
+use advkit_ipc::api::event::{Notification, ParamsHow};
+use advkit_ipc::api::{
+    ConfirmData, Event, HelloResult, NoParams, ParamsChange, ParamsListResult, ParamsSaved,
+    ParamsSetParams, PauseState, RebootParams, RebootResult, RpcError, StatsResult, StepParams,
+    StepResult, codes, method,
+};
+use advkit_params::{Applied, Apply, Entry, Kind, Params, Value, show_json};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
-use serde_json::{Value as Json, json};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
 
 use crate::halfblock::{CellImage, ColorMode};
 
@@ -53,12 +61,7 @@ pub enum Modal {
 }
 
 /// One param as the engine reported it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ParamRow {
-    pub spec: Spec,
-    pub value: Value,
-    pub pending: Option<Value>,
-}
+pub type ParamRow = Entry;
 
 /// What a request is for, so its reply lands in the right place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,12 +88,17 @@ pub struct Request {
     pub params: Json,
 }
 
-fn req(tag: Tag, method: &'static str, params: Json) -> Request {
+fn req(tag: Tag, method: &'static str, params: impl Serialize) -> Request {
     Request {
         tag,
         method,
-        params,
+        params: serde_json::to_value(params).unwrap_or_default(),
     }
+}
+
+/// A typed result, or `None` if the engine answered in another shape.
+fn typed<T: DeserializeOwned>(r: Json) -> Option<T> {
+    serde_json::from_value(r).ok()
 }
 
 #[derive(Debug)]
@@ -154,45 +162,21 @@ impl App {
     }
 
     /// A param list as `hello` or `params.list` gives it.
-    pub fn set_param_list(&mut self, list: &Json, revision: Option<u64>) {
-        let rows: Vec<ParamRow> = list
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|p| {
-                        Some(ParamRow {
-                            spec: serde_json::from_value(p.clone()).ok()?,
-                            value: serde_json::from_value(p.get("value")?.clone()).ok()?,
-                            pending: p
-                                .get("pending")
-                                .and_then(|v| serde_json::from_value(v.clone()).ok()),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+    pub fn set_param_list(&mut self, rows: Vec<ParamRow>, revision: u64) {
         self.params = rows;
-        if let Some(r) = revision {
-            self.revision = r;
-        }
+        self.revision = revision;
         self.selected = self.selected.min(self.params.len().saturating_sub(1));
     }
 
     /// Connected: `hello` carries everything needed to draw the panel.
-    pub fn on_hello(&mut self, hello: &Json) {
+    pub fn on_hello(&mut self, hello: HelloResult) {
         self.conn = Conn::Connected;
         self.status.clear();
-        if let (Some(w), Some(h)) = (
-            hello["frames"]["width"].as_u64(),
-            hello["frames"]["height"].as_u64(),
-        ) {
-            self.frame_size = (w as u32, h as u32);
-        }
-        self.set_param_list(&hello["params"], hello["revision"].as_u64());
+        self.frame_size = (hello.frames.width, hello.frames.height);
+        self.set_param_list(hello.params, hello.revision);
         self.push_log(format!(
             "attached to engine {} ({})",
-            self.name,
-            hello["engine"].as_str().unwrap_or("?")
+            self.name, hello.engine
         ));
     }
 
@@ -209,136 +193,155 @@ impl App {
     }
 
     /// A reply to a request made earlier.
-    pub fn on_reply(&mut self, tag: Tag, result: Result<Json, (i64, String)>) -> Vec<Request> {
+    pub fn on_reply(&mut self, tag: Tag, result: Result<Json, RpcError>) -> Vec<Request> {
         let r = match result {
             Ok(r) => r,
-            Err((code, message)) => {
-                if tag == Tag::FreshProbe && code == advkit_ipc::protocol::codes::CONFIRM_REQUIRED {
-                    // The engine's message ends with protocol advice; here
-                    // the answer is a key press.
-                    let what = message.split("; call again").next().unwrap_or(&message);
+            Err(e) => {
+                let would_lose = e
+                    .data_as::<ConfirmData>()
+                    .filter(|_| tag == Tag::FreshProbe && e.code == codes::CONFIRM_REQUIRED);
+                if let Some(data) = would_lose {
+                    // What the engine says a fresh reboot loses, from its
+                    // data; the answer here is a key press.
+                    let what: Vec<String> = data
+                        .would_lose
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {}", show_json(v)))
+                        .collect();
                     self.modal = Modal::ConfirmFresh {
-                        what: format!("{what}."),
+                        what: format!("A fresh reboot throws away {}.", what.join("; ")),
                     };
                 } else {
-                    self.status = format!("error: {message}");
-                    self.push_log(format!("error: {message}"));
+                    self.status = format!("error: {}", e.message);
+                    self.push_log(format!("error: {}", e.message));
                 }
                 return Vec::new();
             }
         };
         match tag {
-            Tag::Hello => self.on_hello(&r),
-            Tag::ParamsList => self.set_param_list(&r["params"], r["revision"].as_u64()),
+            Tag::Hello => {
+                if let Some(hello) = typed::<HelloResult>(r) {
+                    self.on_hello(hello);
+                }
+            }
+            Tag::ParamsList => {
+                if let Some(list) = typed::<ParamsListResult>(r) {
+                    self.set_param_list(list.params, list.revision);
+                }
+            }
             Tag::Stats => {
-                self.tick = r["tick"].as_u64().unwrap_or(self.tick);
-                self.engine_fps = r["fps"].as_f64().unwrap_or(0.0);
-                self.paused = r["paused"].as_bool().unwrap_or(false);
+                if let Some(s) = typed::<StatsResult>(r) {
+                    self.tick = s.tick;
+                    self.engine_fps = s.fps;
+                    self.paused = s.paused;
+                }
             }
             Tag::Set(name) => {
-                self.revision = r["revision"].as_u64().unwrap_or(self.revision);
-                let how = r["results"][&name].as_str().unwrap_or("applied");
-                self.status = if how == "pending_reboot" {
-                    format!("{name}: pending until the next reboot (r)")
-                } else {
-                    format!("{name} set")
-                };
-                self.apply_values(&r["values"], &r["results"]);
+                if let Some(change) = typed::<ParamsChange>(r) {
+                    self.revision = change.revision;
+                    self.status = if change.results.get(&name) == Some(&Applied::PendingReboot) {
+                        format!("{name}: pending until the next reboot (r)")
+                    } else {
+                        format!("{name} set")
+                    };
+                    self.apply_change(&change);
+                }
             }
             // The `rebooted` event that follows refreshes the params.
             Tag::Reboot | Tag::FreshConfirmed | Tag::FreshProbe => {
-                self.status = format!("rebooted at tick {}", r["tick"]);
+                if let Some(report) = typed::<RebootResult>(r) {
+                    self.status = format!("rebooted at tick {}", report.tick);
+                }
             }
-            Tag::Pause | Tag::Step => {
-                self.paused = r["paused"].as_bool().unwrap_or(self.paused);
-                self.tick = r["tick"].as_u64().unwrap_or(self.tick);
+            Tag::Pause => {
+                if let Some(p) = typed::<PauseState>(r) {
+                    self.paused = p.paused;
+                    self.tick = p.tick;
+                }
+            }
+            Tag::Step => {
+                if let Some(p) = typed::<StepResult>(r) {
+                    self.paused = p.paused;
+                    self.tick = p.tick;
+                }
             }
             Tag::Save => {
-                self.status = format!("params saved to {}", r["path"].as_str().unwrap_or("?"))
+                if let Some(saved) = typed::<ParamsSaved>(r) {
+                    self.status = format!("params saved to {}", saved.path.display());
+                }
             }
-            Tag::Input => {}
-            Tag::Snapshot => {}
+            Tag::Input | Tag::Snapshot => {}
         }
         Vec::new()
     }
 
-    fn apply_values(&mut self, values: &Json, results: &Json) {
-        let Some(values) = values.as_object() else {
-            return;
-        };
-        for (name, v) in values {
+    fn apply_change(&mut self, change: &ParamsChange) {
+        for (name, v) in &change.values {
             let Some(row) = self.params.iter_mut().find(|p| &p.spec.name == name) else {
                 continue;
             };
-            let Ok(v) = serde_json::from_value::<Value>(v.clone()) else {
-                continue;
-            };
-            if results[name] == "pending_reboot" {
-                row.pending = (v != row.value).then_some(v);
+            if change.results.get(name) == Some(&Applied::PendingReboot) {
+                row.pending = (*v != row.value).then(|| v.clone());
             } else {
-                row.value = v;
+                row.value = v.clone();
                 row.pending = None;
             }
         }
     }
 
-    /// An event notification from the engine.
-    pub fn on_event(&mut self, event: &Json) -> Vec<Request> {
-        let p = &event["params"];
-        if let Some(t) = p["tick"].as_u64() {
-            self.tick = t;
-        }
-        let topic = p["topic"].as_str().unwrap_or("");
-        let kind = p["event"].as_str().unwrap_or("");
-        let data = &p["data"];
-        match (topic, kind) {
-            ("params", _) => {
-                self.revision = data["revision"].as_u64().unwrap_or(self.revision);
-                self.apply_values(&data["values"], &data["results"]);
-                let changes: Vec<String> = data["values"]
-                    .as_object()
-                    .map(|m| m.iter().map(|(k, v)| format!("{k}={}", show(v))).collect())
-                    .unwrap_or_default();
+    /// An event from the engine.
+    pub fn on_event(&mut self, n: Notification) -> Vec<Request> {
+        self.tick = n.tick;
+        let tick = n.tick;
+        match n.event {
+            Event::Params { how, change } => {
+                self.revision = change.revision;
+                self.apply_change(&change);
+                let changes: Vec<String> = change
+                    .values
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                let how = match how {
+                    ParamsHow::Changed => "changed",
+                    ParamsHow::Reset => "reset",
+                    ParamsHow::Loaded => "loaded",
+                };
+                let by = change.by.map_or("?".to_owned(), |b| b.to_string());
                 self.push_log(format!(
-                    "[{}] params {kind} by client {}: {}",
-                    self.tick,
-                    data["by"],
+                    "[{tick}] params {how} by client {by}: {}",
                     changes.join(" ")
                 ));
             }
-            ("engine", "paused") => {
+            Event::Paused => {
                 self.paused = true;
-                self.push_log(format!("[{}] paused", self.tick));
+                self.push_log(format!("[{tick}] paused"));
             }
-            ("engine", "resumed") => {
+            Event::Resumed => {
                 self.paused = false;
-                self.push_log(format!("[{}] resumed", self.tick));
+                self.push_log(format!("[{tick}] resumed"));
             }
-            ("engine", "rebooted") => {
+            Event::Rebooted(r) => {
                 self.push_log(format!(
-                    "[{}] rebooted ({})",
-                    self.tick,
-                    if data["progress"] == "keep" {
+                    "[{tick}] rebooted ({})",
+                    if r.progress == advkit_ipc::api::Progress::Keep {
                         "progress kept"
                     } else {
                         "fresh"
                     }
                 ));
-                return vec![req(Tag::ParamsList, "params.list", json!({}))];
+                return vec![req(Tag::ParamsList, method::PARAMS_LIST, NoParams {})];
             }
-            ("engine", "lagged") => {
-                self.push_log(format!("[{}] missed {} events", self.tick, data["missed"]))
+            Event::Lagged { missed } => self.push_log(format!("[{tick}] missed {missed} events")),
+            Event::Rebooting { .. } | Event::Stepped { .. } | Event::Tick => {}
+            Event::Log { message } => self.push_log(format!("[{tick}] {message}")),
+            Event::World { kind, data } if kind == "event" => {
+                self.push_log(format!("[{tick}] world: {}", compact(&data)))
             }
-            ("engine", "rebooting" | "stepped") => {}
-            ("log", _) => self.push_log(format!(
-                "[{}] {}",
-                self.tick,
-                data["message"].as_str().unwrap_or("")
-            )),
-            ("world", "event") => {
-                self.push_log(format!("[{}] world: {}", self.tick, compact(data)))
+            other => {
+                let (topic, kind, _) = other.encode(tick);
+                self.push_log(format!("[{tick}] {topic} {kind}"));
             }
-            _ => self.push_log(format!("[{}] {topic} {kind}", self.tick)),
         }
         Vec::new()
     }
@@ -360,8 +363,11 @@ impl App {
                 if yes {
                     return vec![req(
                         Tag::FreshConfirmed,
-                        "engine.reboot",
-                        json!({"keep_progress": false, "confirm": true}),
+                        method::REBOOT,
+                        RebootParams {
+                            keep_progress: false,
+                            confirm: true,
+                        },
                     )];
                 }
                 self.status = "fresh reboot cancelled".into();
@@ -431,8 +437,11 @@ impl App {
             };
             return vec![req(
                 Tag::Input,
-                "engine.input",
-                json!({"button": button, "action": "tap"}),
+                method::INPUT,
+                advkit_ipc::api::InputParams {
+                    button: button.to_owned(),
+                    action: Some("tap".to_owned()),
+                },
             )];
         }
         let shift = key.modifiers.contains(KeyModifiers::SHIFT);
@@ -459,36 +468,39 @@ impl App {
             KeyCode::Enter => return self.edit(),
             KeyCode::Char(' ') => return self.toggle(),
             KeyCode::Char('r') if self.connected() => {
-                return vec![req(
-                    Tag::Reboot,
-                    "engine.reboot",
-                    json!({"keep_progress": true}),
-                )];
+                return vec![req(Tag::Reboot, method::REBOOT, RebootParams::default())];
             }
             // Ask the engine first: its refusal says what a fresh reboot loses.
             KeyCode::Char('R') if self.connected() => {
                 return vec![req(
                     Tag::FreshProbe,
-                    "engine.reboot",
-                    json!({"keep_progress": false}),
+                    method::REBOOT,
+                    RebootParams {
+                        keep_progress: false,
+                        confirm: false,
+                    },
                 )];
             }
             KeyCode::Char('p') if self.connected() => {
                 let m = if self.paused {
-                    "engine.resume"
+                    method::RESUME
                 } else {
-                    "engine.pause"
+                    method::PAUSE
                 };
-                return vec![req(Tag::Pause, m, json!({}))];
+                return vec![req(Tag::Pause, m, NoParams {})];
             }
             KeyCode::Char('.') if self.connected() => {
-                return vec![req(Tag::Step, "engine.step", json!({"count": 1}))];
+                return vec![req(Tag::Step, method::STEP, StepParams { count: 1 })];
             }
             KeyCode::Char('s') if self.connected() => {
-                return vec![req(Tag::Save, "params.save", json!({}))];
+                return vec![req(Tag::Save, method::PARAMS_SAVE, NoParams {})];
             }
             KeyCode::Char('S') if self.connected() => {
-                return vec![req(Tag::Snapshot, "frame.snapshot", json!({}))];
+                return vec![req(
+                    Tag::Snapshot,
+                    method::SNAPSHOT,
+                    advkit_ipc::api::SnapshotParams::default(),
+                )];
             }
             KeyCode::Char('g') if self.connected() => {
                 self.game_input = true;
@@ -530,7 +542,7 @@ impl App {
     }
 
     fn schema(&self) -> Params {
-        Params::new(self.params.iter().map(|p| p.spec.clone()).collect())
+        Params::from_entries(self.params.clone(), self.revision)
     }
 
     fn parse(&self, name: &str, text: &str) -> Result<Value, String> {
@@ -538,12 +550,13 @@ impl App {
     }
 
     fn set(&mut self, name: &str, value: Value) -> Request {
-        let v = serde_json::to_value(&value).unwrap_or(Json::Null);
-        req(
-            Tag::Set(name.to_owned()),
-            "params.set",
-            json!({"name": name, "value": v, "if_revision": self.revision}),
-        )
+        let p = ParamsSetParams {
+            name: Some(name.to_owned()),
+            value: serde_json::to_value(&value).ok(),
+            if_revision: Some(self.revision),
+            ..ParamsSetParams::default()
+        };
+        req(Tag::Set(name.to_owned()), method::PARAMS_SET, p)
     }
 
     fn current(&self) -> Option<&ParamRow> {
@@ -622,7 +635,7 @@ impl App {
             _ => {
                 self.modal = Modal::Edit {
                     name,
-                    buffer: show_value(Self::shown(row)),
+                    buffer: Self::shown(row).to_string(),
                 };
             }
         }
@@ -632,25 +645,6 @@ impl App {
     /// Is this param waiting for a reboot?
     pub fn is_reboot_only(row: &ParamRow) -> bool {
         row.spec.apply == Apply::Reboot
-    }
-}
-
-/// A value as a person types it.
-pub fn show_value(v: &Value) -> String {
-    match v {
-        Value::List(items) => items.join(","),
-        Value::Text(s) => s.clone(),
-        Value::Bool(b) => if *b { "on" } else { "off" }.to_owned(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => format!("{f}"),
-    }
-}
-
-fn show(v: &Json) -> String {
-    match v {
-        Json::String(s) => s.clone(),
-        Json::Array(a) => a.iter().map(show).collect::<Vec<_>>().join(","),
-        other => other.to_string(),
     }
 }
 

@@ -78,46 +78,33 @@ pub fn fit(w: u32, h: u32, area_cols: u16, area_rows: u16) -> (u16, u16) {
     }
 }
 
-/// Area-average downsampling of tight RGBA to `cols` × `rows*2` pixels,
-/// rounding each channel to `bits` bits (8 keeps full precision).
+/// Tight RGBA downsampled (area average, [`advkit_frame::downsample`]) to
+/// `cols` × `rows*2` pixels, each channel rounded to `bits` bits (8 keeps
+/// full precision): fewer levels mean fewer cells change as the camera pans.
 pub fn downsample(rgba: &[u8], w: u32, h: u32, cols: u16, rows: u16, bits: u8) -> CellImage {
-    let (out_w, out_h) = (u32::from(cols), u32::from(rows) * 2);
-    let mut pixels = Vec::with_capacity((out_w * out_h) as usize);
-    if out_w == 0 || out_h == 0 || w == 0 || h == 0 || rgba.len() < (w * h * 4) as usize {
+    let Ok(out) = advkit_frame::Size::new(u32::from(cols), u32::from(rows) * 2) else {
         return CellImage::default();
-    }
+    };
+    let Some(small) = advkit_frame::downsample(rgba, w, h, out) else {
+        return CellImage::default();
+    };
     let keep = 8u32.saturating_sub(u32::from(bits.clamp(1, 8)));
-    for oy in 0..out_h {
-        let y0 = oy * h / out_h;
-        let y1 = ((oy + 1) * h / out_h).max(y0 + 1).min(h);
-        for ox in 0..out_w {
-            let x0 = ox * w / out_w;
-            let x1 = ((ox + 1) * w / out_w).max(x0 + 1).min(w);
-            let mut acc = [0u32; 3];
-            for y in y0..y1 {
-                let row = &rgba[((y * w + x0) * 4) as usize..((y * w + x1) * 4) as usize];
-                for p in row.chunks_exact(4) {
-                    acc[0] += u32::from(p[0]);
-                    acc[1] += u32::from(p[1]);
-                    acc[2] += u32::from(p[2]);
-                }
-            }
-            let n = (y1 - y0) * (x1 - x0);
-            let round = |v: u32| -> u8 {
-                let avg = (v + n / 2) / n;
-                if keep == 0 {
-                    avg as u8
-                } else {
-                    // Round to the nearest representable level, then spread
-                    // it back over 0..255.
-                    let levels = (1u32 << (8 - keep)) - 1;
-                    let q = (avg * levels + 127) / 255;
-                    (q * 255 / levels) as u8
-                }
-            };
-            pixels.push([round(acc[0]), round(acc[1]), round(acc[2])]);
+    let levels = (1u32 << (8 - keep)) - 1;
+    let round = |v: u8| -> u8 {
+        if keep == 0 {
+            v
+        } else {
+            // Round to the nearest representable level, then spread it
+            // back over 0..255.
+            let q = (u32::from(v) * levels + 127) / 255;
+            (q * 255 / levels) as u8
         }
-    }
+    };
+    let pixels = small
+        .pixels()
+        .chunks_exact(4)
+        .map(|p| [round(p[0]), round(p[1]), round(p[2])])
+        .collect();
     CellImage {
         width: cols,
         height: rows * 2,

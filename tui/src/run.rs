@@ -8,12 +8,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
+use advkit_ipc::api::event::Notification;
+use advkit_ipc::api::{NoParams, RpcError, SnapshotResult, Topic, TopicsParams, method};
 use advkit_ipc::client::{Client, ClientError};
 use advkit_ipc::{AlignedBuf, FrameReader, OpenError, RuntimeDir};
 use base64::Engine as _;
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::app::{App, Conn, Request, Tag};
 use crate::halfblock::{ColorMode, downsample, fit};
@@ -37,8 +39,8 @@ pub struct Options {
 }
 
 enum Msg {
-    Reply(Tag, Result<Json, (i64, String)>),
-    Event(Json),
+    Reply(Tag, Result<Json, RpcError>),
+    Event(Notification),
     Lost(String),
 }
 
@@ -67,11 +69,11 @@ fn attach(opts: &Options) -> Result<Link, (bool, String)> {
     let socket = opts.dir.socket_path(&opts.name);
     let mut calls_client = Client::connect_unix(&socket).map_err(|e| (false, e.to_string()))?;
     let mut events_client = Client::connect_unix(&socket).map_err(|e| (false, e.to_string()))?;
+    let topics = [Topic::Params, Topic::Engine, Topic::Log, Topic::World];
     events_client
-        .call(
-            "events.subscribe",
-            json!({"topics": ["params", "engine", "log", "world"]}),
-        )
+        .request::<method::Subscribe>(&TopicsParams {
+            topics: Some(topics.map(|t| t.name().to_owned()).to_vec()),
+        })
         .map_err(|e| (false, e.to_string()))?;
 
     let (calls, calls_rx) = mpsc::channel::<Request>();
@@ -83,7 +85,7 @@ fn attach(opts: &Options) -> Result<Link, (bool, String)> {
             let result = calls_client.call(r.method, r.params);
             let msg = match result {
                 Ok(reply) => Msg::Reply(r.tag, Ok(reply.result)),
-                Err(ClientError::Rpc(e)) => Msg::Reply(r.tag, Err((e.code, e.message))),
+                Err(ClientError::Rpc(e)) => Msg::Reply(r.tag, Err(e)),
                 Err(e) => {
                     let _ = tx.send(Msg::Lost(e.to_string()));
                     return;
@@ -113,8 +115,8 @@ fn attach(opts: &Options) -> Result<Link, (bool, String)> {
     });
     let _ = calls.send(Request {
         tag: Tag::Hello,
-        method: "hello",
-        params: json!({}),
+        method: method::HELLO,
+        params: Json::Null,
     });
     let buf = reader.buffer();
     Ok(Link {
@@ -170,9 +172,9 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             let mut outgoing = Vec::new();
             while let Ok(m) = l.msgs.try_recv() {
                 match m {
-                    Msg::Reply(Tag::Snapshot, Ok(r)) => app.status = save_snapshot(&opts.name, &r),
+                    Msg::Reply(Tag::Snapshot, Ok(r)) => app.status = save_snapshot(&opts.name, r),
                     Msg::Reply(tag, r) => outgoing.extend(app.on_reply(tag, r)),
-                    Msg::Event(e) => outgoing.extend(app.on_event(&e)),
+                    Msg::Event(e) => outgoing.extend(app.on_event(e)),
                     Msg::Lost(why) => {
                         // The frame region says best why (pid gone, stale).
                         lost = Some(l.reader.check_alive().err().map_or(why, |e| e.to_string()));
@@ -194,8 +196,8 @@ pub fn run(opts: Options) -> std::io::Result<()> {
                 next_stats = now + Duration::from_millis(500);
                 let _ = l.calls.send(Request {
                     tag: Tag::Stats,
-                    method: "engine.stats",
-                    params: json!({}),
+                    method: method::STATS,
+                    params: serde_json::to_value(NoParams {}).unwrap_or_default(),
                 });
             }
         }
@@ -296,14 +298,14 @@ pub fn run(opts: Options) -> std::io::Result<()> {
     Ok(())
 }
 
-fn save_snapshot(name: &str, r: &Json) -> String {
-    let Some(png) = r["png_base64"]
-        .as_str()
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-    else {
+fn save_snapshot(name: &str, r: Json) -> String {
+    let Some(snap) = serde_json::from_value::<SnapshotResult>(r).ok() else {
         return "snapshot: the engine sent no image".into();
     };
-    let path = PathBuf::from(format!("advkit-{name}-tick{}.png", r["tick"]));
+    let Ok(png) = base64::engine::general_purpose::STANDARD.decode(&snap.png_base64) else {
+        return "snapshot: the engine sent an image that is not base64".into();
+    };
+    let path = PathBuf::from(format!("advkit-{name}-tick{}.png", snap.tick));
     match std::fs::write(&path, png) {
         Ok(()) => format!("snapshot saved to {}", path.display()),
         Err(e) => format!("snapshot not saved: {e}"),

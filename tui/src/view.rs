@@ -7,9 +7,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 
-use advkit_core::Kind;
+use advkit_params::Kind;
 
-use crate::app::{App, Conn, Focus, Modal, ParamRow, show_value};
+use crate::app::{App, Conn, Focus, Modal, ParamRow};
 use crate::halfblock::HalfBlocks;
 
 /// Where each part goes.
@@ -324,9 +324,9 @@ fn value_spans(row: &ParamRow, width: usize) -> Vec<Span<'static>> {
                 Style::new().fg(if on { Color::Green } else { Color::Gray }),
             )]
         }
-        Kind::Enum { .. } => vec![Span::raw(format!("‹ {} ›", show_value(value)))],
+        Kind::Enum { .. } => vec![Span::raw(format!("‹ {value} ›"))],
         Kind::StringList { .. } => {
-            let s = show_value(value);
+            let s = value.to_string();
             vec![Span::raw(if s.is_empty() {
                 "(empty)".to_owned()
             } else {
@@ -336,7 +336,7 @@ fn value_spans(row: &ParamRow, width: usize) -> Vec<Span<'static>> {
     };
     if let Some(p) = &row.pending {
         spans.push(Span::styled(
-            format!(" → {}", show_value(p)),
+            format!(" → {p}"),
             Style::new().fg(Color::Yellow),
         ));
     }

@@ -1,8 +1,12 @@
 //! The inspector's screens on ratatui's TestBackend, as insta snapshots.
-//! The state comes from the real engine: its param schema, a real frame,
-//! and replies and events shaped exactly as the server sends them.
+//! The inspector knows no game: the state is a game's param schema, a real
+//! frame the demo drew (a blessed golden), and replies and events built
+//! from the protocol's own types, exactly as the server sends them.
 
-use advkit_core::{Engine, Frame, Params, Scene, Size, Timeline};
+use advkit_frame::decode_png;
+use advkit_ipc::api::event::Notification;
+use advkit_ipc::api::{ConfirmData, RpcError, codes};
+use advkit_params::{Params, Spec};
 use advkit_tui::app::{App, Conn, Request, Tag};
 use advkit_tui::halfblock::{ColorMode, downsample, fit};
 use advkit_tui::view;
@@ -15,25 +19,61 @@ use serde_json::json;
 const W: u16 = 100;
 const H: u16 = 32;
 
+/// A game's params, one of every kind.
+fn params() -> Params {
+    Params::new(vec![
+        Spec::float("walk_speed", 0.25, 8.0, 0.25, "px/tick", 1.0)
+            .describe("How fast the player walks, in pixels per tick"),
+        Spec::choice("walk_mode", &["tile", "pixel"], "tile")
+            .describe("tile: step from tile to tile; pixel: move freely"),
+        Spec::int("npc_count", 0, 64, "", 6)
+            .describe("NPCs to spawn")
+            .on_reboot(),
+        Spec::float("day_night", 0.0, 1.0, 0.05, "", 0.0)
+            .describe("Night tint: 0 is full day, 1 is deep night"),
+        Spec::boolean("show_grid", false).describe("Draw tile borders over the map"),
+        Spec::boolean("autopilot", true).describe("Walk by itself while no key is held"),
+        Spec::int("tick_rate", 1, 240, "Hz", 30).describe("Ticks per second"),
+        Spec::string_list("player_tags", 8, 16, &["hero"])
+            .describe("Labels shown in the HUD for the player"),
+    ])
+}
+
 fn hello(params: &Params) -> serde_json::Value {
     json!({
         "protocol": 1,
         "engine": "advkit test engine",
-        "frames": {"width": 320, "height": 180},
-        "params": advkit_ipc::host::params_json(params)["params"],
+        "advkit": "0.1.0",
+        "build": "debug",
+        "name": "default",
+        "pid": 1,
+        "frames": {"path": "/tmp/default.frames", "width": 320, "height": 180,
+                   "stride": 1280, "slots": 3, "format": "rgba8"},
+        "socket": "/tmp/default.sock",
+        "tcp": null,
+        "topics": ["params", "engine", "log", "tick", "world"],
+        "authenticated": true,
+        "params": params.entries(),
+        "revision": params.revision(),
     })
 }
 
-/// An inspector attached to a real engine's schema, showing a real frame.
+/// An event as the server sends it.
+fn event(topic: &str, kind: &str, tick: u64, data: serde_json::Value) -> Notification {
+    Notification::from_params(&json!({"topic": topic, "event": kind, "tick": tick, "data": data}))
+        .expect("an event")
+}
+
+/// An inspector attached to a game's schema, showing a real frame.
 fn attached() -> App {
-    let scene = Scene::builtin();
-    let params = Params::for_scene(&scene);
     let mut app = App::new("default", ColorMode::TrueColor);
-    app.on_reply(Tag::Hello, Ok(hello(&params)));
-    let mut engine = Engine::new(scene);
-    engine.run(30, &Timeline::default());
-    let mut frame = Frame::new(Size::new(320, 180).expect("size"));
-    engine.render(&mut frame);
+    app.on_reply(Tag::Hello, Ok(hello(&params())));
+    assert_eq!(app.params.len(), params().specs().len(), "hello parsed");
+    let png = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/golden/walk_tile/start.png"
+    );
+    let frame = decode_png(&std::fs::read(png).expect("a blessed golden")).expect("decodes");
     let inner = view::frame_inner(ratatui::layout::Rect::new(0, 0, W, H));
     let (cols, rows) = fit(320, 180, inner.width, inner.height);
     app.image = downsample(frame.pixels(), 320, 180, cols, rows, 8);
@@ -67,7 +107,7 @@ fn adjusting_a_slider_sends_a_compare_and_set_and_shows_the_reply() {
     let mut app = attached();
     let sent: Vec<Request> = app.handle_key(key(KeyCode::Right));
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].method, "params.set");
+    assert_eq!(sent[0].method, advkit_ipc::api::method::PARAMS_SET);
     assert_eq!(
         sent[0].params,
         json!({"name": "walk_speed", "value": 1.25, "if_revision": 0})
@@ -79,9 +119,12 @@ fn adjusting_a_slider_sends_a_compare_and_set_and_shows_the_reply() {
         Ok(json!({"revision": 1, "results": {"walk_speed": "applied"}, "values": {"walk_speed": 1.25}})),
     );
     // A reboot-only param set by another client shows as pending.
-    app.on_event(&json!({"jsonrpc": "2.0", "method": "event", "params": {
-        "topic": "params", "event": "changed", "tick": 31,
-        "data": {"values": {"npc_count": 9}, "results": {"npc_count": "pending_reboot"}, "revision": 2, "by": 7}}}));
+    app.on_event(event(
+        "params",
+        "changed",
+        31,
+        json!({"values": {"npc_count": 9}, "results": {"npc_count": "pending_reboot"}, "revision": 2, "by": 7}),
+    ));
     assert_snapshot!(draw(&app));
 }
 
@@ -91,6 +134,7 @@ fn editing_a_string_list() {
     for _ in 0..7 {
         app.handle_key(key(KeyCode::Down));
     }
+    assert_eq!(app.params[app.selected].spec.name, "player_tags");
     assert!(
         app.handle_key(key(KeyCode::Enter)).is_empty(),
         "opens the editor"
@@ -110,16 +154,23 @@ fn the_fresh_reboot_dialog_says_what_will_be_lost() {
     let probe = app.handle_key(key(KeyCode::Char('R')));
     assert_eq!(
         probe[0].params,
-        json!({"keep_progress": false}),
+        json!({"keep_progress": false, "confirm": false}),
         "asks the engine first"
     );
-    app.on_reply(
-        Tag::FreshProbe,
-        Err((
-            advkit_ipc::protocol::codes::CONFIRM_REQUIRED,
-            "a fresh reboot throws away the player's position (tile 23, 25) and 2 flag(s) (crossed_bridge, found_ruins); call again with \"confirm\": true".into(),
-        )),
-    );
+    // The dialog is built from the error's data; the message is protocol
+    // wording for scripts and is not shown.
+    let refusal = RpcError::new(
+        codes::CONFIRM_REQUIRED,
+        "… call again with \"confirm\": true",
+    )
+    .with_data(ConfirmData {
+        would_lose: [
+            ("tile".to_owned(), json!([23, 25])),
+            ("flags".to_owned(), json!(["crossed_bridge", "found_ruins"])),
+        ]
+        .into(),
+    });
+    app.on_reply(Tag::FreshProbe, Err(refusal));
     let screen = draw(&app);
     let sent = app.handle_key(key(KeyCode::Char('y')));
     assert_eq!(

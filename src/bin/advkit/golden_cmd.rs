@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use advkit::golden::{Options, ScenarioResult, check_scenario, find_scenarios};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 #[derive(Debug, clap::Args)]
 pub struct GoldenArgs {
@@ -63,7 +63,7 @@ pub fn run(args: GoldenArgs) -> Result<()> {
         What::Review {
             golden_dir,
             artifacts,
-        } => crate::review::run(&golden_dir, &artifacts),
+        } => review(&golden_dir, &artifacts),
     }
 }
 
@@ -146,5 +146,23 @@ fn check(paths: &[PathBuf], opts: &Options) -> Result<()> {
             "pending: review with `advkit golden review` or accept all with `--update`"
         )?;
     }
+    Ok(())
+}
+
+fn review(golden_dir: &std::path::Path, artifacts: &std::path::Path) -> Result<()> {
+    let items = advkit_tui::review::collect(golden_dir, artifacts);
+    if items.is_empty() {
+        println!(
+            "nothing to review: no pending captures in {} and no failures in {}",
+            golden_dir.display(),
+            artifacts.display()
+        );
+        return Ok(());
+    }
+    let s = advkit_tui::review::run(items).context("the review screen failed")?;
+    println!(
+        "{} accepted, {} rejected, {} left undecided",
+        s.accepted, s.rejected, s.undecided
+    );
     Ok(())
 }

@@ -7,13 +7,7 @@ use anyhow::{Context, Result, bail};
 
 /// The scene at `path`, or the built-in demo.
 pub fn scene(path: Option<&Path>) -> Result<Scene> {
-    let Some(path) = path else {
-        return Ok(Scene::builtin());
-    };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read scene file {}", path.display()))?;
-    Scene::parse(&path.display().to_string(), &text)
-        .map_err(|e| anyhow::anyhow!("{e}\n(the scene format is described in docs/scene.md)"))
+    Ok(advkit::live::load_scene(path)?)
 }
 
 /// The input timeline at `path`, or an empty one.
@@ -62,7 +56,7 @@ pub fn apply_sets(params: &mut Params, sets: &[(String, String)]) -> Result<()> 
 
 /// The scene's params with `--seed` and `--set` applied.
 pub fn params(scene: &Scene, seed: Option<u32>, sets: &[(String, String)]) -> Result<Params> {
-    params_over(Params::for_scene(scene), seed, sets)
+    params_over(advkit_core::params::for_scene(scene), seed, sets)
 }
 
 /// `params` with `--seed` and `--set` applied on top.

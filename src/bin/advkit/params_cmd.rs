@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use advkit_core::{Apply, Params};
+use advkit_core::Apply;
 use anyhow::Result;
 
 use crate::{SceneArg, load};
@@ -18,7 +18,7 @@ pub struct ParamsArgs {
 
 pub fn run(args: ParamsArgs) -> Result<()> {
     let scene = load::scene(args.scene.scene.as_deref())?;
-    let params = Params::for_scene(&scene);
+    let params = advkit_core::params::for_scene(&scene);
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, params.specs())?;

@@ -6,12 +6,18 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use advkit_core::{Params, Spec};
 use advkit_ipc::RuntimeDir;
-use advkit_ipc::client::{Client, ClientError, Reply};
-use anyhow::{Context, Result, bail};
+use advkit_ipc::api::event::Notification;
+use advkit_ipc::api::{
+    InputParams, NoParams, ParamsChange, ParamsGetParams, ParamsResetParams, ParamsSetParams,
+    Progress, RebootParams, RebootResult, RpcError, SnapshotParams, StepParams, Topic,
+    TopicsParams, codes, method,
+};
+use advkit_ipc::client::{Client, ClientError};
+use advkit_params::{Applied, show_json};
+use anyhow::{Result, bail};
 use base64::Engine as _;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Which engine to talk to.
 #[derive(Debug, Clone, clap::Args)]
@@ -116,7 +122,7 @@ enum What {
         out: PathBuf,
         /// Downscale by this factor.
         #[arg(long, default_value_t = 1)]
-        scale: u64,
+        scale: u32,
     },
     /// Stop the engine cleanly.
     Shutdown,
@@ -131,51 +137,8 @@ enum What {
 
 pub fn run(args: SendArgs) -> Result<()> {
     let mut client = args.target.connect()?;
-    let json_out = args.target.json;
-    let (method, params) = match &args.what {
-        What::Hello => ("hello", json!({})),
-        What::Get { names } if names.is_empty() => ("params.get", json!({})),
-        What::Get { names } => ("params.get", json!({"names": names})),
-        What::Set { pairs, if_revision } => {
-            if pairs.len() % 2 != 0 {
-                bail!(
-                    "set takes NAME VALUE pairs; `{}` has no value",
-                    pairs[pairs.len() - 1]
-                );
-            }
-            let values = typed_values(&mut client, pairs)?;
-            let mut p = json!({"values": values});
-            if let Some(r) = if_revision {
-                p["if_revision"] = json!(r);
-            }
-            ("params.set", p)
-        }
-        What::Reset { name: Some(n) } => ("params.reset", json!({"name": n})),
-        What::Reset { name: None } => ("params.reset", json!({})),
-        What::Save => ("params.save", json!({})),
-        What::Load => ("params.load", json!({})),
-        What::Reboot { fresh, yes } => (
-            "engine.reboot",
-            json!({"keep_progress": !fresh, "confirm": *yes}),
-        ),
-        What::Pause => ("engine.pause", json!({})),
-        What::Resume => ("engine.resume", json!({})),
-        What::Step { count } => ("engine.step", json!({"count": count})),
-        What::Stats => ("engine.stats", json!({})),
-        What::Input { action, button } => {
-            ("engine.input", json!({"button": button, "action": action}))
-        }
-        What::Entities => ("world.entities", json!({})),
-        What::Snapshot { scale, .. } => ("frame.snapshot", json!({"scale": scale})),
-        What::Shutdown => ("engine.shutdown", json!({})),
-        What::Call { method, params } => {
-            let p: Value = serde_json::from_str(params)
-                .with_context(|| format!("params `{params}` are not JSON"))?;
-            (method.as_str(), p)
-        }
-    };
-    let reply = match client.call(method, params) {
-        Err(ClientError::Rpc(e)) if e.code == advkit_ipc::protocol::codes::CONFIRM_REQUIRED => {
+    let (text, json) = match exec(&mut client, &args.what) {
+        Err(ClientError::Rpc(e)) if e.code == codes::CONFIRM_REQUIRED => {
             bail!(
                 "{}\nto go ahead: advkit send reboot --fresh --yes",
                 e.message
@@ -183,172 +146,228 @@ pub fn run(args: SendArgs) -> Result<()> {
         }
         other => other?,
     };
-    if let What::Snapshot { out, .. } = &args.what {
-        let b64 = reply.result["png_base64"].as_str().unwrap_or_default();
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .context("the engine sent a snapshot that is not base64")?;
-        std::fs::write(out, png).with_context(|| format!("cannot write {}", out.display()))?;
-    }
     let mut stdout = std::io::stdout().lock();
-    if json_out {
-        writeln!(stdout, "{}", reply.result)?;
+    if args.target.json {
+        writeln!(stdout, "{json}")?;
     } else {
-        writeln!(stdout, "{}", describe(&args.what, &reply))?;
+        writeln!(stdout, "{text}")?;
     }
     Ok(())
 }
 
-/// Converts command-line values with the engine's own param schema, so
-/// `on`, `pixel` and `hero,brave` mean what they mean to `--set`.
-fn typed_values(client: &mut Client, pairs: &[String]) -> Result<Value> {
-    let list = client.call("params.list", json!({}))?;
-    let specs: Vec<Spec> = list.result["params"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| serde_json::from_value(p.clone()).ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    let schema = Params::new(specs);
-    let mut values = serde_json::Map::new();
-    for pair in pairs.chunks(2) {
-        let value = schema.parse(&pair[0], &pair[1]).map_err(|e| {
-            ClientError::Rpc(advkit_ipc::protocol::RpcError::invalid_params(
-                e.to_string(),
-            ))
-        })?;
-        values.insert(pair[0].clone(), serde_json::to_value(value)?);
-    }
-    Ok(Value::Object(values))
+/// One typed request: what to print for people, and the raw result.
+type Said = (String, Value);
+
+fn said<T: serde::Serialize>(text: String, result: &T) -> Result<Said, ClientError> {
+    let json = serde_json::to_value(result)
+        .map_err(|e| ClientError::Protocol(format!("result not serialisable: {e}")))?;
+    Ok((text, json))
 }
 
-fn describe(what: &What, reply: &Reply) -> String {
-    let r = &reply.result;
-    let tick = reply.tick;
+fn exec(client: &mut Client, what: &What) -> Result<Said, ClientError> {
     match what {
-        What::Get { .. } => {
-            let mut lines = Vec::new();
-            if let Some(values) = r["values"].as_object() {
-                let width = values.keys().map(String::len).max().unwrap_or(0);
-                for (k, v) in values {
-                    lines.push(format!("{k:<width$}  {}", show(v)));
-                }
-            }
-            lines.join("\n")
+        What::Hello => {
+            let r = client.request::<method::Hello>(&NoParams {})?.result;
+            said(pretty(&r), &r)
         }
-        What::Set { .. } | What::Reset { .. } | What::Load => {
-            let mut lines = Vec::new();
-            if let Some(results) = r["results"].as_object() {
-                for (k, how) in results {
-                    let v = show(&r["values"][k]);
-                    lines.push(match how.as_str() {
-                        Some("pending_reboot") => {
-                            format!("{k} = {v} (pending: applies at the next reboot, `advkit send reboot`)")
-                        }
-                        _ => format!("{k} = {v} (applied)"),
-                    });
-                }
-            }
-            lines.push(format!("revision {} at tick {tick}", r["revision"]));
-            lines.join("\n")
+        What::Get { names } => {
+            let p = ParamsGetParams {
+                names: (!names.is_empty()).then(|| names.clone()),
+                name: None,
+            };
+            let r = client.request::<method::ParamsGet>(&p)?.result;
+            let width = r.values.keys().map(String::len).max().unwrap_or(0);
+            let lines: Vec<String> = r
+                .values
+                .iter()
+                .map(|(k, v)| format!("{k:<width$}  {v}"))
+                .collect();
+            said(lines.join("\n"), &r)
         }
-        What::Save => format!(
-            "saved {} params to {}",
-            r["saved"],
-            r["path"].as_str().unwrap_or("?")
-        ),
-        What::Reboot { .. } => {
-            let kept = r["progress"] == "keep";
-            let mut s = format!(
-                "rebooted at tick {} ({})",
-                r["tick"],
-                if kept { "progress kept" } else { "fresh start" }
+        What::Set { pairs, if_revision } => {
+            if pairs.len() % 2 != 0 {
+                return Err(ClientError::Rpc(RpcError::invalid_params(format!(
+                    "set takes NAME VALUE pairs; `{}` has no value",
+                    pairs[pairs.len() - 1]
+                ))));
+            }
+            // The engine parses the text with its own schema: one round trip.
+            let p = ParamsSetParams {
+                values: Some(
+                    pairs
+                        .chunks(2)
+                        .map(|nv| (nv[0].clone(), Value::String(nv[1].clone())))
+                        .collect(),
+                ),
+                if_revision: *if_revision,
+                from_text: true,
+                ..ParamsSetParams::default()
+            };
+            let r = client.request::<method::ParamsSet>(&p)?;
+            said(describe_change(&r.result, r.tick), &r.result)
+        }
+        What::Reset { name } => {
+            let p = ParamsResetParams { name: name.clone() };
+            let r = client.request::<method::ParamsReset>(&p)?;
+            said(describe_change(&r.result, r.tick), &r.result)
+        }
+        What::Load => {
+            let r = client.request::<method::ParamsLoad>(&NoParams {})?;
+            said(describe_change(&r.result, r.tick), &r.result)
+        }
+        What::Save => {
+            let r = client.request::<method::ParamsSave>(&NoParams {})?.result;
+            let text = format!("saved {} params to {}", r.saved, r.path.display());
+            said(text, &r)
+        }
+        What::Reboot { fresh, yes } => {
+            let p = RebootParams {
+                keep_progress: !fresh,
+                confirm: *yes,
+            };
+            let r = client.request::<method::Reboot>(&p)?.result;
+            said(describe_reboot(&r), &r)
+        }
+        What::Pause | What::Resume => {
+            let r = if matches!(what, What::Pause) {
+                client.request::<method::Pause>(&NoParams {})?
+            } else {
+                client.request::<method::Resume>(&NoParams {})?
+            }
+            .result;
+            let state = if r.paused { "paused" } else { "running" };
+            said(format!("{state} at tick {}", r.tick), &r)
+        }
+        What::Step { count } => {
+            let r = client
+                .request::<method::Step>(&StepParams { count: *count })?
+                .result;
+            let text = format!("stepped {} to tick {} (paused)", r.stepped, r.tick);
+            said(text, &r)
+        }
+        What::Stats => {
+            let r = client.request::<method::Stats>(&NoParams {})?.result;
+            let text = format!(
+                "tick {}  fps {} (target {})  tick time p50 {} ms p99 {} ms  frames {}  clients {}{}",
+                r.tick,
+                r.fps,
+                r.target_fps,
+                r.tick_ms_p50,
+                r.tick_ms_p99,
+                r.frames_published,
+                r.clients,
+                if r.paused { "  PAUSED" } else { "" }
             );
-            if let Some(c) = r["carried"].as_object() {
-                s.push_str(&format!(
-                    "; position {}, {} flag(s) kept",
-                    if c.get("position_kept") == Some(&json!(true)) {
-                        "kept"
-                    } else {
-                        "reset to spawn (no longer walkable)"
-                    },
-                    c.get("flags_kept").unwrap_or(&json!(0))
-                ));
-            }
-            if let Some(applied) = r["applied"].as_array().filter(|a| !a.is_empty()) {
-                let names: Vec<&str> = applied.iter().filter_map(Value::as_str).collect();
-                s.push_str(&format!("; applied pending: {}", names.join(", ")));
-            }
-            s
+            said(text, &r)
         }
-        What::Pause | What::Resume => format!(
-            "{} at tick {}",
-            if r["paused"] == json!(true) {
-                "paused"
-            } else {
-                "running"
-            },
-            r["tick"]
-        ),
-        What::Step { .. } => format!("stepped {} to tick {} (paused)", r["stepped"], r["tick"]),
-        What::Stats => format!(
-            "tick {}  fps {} (target {})  tick time p50 {} ms p99 {} ms  frames {}  clients {}{}",
-            r["tick"],
-            r["fps"],
-            r["target_fps"],
-            r["tick_ms_p50"],
-            r["tick_ms_p99"],
-            r["frames_published"],
-            r["clients"],
-            if r["paused"] == json!(true) {
-                "  PAUSED"
-            } else {
-                ""
-            }
-        ),
-        What::Input { .. } => format!(
-            "{} {} at tick {tick}",
-            r["action"].as_str().unwrap_or("?"),
-            r["button"].as_str().unwrap_or("?")
-        ),
-        What::Entities => r["entities"]
-            .as_array()
-            .map(|es| {
-                es.iter()
-                    .map(|e| {
-                        format!(
-                            "{:<8} {:<10} tile {:>8}  facing {}",
-                            e["id"].as_str().unwrap_or("?"),
-                            e["name"].as_str().unwrap_or("?"),
-                            show(&e["tile"]),
-                            e["facing"].as_str().unwrap_or("?")
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-            .unwrap_or_default(),
-        What::Snapshot { out, .. } => format!(
-            "{}x{} tick {} hash {} -> {}",
-            r["width"],
-            r["height"],
-            r["tick"],
-            r["hash"].as_str().unwrap_or("?"),
-            out.display()
-        ),
-        What::Shutdown => "engine is shutting down".to_owned(),
-        What::Hello | What::Call { .. } => serde_json::to_string_pretty(r).unwrap_or_default(),
+        What::Input { action, button } => {
+            let p = InputParams {
+                button: button.clone(),
+                action: Some(action.clone()),
+            };
+            let r = client.request::<method::Input>(&p)?;
+            let text = format!("{} {} at tick {}", r.result.action, r.result.button, r.tick);
+            said(text, &r.result)
+        }
+        What::Entities => {
+            let r = client.request::<method::Entities>(&NoParams {})?.result;
+            let lines: Vec<String> = r.entities.iter().map(describe_entity).collect();
+            said(lines.join("\n"), &r)
+        }
+        What::Snapshot { out, scale } => {
+            let p = SnapshotParams {
+                scale: Some(*scale),
+                max_width: None,
+            };
+            let r = client.request::<method::Snapshot>(&p)?.result;
+            let png = base64::engine::general_purpose::STANDARD
+                .decode(&r.png_base64)
+                .map_err(|e| ClientError::Protocol(format!("snapshot is not base64: {e}")))?;
+            std::fs::write(out, png)?;
+            let text = format!(
+                "{}x{} tick {} hash {} -> {}",
+                r.width,
+                r.height,
+                r.tick,
+                r.hash,
+                out.display()
+            );
+            said(text, &r)
+        }
+        What::Shutdown => {
+            let r = client.request::<method::Shutdown>(&NoParams {})?.result;
+            said("engine is shutting down".to_owned(), &r)
+        }
+        What::Call { method, params } => {
+            let p: Value = serde_json::from_str(params).map_err(|e| {
+                ClientError::Rpc(RpcError::invalid_params(format!(
+                    "params `{params}` are not JSON: {e}"
+                )))
+            })?;
+            let r = client.call(method, p)?.result;
+            said(pretty(&r), &r)
+        }
     }
 }
 
-fn show(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(a) => a.iter().map(show).collect::<Vec<_>>().join(","),
-        other => other.to_string(),
+fn pretty(v: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+/// What `params.set`, `reset` and `load` did, a line per param.
+fn describe_change(r: &ParamsChange, tick: u64) -> String {
+    let mut lines: Vec<String> = r
+        .results
+        .iter()
+        .map(|(k, how)| {
+            let v = r.values.get(k).map(ToString::to_string).unwrap_or_default();
+            match how {
+                Applied::PendingReboot => {
+                    format!("{k} = {v} (pending: applies at the next reboot, `advkit send reboot`)")
+                }
+                Applied::Applied => format!("{k} = {v} (applied)"),
+            }
+        })
+        .collect();
+    lines.push(format!("revision {} at tick {tick}", r.revision));
+    lines.join("\n")
+}
+
+fn describe_reboot(r: &RebootResult) -> String {
+    let kept = r.progress == Progress::Keep;
+    let mut s = format!(
+        "rebooted at tick {} ({})",
+        r.tick,
+        if kept { "progress kept" } else { "fresh start" }
+    );
+    if let Some(c) = r.carried.as_ref().and_then(Value::as_object) {
+        s.push_str(&format!(
+            "; position {}, {} flag(s) kept",
+            if c.get("position_kept") == Some(&Value::Bool(true)) {
+                "kept"
+            } else {
+                "reset to spawn (no longer walkable)"
+            },
+            c.get("flags_kept").map_or("0".to_owned(), show_json)
+        ));
     }
+    if !r.applied.is_empty() {
+        s.push_str(&format!("; applied pending: {}", r.applied.join(", ")));
+    }
+    s
+}
+
+/// `player   Wren       tile    12,30  facing down`; only `id` is
+/// required of a game's entities.
+fn describe_entity(e: &Value) -> String {
+    let field = |k: &str| e.get(k).map_or("-".to_owned(), show_json);
+    format!(
+        "{:<8} {:<10} tile {:>8}  facing {}",
+        field("id"),
+        field("name"),
+        field("tile"),
+        field("facing")
+    )
 }
 
 #[derive(Debug, clap::Args)]
@@ -362,13 +381,17 @@ pub struct WatchArgs {
 pub fn watch(args: WatchArgs) -> Result<()> {
     let mut client = args.target.connect()?;
     let topics: Vec<String> = if args.topics.is_empty() {
-        ["params", "engine", "log", "world"]
-            .map(String::from)
-            .to_vec()
+        Topic::ALL
+            .iter()
+            .filter(|t| **t != Topic::Tick)
+            .map(|t| t.name().to_owned())
+            .collect()
     } else {
         args.topics.clone()
     };
-    client.call("events.subscribe", json!({"topics": topics}))?;
+    client.request::<method::Subscribe>(&TopicsParams {
+        topics: Some(topics.clone()),
+    })?;
     eprintln!(
         "watching {} on engine {} (Ctrl-C stops)",
         topics.join(", "),
@@ -376,7 +399,7 @@ pub fn watch(args: WatchArgs) -> Result<()> {
     );
     let mut out = std::io::stdout().lock();
     loop {
-        let event = match client.next_event(None) {
+        let Notification { tick, event } = match client.next_event(None) {
             Ok(Some(e)) => e,
             Ok(None) => continue,
             Err(ClientError::Closed) => {
@@ -385,18 +408,13 @@ pub fn watch(args: WatchArgs) -> Result<()> {
             }
             Err(e) => return Err(e.into()),
         };
-        let p = &event["params"];
+        let (topic, kind, data) = event.encode(tick);
         if args.target.json {
-            writeln!(out, "{p}")?;
+            let line =
+                serde_json::json!({"topic": topic, "event": kind, "tick": tick, "data": data});
+            writeln!(out, "{line}")?;
         } else {
-            writeln!(
-                out,
-                "[tick {}] {} {} {}",
-                p["tick"],
-                p["topic"].as_str().unwrap_or("?"),
-                p["event"].as_str().unwrap_or("?"),
-                p["data"]
-            )?;
+            writeln!(out, "[tick {tick}] {topic} {kind} {data}")?;
         }
         out.flush()?;
     }

@@ -6,15 +6,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use advkit_core::{Compression, Frame, decode_png, encode_png};
-use advkit_tui::halfblock::{ColorMode, HalfBlocks, downsample, fit};
-use anyhow::{Context, Result};
+use advkit_frame::{Compression, Frame, decode_png, encode_png};
 use crossterm::event::{self, Event, KeyCode, KeyEventKind};
 use ratatui::Frame as Screen;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
+
+use crate::halfblock::{ColorMode, HalfBlocks, downsample, fit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -316,21 +316,20 @@ impl ReviewApp {
     }
 }
 
-pub fn run(golden_dir: &Path, artifacts: &Path) -> Result<()> {
-    let items = collect(golden_dir, artifacts);
-    if items.is_empty() {
-        println!(
-            "nothing to review: no pending captures in {} and no failures in {}",
-            golden_dir.display(),
-            artifacts.display()
-        );
-        return Ok(());
-    }
+/// How a review ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub accepted: usize,
+    pub rejected: usize,
+    pub undecided: usize,
+}
+
+/// Reviews `items` in this terminal until every one is decided or `q`.
+pub fn run(items: Vec<Item>) -> std::io::Result<Summary> {
     let mut app = ReviewApp::new(items, ColorMode::detect());
-    let stop = advkit_tui::terminal::StopSignals::install()?;
+    let stop = crate::terminal::StopSignals::install()?;
     {
-        let mut session =
-            advkit_tui::terminal::Session::start().context("cannot set up the terminal")?;
+        let mut session = crate::terminal::Session::start()?;
         while !app.quit && !stop.requested() {
             session.terminal.draw(|f| app.render(f))?;
             if event::poll(Duration::from_millis(250))?
@@ -341,19 +340,11 @@ pub fn run(golden_dir: &Path, artifacts: &Path) -> Result<()> {
             }
         }
     }
-    let accepted = app
-        .items
-        .iter()
-        .filter(|i| i.decided == Some("accepted"))
-        .count();
-    let rejected = app
-        .items
-        .iter()
-        .filter(|i| i.decided == Some("rejected"))
-        .count();
-    println!(
-        "{accepted} accepted, {rejected} rejected, {} left undecided",
-        app.items.len() - accepted - rejected
-    );
-    Ok(())
+    let count = |what| app.items.iter().filter(|i| i.decided == Some(what)).count();
+    let (accepted, rejected) = (count("accepted"), count("rejected"));
+    Ok(Summary {
+        accepted,
+        rejected,
+        undecided: app.items.len() - accepted - rejected,
+    })
 }

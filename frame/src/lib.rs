@@ -1,0 +1,18 @@
+//! advkit-frame: what every part of advkit knows about a picture, and no
+//! more. No game, no transport, no screen.
+//!
+//! - [`frame`]: [`Frame`] (tight RGBA8), [`Size`], and [`hash_pixels`], the
+//!   content hash goldens and snapshots report.
+//! - [`png`]: PNG encoding and decoding in memory.
+//! - [`downsample`]: the one area-average downsampler (snapshots, the
+//!   terminal views).
+
+#![forbid(unsafe_code)]
+
+pub mod downsample;
+pub mod frame;
+pub mod png;
+
+pub use downsample::downsample;
+pub use frame::{Frame, Size, hash_pixels};
+pub use png::{Compression, PngError, decode_png, encode_png};

@@ -1,0 +1,383 @@
+//! How a method is described (`rpc.discover`) and how its params are
+//! checked: the server refuses a call whose params do not fit — an unknown
+//! member, a missing one, a wrong JSON type, a number out of range — with
+//! −32602 naming the param, before the game loop sees it.
+//!
+//! A game describes its own methods the same way:
+//!
+//! ```
+//! use advkit_ipc::api::{MethodSpec, ParamSpec, ParamType};
+//! let spec = MethodSpec::new("life.seed", "Scatter live cells at random")
+//!     .param(ParamSpec::new("density", ParamType::Number, "share of live cells").range(0.0, 1.0).required());
+//! assert!(spec.check(&serde_json::json!({"density": 2})).is_err());
+//! ```
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::error::RpcError;
+use super::method;
+
+/// A param's JSON type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Object,
+    Array,
+    Any,
+}
+
+impl ParamType {
+    fn name(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Integer => "integer",
+            ParamType::Number => "number",
+            ParamType::Boolean => "boolean",
+            ParamType::Object => "object",
+            ParamType::Array => "array",
+            ParamType::Any => "any",
+        }
+    }
+
+    fn matches(self, v: &Value) -> bool {
+        match self {
+            ParamType::String => v.is_string(),
+            ParamType::Integer => v.is_i64() || v.is_u64(),
+            ParamType::Number => v.is_number(),
+            ParamType::Boolean => v.is_boolean(),
+            ParamType::Object => v.is_object(),
+            ParamType::Array => v.is_array(),
+            ParamType::Any => true,
+        }
+    }
+}
+
+/// One param of a method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ParamType,
+    pub required: bool,
+    pub description: String,
+    /// Inclusive bounds, for integer and number params.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+impl ParamSpec {
+    /// An optional param; see [`required`](Self::required) and [`range`](Self::range).
+    pub fn new(name: &str, kind: ParamType, description: &str) -> ParamSpec {
+        ParamSpec {
+            name: name.to_owned(),
+            kind,
+            required: false,
+            description: description.to_owned(),
+            min: None,
+            max: None,
+        }
+    }
+
+    pub fn required(mut self) -> ParamSpec {
+        self.required = true;
+        self
+    }
+
+    pub fn range(mut self, min: f64, max: f64) -> ParamSpec {
+        self.min = Some(min);
+        self.max = Some(max);
+        self
+    }
+
+    fn allowed(&self) -> String {
+        let mut s = self.kind.name().to_owned();
+        match (self.min, self.max) {
+            (Some(lo), Some(hi)) => s.push_str(&format!(" from {lo} to {hi}")),
+            (Some(lo), None) => s.push_str(&format!(" of at least {lo}")),
+            (None, Some(hi)) => s.push_str(&format!(" of at most {hi}")),
+            (None, None) => {}
+        }
+        s
+    }
+}
+
+/// A method as `rpc.discover` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodSpec {
+    pub name: String,
+    pub summary: String,
+    /// Changes nothing in the game (a recorder can skip it).
+    pub read_only: bool,
+    pub params: Vec<ParamSpec>,
+}
+
+impl MethodSpec {
+    /// A method that changes the game and takes no params yet.
+    pub fn new(name: &str, summary: &str) -> MethodSpec {
+        MethodSpec {
+            name: name.to_owned(),
+            summary: summary.to_owned(),
+            read_only: false,
+            params: Vec::new(),
+        }
+    }
+
+    pub fn param(mut self, p: ParamSpec) -> MethodSpec {
+        self.params.push(p);
+        self
+    }
+
+    /// The method only reads.
+    pub fn read_only(mut self) -> MethodSpec {
+        self.read_only = true;
+        self
+    }
+
+    /// Checks `params` against this schema: an object, known members, the
+    /// right JSON types, numbers in range, required ones present.
+    pub fn check(&self, params: &Value) -> Result<(), RpcError> {
+        let method = &self.name;
+        let Value::Object(obj) = params else {
+            return Err(RpcError::invalid_params(format!(
+                "{method} takes named params (an object), not {params}"
+            )));
+        };
+        for key in obj.keys() {
+            if !self.params.iter().any(|p| &p.name == key) {
+                let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+                return Err(RpcError::invalid_params(if names.is_empty() {
+                    format!("{method} takes no params, but got `{key}`")
+                } else {
+                    format!(
+                        "{method} has no param `{key}`; it takes: {}",
+                        names.join(", ")
+                    )
+                }));
+            }
+        }
+        for p in &self.params {
+            match obj.get(&p.name) {
+                None if p.required => {
+                    return Err(RpcError::invalid_params(format!(
+                        "{method} needs `{}` ({}: {})",
+                        p.name,
+                        p.allowed(),
+                        p.description
+                    )));
+                }
+                None => {}
+                Some(v) if !p.kind.matches(v) || !in_range(p, v) => {
+                    return Err(RpcError::invalid_params(format!(
+                        "{method}: `{}` must be {} ({}), not {v}",
+                        p.name,
+                        p.allowed(),
+                        p.description
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn in_range(p: &ParamSpec, v: &Value) -> bool {
+    let Some(x) = v.as_f64() else {
+        return true;
+    };
+    p.min.is_none_or(|lo| x >= lo) && p.max.is_none_or(|hi| x <= hi)
+}
+
+fn req(name: &str, kind: ParamType, doc: &str) -> ParamSpec {
+    ParamSpec::new(name, kind, doc).required()
+}
+
+fn opt(name: &str, kind: ParamType, doc: &str) -> ParamSpec {
+    ParamSpec::new(name, kind, doc)
+}
+
+/// The methods every [`Host`](crate::Host) answers itself, whatever the game.
+pub fn host_methods() -> Vec<MethodSpec> {
+    use ParamType::*;
+    let topics = "topics: params, engine, log, tick, world (all when omitted)";
+    vec![
+        MethodSpec::new(
+            method::HELLO,
+            "Protocol version, engine, tick, frame region, methods and the full param schema",
+        )
+        .read_only(),
+        MethodSpec::new(method::AUTH, "Authenticate a TCP connection")
+            .param(req("token", String, "contents of <name>.token"))
+            .read_only(),
+        MethodSpec::new(
+            method::DISCOVER,
+            "The methods this engine answers, with their params",
+        )
+        .read_only(),
+        MethodSpec::new(
+            method::PARAMS_LIST,
+            "Every param: schema, value, pending value, and the revision",
+        )
+        .read_only(),
+        MethodSpec::new(method::PARAMS_GET, "Current values, all or some")
+            .param(opt("names", Array, "param names (all when omitted)"))
+            .param(opt("name", String, "one param name"))
+            .read_only(),
+        MethodSpec::new(
+            method::PARAMS_SET,
+            "Set one value or many, atomically; reboot-only ones become pending",
+        )
+        .param(opt("name", String, "one param, with `value`"))
+        .param(opt("value", Any, "its new value"))
+        .param(opt("values", Object, "several: {name: value}"))
+        .param(opt(
+            "if_revision",
+            Integer,
+            "only if params.list's revision still equals this",
+        ))
+        .param(opt(
+            "from_text",
+            Boolean,
+            "values are command-line text (`on`, `pixel`, `a,b`) for the engine to parse",
+        )),
+        MethodSpec::new(method::PARAMS_RESET, "Back to defaults, one param or all").param(opt(
+            "name",
+            String,
+            "one param (all when omitted)",
+        )),
+        MethodSpec::new(
+            method::PARAMS_SAVE,
+            "Write current values to the engine's params file (atomically)",
+        ),
+        MethodSpec::new(
+            method::PARAMS_LOAD,
+            "Read the engine's params file and apply it (atomically)",
+        ),
+        MethodSpec::new(method::PAUSE, "Stop ticking (frames and commands go on)"),
+        MethodSpec::new(method::RESUME, "Tick again"),
+        MethodSpec::new(
+            method::STEP,
+            "Advance N ticks while paused (pauses first if running)",
+        )
+        .param(opt("count", Integer, "ticks to advance, default 1").range(1.0, 10_000.0)),
+        MethodSpec::new(
+            method::STATS,
+            "Tick, fps, tick time p50/p99, frames published, clients",
+        )
+        .read_only(),
+        MethodSpec::new(method::SNAPSHOT, "The current frame as PNG bytes in base64")
+            .param(opt("scale", Integer, "downscale factor, default 1").range(1.0, 16.0))
+            .param(
+                opt("max_width", Integer, "downscale until at most this wide")
+                    .range(1.0, f64::from(u32::MAX)),
+            )
+            .read_only(),
+        MethodSpec::new(method::SUBSCRIBE, "Receive events on topics")
+            .param(opt("topics", Array, topics))
+            .read_only(),
+        MethodSpec::new(method::UNSUBSCRIBE, "Stop receiving topics")
+            .param(opt("topics", Array, topics))
+            .read_only(),
+        MethodSpec::new(method::SHUTDOWN, "Stop the engine cleanly"),
+    ]
+}
+
+/// A standard game method by name (`engine.reboot`, `engine.input`,
+/// `world.entities`, `world.get`, `world.set`), for a game that answers it
+/// to register; `None` for any other name.
+pub fn game_method(name: &str) -> Option<MethodSpec> {
+    use ParamType::*;
+    let id = || req("id", String, "an entity id, as world.entities lists them");
+    Some(match name {
+        method::REBOOT => {
+            MethodSpec::new(method::REBOOT, "Rebuild the world, applying pending params")
+                .param(opt(
+                    "keep_progress",
+                    Boolean,
+                    "carry the player's progress over (default true)",
+                ))
+                .param(opt(
+                    "confirm",
+                    Boolean,
+                    "required with keep_progress: false",
+                ))
+        }
+        method::INPUT => MethodSpec::new(method::INPUT, "Press, release or tap a game input")
+            .param(req("button", String, "up, down, left, right or action"))
+            .param(opt("action", String, "press, release or tap (default tap)")),
+        method::ENTITIES => {
+            MethodSpec::new(method::ENTITIES, "Every entity in the world").read_only()
+        }
+        method::WORLD_GET => MethodSpec::new(method::WORLD_GET, "One entity")
+            .param(id())
+            .read_only(),
+        method::WORLD_SET => MethodSpec::new(method::WORLD_SET, "Change an entity's attributes")
+            .param(id())
+            .param(req(
+                "attrs",
+                Object,
+                "attributes to change, e.g. {\"tile\": [10, 12]}",
+            )),
+        _ => return None,
+    })
+}
+
+/// Every standard game method's name.
+pub const GAME_METHODS: [&str; 5] = [
+    method::REBOOT,
+    method::INPUT,
+    method::ENTITIES,
+    method::WORLD_GET,
+    method::WORLD_SET,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(name: &str) -> MethodSpec {
+        host_methods()
+            .into_iter()
+            .chain(GAME_METHODS.iter().filter_map(|n| game_method(n)))
+            .find(|m| m.name == name)
+            .expect("a built-in method")
+    }
+
+    #[test]
+    fn schemas_catch_unknown_missing_mistyped_and_out_of_range_params() {
+        let step = spec(method::STEP);
+        step.check(&json!({"count": 3})).expect("fine");
+        let msg = |m: &MethodSpec, p: Value| m.check(&p).expect_err("refused").message;
+        assert!(msg(&step, json!({"count": "3"})).contains("`count` must be integer"));
+        assert!(msg(&step, json!({"count": 0})).contains("from 1 to 10000"));
+        assert!(msg(&step, json!({"cuont": 3})).contains("no param `cuont`; it takes: count"));
+        assert!(msg(&spec(method::WORLD_GET), json!({})).contains("needs `id`"));
+        assert!(msg(&spec(method::PAUSE), json!({"x": 1})).contains("takes no params"));
+        assert!(msg(&step, json!([3])).contains("named params"));
+        assert!(msg(&spec(method::SNAPSHOT), json!({"scale": -1})).contains("from 1 to 16"));
+    }
+
+    #[test]
+    fn names_are_unique_and_specs_serialise_as_discover_shows_them() {
+        let all: Vec<MethodSpec> = host_methods()
+            .into_iter()
+            .chain(GAME_METHODS.iter().filter_map(|n| game_method(n)))
+            .collect();
+        let mut names: Vec<&str> = all.iter().map(|m| m.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        let v = serde_json::to_value(spec(method::STEP)).expect("json");
+        assert_eq!(v["params"][0]["type"], "integer");
+        assert_eq!(v["params"][0]["max"], 10000.0);
+        assert_eq!(v["read_only"], false);
+    }
+}

@@ -1,0 +1,288 @@
+//! Params and results of the built-in methods, as they travel. Optional
+//! members are `Option` or have serde defaults, so every form that worked
+//! before these types existed still parses.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use advkit_params::{Applied, Entry, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use super::schema::MethodSpec;
+
+/// A method that takes no params: `{}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoParams {}
+
+/// Where and how the frame region is laid out, in `hello`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FramesInfo {
+    pub path: PathBuf,
+    pub width: u32,
+    pub height: u32,
+    pub stride: usize,
+    pub slots: u32,
+    pub format: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HelloResult {
+    pub protocol: u32,
+    pub engine: String,
+    pub advkit: String,
+    pub build: String,
+    pub name: String,
+    pub pid: u32,
+    pub frames: FramesInfo,
+    pub socket: PathBuf,
+    pub tcp: Option<SocketAddr>,
+    pub topics: Vec<String>,
+    pub authenticated: bool,
+    /// The full param schema with values, as in `params.list`.
+    pub params: Vec<Entry>,
+    pub revision: u64,
+    /// The names of every method this engine answers.
+    #[serde(default)]
+    pub methods: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthParams {
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthResult {
+    pub authenticated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscoverResult {
+    pub methods: Vec<MethodSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamsListResult {
+    pub revision: u64,
+    pub params: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamsGetParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamValues {
+    pub revision: u64,
+    pub values: BTreeMap<String, Value>,
+}
+
+/// `params.set`: `{name, value}` or `{values: {name: value}}`. With
+/// `from_text`, values are strings written as on a command line (`on`,
+/// `pixel`, `hero,brave`) and the engine parses them with its own schema,
+/// so a tool needs no second round trip to learn the types.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ParamsSetParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Json>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<BTreeMap<String, Json>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_revision: Option<u64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_text: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamsResetParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// What `params.set`, `reset` and `load` changed; also the data of their
+/// `params` events (with `by`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamsChange {
+    pub revision: u64,
+    pub results: BTreeMap<String, Applied>,
+    pub values: BTreeMap<String, Value>,
+    /// The connection that made the change (in events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamsSaved {
+    pub path: PathBuf,
+    pub saved: usize,
+}
+
+/// `data` of −32002.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictData {
+    pub revision: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseState {
+    pub paused: bool,
+    pub tick: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepParams {
+    #[serde(default = "one")]
+    pub count: u64,
+}
+
+impl Default for StepParams {
+    fn default() -> StepParams {
+        StepParams { count: 1 }
+    }
+}
+
+fn one() -> u64 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub tick: u64,
+    pub paused: bool,
+    pub stepped: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatsResult {
+    pub tick: u64,
+    pub fps: f64,
+    pub target_fps: f64,
+    pub tick_ms_p50: f64,
+    pub tick_ms_p99: f64,
+    pub frames_published: u64,
+    pub paused: bool,
+    pub uptime_s: u64,
+    pub clients: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_width: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotResult {
+    pub tick: u64,
+    pub width: u32,
+    pub height: u32,
+    /// XXH3-64 of the full-size pixels, 16 hex digits.
+    pub hash: String,
+    pub png_base64: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicsParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicsResult {
+    pub topics: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShutdownResult {
+    pub stopping: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RebootParams {
+    #[serde(default = "yes")]
+    pub keep_progress: bool,
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+impl Default for RebootParams {
+    fn default() -> RebootParams {
+        RebootParams {
+            keep_progress: true,
+            confirm: false,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Whether a reboot kept the game's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Progress {
+    Keep,
+    Discard,
+}
+
+/// What a reboot did; also the `rebooted` event's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RebootResult {
+    pub tick: u64,
+    pub progress: Progress,
+    /// Reboot-only params whose pending values took effect.
+    pub applied: Vec<String>,
+    /// What the game carried over (its own shape); null on a fresh start.
+    pub carried: Option<Json>,
+    /// The scene (or level) now running, where the game has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scene: Option<String>,
+}
+
+/// `data` of −32003: what a destructive call would throw away, in the
+/// game's own words (`{"tile": [3, 4], "flags": ["met_ada"]}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmData {
+    pub would_lose: BTreeMap<String, Json>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputParams {
+    pub button: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputResult {
+    pub button: String,
+    pub action: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntitiesResult {
+    /// Each has at least `id`; the rest is the game's own.
+    pub entities: Vec<Json>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityParams {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorldSetParams {
+    pub id: String,
+    pub attrs: serde_json::Map<String, Json>,
+}

@@ -1,0 +1,642 @@
+//! The engine-side API any game loop embeds: one call to start, and the
+//! host answers every generic method itself — `hello`, `auth`,
+//! `rpc.discover`, `params.*`, pause, resume, step, stats,
+//! `frame.snapshot`, events and shutdown. The game handles only what is
+//! its own ([`Request`]): reboot, input, entities, and the methods it
+//! registers.
+//!
+//! ```no_run
+//! use advkit_ipc::{Host, HostConfig, Request};
+//! use advkit_params::{Params, Spec};
+//! use std::time::Instant;
+//!
+//! let params = Params::new(vec![Spec::float("speed", 0.0, 10.0, 0.5, "px", 2.0)]);
+//! let mut host = Host::start(HostConfig::new("mygame", 320, 180).with_params(params))?;
+//! let (mut tick, mut pixels) = (0, vec![0u8; 320 * 180 * 4]);
+//! let mut deadline = Instant::now();
+//! while host.running() {
+//!     while let Some(req) = host.next_request(deadline) {
+//!         req.unsupported(); // this game registered no methods of its own
+//!     }
+//!     for _ in 0..host.ticks_due() {
+//!         tick += 1; // update with host.params() …
+//!     }
+//!     // draw into `pixels` …
+//!     host.publish(tick, &pixels)?;
+//!     deadline = host.next_deadline(deadline);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`Host::next_request`] *waits on the mailbox* until the deadline, so a
+//! command is answered within microseconds whatever the tick rate.
+//! `docs/embedding.md` walks through a whole game.
+
+mod params;
+mod request;
+mod snapshot;
+mod stats;
+
+use std::collections::VecDeque;
+use std::fs;
+use std::io;
+use std::net::SocketAddr;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use advkit_params::Params;
+use tokio::sync::oneshot;
+
+use crate::api::schema::{self, GAME_METHODS};
+use crate::api::{
+    Event, FramesInfo, HelloResult, MethodSpec, PROTOCOL_VERSION, PauseState, ShutdownResult,
+    StepParams, StepResult, Topic, method,
+};
+use crate::region::{CreateError, FrameWriter, WrongSize};
+use crate::runtime::{RuntimeDir, RuntimeError, validate_name};
+use crate::server::{self, Command, Shared, parse};
+use crate::system;
+
+pub use params::{read_params_file, write_atomically};
+pub use request::{Request, Responder};
+
+/// How many requests may wait for the game loop before clients hear "busy".
+pub const MAILBOX: usize = 256;
+/// Connections beyond this are refused with a clear error.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// What a [`Host`] needs to start.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    pub name: String,
+    pub dir: RuntimeDir,
+    pub width: u32,
+    pub height: u32,
+    /// Ticks per second, for [`Host::next_deadline`] and stats.
+    pub fps: f64,
+    /// Reported by `hello`, e.g. `"mygame 1.2"`.
+    pub engine: String,
+    /// The game's params; `params.*` are answered against them.
+    pub params: Params,
+    /// The game's own methods, and the standard game methods it answers
+    /// ([`with_standard`](Self::with_standard)).
+    pub methods: Vec<MethodSpec>,
+    /// Also listen on TCP (token required).
+    pub tcp: Option<SocketAddr>,
+    /// Allow a TCP address that is not loopback.
+    pub allow_remote: bool,
+    /// Where `params.save` / `params.load` go.
+    pub params_file: Option<PathBuf>,
+    pub max_connections: usize,
+    /// Stop [`Host::running`] on SIGINT, SIGTERM and SIGHUP, so the loop
+    /// ends and dropping the host removes its files (default on).
+    pub handle_signals: bool,
+    /// Start paused: nothing ticks until `engine.resume` or `engine.step`.
+    pub paused: bool,
+}
+
+impl HostConfig {
+    pub fn new(name: &str, width: u32, height: u32) -> HostConfig {
+        HostConfig {
+            name: name.to_owned(),
+            dir: RuntimeDir::from_env(),
+            width,
+            height,
+            fps: 30.0,
+            engine: format!("advkit-ipc {}", env!("CARGO_PKG_VERSION")),
+            params: Params::new(Vec::new()),
+            methods: Vec::new(),
+            tcp: None,
+            allow_remote: false,
+            params_file: None,
+            max_connections: MAX_CONNECTIONS,
+            handle_signals: true,
+            paused: false,
+        }
+    }
+
+    pub fn with_params(mut self, params: Params) -> HostConfig {
+        self.params = params;
+        self
+    }
+
+    /// Registers a method of the game's own; it reaches the loop as
+    /// [`Request::Custom`] once its params fit `spec`.
+    pub fn with_method(mut self, spec: MethodSpec) -> HostConfig {
+        self.methods.push(spec);
+        self
+    }
+
+    /// Registers standard game methods the game answers, by name:
+    /// `engine.reboot`, `engine.input`, `world.entities`, `world.get`,
+    /// `world.set` (unknown names are ignored).
+    pub fn with_standard(mut self, names: &[&str]) -> HostConfig {
+        self.methods
+            .extend(names.iter().filter_map(|n| schema::game_method(n)));
+        self
+    }
+
+    pub fn with_fps(mut self, fps: f64) -> HostConfig {
+        self.fps = fps;
+        self
+    }
+
+    pub fn with_engine(mut self, engine: &str) -> HostConfig {
+        self.engine = engine.to_owned();
+        self
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Region(#[from] CreateError),
+    #[error("could not {what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error(
+        "refusing to listen on {addr}, which is not loopback: anyone who can reach it could try the token; \
+         add --allow-remote if that is what you want"
+    )]
+    NotLoopback { addr: SocketAddr },
+    #[error("could not listen on {addr}: {source}")]
+    Tcp { addr: SocketAddr, source: io::Error },
+    #[error("could not start the control server thread: {0}")]
+    Thread(io::Error),
+    #[error("method `{0}` is registered twice (or is one the host answers itself)")]
+    DuplicateMethod(String),
+}
+
+/// A game's connection to the world: its frame region, control socket,
+/// params and event stream. Dropping it stops the server and removes its
+/// files.
+#[derive(Debug)]
+pub struct Host {
+    name: String,
+    writer: FrameWriter,
+    shared: Arc<Shared>,
+    mailbox: Receiver<Command>,
+    server: Option<JoinHandle<()>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    socket_path: PathBuf,
+    token_path: Option<PathBuf>,
+    tcp_addr: Option<SocketAddr>,
+    params_file: Option<PathBuf>,
+    params: Params,
+    paused: bool,
+    /// `engine.step` calls waiting to run, in order.
+    steps: VecDeque<(u64, Responder)>,
+    /// The step whose ticks the game is running; answered at `publish`.
+    stepping: Option<(u64, Responder)>,
+    stopping: bool,
+    signalled: Arc<AtomicBool>,
+    stats: stats::Stats,
+    snapshots: snapshot::SelfReader,
+}
+
+impl Host {
+    /// Creates the frame region (refusing if an engine of that name lives),
+    /// binds `<name>.sock` (mode 0600), optionally TCP with a fresh token,
+    /// and starts the server thread.
+    pub fn start(cfg: HostConfig) -> Result<Host, HostError> {
+        validate_name(&cfg.name)?;
+        let methods = method_table(&cfg.methods)?;
+        cfg.dir.create()?;
+        // The region's lock makes this engine the owner of the name, so the
+        // socket and token files below can be replaced safely.
+        let writer = FrameWriter::create(
+            &cfg.dir.frames_path(&cfg.name),
+            cfg.width,
+            cfg.height,
+            cfg.fps,
+        )?;
+
+        let socket_path = cfg.dir.socket_path(&cfg.name);
+        let _ = fs::remove_file(&socket_path);
+        let io_err = |what, path: &Path| {
+            let path = path.to_owned();
+            move |source| HostError::Io { what, path, source }
+        };
+        let unix = std::os::unix::net::UnixListener::bind(&socket_path)
+            .map_err(io_err("bind", &socket_path))?;
+        fs::set_permissions(&socket_path, fs::Permissions::from_mode(0o600))
+            .map_err(io_err("chmod", &socket_path))?;
+        unix.set_nonblocking(true)
+            .map_err(io_err("configure", &socket_path))?;
+
+        let (tcp, token, token_path) = match cfg.tcp {
+            None => (None, None, None),
+            Some(addr) => {
+                if !addr.ip().is_loopback() && !cfg.allow_remote {
+                    let _ = fs::remove_file(&socket_path);
+                    return Err(HostError::NotLoopback { addr });
+                }
+                let listener = std::net::TcpListener::bind(addr)
+                    .map_err(|source| HostError::Tcp { addr, source })?;
+                listener
+                    .set_nonblocking(true)
+                    .map_err(|source| HostError::Tcp { addr, source })?;
+                let token = format!("{:016x}{:016x}", system::random_u64(), system::random_u64());
+                let path = cfg.dir.token_path(&cfg.name);
+                let _ = fs::remove_file(&path);
+                let mut f = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .map_err(io_err("create", &path))?;
+                io::Write::write_all(&mut f, format!("{token}\n").as_bytes())
+                    .map_err(io_err("write", &path))?;
+                (Some(listener), Some(token), Some(path))
+            }
+        };
+        let tcp_addr = tcp.as_ref().and_then(|l| l.local_addr().ok());
+
+        let g = writer.geometry();
+        let hello = HelloResult {
+            protocol: PROTOCOL_VERSION,
+            engine: cfg.engine.clone(),
+            advkit: env!("CARGO_PKG_VERSION").to_owned(),
+            build: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_owned(),
+            name: cfg.name.clone(),
+            pid: system::current_pid(),
+            frames: FramesInfo {
+                path: writer.path().to_owned(),
+                width: g.width,
+                height: g.height,
+                stride: g.stride,
+                slots: g.slot_count,
+                format: "rgba8".to_owned(),
+            },
+            socket: socket_path.clone(),
+            tcp: tcp_addr,
+            topics: Topic::ALL.map(|t| t.name().to_owned()).to_vec(),
+            authenticated: false,
+            params: Vec::new(),
+            revision: 0,
+            methods: methods.iter().map(|m| m.name.clone()).collect(),
+        };
+        let shared = Arc::new(Shared::new(
+            hello,
+            methods,
+            cfg.params.clone(),
+            cfg.max_connections,
+            token,
+        ));
+
+        let signalled = Arc::new(AtomicBool::new(false));
+        if cfg.handle_signals {
+            use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+            for sig in [SIGINT, SIGTERM, SIGHUP] {
+                signal_hook::flag::register(sig, Arc::clone(&signalled))
+                    .map_err(HostError::Thread)?;
+            }
+        }
+
+        let (mailbox_tx, mailbox) = sync_channel(MAILBOX);
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let thread_shared = Arc::clone(&shared);
+        let server = std::thread::Builder::new()
+            .name(format!("advkit-control-{}", cfg.name))
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        eprintln!("advkit: control server could not start: {e}");
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let unix = match tokio::net::UnixListener::from_std(unix) {
+                        Ok(l) => l,
+                        Err(e) => return eprintln!("advkit: control socket: {e}"),
+                    };
+                    let tcp = tcp.and_then(|l| tokio::net::TcpListener::from_std(l).ok());
+                    server::serve(unix, tcp, thread_shared, mailbox_tx, async {
+                        let _ = stop_rx.await;
+                    })
+                    .await;
+                });
+            })
+            .map_err(HostError::Thread)?;
+
+        let mut host = Host {
+            name: cfg.name,
+            snapshots: snapshot::SelfReader::new(writer.path().to_owned()),
+            writer,
+            shared,
+            mailbox,
+            server: Some(server),
+            shutdown: Some(stop_tx),
+            socket_path,
+            token_path,
+            tcp_addr,
+            params_file: cfg.params_file,
+            params: cfg.params,
+            paused: cfg.paused,
+            steps: VecDeque::new(),
+            stepping: None,
+            stopping: false,
+            signalled,
+            stats: stats::Stats::new(cfg.fps),
+        };
+        host.refresh_stats();
+        Ok(host)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn socket_path(&self) -> &Path {
+        &self.socket_path
+    }
+
+    pub fn frames_path(&self) -> &Path {
+        self.writer.path()
+    }
+
+    pub fn token_path(&self) -> Option<&Path> {
+        self.token_path.as_deref()
+    }
+
+    /// The TCP address actually bound (useful with port 0).
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        self.tcp_addr
+    }
+
+    pub fn params_file(&self) -> Option<&Path> {
+        self.params_file.as_deref()
+    }
+
+    /// The tick of the last published frame, stamped on replies and events.
+    pub fn tick(&self) -> u64 {
+        self.shared.tick()
+    }
+
+    /// Stamps replies and events with `tick` before a frame shows it.
+    pub fn set_tick(&self, tick: u64) {
+        self.shared.tick.store(tick, Ordering::Relaxed);
+    }
+
+    /// The game's params, as clients last set them.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Changes the params from the game's side (clients see the result).
+    pub fn update_params<R>(&mut self, f: impl FnOnce(&mut Params) -> R) -> R {
+        let r = f(&mut self.params);
+        self.sync_params();
+        r
+    }
+
+    /// Applies pending (reboot-only) params, for a game's reboot; returns
+    /// the names that took effect.
+    pub fn apply_pending_params(&mut self) -> Vec<String> {
+        self.update_params(Params::apply_pending)
+    }
+
+    fn sync_params(&self) {
+        let mut shared = self
+            .shared
+            .params
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        shared.clone_from(&self.params);
+    }
+
+    /// False once `engine.shutdown` was called or a stop signal arrived:
+    /// leave the loop and drop the host.
+    pub fn running(&self) -> bool {
+        !self.stopping && !self.signalled.load(Ordering::Relaxed)
+    }
+
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Pauses or resumes from the game's side, as `engine.pause` does.
+    pub fn set_paused(&mut self, paused: bool) {
+        if self.paused != paused {
+            self.paused = paused;
+            self.emit(&if paused {
+                Event::Paused
+            } else {
+                Event::Resumed
+            });
+            self.refresh_stats();
+        }
+    }
+
+    /// How many ticks to simulate now: 1 while running, 0 while paused,
+    /// or the count of an `engine.step` (answered at the next
+    /// [`publish`](Self::publish)).
+    pub fn ticks_due(&mut self) -> u64 {
+        if self.stepping.is_none()
+            && let Some((count, reply)) = self.steps.pop_front()
+        {
+            self.stepping = Some((count, reply));
+            return count;
+        }
+        u64::from(!self.paused && self.stepping.is_none())
+    }
+
+    /// The deadline of the tick after the one due at `prev`, at the
+    /// configured rate; after a long stall (a suspended process) it
+    /// restarts from now instead of bursting to catch up.
+    pub fn next_deadline(&self, prev: Instant) -> Instant {
+        let period = Duration::from_secs_f64(1.0 / self.stats.target_fps.max(0.001));
+        let next = prev + period;
+        let now = Instant::now();
+        if next + period * 4 < now { now } else { next }
+    }
+
+    /// Publishes a frame (see [`FrameWriter::publish`]) shown at `tick`,
+    /// answers a finished `engine.step`, and sends the `tick` event.
+    pub fn publish(&mut self, tick: u64, pixels: &[u8]) -> Result<u64, WrongSize> {
+        let n = self.writer.publish(tick, pixels)?;
+        self.set_tick(tick);
+        self.stats.frame_published();
+        self.emit(&Event::Tick);
+        if let Some((count, reply)) = self.stepping.take() {
+            self.emit(&Event::Stepped { count });
+            reply.ok(StepResult {
+                tick,
+                paused: true,
+                stepped: count,
+            });
+        }
+        self.maybe_refresh_stats();
+        Ok(n)
+    }
+
+    /// Records how long one update + render took, for p50/p99 in stats.
+    pub fn record_tick_time(&mut self, d: Duration) {
+        self.stats.tick_took(d);
+    }
+
+    /// Changes the tick rate (stats, `advkit ls` and [`next_deadline`](Self::next_deadline)).
+    pub fn set_fps(&mut self, fps: f64) {
+        self.stats.target_fps = fps;
+        self.writer.set_fps(fps);
+    }
+
+    /// Sends an event to subscribers of its topic; never blocks.
+    pub fn emit(&self, event: &Event) {
+        self.shared.emit(event);
+    }
+
+    /// A `log` event with a line of text.
+    pub fn log(&self, message: &str) {
+        self.emit(&Event::Log {
+            message: message.to_owned(),
+        });
+    }
+
+    /// Waits until `deadline` for a request that is the game's own,
+    /// answering every generic one meanwhile; `None` once the deadline has
+    /// passed, at once when a step is waiting to run or the host is
+    /// stopping. Keeps the frame region's heartbeat fresh while waiting.
+    pub fn next_request(&mut self, deadline: Instant) -> Option<Request> {
+        loop {
+            if !self.steps.is_empty() || !self.running() {
+                return None;
+            }
+            let now = Instant::now();
+            let cmd = if now >= deadline {
+                self.mailbox.try_recv().ok()?
+            } else {
+                let slice = (deadline - now).min(Duration::from_millis(100));
+                match self.mailbox.recv_timeout(slice) {
+                    Ok(cmd) => cmd,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.writer.heartbeat();
+                        self.maybe_refresh_stats();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => {
+                        std::thread::sleep(slice);
+                        self.writer.heartbeat();
+                        continue;
+                    }
+                }
+            };
+            if let Some(req) = self.handle(cmd) {
+                return Some(req);
+            }
+        }
+    }
+
+    /// A request of the game's own if one is waiting, without blocking
+    /// (generic ones waiting are answered).
+    pub fn try_request(&mut self) -> Option<Request> {
+        self.next_request(Instant::now())
+    }
+
+    /// Answers a generic method, or returns the game's request.
+    fn handle(&mut self, cmd: Command) -> Option<Request> {
+        let Command {
+            method: name,
+            params,
+            client,
+            reply,
+        } = cmd;
+        let reply = Responder::new(name.clone(), client, reply);
+        match name.as_str() {
+            method::PARAMS_SET => {
+                reply.send(parse(params).and_then(|p| self.params_set(p, client)))
+            }
+            method::PARAMS_RESET => {
+                reply.send(parse(params).and_then(|p| self.params_reset(p, client)))
+            }
+            method::PARAMS_SAVE => reply.send(self.params_save()),
+            method::PARAMS_LOAD => reply.send(self.params_load(client)),
+            method::PAUSE | method::RESUME => {
+                self.set_paused(name == method::PAUSE);
+                reply.ok(PauseState {
+                    paused: self.paused,
+                    tick: self.tick(),
+                });
+            }
+            method::STEP => match parse::<StepParams>(params) {
+                Ok(p) => {
+                    self.set_paused(true);
+                    self.steps.push_back((p.count, reply));
+                }
+                Err(e) => reply.err(e),
+            },
+            method::SNAPSHOT => reply.send(parse(params).and_then(|p| self.snapshot(p))),
+            method::SHUTDOWN => {
+                self.stopping = true;
+                self.emit(&Event::Shutdown);
+                reply.ok(ShutdownResult { stopping: true });
+            }
+            _ => {
+                return match Request::new(name, params, reply) {
+                    Ok(req) => Some(req),
+                    Err((reply, err)) => {
+                        reply.err(err);
+                        None
+                    }
+                };
+            }
+        }
+        None
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        if let Some(stop) = self.shutdown.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.join();
+        }
+        let _ = fs::remove_file(&self.socket_path);
+        if let Some(token) = &self.token_path {
+            let _ = fs::remove_file(token);
+        }
+        // The FrameWriter removes the region itself.
+    }
+}
+
+/// The host's methods plus the game's, each name once.
+fn method_table(game: &[MethodSpec]) -> Result<Vec<MethodSpec>, HostError> {
+    let mut all = schema::host_methods();
+    for m in game {
+        if all.iter().any(|a| a.name == m.name) {
+            return Err(HostError::DuplicateMethod(m.name.clone()));
+        }
+        all.push(m.clone());
+    }
+    // Standard game methods first in their usual order, then the game's own.
+    let rank = |m: &MethodSpec| {
+        GAME_METHODS
+            .iter()
+            .position(|g| *g == m.name)
+            .map_or(1, |_| 0)
+    };
+    let host_count = schema::host_methods().len();
+    all[host_count..].sort_by_key(rank);
+    Ok(all)
+}

@@ -1,0 +1,169 @@
+//! What the game loop is handed: the requests that are the game's own,
+//! typed, each with a [`Responder`] that answers the client.
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::api::{
+    EntityParams, InputParams, RebootParams, RpcError, WorldSetParams, codes, method,
+};
+use crate::server::parse;
+
+/// A request for the game. The host answers every generic method itself
+/// (params, pause, step, stats, snapshot, events, shutdown); these are
+/// the ones only the game can answer. Its params were checked against
+/// the method's schema before it got here.
+#[derive(Debug)]
+pub enum Request {
+    /// `engine.reboot`: rebuild the world, applying pending params
+    /// ([`Host::apply_pending_params`](crate::Host::apply_pending_params)).
+    Reboot {
+        params: RebootParams,
+        reply: Responder,
+    },
+    /// `engine.input`: press, release or tap a button.
+    Input {
+        params: InputParams,
+        reply: Responder,
+    },
+    /// `world.entities`: every entity, as JSON objects with an `id`.
+    Entities { reply: Responder },
+    /// `world.get`: one entity.
+    WorldGet {
+        params: EntityParams,
+        reply: Responder,
+    },
+    /// `world.set`: change an entity's attributes.
+    WorldSet {
+        params: WorldSetParams,
+        reply: Responder,
+    },
+    /// A method the game registered itself.
+    Custom {
+        method: String,
+        params: Value,
+        reply: Responder,
+    },
+}
+
+impl Request {
+    /// The method's name.
+    pub fn method(&self) -> &str {
+        match self {
+            Request::Reboot { .. } => method::REBOOT,
+            Request::Input { .. } => method::INPUT,
+            Request::Entities { .. } => method::ENTITIES,
+            Request::WorldGet { .. } => method::WORLD_GET,
+            Request::WorldSet { .. } => method::WORLD_SET,
+            Request::Custom { method, .. } => method,
+        }
+    }
+
+    /// Answers "unknown method" (−32601): for a game loop's catch-all arm.
+    pub fn unsupported(self) {
+        let err = RpcError::method_not_found(self.method());
+        self.into_reply().err(err);
+    }
+
+    /// The responder, whatever the request.
+    pub fn into_reply(self) -> Responder {
+        match self {
+            Request::Reboot { reply, .. }
+            | Request::Input { reply, .. }
+            | Request::Entities { reply }
+            | Request::WorldGet { reply, .. }
+            | Request::WorldSet { reply, .. }
+            | Request::Custom { reply, .. } => reply,
+        }
+    }
+
+    /// The typed request, or the error to answer it with.
+    pub(crate) fn new(
+        method: String,
+        params: Value,
+        reply: Responder,
+    ) -> Result<Request, (Responder, RpcError)> {
+        macro_rules! typed {
+            ($variant:ident) => {
+                match parse(params) {
+                    Ok(params) => Ok(Request::$variant { params, reply }),
+                    Err(e) => Err((reply, e)),
+                }
+            };
+        }
+        match method.as_str() {
+            method::REBOOT => typed!(Reboot),
+            method::INPUT => typed!(Input),
+            method::ENTITIES => Ok(Request::Entities { reply }),
+            method::WORLD_GET => typed!(WorldGet),
+            method::WORLD_SET => typed!(WorldSet),
+            _ => Ok(Request::Custom {
+                method,
+                params,
+                reply,
+            }),
+        }
+    }
+}
+
+/// Answers one request. Dropping it unanswered answers −32603 (so a client
+/// never waits for a reply that will not come).
+#[derive(Debug)]
+pub struct Responder {
+    method: String,
+    client: u64,
+    tx: Option<oneshot::Sender<Result<Value, RpcError>>>,
+}
+
+impl Responder {
+    pub(crate) fn new(
+        method: String,
+        client: u64,
+        tx: oneshot::Sender<Result<Value, RpcError>>,
+    ) -> Responder {
+        Responder {
+            method,
+            client,
+            tx: Some(tx),
+        }
+    }
+
+    /// The connection that sent the request (as in `params` events' `by`).
+    pub fn client(&self) -> u64 {
+        self.client
+    }
+
+    pub fn ok(self, result: impl Serialize) {
+        self.send(Ok(result));
+    }
+
+    pub fn err(self, error: RpcError) {
+        self.send(Err::<Value, _>(error));
+    }
+
+    pub fn send<T: Serialize>(mut self, result: Result<T, RpcError>) {
+        let result = result.and_then(|r| {
+            serde_json::to_value(r).map_err(|e| {
+                RpcError::new(
+                    codes::INTERNAL_ERROR,
+                    format!("result not serialisable: {e}"),
+                )
+            })
+        });
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(result);
+        }
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Err(RpcError::new(
+                codes::INTERNAL_ERROR,
+                format!("the game dropped `{}` without answering it", self.method),
+            )));
+        }
+    }
+}
