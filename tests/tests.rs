@@ -7,3 +7,4 @@ mod frames;
 mod golden_cli;
 mod inspect;
 mod render;
+mod second_game;

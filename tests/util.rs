@@ -151,7 +151,48 @@ impl Runtime {
     }
 }
 
-/// A running `advkit run`, killed when dropped.
+impl Runtime {
+    /// Starts `cargo run --example EXAMPLE` (a game of its own on
+    /// advkit-ipc's Host, engine name NAME) and waits for its first frame.
+    pub fn start_example(&self, example: &str, name: &str) -> Engine {
+        let child = Command::new(example_path(example))
+            .env("XDG_RUNTIME_DIR", self.xdg())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the example");
+        let mut engine = Engine {
+            child: Some(child),
+            frames: self.dir().join(format!("{name}.frames")),
+        };
+        engine.wait_ready();
+        engine
+    }
+}
+
+/// The built example binary, built first if `cargo test` was filtered in a
+/// way that skipped examples.
+fn example_path(example: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary");
+    let path = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("examples").join(example))
+        .expect("target dir");
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let built = Command::new(cargo)
+            .args(["build", "--example", example])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(built.success(), "cargo build --example {example} failed");
+    }
+    path
+}
+
+/// A running `advkit run` (or example game), killed when dropped.
 pub struct Engine {
     child: Option<Child>,
     pub frames: PathBuf,
