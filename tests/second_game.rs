@@ -40,7 +40,10 @@ fn discover_lists_exactly_what_the_game_answers() {
         "life.clear",
         "life.population",
     ] {
-        assert!(names.contains(&answered), "{answered} missing from {names:?}");
+        assert!(
+            names.contains(&answered),
+            "{answered} missing from {names:?}"
+        );
     }
     for not_answered in [method::ENTITIES, method::WORLD_SET, method::INPUT] {
         assert!(!names.contains(&not_answered), "{not_answered} is listed");
@@ -67,7 +70,11 @@ fn custom_methods_run_and_bad_params_never_reach_the_loop() {
     };
     assert_eq!(seen(&rt), 1, "the population call itself");
     send(&rt, &["call", "life.clear"]).ok();
-    let out = send(&rt, &["--json", "call", "life.toggle", r#"{"x": 3, "y": 4}"#]).ok();
+    let out = send(
+        &rt,
+        &["--json", "call", "life.toggle", r#"{"x": 3, "y": 4}"#],
+    )
+    .ok();
     assert!(out.contains(r#""alive":true"#), "{out}");
     assert_eq!(seen(&rt), 4);
     for (bad, says) in [
@@ -95,7 +102,10 @@ fn params_pause_step_stats_and_snapshots_come_from_the_host() {
     let said = send(&rt, &["set", "seed", "7"]).ok();
     assert!(said.contains("seed = 7 (pending"), "{said}");
     let err = send(&rt, &["set", "palette", "pink"]).fails_with(1);
-    assert!(err.contains("not one of the choices: green, amber, ice"), "{err}");
+    assert!(
+        err.contains("not one of the choices: green, amber, ice"),
+        "{err}"
+    );
 
     let paused = send(&rt, &["pause"]).ok();
     let tick: u64 = paused
@@ -105,7 +115,10 @@ fn params_pause_step_stats_and_snapshots_come_from_the_host() {
         .and_then(|t| t.parse().ok())
         .expect("paused at tick N");
     let said = send(&rt, &["step", "5"]).ok();
-    assert_eq!(said.trim(), format!("stepped 5 to tick {} (paused)", tick + 5));
+    assert_eq!(
+        said.trim(),
+        format!("stepped 5 to tick {} (paused)", tick + 5)
+    );
     let stats = send(&rt, &["stats"]).ok();
     assert!(stats.contains("PAUSED"), "{stats}");
 
@@ -152,7 +165,10 @@ fn watch_prints_the_games_events() {
     let _ = watch.kill();
     let _ = watch.wait();
     assert!(first.contains("engine paused"), "{first}");
-    assert!(second.contains("log line") && second.contains("board cleared"), "{second}");
+    assert!(
+        second.contains("log line") && second.contains("board cleared"),
+        "{second}"
+    );
 }
 
 #[test]
@@ -169,7 +185,10 @@ fn the_inspector_shows_the_game_and_tunes_its_params() {
         40,
     );
     let screen = tmux.wait_for("generation_ticks", Duration::from_secs(10));
-    assert!(screen.contains("life 160x120") && screen.contains("palette"), "{screen}");
+    assert!(
+        screen.contains("life 160x120") && screen.contains("palette"),
+        "{screen}"
+    );
     assert!(screen.contains('▀'), "the frame is drawn:\n{screen}");
     // Down to `palette`, then → picks the next choice.
     tmux.keys(&["Down", "Right"]);

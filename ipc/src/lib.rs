@@ -29,3 +29,8 @@ pub mod system;
 pub use host::{Host, HostConfig, HostError, Request, Responder};
 pub use region::{AlignedBuf, FrameInfo, FrameReader, FrameWriter, Gone, OpenError, ReadError};
 pub use runtime::{RuntimeDir, RuntimeError};
+
+/// docs/embedding.md, compiled as a doctest so its 30-line game stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/embedding.md")]
+pub struct EmbeddingGuide;

@@ -5,10 +5,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use advkit_ipc::RuntimeDir;
+use advkit_ipc::api::{NoParams, method};
 use advkit_ipc::client::Client;
 use advkit_tui::halfblock::ColorMode;
 use anyhow::{Context, Result, bail};
-use serde_json::json;
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
@@ -98,7 +98,7 @@ pub fn demo(args: DemoArgs) -> Result<()> {
     let result = advkit_tui::run(args.view.options(&name));
     // Quitting the inspector stops the engine it started.
     if let Ok(mut c) = Client::connect_unix(&socket) {
-        let _ = c.call("engine.shutdown", json!({}));
+        let _ = c.request::<method::Shutdown>(&NoParams {});
     }
     let deadline = Instant::now() + Duration::from_secs(3);
     while engine.try_wait()?.is_none() {
