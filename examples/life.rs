@@ -11,7 +11,9 @@
 
 use std::time::Instant;
 
-use advkit_ipc::api::{MethodSpec, ParamSpec, ParamType, Progress, RebootResult, RpcError, method};
+use advkit_ipc::api::{
+    ConfirmData, MethodSpec, ParamSpec, ParamType, Progress, RebootResult, RpcError, codes, method,
+};
 use advkit_ipc::{Host, HostConfig, Request};
 use advkit_params::{Params, Spec, Value};
 use serde_json::{Value as Json, json};
@@ -184,6 +186,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 fn handle(host: &mut Host, life: &mut Life, tick: u64, req: Request) {
     match req {
         Request::Reboot { params, reply } => {
+            if !params.keep_progress && !params.confirm {
+                // As the protocol asks: a destructive call says what it
+                // would throw away and waits for `confirm`.
+                let would_lose = [
+                    ("generation".to_owned(), json!(life.generation)),
+                    ("live cells".to_owned(), json!(life.population())),
+                ];
+                let err = RpcError::new(
+                    codes::CONFIRM_REQUIRED,
+                    "a fresh reboot reseeds the board; call again with \"confirm\": true",
+                )
+                .with_data(ConfirmData {
+                    would_lose: would_lose.into(),
+                });
+                return reply.err(err);
+            }
             let applied = host.apply_pending_params();
             let p = host.params();
             let density = p.get("density").and_then(Value::as_f64).unwrap_or(0.3);

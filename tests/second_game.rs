@@ -138,6 +138,11 @@ fn params_pause_step_stats_and_snapshots_come_from_the_host() {
         "live cells are amber"
     );
 
+    let err = send(&rt, &["reboot", "--fresh"]).fails_with(1);
+    assert!(
+        err.contains("reseeds the board") && err.contains("--yes"),
+        "{err}"
+    );
     let said = send(&rt, &["reboot", "--fresh", "--yes"]).ok();
     assert!(said.contains("applied pending: seed"), "{said}");
     send(&rt, &["shutdown"]).ok();
