@@ -75,6 +75,10 @@ enum Command {
     Ls(ls_cmd::LsArgs),
     /// Send one command to a running engine: get, set, reboot, pause, step, stats…
     ///
+    /// Works on any engine on advkit's host (`advkit run`, or a game of your
+    /// own): params, pause, step, stats, snapshot and shutdown always; reboot,
+    /// input and entities where the game answers them; `call` for the rest.
+    ///
     /// Exit status: 0 on success, 1 when the engine answers with an error,
     /// 2 when there is no engine or the connection fails. The protocol is
     /// in docs/protocol.md.

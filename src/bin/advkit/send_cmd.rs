@@ -87,7 +87,7 @@ enum What {
     Save,
     /// Load params from the engine's params file.
     Load,
-    /// Rebuild the world from the scene file, keeping progress.
+    /// Rebuild the world, keeping progress (a game method; the demo re-reads its scene).
     Reboot {
         /// Throw progress away (position, flags).
         #[arg(long)]
@@ -107,14 +107,15 @@ enum What {
     },
     /// Tick, fps, tick times, frames, clients.
     Stats,
-    /// Play: `input tap left`, `input press action`, `input release up`.
+    /// Play: `input tap left`, `input press action`, `input release up`
+    /// (a game method).
     Input {
         /// press, release or tap.
         action: String,
         /// up, down, left, right or action.
         button: String,
     },
-    /// List the player and NPCs.
+    /// List the entities: the demo's player and NPCs (a game method).
     Entities,
     /// Write the engine's current frame as a PNG (fetched over the socket).
     Snapshot {
@@ -126,7 +127,9 @@ enum What {
     },
     /// Stop the engine cleanly.
     Shutdown,
-    /// Call any method: `call world.set '{"id":"player","attrs":{"tile":[20,20]}}'`.
+    /// Call any method, a game's own included:
+    /// `call world.set '{"id":"player","attrs":{"tile":[20,20]}}'`;
+    /// `call rpc.discover` lists what the engine answers.
     Call {
         method: String,
         /// Params as JSON (an object).
