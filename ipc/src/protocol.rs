@@ -182,7 +182,7 @@ mod tests {
         assert_eq!(r.id, Some(json!(7)));
         assert_eq!(r.method, method::HELLO);
         assert_eq!(r.params, json!({}));
-        let n = parse_request(br#"{"jsonrpc":"2.0","method":"engine.pause","params":{}}"#)
+        let n = parse_request(br#"{"jsonrpc":"2.0","method":"game.jump","params":{}}"#)
             .expect("notification");
         assert_eq!(n.id, None);
     }
