@@ -43,14 +43,19 @@ impl Settings {
     /// `p` (a registry built for something else) takes its spec's default,
     /// so there is no second list of defaults here.
     pub fn from_params(p: &Params) -> Settings {
-        let defaults = for_npc_count(0);
-        let get = |n: &str| p.get(n).or_else(|| defaults.get(n));
-        let float = |n: &str| get(n).and_then(Value::as_f64).unwrap_or(0.0);
-        let int = |n: &str| get(n).and_then(Value::as_i64).unwrap_or(0);
-        let flag = |n: &str| get(n).and_then(Value::as_bool).unwrap_or(false);
+        // The defaults are built only if a param is missing.
+        let defaults = std::cell::OnceCell::new();
+        let get = |n: &str| {
+            p.get(n)
+                .or_else(|| defaults.get_or_init(|| for_npc_count(0)).get(n))
+                .cloned()
+        };
+        let float = |n: &str| get(n).as_ref().and_then(Value::as_f64).unwrap_or(0.0);
+        let int = |n: &str| get(n).as_ref().and_then(Value::as_i64).unwrap_or(0);
+        let flag = |n: &str| get(n).as_ref().and_then(Value::as_bool).unwrap_or(false);
         Settings {
             walk_speed: ((float(WALK_SPEED) * f64::from(SUB)).round() as i32).max(1),
-            walk_mode: match get(WALK_MODE).and_then(Value::as_str) {
+            walk_mode: match get(WALK_MODE).as_ref().and_then(Value::as_str) {
                 Some("pixel") => WalkMode::Pixel,
                 _ => WalkMode::Tile,
             },
@@ -60,6 +65,7 @@ impl Settings {
             show_grid: flag(SHOW_GRID),
             autopilot: flag(AUTOPILOT),
             player_tags: get(PLAYER_TAGS)
+                .as_ref()
                 .and_then(Value::as_list)
                 .map(<[String]>::to_vec)
                 .unwrap_or_default(),

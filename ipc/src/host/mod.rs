@@ -173,6 +173,8 @@ pub enum HostError {
     Tcp { addr: SocketAddr, source: io::Error },
     #[error("could not start the control server thread: {0}")]
     Thread(io::Error),
+    #[error("could not install the SIGINT/SIGTERM/SIGHUP handlers: {0}")]
+    Signals(io::Error),
     #[error("method `{0}` is registered twice (or is one the host answers itself)")]
     DuplicateMethod(String),
 }
@@ -304,7 +306,7 @@ impl Host {
             use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
             for sig in [SIGINT, SIGTERM, SIGHUP] {
                 signal_hook::flag::register(sig, Arc::clone(&signalled))
-                    .map_err(HostError::Thread)?;
+                    .map_err(HostError::Signals)?;
             }
         }
 
@@ -623,6 +625,7 @@ impl Drop for Host {
 /// The host's methods plus the game's, each name once.
 fn method_table(game: &[MethodSpec]) -> Result<Vec<MethodSpec>, HostError> {
     let mut all = schema::host_methods();
+    let host_count = all.len();
     for m in game {
         if all.iter().any(|a| a.name == m.name) {
             return Err(HostError::DuplicateMethod(m.name.clone()));
@@ -636,7 +639,6 @@ fn method_table(game: &[MethodSpec]) -> Result<Vec<MethodSpec>, HostError> {
             .position(|g| *g == m.name)
             .map_or(1, |_| 0)
     };
-    let host_count = schema::host_methods().len();
     all[host_count..].sort_by_key(rank);
     Ok(all)
 }

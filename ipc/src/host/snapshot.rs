@@ -41,14 +41,15 @@ impl Host {
             .map_err(|e| RpcError::failed(e.to_string()))?;
         let g = reader.geometry();
         let pixels = buf.as_slice();
+        let scaled = |k: u32| ((g.width / k).max(1), (g.height / k).max(1));
         let mut scale = p.scale.unwrap_or(1).max(1);
         if let Some(max) = p.max_width {
-            while g.width.div_ceil(scale) > max && scale < g.width {
+            while scaled(scale).0 > max && scale < g.width {
                 scale += 1;
             }
         }
-        let out = Size::new((g.width / scale).max(1), (g.height / scale).max(1))
-            .map_err(RpcError::failed)?;
+        let (w, h) = scaled(scale);
+        let out = Size::new(w, h).map_err(RpcError::failed)?;
         let small = downsample(pixels, g.width, g.height, out)
             .ok_or_else(|| RpcError::failed("the frame region holds no whole frame"))?;
         let png =
