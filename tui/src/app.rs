@@ -206,7 +206,7 @@ impl App {
                     let what: Vec<String> = data
                         .would_lose
                         .iter()
-                        .map(|(k, v)| format!("{k}: {}", show_json(v)))
+                        .map(|(k, v)| format!("{k}: {}", lost_value(v)))
                         .collect();
                     self.modal = Modal::ConfirmFresh {
                         what: format!("A fresh reboot throws away {}.", what.join("; ")),
@@ -645,6 +645,15 @@ impl App {
     /// Is this param waiting for a reboot?
     pub fn is_reboot_only(row: &ParamRow) -> bool {
         row.spec.apply == Apply::Reboot
+    }
+}
+
+/// One thing a fresh reboot would lose, for people: `23, 25`, `none`.
+fn lost_value(v: &Json) -> String {
+    match v {
+        Json::Array(items) if items.is_empty() => "none".to_owned(),
+        Json::Array(items) => items.iter().map(show_json).collect::<Vec<_>>().join(", "),
+        other => show_json(other),
     }
 }
 

@@ -172,6 +172,13 @@ fn the_fresh_reboot_dialog_says_what_will_be_lost() {
     });
     app.on_reply(Tag::FreshProbe, Err(refusal));
     let screen = draw(&app);
+    assert_eq!(
+        app.modal,
+        advkit_tui::app::Modal::ConfirmFresh {
+            what: "A fresh reboot throws away flags: crossed_bridge, found_ruins; tile: 23, 25."
+                .into()
+        }
+    );
     let sent = app.handle_key(key(KeyCode::Char('y')));
     assert_eq!(
         sent[0].params,
