@@ -14,7 +14,7 @@ use std::time::Instant;
 use advkit_ipc::api::{
     ConfirmData, MethodSpec, ParamSpec, ParamType, Progress, RebootResult, RpcError, codes, method,
 };
-use advkit_ipc::{Host, HostConfig, Request};
+use advkit_ipc::{Canvas, Host, HostConfig, Request};
 use advkit_params::{Params, Spec, Value};
 use serde_json::{Value as Json, json};
 
@@ -120,19 +120,28 @@ impl Life {
         self.generation += 1;
     }
 
-    fn draw(&self, palette: &str, pixels: &mut [u8]) {
+    /// Draws the board straight into the frame region's slot: each row of
+    /// cells is built once and repeated `CELL` times.
+    fn draw(&self, palette: &str, canvas: &mut impl Canvas) {
         let live = match palette {
             "amber" => [255, 176, 0, 255],
             "ice" => [120, 200, 255, 255],
             _ => [60, 220, 90, 255],
         };
-        for (i, px) in pixels.chunks_exact_mut(4).enumerate() {
-            let (x, y) = (i % W / CELL, i / W / CELL);
-            px.copy_from_slice(if self.cells[y * COLS + x] {
-                &live
-            } else {
-                &[12, 14, 24, 255]
-            });
+        let mut row = [0u8; W * 4];
+        for (y, cells) in self.cells.chunks_exact(COLS).enumerate() {
+            for (px, x) in row.chunks_exact_mut(4).zip(0..) {
+                px.copy_from_slice(if cells[x / CELL] {
+                    &live
+                } else {
+                    &[12, 14, 24, 255]
+                });
+            }
+            let top = (y * CELL) as u32;
+            canvas.put_row(top, &row);
+            for dy in 1..CELL as u32 {
+                canvas.copy_row(top, top + dy);
+            }
         }
     }
 
@@ -152,12 +161,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let int = |p: &Params, n: &str| p.get(n).and_then(Value::as_i64).unwrap_or(0);
     let mut life = Life::seeded(int(host.params(), "seed"), 0.3);
-    let mut pixels = vec![0u8; W * H * 4];
     let mut tick = 0u64;
     let mut deadline = Instant::now();
+    // Draw only when something changed: a paused board publishes nothing.
+    let mut changed = true;
+    let mut revision = host.params().revision();
     while host.running() {
         while let Some(req) = host.next_request(deadline) {
             handle(&mut host, &mut life, tick, req);
+            changed = true;
         }
         let p = host.params();
         let (every, wrap) = (
@@ -166,18 +178,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         for _ in 0..host.ticks_due() {
             tick += 1;
+            changed = true;
             if tick.is_multiple_of(every) {
                 life.step(wrap);
             }
         }
-        life.draw(
-            host.params()
-                .get("palette")
-                .and_then(Value::as_str)
-                .unwrap_or("green"),
-            &mut pixels,
-        );
-        host.publish(tick, &pixels)?;
+        let now = host.params().revision();
+        changed |= now != revision;
+        revision = now;
+        if changed {
+            let palette = host.params().get("palette").and_then(Value::as_str);
+            let palette = palette.unwrap_or("green").to_owned();
+            let mut frame = host.frame();
+            life.draw(&palette, &mut frame);
+            frame.publish(tick);
+            changed = false;
+        }
         deadline = host.next_deadline(deadline);
     }
     Ok(())

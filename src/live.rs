@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use advkit_core::{Button, Engine, Frame, InputAction, Scene, Size};
+use advkit_core::{Button, Engine, InputAction, Scene};
 use advkit_ipc::api::schema::GAME_METHODS;
 use advkit_ipc::api::{
     ConfirmData, EntitiesResult, Event, InputParams, InputResult, Progress, RebootParams,
@@ -44,17 +44,19 @@ pub fn load_scene(path: Option<&Path>) -> Result<Scene, SceneFileError> {
 pub struct Demo {
     engine: Engine,
     host: Host,
-    frame: Frame,
+    /// Something the picture shows changed without a tick (a param, an
+    /// entity edited while paused): draw again even though no tick is due.
+    /// Otherwise a paused engine publishes nothing.
+    redraw: bool,
     /// Re-read on every reboot, so an edited scene shows.
     scene_path: Option<PathBuf>,
 }
 
 impl Demo {
-    /// Starts a host for `engine` (its params become the host's) and
-    /// publishes the first frame.
+    /// Starts a host for `engine` (its params become the host's; the frame
+    /// size is the config's) and publishes the first frame.
     pub fn start(
         engine: Engine,
-        size: Size,
         scene_path: Option<PathBuf>,
         cfg: HostConfig,
     ) -> Result<Demo, HostError> {
@@ -72,7 +74,7 @@ impl Demo {
         let mut demo = Demo {
             engine,
             host,
-            frame: Frame::new(size),
+            redraw: false,
             scene_path,
         };
         demo.advance(1);
@@ -100,6 +102,8 @@ impl Demo {
             let due = self.host.ticks_due();
             if due > 0 {
                 self.advance(due);
+            } else if self.redraw {
+                self.draw_and_publish();
             }
         }
     }
@@ -110,18 +114,19 @@ impl Demo {
         for _ in 0..ticks {
             self.engine.step();
         }
-        self.engine.render(&mut self.frame);
+        self.draw_and_publish();
         self.host
             .record_tick_time(started.elapsed() / ticks.max(1) as u32);
-        self.publish();
     }
 
-    /// Publishes the frame just drawn, and what happened in the world
-    /// since the last publish as `world` events.
-    fn publish(&mut self) {
-        if let Err(e) = self.host.publish(self.engine.tick(), self.frame.pixels()) {
-            self.host.log(&format!("frame not published: {e}"));
-        }
+    /// Draws straight into the frame region's next slot, publishes it, and
+    /// sends what happened in the world since the last publish as `world`
+    /// events.
+    fn draw_and_publish(&mut self) {
+        let mut frame = self.host.frame();
+        self.engine.render(&mut frame);
+        frame.publish(self.engine.tick());
+        self.redraw = false;
         for ev in self.engine.drain_events() {
             let data = serde_json::to_value(&ev).unwrap_or_default();
             self.host.emit(&Event::World {
@@ -139,6 +144,7 @@ impl Demo {
         let rate = self.engine.settings().tick_rate;
         self.engine
             .update_params(|p| p.clone_from(self.host.params()));
+        self.redraw = true;
         if self.engine.settings().tick_rate != rate {
             self.host
                 .set_fps(f64::from(self.engine.settings().tick_rate));
@@ -187,8 +193,7 @@ impl Demo {
         };
         let report = self.engine.reboot(scene, progress);
         self.host.apply_pending_params();
-        self.engine.render(&mut self.frame);
-        self.publish();
+        self.draw_and_publish();
         let result = RebootResult {
             tick: report.tick,
             progress: if p.keep_progress {
@@ -255,6 +260,7 @@ impl Demo {
             .engine
             .set_entity(&p.id, &p.attrs)
             .map_err(RpcError::invalid_params)?;
+        self.redraw = true;
         self.host.emit(&Event::World {
             kind: "changed".into(),
             data: json!({"id": p.id, "attrs": p.attrs}),

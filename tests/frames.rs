@@ -55,7 +55,7 @@ fn run_publishes_frames_that_snapshot_and_ls_see_and_stops_cleanly() {
     let reader = FrameReader::open(&engine.frames).expect("open");
     let first = reader.latest_frame();
     reader
-        .wait_for_frame(first + 3, Duration::from_secs(5))
+        .wait_next(first + 3, Duration::from_secs(5))
         .expect("more frames");
 
     engine.signal("-TERM");
@@ -106,7 +106,7 @@ fn kill_9_makes_readers_fail_fast_and_the_name_is_reusable() {
     let waiter = std::thread::spawn(move || {
         let reader = FrameReader::open(&frames).expect("open");
         let started = Instant::now();
-        let result = reader.wait_for_frame(u64::MAX - 1, Duration::from_secs(30));
+        let result = reader.wait_next(u64::MAX - 1, Duration::from_secs(30));
         (result, started)
     });
     std::thread::sleep(Duration::from_millis(200));

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::frame::Frame;
+use advkit_frame::Canvas;
+
 use crate::input::{Button, Controls, InputAction, Timeline};
 use crate::params::{Applied, ParamError, Params, Value};
 use crate::render::Renderer;
@@ -166,8 +167,9 @@ impl Engine {
         }
     }
 
-    /// Draws the current state into `frame` (any size).
-    pub fn render(&mut self, frame: &mut Frame) {
+    /// Draws the current state into `frame` (any size): a [`Frame`], or a
+    /// loaned slot of the frame region, or any other [`Canvas`].
+    pub fn render<C: Canvas + ?Sized>(&mut self, frame: &mut C) {
         self.renderer
             .render(&self.scene, &self.world, &self.settings, frame);
     }

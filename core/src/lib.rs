@@ -33,6 +33,7 @@ pub mod scene;
 mod sprites;
 pub mod world;
 
+pub use advkit_frame::Canvas;
 pub use engine::{Engine, Progress, RebootReport, StateError};
 pub use frame::{Frame, Size, hash_pixels};
 pub use image::{Compression, PngError, decode_png, encode_png};

@@ -5,7 +5,8 @@
 //! little more than a 320×180 one and stays crisp pixel art. All maths is
 //! integer, so frames are bit-identical in debug and release.
 
-use crate::frame::Frame;
+use advkit_frame::Canvas;
+
 use crate::rng::hash3;
 use crate::scene::{Pattern, Rgb, Scene, TILE_PX};
 use crate::sprites::{self, Pose};
@@ -60,6 +61,8 @@ pub struct Renderer {
     logical: Vec<u32>,
     lw: usize,
     lh: usize,
+    /// One scaled-up output row, built once and handed to the canvas.
+    row: Vec<u8>,
 }
 
 impl Renderer {
@@ -84,6 +87,7 @@ impl Renderer {
             logical: Vec::new(),
             lw: 0,
             lh: 0,
+            row: Vec::new(),
         }
     }
 
@@ -95,9 +99,16 @@ impl Renderer {
         z.clamp(1, width.min(height).max(1))
     }
 
-    /// Draws the world as it is at `world.tick` into `frame`.
-    pub fn render(&mut self, scene: &Scene, world: &World, settings: &Settings, frame: &mut Frame) {
-        let (w, h) = (frame.width(), frame.height());
+    /// Draws the world as it is at `world.tick` into `canvas` (a
+    /// [`Frame`](crate::Frame), or a loaned slot of the frame region).
+    pub fn render<C: Canvas + ?Sized>(
+        &mut self,
+        scene: &Scene,
+        world: &World,
+        settings: &Settings,
+        canvas: &mut C,
+    ) {
+        let (w, h) = (canvas.width(), canvas.height());
         let zoom = Renderer::zoom_for(w, h, settings.zoom);
         self.lw = w.div_ceil(zoom) as usize;
         self.lh = h.div_ceil(zoom) as usize;
@@ -116,7 +127,7 @@ impl Renderer {
         if settings.show_hud {
             self.draw_hud(world, settings);
         }
-        self.upscale(zoom as usize, frame);
+        self.upscale(zoom as usize, canvas);
     }
 
     /// Top-left of the view in scene pixels: centred on the player, kept
@@ -362,32 +373,45 @@ impl Renderer {
         }
     }
 
-    /// Scales the logical picture up by `zoom` into the frame, cropping the
-    /// right and bottom edges when the size is not a multiple of it.
-    fn upscale(&self, zoom: usize, frame: &mut Frame) {
-        let w = frame.width() as usize;
-        let h = frame.height() as usize;
-        let stride = w * 4;
-        let pixels = frame.pixels_mut();
+    /// Scales the logical picture up by `zoom` into the canvas, cropping
+    /// the right and bottom edges when the size is not a multiple of it.
+    /// Each distinct row is built once and then repeated by the canvas, so
+    /// a loaned region slot is written once per pixel and checksummed once
+    /// per distinct row.
+    fn upscale<C: Canvas + ?Sized>(&mut self, zoom: usize, canvas: &mut C) {
+        let w = canvas.width() as usize;
+        let h = canvas.height() as usize;
+        self.row.resize(w * 4, 0);
         for ly in 0..self.lh {
             let y0 = ly * zoom;
             if y0 >= h {
                 break;
             }
             let src = &self.logical[ly * self.lw..][..self.lw];
-            let row = &mut pixels[y0 * stride..][..stride];
             if zoom == 1 {
-                for (d, s) in row.chunks_exact_mut(4).zip(src) {
+                for (d, s) in self.row.chunks_exact_mut(4).zip(src) {
                     d.copy_from_slice(&s.to_ne_bytes());
                 }
             } else {
-                for (x, d) in row.chunks_exact_mut(4).enumerate() {
-                    d.copy_from_slice(&src[x / zoom].to_ne_bytes());
+                for (d, s) in self.row.chunks_exact_mut(4 * zoom).zip(src) {
+                    let px = s.to_ne_bytes();
+                    for p in d.chunks_exact_mut(4) {
+                        p.copy_from_slice(&px);
+                    }
+                }
+                // A width that is not a multiple of zoom: the last scene
+                // pixel is cut off on the right.
+                let done = (w / zoom) * zoom;
+                if done < w {
+                    let px = src[w / zoom].to_ne_bytes();
+                    for p in self.row[done * 4..].chunks_exact_mut(4) {
+                        p.copy_from_slice(&px);
+                    }
                 }
             }
-            let rows = zoom.min(h - y0);
-            for r in 1..rows {
-                pixels.copy_within(y0 * stride..(y0 + 1) * stride, (y0 + r) * stride);
+            canvas.put_row(y0 as u32, &self.row);
+            for r in 1..zoom.min(h - y0) {
+                canvas.copy_row(y0 as u32, (y0 + r) as u32);
             }
         }
     }

@@ -8,6 +8,11 @@ read protocol.
     python3 read_frame.py                      # engine "default" -> frame.png
     python3 read_frame.py --name game --out f.ppm
     python3 read_frame.py --path /dev/shm/advkit-1000/default.frames
+    python3 read_frame.py --wait 2             # the next frame published, not the last
+
+Python has no futex call in its standard library, so --wait uses the
+polling fallback of docs/frame-region.md ("Waiting for a frame"): look at
+latest_frame every millisecond. Rust readers sleep on the futex instead.
 
 It prints "WIDTHxHEIGHT frame N tick T checksum C -> OUT" and exits 0, or
 prints what is wrong and exits 1.
@@ -23,7 +28,7 @@ import time
 import zlib
 
 MAGIC = b"ADVKFRM1"
-VERSION = 1
+VERSION = 2
 HEADER_PAGE = 4096
 SLOT_TABLE = 128
 SLOT_ENTRY = 64
@@ -63,7 +68,7 @@ def open_region(path, name):
     head = os.pread(fd, HEADER.size, 0)
     (magic, version, header_size, session_id, pid, pixel_format, start_ticks,
      width, height, stride, slot_count, slot_stride, file_size, fps_milli,
-     _reserved, started_ms, latest, heartbeat) = HEADER.unpack(head)
+     _waiters, started_ms, latest, heartbeat) = HEADER.unpack(head)
     if magic != MAGIC:
         raise ReadError("%s is not an advkit frame region (magic %r)" % (path, magic))
     if version != VERSION:
@@ -97,6 +102,26 @@ def check_alive(fd, mm, geometry, name):
     if silent > HEARTBEAT_TIMEOUT_NS:
         raise ReadError("engine %s is not running (pid %d has not responded for %.1f s)"
                         % (name, geometry["pid"], silent / 1e9))
+
+
+def latest_frame(mm):
+    return struct.unpack_from("<Q", mm, 88)[0]
+
+
+def wait_next(fd, mm, g, name, after, timeout):
+    """Polls latest_frame every millisecond until it passes `after`,
+    checking every 250 ms that the engine lives."""
+    start = time.monotonic()
+    last_check = start
+    while latest_frame(mm) <= after:
+        now = time.monotonic()
+        if now - start >= timeout:
+            raise ReadError("timed out after %.1f s waiting for a new frame from engine %s"
+                            % (timeout, name))
+        if now - last_check >= 0.25:
+            check_alive(fd, mm, g, name)
+            last_check = now
+        time.sleep(0.001)
 
 
 def read_latest(mm, g, attempts=64):
@@ -166,11 +191,15 @@ def main():
     ap.add_argument("--name", default="default", help="engine name (default: default)")
     ap.add_argument("--path", help="the .frames file (default: <runtime dir>/<name>.frames)")
     ap.add_argument("--out", default="frame.png", help="output file: .png, or .ppm (RGB, no alpha)")
+    ap.add_argument("--wait", type=float, metavar="SECONDS",
+                    help="wait up to SECONDS for the next frame instead of taking the last one")
     args = ap.parse_args()
     path = args.path or os.path.join(runtime_dir(), args.name + ".frames")
     try:
         fd, mm, g = open_region(path, args.name)
         check_alive(fd, mm, g, args.name)
+        if args.wait is not None:
+            wait_next(fd, mm, g, args.name, latest_frame(mm), args.wait)
         frame, tick, checksum, pixels = read_latest(mm, g)
         if frame_checksum(pixels, g["width"] * 4) != checksum:
             raise ReadError("frame %d does not match its checksum" % frame)

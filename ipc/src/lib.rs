@@ -26,8 +26,11 @@ pub mod runtime;
 pub mod server;
 pub mod system;
 
-pub use host::{Host, HostConfig, HostError, Request, Responder};
-pub use region::{AlignedBuf, FrameInfo, FrameReader, FrameWriter, Gone, OpenError, ReadError};
+pub use host::{Host, HostConfig, HostError, HostFrame, Request, Responder};
+pub use advkit_frame::Canvas;
+pub use region::{
+    AlignedBuf, FrameInfo, FrameReader, FrameWriter, Gone, Loan, OpenError, ReadError,
+};
 pub use runtime::{RuntimeDir, RuntimeError};
 
 /// docs/embedding.md, compiled as a doctest so its 30-line game stays true.

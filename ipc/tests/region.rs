@@ -67,7 +67,7 @@ fn the_file_is_private_and_laid_out_as_documented() {
     let bytes = fs::read(&path).expect("read");
     assert_eq!(&bytes[0..8], b"ADVKFRM1");
     let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
-    assert_eq!(u32_at(8), 1, "version");
+    assert_eq!(u32_at(8), 2, "version");
     assert_eq!(u32_at(24), std::process::id(), "writer pid");
     assert_eq!(
         (u32_at(40), u32_at(44), u32_at(48), u32_at(52)),
@@ -143,7 +143,7 @@ fn a_reader_notices_when_the_writer_is_dropped_or_silent() {
     assert!(matches!(reader.liveness(), Err(Gone::Exited { .. })));
     let started = Instant::now();
     let err = reader
-        .wait_for_frame(1, Duration::from_secs(5))
+        .wait_next(1, Duration::from_secs(5))
         .expect_err("gone");
     assert!(
         started.elapsed() < Duration::from_secs(2),
@@ -372,9 +372,11 @@ fn the_documented_offsets_match_the_code() {
         ("slot_stride", offset_of!(Header, slot_stride)),
         ("file_size", offset_of!(Header, file_size)),
         ("fps_milli", offset_of!(Header, fps_milli)),
+        ("waiters", offset_of!(Header, waiters)),
         ("started_unix_ms", offset_of!(Header, started_unix_ms)),
         ("latest_frame", offset_of!(Header, latest_frame)),
         ("heartbeat_ns", offset_of!(Header, heartbeat_ns)),
+        ("frame_futex", offset_of!(Header, frame_futex)),
         ("seq", offset_of!(SlotEntry, seq)),
         ("frame", offset_of!(SlotEntry, frame)),
         ("tick", offset_of!(SlotEntry, tick)),

@@ -49,6 +49,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use advkit_frame::Canvas;
 use advkit_params::Params;
 use tokio::sync::oneshot;
 
@@ -57,7 +58,7 @@ use crate::api::{
     Event, FramesInfo, HelloResult, MethodSpec, PROTOCOL_VERSION, PauseState, ShutdownResult,
     StepParams, StepResult, Topic, method,
 };
-use crate::region::{CreateError, FrameWriter, WrongSize};
+use crate::region::{CreateError, FrameWriter, Geometry, Loan, WrongSize};
 use crate::runtime::{RuntimeDir, RuntimeError, validate_name};
 use crate::server::{self, Command, Shared, parse};
 use crate::system;
@@ -472,23 +473,30 @@ impl Host {
         if next + period * 4 < now { now } else { next }
     }
 
-    /// Publishes a frame (see [`FrameWriter::publish`]) shown at `tick`,
-    /// answers a finished `engine.step`, and sends the `tick` event.
-    pub fn publish(&mut self, tick: u64, pixels: &[u8]) -> Result<u64, WrongSize> {
-        let n = self.writer.publish(tick, pixels)?;
-        self.set_tick(tick);
-        self.stats.frame_published();
-        self.emit(&Event::Tick);
-        if let Some((count, reply)) = self.stepping.take() {
-            self.emit(&Event::Stepped { count });
-            reply.ok(StepResult {
-                tick,
-                paused: true,
-                stepped: count,
-            });
+    /// Lends the next slot of the frame region for the game to draw into
+    /// in place (see [`FrameWriter::loan`]): no buffer of the game's own and
+    /// no copy. Draw through [`Canvas`] or [`HostFrame::rows_mut`], then
+    /// [`HostFrame::publish`] it, which does what [`publish`](Self::publish)
+    /// does. Dropped unpublished, the slot is simply not shown.
+    pub fn frame(&mut self) -> HostFrame<'_> {
+        HostFrame {
+            loan: self.writer.loan(),
+            after: AfterPublish {
+                shared: &self.shared,
+                stats: &mut self.stats,
+                stepping: &mut self.stepping,
+                paused: self.paused,
+            },
         }
-        self.maybe_refresh_stats();
-        Ok(n)
+    }
+
+    /// Publishes a frame from the game's own buffer (one copy; see
+    /// [`FrameWriter::publish`]) shown at `tick`, answers a finished
+    /// `engine.step`, and sends the `tick` event.
+    pub fn publish(&mut self, tick: u64, pixels: &[u8]) -> Result<u64, WrongSize> {
+        let mut frame = self.frame();
+        frame.loan.copy_from(pixels)?;
+        Ok(frame.publish(tick))
     }
 
     /// Records how long one update + render took, for p50/p99 in stats.
@@ -603,6 +611,83 @@ impl Host {
             }
         }
         None
+    }
+}
+
+/// The next frame, lent by [`Host::frame`]: a [`Canvas`] over the region's
+/// next slot. Rows are `width × 4` bytes.
+#[derive(Debug)]
+pub struct HostFrame<'a> {
+    loan: Loan<'a>,
+    after: AfterPublish<'a>,
+}
+
+/// What the host does once a frame is out; the parts of [`Host`] it needs,
+/// borrowed beside the writer's loan.
+#[derive(Debug)]
+struct AfterPublish<'a> {
+    shared: &'a Shared,
+    stats: &'a mut stats::Stats,
+    stepping: &'a mut Option<(u64, Responder)>,
+    paused: bool,
+}
+
+impl HostFrame<'_> {
+    pub fn geometry(&self) -> Geometry {
+        self.loan.geometry()
+    }
+
+    /// Every row to draw into freely (see [`Loan::rows_mut`]).
+    pub fn rows_mut(&mut self) -> impl Iterator<Item = &mut [u8]> {
+        self.loan.rows_mut()
+    }
+
+    /// Publishes the frame as showing `tick`, answers a finished
+    /// `engine.step` and sends the `tick` event; returns its number.
+    pub fn publish(self, tick: u64) -> u64 {
+        let HostFrame { loan, after } = self;
+        let n = loan.publish(tick);
+        let AfterPublish {
+            shared,
+            stats,
+            stepping,
+            paused,
+        } = after;
+        shared.tick.store(tick, Ordering::Relaxed);
+        stats.frame_published();
+        shared.emit(&Event::Tick);
+        if let Some((count, reply)) = stepping.take() {
+            shared.emit(&Event::Stepped { count });
+            reply.ok(StepResult {
+                tick,
+                paused: true,
+                stepped: count,
+            });
+        }
+        stats.maybe_refresh(shared, n, paused);
+        n
+    }
+}
+
+impl Canvas for HostFrame<'_> {
+    fn width(&self) -> u32 {
+        self.loan.width()
+    }
+
+    fn height(&self) -> u32 {
+        self.loan.height()
+    }
+
+    fn put_row(&mut self, y: u32, row: &[u8]) {
+        self.loan.put_row(y, row);
+    }
+
+    fn copy_row(&mut self, from: u32, to: u32) {
+        self.loan.copy_row(from, to);
+    }
+
+    fn row_mut(&mut self, y: u32) -> &mut [u8] {
+        self.loan.row_mut(y)
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::Host;
 use crate::api::StatsResult;
+use crate::server::Shared;
 
 #[derive(Debug)]
 pub(super) struct Stats {
@@ -72,30 +73,43 @@ impl Stats {
 
 impl Host {
     pub(super) fn maybe_refresh_stats(&mut self) {
-        if self
-            .stats
-            .last
-            .is_none_or(|t| t.elapsed() >= Duration::from_millis(200))
-        {
-            self.refresh_stats();
-        }
+        self.stats
+            .maybe_refresh(&self.shared, self.writer.frames_published(), self.paused);
     }
 
     pub(super) fn refresh_stats(&mut self) {
+        self.stats
+            .refresh(&self.shared, self.writer.frames_published(), self.paused);
+    }
+}
+
+impl Stats {
+    /// [`refresh`](Self::refresh) if the last one is 200 ms old.
+    pub(super) fn maybe_refresh(&mut self, shared: &Shared, frames: u64, paused: bool) {
+        if self
+            .last
+            .is_none_or(|t| t.elapsed() >= Duration::from_millis(200))
+        {
+            self.refresh(shared, frames, paused);
+        }
+    }
+
+    /// Writes the figures into the server's copy, which answers
+    /// `engine.stats` without waiting for the game loop.
+    pub(super) fn refresh(&mut self, shared: &Shared, frames: u64, paused: bool) {
         let now = Instant::now();
-        self.stats.last = Some(now);
-        let s = &self.stats;
+        self.last = Some(now);
         let result = StatsResult {
-            tick: self.tick(),
-            fps: (s.fps(now) * 10.0).round() / 10.0,
-            target_fps: s.target_fps,
-            tick_ms_p50: s.percentile_ms(0.5),
-            tick_ms_p99: s.percentile_ms(0.99),
-            frames_published: self.writer.frames_published(),
-            paused: self.paused,
-            uptime_s: s.started.elapsed().as_secs(),
+            tick: shared.tick(),
+            fps: (self.fps(now) * 10.0).round() / 10.0,
+            target_fps: self.target_fps,
+            tick_ms_p50: self.percentile_ms(0.5),
+            tick_ms_p99: self.percentile_ms(0.99),
+            frames_published: frames,
+            paused,
+            uptime_s: self.started.elapsed().as_secs(),
             clients: 0,
         };
-        *self.shared.stats.write().unwrap_or_else(|p| p.into_inner()) = result;
+        *shared.stats.write().unwrap_or_else(|p| p.into_inner()) = result;
     }
 }

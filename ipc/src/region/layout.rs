@@ -14,7 +14,12 @@
 //! ```
 //!
 //! All integers are little-endian (the crate refuses to build elsewhere).
-//! Every field is read and written as an atomic of its own width.
+//! Every header and slot-table field is read and written as an atomic of
+//! its own width; pixels are written by the writer with plain stores into
+//! a slot no reader is directed to (see `shm`) and read as atomic words.
+//!
+//! Version 2 (this one) added `waiters` and `frame_futex` for readers that
+//! sleep until the next frame; version 1 readers are refused with a message.
 
 use std::mem::{offset_of, size_of};
 use std::sync::atomic::{AtomicU32, AtomicU64};
@@ -25,7 +30,7 @@ compile_error!("the frame region layout is little-endian; this target is not");
 /// `b"ADVKFRM1"` read as a little-endian u64. Written last when creating.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"ADVKFRM1");
 /// Bumped on any incompatible change to this file's layout.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Size of the header page; slot pixels start here, page-aligned.
 pub const HEADER_PAGE: usize = 4096;
 /// Where the slot table starts inside the header page.
@@ -77,7 +82,10 @@ pub struct Header {
     pub file_size: AtomicU64,
     /// Nominal frames per second × 1000 (for `advkit ls`).
     pub fps_milli: AtomicU32,
-    pub reserved0: AtomicU32,
+    /// Readers blocked in a futex wait on [`frame_futex`](Self::frame_futex)
+    /// (added by each waiter before it sleeps, removed when it wakes). The
+    /// writer makes the `FUTEX_WAKE` call only while this is not zero.
+    pub waiters: AtomicU32,
     /// Wall-clock start, milliseconds since the Unix epoch (for uptime).
     pub started_unix_ms: AtomicU64,
     /// Number of the newest complete frame (0: none yet). Frame `n` lives in
@@ -86,7 +94,11 @@ pub struct Header {
     /// `CLOCK_MONOTONIC` in nanoseconds, refreshed at least every 250 ms
     /// while the writer lives (also when the engine is paused).
     pub heartbeat_ns: AtomicU64,
-    pub reserved: [AtomicU64; 3],
+    /// The low 32 bits of `latest_frame`, stored right after it: the
+    /// futex word readers wait on (futexes are 32 bits wide).
+    pub frame_futex: AtomicU32,
+    pub reserved0: AtomicU32,
+    pub reserved: [AtomicU64; 2],
 }
 
 /// One slot-table entry, guarded by its own sequence counter.
@@ -121,9 +133,11 @@ const _: () = {
     assert!(offset_of!(Header, slot_stride) == 56);
     assert!(offset_of!(Header, file_size) == 64);
     assert!(offset_of!(Header, fps_milli) == 72);
+    assert!(offset_of!(Header, waiters) == 76);
     assert!(offset_of!(Header, started_unix_ms) == 80);
     assert!(offset_of!(Header, latest_frame) == 88);
     assert!(offset_of!(Header, heartbeat_ns) == 96);
+    assert!(offset_of!(Header, frame_futex) == 104);
     assert!(size_of::<Header>() == SLOT_TABLE);
     assert!(offset_of!(SlotEntry, seq) == 0);
     assert!(offset_of!(SlotEntry, frame) == 8);

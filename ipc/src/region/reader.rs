@@ -1,14 +1,18 @@
 //! Opening a frame region read-only and copying frames out of it.
 
 use std::fmt;
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{Ordering, fence};
 use std::time::{Duration, Instant};
 
-use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, MAGIC, VERSION};
+use rustix::thread::futex;
+use rustix::time::Timespec;
+
+use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, Header, MAGIC, VERSION};
 use super::shm::{AlignedBuf, SharedMap};
 use super::words::load_row;
 use super::{engine_name, try_lock_shared};
@@ -137,6 +141,35 @@ pub struct FrameReader {
     session_id: u64,
     /// (dev, inode) of the file when opened, to notice a replacement.
     identity: (u64, u64),
+    /// The header mapped writable for [`FrameReader::wait_next`]; `None`
+    /// inside if the file cannot be opened for writing.
+    waiter: OnceLock<Option<SharedMap>>,
+}
+
+/// How often a waiting reader checks that the writer is still alive.
+const LIVENESS_EVERY: Duration = Duration::from_millis(250);
+
+/// Sleeps until `frame_futex` moves past frame `after` (or `slice` ends).
+/// The reader counts itself in `waiters` first, so the writer, which
+/// stores `frame_futex` before it reads `waiters`, either wakes it or has
+/// already changed the word (then the wait returns at once).
+fn sleep_on_futex(h: &Header, after: u64, slice: Duration) {
+    h.waiters.fetch_add(1, Ordering::SeqCst);
+    let word = h.frame_futex.load(Ordering::SeqCst);
+    if h.latest_frame.load(Ordering::SeqCst) <= after {
+        let ts = Timespec {
+            tv_sec: slice.as_secs() as i64,
+            tv_nsec: i64::from(slice.subsec_nanos()),
+        };
+        // Woken, timed out, interrupted or the word moved: the caller looks
+        // at `latest_frame` again in every case.
+        let _ = futex::wait(&h.frame_futex, futex::Flags::empty(), word, Some(&ts));
+    }
+    h.waiters.fetch_sub(1, Ordering::SeqCst);
+}
+
+fn libc_o_nonblock() -> i32 {
+    rustix::fs::OFlags::NONBLOCK.bits() as i32
 }
 
 /// How many times a read retries before reporting contention.
@@ -260,6 +293,7 @@ impl FrameReader {
             start_ticks,
             session_id,
             identity: (meta.dev(), meta.ino()),
+            waiter: OnceLock::new(),
         })
     }
 
@@ -413,29 +447,71 @@ impl FrameReader {
         })
     }
 
-    /// Waits until a frame newer than `after` is published, polling every
-    /// millisecond and checking that the writer lives every 100 ms.
-    pub fn wait_for_frame(&self, after: u64, timeout: Duration) -> Result<u64, ReadError> {
+    /// Waits until a frame newer than `after` is published and returns its
+    /// number (read it with [`read_frame`](Self::read_frame) or
+    /// [`read_latest`](Self::read_latest)). The reader sleeps on the
+    /// region's futex and the writer wakes it at the publish, so an idle
+    /// wait costs nothing; it wakes at least every 250 ms to check that the
+    /// writer lives. Where the file cannot be opened for writing (the futex
+    /// needs the `waiters` count), it polls every millisecond instead.
+    pub fn wait_next(&self, after: u64, timeout: Duration) -> Result<u64, ReadError> {
         let start = Instant::now();
-        let mut last_check = start;
+        let mut last_check: Option<Instant> = None;
         loop {
             let latest = self.latest_frame();
             if latest > after {
                 return Ok(latest);
             }
             let now = Instant::now();
-            if now.duration_since(last_check) >= Duration::from_millis(100) || now == start {
+            if last_check.is_none_or(|t| now.duration_since(t) >= LIVENESS_EVERY) {
                 self.check_alive()?;
-                last_check = now;
+                last_check = Some(now);
             }
-            if now.duration_since(start) >= timeout {
+            let waited = now.duration_since(start);
+            if waited >= timeout {
                 return Err(ReadError::Timeout {
                     name: self.name.clone(),
                     waited: timeout,
                 });
             }
-            std::thread::sleep(Duration::from_millis(1));
+            let slice = (timeout - waited).min(LIVENESS_EVERY);
+            match self.waiting_header() {
+                Some(h) => sleep_on_futex(h, after, slice),
+                None => std::thread::sleep(slice.min(Duration::from_millis(1))),
+            }
         }
+    }
+
+    /// Whether [`wait_next`](Self::wait_next) sleeps on the futex (`true`)
+    /// or polls (`false`: the file could not be opened for writing).
+    pub fn can_sleep(&self) -> bool {
+        self.waiting_header().is_some()
+    }
+
+    /// The header page mapped writable, for the `waiters` count; opened on
+    /// first use, `None` if that is not possible.
+    fn waiting_header(&self) -> Option<&Header> {
+        self.waiter
+            .get_or_init(|| {
+                let file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .custom_flags(libc_o_nonblock())
+                    .open(&self.path)
+                    .ok()?;
+                let meta = file.metadata().ok()?;
+                // Only the region this reader validated, never a file that
+                // has replaced it since.
+                if !meta.is_file()
+                    || (meta.dev(), meta.ino()) != self.identity
+                    || meta.len() < HEADER_PAGE as u64
+                {
+                    return None;
+                }
+                SharedMap::map_header_for_waiting(&file).ok()
+            })
+            .as_ref()
+            .map(SharedMap::header)
     }
 
     /// Whether the path now names a different file (the engine was

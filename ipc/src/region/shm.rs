@@ -1,25 +1,63 @@
-//! The only place in advkit with `unsafe`: mapping the region file and
-//! viewing its bytes as atomics, plus a 64-byte-aligned byte buffer.
+//! The only place in advkit with `unsafe`: mapping the region file,
+//! viewing its bytes as atomics, lending the writer a slot's pixels as a
+//! plain `&mut [u8]`, plus a 64-byte-aligned byte buffer.
 //!
 //! The soundness argument, once:
 //!
 //! - **Mapping.** `mmap` of a file is unsafe because another process may
-//!   change or truncate the file under us. Changes are fine: after mapping,
-//!   *every* access to the mapped bytes goes through `AtomicU32`/`AtomicU64`
-//!   (never a plain `&[u8]`), so concurrent writes by the engine are atomic
-//!   accesses racing with atomic accesses — not a data race. Truncation would
-//!   turn an access into SIGBUS; the writer never shrinks its file (it is
-//!   created at full size and only ever replaced by rename), and readers
-//!   compare the header with `fstat` before touching slot pixels, so only a
-//!   foreign process deliberately truncating a file in the owner-only
-//!   runtime directory could cause it, which we cannot rule out with `mmap`
-//!   at all (ripgrep's `searcher/mmap.rs` makes the same trade).
+//!   change or truncate the file under us. Changes are fine: readers touch
+//!   the mapped bytes only through `AtomicU32`/`AtomicU64` (never a plain
+//!   `&[u8]`), and the writer's plain stores go only to a slot of its own
+//!   (below). Truncation would turn an access into SIGBUS; the writer never
+//!   shrinks its file (it is created at full size and only ever replaced by
+//!   rename), and readers compare the header with `fstat` before touching
+//!   slot pixels, so only a foreign process deliberately truncating a file
+//!   in the owner-only runtime directory could cause it, which we cannot
+//!   rule out with `mmap` at all (ripgrep's `searcher/mmap.rs` makes the
+//!   same trade).
+//! - **The writer's loaned slot.** [`SharedMap::slot_pixels_mut`] hands the
+//!   writer a plain `&mut [u8]` over one slot's pixels, so a game draws
+//!   (and `memcpy` vectorises) straight into shared memory. This is sound
+//!   because:
+//!   1. *Within the writer's program nothing else touches those bytes.*
+//!      The slice borrows the `SharedMap` mutably, so no atomic view of the
+//!      same mapping exists meanwhile; only the writer maps the file
+//!      writable, and the one writer per region is guaranteed by its
+//!      `flock`. (A reader in the writer's own process, such as the host's
+//!      `frame.snapshot`, runs on the game's thread between loans, never
+//!      while a slice is alive.) So the plain stores race with nothing in
+//!      the program that makes them: no data race in Rust's sense.
+//!   2. *Readers are not directed to that slot.* `latest_frame` names the
+//!      previous frame, which lives in another slot; the lent slot held the
+//!      frame `slot_count` publishes ago. Before lending, the writer makes
+//!      the slot's sequence odd and issues a `Release` fence: at the
+//!      compiler level a fence is an opaque memory operation that stores
+//!      are not moved above; at the hardware level it is a store barrier on
+//!      weakly ordered CPUs (x86 keeps stores in order anyway). So any
+//!      store into the slot becomes visible after the odd sequence.
+//!   3. *A reader still copying that slot's old frame* (one that read
+//!      `latest_frame` a whole ring ago) keeps its per-word atomic loads
+//!      and sees the sequence change at its second check, and retries. The
+//!      bytes it copied are discarded, never interpreted.
+//!   4. *Publishing* stores the slot fields and then the even sequence
+//!      with `Release`: every pixel store before it is visible to a reader
+//!      that loads that sequence and then fences with `Acquire`.
+//!
+//!   Readers in other processes are outside the writer's program; for them
+//!   the slot is memory changed by another agent, read only atomically and
+//!   validated by the seqlock. The cost is one rule for this crate: never
+//!   read a slot of your own region while a slice into it is alive (the
+//!   borrow checker enforces it for `SharedMap`; a second `FrameReader` on
+//!   the same file in another thread of the writer's process would be a
+//!   data race, so benchmarks and tests run their readers as processes).
 //! - **Read-only mappings.** Readers map `PROT_READ`. The only operations
 //!   they perform on those atomics are `Relaxed` loads of at most 8 bytes,
 //!   which the standard library documents as sound on read-only memory
 //!   ("Atomic accesses to read-only memory" in `core::sync::atomic`);
 //!   ordering comes from explicit `fence`s instead of `Acquire` loads.
 //!   [`SharedMap::is_writable`] lets the writer assert it holds the other kind.
+//!   A reader that sleeps on the futex maps the header page a second time,
+//!   writable, to count itself in `waiters`; that page holds only atomics.
 //! - **Alignment.** The mapping starts on a page boundary; every offset
 //!   handed out is checked to be a multiple of the atomic's size and to lie
 //!   inside the mapping.
@@ -54,6 +92,19 @@ impl SharedMap {
         // 0600, in an owner-only directory) and sized to `len`; this process
         // never truncates it. Accesses go through atomics only (module doc).
         let map = unsafe { MmapOptions::new().len(len).map_mut(file)? };
+        Ok(SharedMap {
+            map: Map::ReadWrite(map),
+        })
+    }
+
+    /// Maps the header page of a region that a reader opened for writing,
+    /// to count itself among the `waiters` and sleep on `frame_futex`.
+    pub(crate) fn map_header_for_waiting(file: &File) -> io::Result<SharedMap> {
+        // SAFETY: the caller checked with `fstat` that `file` is the region
+        // it validated (same device and inode, at least a header page
+        // long). Only atomic read-modify-writes on `waiters` and loads touch
+        // this mapping; the writer uses the same fields atomically.
+        let map = unsafe { MmapOptions::new().len(HEADER_PAGE).map_mut(file)? };
         Ok(SharedMap {
             map: Map::ReadWrite(map),
         })
@@ -123,6 +174,27 @@ impl SharedMap {
         Some(unsafe {
             std::slice::from_raw_parts(self.base().add(offset).cast::<AtomicU64>(), count)
         })
+    }
+
+    /// The pixels of one slot, `[offset, offset + len)`, as plain bytes for
+    /// the writer to fill. `None` on a read-only mapping or out of range.
+    /// See "The writer's loaned slot" in the module doc for why this is
+    /// sound; the caller must have made the slot's sequence odd first.
+    pub(crate) fn slot_pixels_mut(&mut self, offset: usize, len: usize) -> Option<&mut [u8]> {
+        let end = offset.checked_add(len)?;
+        if offset < HEADER_PAGE || end > self.len() {
+            return None;
+        }
+        let Map::ReadWrite(m) = &mut self.map else {
+            return None;
+        };
+        // SAFETY: [offset, end) lies inside the mapping and after the header
+        // page (checked above), so it overlaps no header or slot-table
+        // atomic. `&mut self` makes this the only view of the mapping in
+        // this program while the slice lives (point 1 of the module doc);
+        // other processes only read these bytes, atomically, under the
+        // seqlock (points 2 to 4). u8 is valid for any bits.
+        Some(unsafe { std::slice::from_raw_parts_mut(m.as_mut_ptr().add(offset), len) })
     }
 
     /// Touches every page of a writable mapping so the first frames do not

@@ -1,8 +1,9 @@
-//! Copying pixels in and out of the region as atomic 8-byte words, and the
-//! slot checksum.
+//! Copying pixels out of the region as atomic 8-byte words, and the slot
+//! checksum.
 //!
-//! The checksum is cheap enough to fold into the writer's copy (four
-//! independent running sums, so no multiply or carry chain slows the copy):
+//! The checksum is cheap enough to compute from each row while it is in
+//! the cache (four independent running sums, no multiply or carry chain),
+//! and a repeated row reuses its sums:
 //! treat each row's `width × 4` bytes, zero-padded to a multiple of 8, as
 //! little-endian u64 words numbered from 0 across the whole frame; add word
 //! `i` (wrapping) into lane `i % 4`; the checksum is
@@ -23,6 +24,16 @@ impl Lanes {
         a ^ b.rotate_left(16) ^ c.rotate_left(32) ^ d.rotate_left(48)
     }
 
+    /// Adds the sums of a row (see [`row_sums`]) whose first word is word
+    /// number `first_word` of the frame.
+    pub(crate) fn add_row_sums(&mut self, sums: [u64; 4], first_word: usize) {
+        let shift = first_word % 4;
+        for (j, s) in sums.iter().enumerate() {
+            let lane = &mut self.sums[(j + shift) % 4];
+            *lane = lane.wrapping_add(*s);
+        }
+    }
+
     /// Adds one row's bytes (padded with zeros to whole words).
     fn add_row(&mut self, row: &[u8]) {
         let shift = self.next % 4;
@@ -39,6 +50,15 @@ impl Lanes {
         self.sums.rotate_right(shift);
         self.next += row.len().div_ceil(8);
     }
+}
+
+/// A row's contribution to the checksum as if its first word were word 0:
+/// sums rotated into place by [`Lanes::add_row_sums`]. Rows can then be
+/// summed once and reused wherever the same row repeats.
+pub(crate) fn row_sums(row: &[u8]) -> [u64; 4] {
+    let mut lanes = Lanes::default();
+    lanes.add_row(row);
+    lanes.sums
 }
 
 /// The slot checksum of a tight RGBA frame with rows of `row_bytes`.
@@ -68,45 +88,6 @@ fn le_word(bytes: &[u8]) -> u64 {
     }
 }
 
-/// Stores `src` into `dst` word by word (the last word zero-padded) and adds
-/// it to `lanes`. `dst` must hold `src.len().div_ceil(8)` words.
-pub(crate) fn store_row(dst: &[AtomicU64], src: &[u8], lanes: &mut Lanes) {
-    debug_assert_eq!(dst.len(), src.len().div_ceil(8));
-    let shift = lanes.next % 4;
-    lanes.sums.rotate_left(shift);
-    // Four sums in locals (registers), four words per step: the checksum
-    // then costs a few adds beside the stores, with no carried dependency.
-    let [mut a, mut b, mut c, mut d] = lanes.sums;
-    let (src_blocks, src_rest) = src.as_chunks::<32>();
-    let (dst_blocks, dst_rest) = dst.split_at(src_blocks.len() * 4);
-    let (dst_blocks, _) = dst_blocks.as_chunks::<4>();
-    for (s, t) in src_blocks.iter().zip(dst_blocks) {
-        let (w, _) = s.as_chunks::<8>();
-        let (w0, w1, w2, w3) = (
-            u64::from_le_bytes(w[0]),
-            u64::from_le_bytes(w[1]),
-            u64::from_le_bytes(w[2]),
-            u64::from_le_bytes(w[3]),
-        );
-        a = a.wrapping_add(w0);
-        b = b.wrapping_add(w1);
-        c = c.wrapping_add(w2);
-        d = d.wrapping_add(w3);
-        t[0].store(w0, Relaxed);
-        t[1].store(w1, Relaxed);
-        t[2].store(w2, Relaxed);
-        t[3].store(w3, Relaxed);
-    }
-    lanes.sums = [a, b, c, d];
-    for (j, (s, t)) in src_rest.chunks(8).zip(dst_rest).enumerate() {
-        let w = le_word(s);
-        lanes.sums[j] = lanes.sums[j].wrapping_add(w);
-        t.store(w, Relaxed);
-    }
-    lanes.sums.rotate_right(shift);
-    lanes.next += src.len().div_ceil(8);
-}
-
 /// Loads `dst.len()` bytes from `src` word by word.
 pub(crate) fn load_row(src: &[AtomicU64], dst: &mut [u8]) {
     debug_assert_eq!(src.len(), dst.len().div_ceil(8));
@@ -130,20 +111,16 @@ pub(crate) fn load_row(src: &[AtomicU64], dst: &mut [u8]) {
 mod tests {
     use super::*;
 
-    fn atomics(n: usize) -> Vec<AtomicU64> {
-        (0..n).map(|_| AtomicU64::new(0)).collect()
-    }
-
     #[test]
-    fn store_then_load_round_trips_any_length_and_matches_checksum() {
+    fn load_round_trips_any_length_and_row_sums_match_checksum() {
         for len in [0usize, 1, 4, 7, 8, 9, 31, 32, 33, 68, 100, 1280] {
             let src: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
-            let dst = atomics(len.div_ceil(8));
-            let mut lanes = Lanes::default();
-            store_row(&dst, &src, &mut lanes);
+            let dst: Vec<AtomicU64> = src.chunks(8).map(|w| AtomicU64::new(le_word(w))).collect();
             let mut back = vec![0u8; len];
             load_row(&dst, &mut back);
             assert_eq!(back, src, "len {len}");
+            let mut lanes = Lanes::default();
+            lanes.add_row_sums(row_sums(&src), 0);
             assert_eq!(lanes.finish(), checksum(&src, len.max(1)), "len {len}");
         }
     }
@@ -152,18 +129,23 @@ mod tests {
     fn checksum_numbers_words_across_rows() {
         // Two 12-byte rows: words are row0[0..8], row0[8..12]+pad, row1[0..8], ...
         let pixels: Vec<u8> = (1..=24).collect();
-        let mut lanes = Lanes::default();
-        for row in pixels.chunks(12) {
-            let dst = atomics(2);
-            store_row(&dst, row, &mut lanes);
-        }
-        assert_eq!(lanes.finish(), checksum(&pixels, 12));
         let w = |b: &[u8]| le_word(b);
         let expect = w(&pixels[0..8])
             ^ w(&pixels[8..12]).rotate_left(16)
             ^ w(&pixels[12..20]).rotate_left(32)
             ^ w(&pixels[20..24]).rotate_left(48);
         assert_eq!(checksum(&pixels, 12), expect);
+    }
+
+    #[test]
+    fn row_sums_combine_to_the_frame_checksum_in_any_order() {
+        // 3 rows of 20 bytes: 3 words each, so rows start in lanes 0, 3, 2.
+        let pixels: Vec<u8> = (0..60).map(|i| (i * 29 + 3) as u8).collect();
+        let mut lanes = Lanes::default();
+        for y in [2usize, 0, 1] {
+            lanes.add_row_sums(row_sums(&pixels[y * 20..][..20]), y * 3);
+        }
+        assert_eq!(lanes.finish(), checksum(&pixels, 20));
     }
 
     #[test]

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{Ordering, fence};
 use std::time::{Duration, Instant};
 
+use advkit_frame::Canvas;
 use rustix::fs::{FlockOperation, flock};
+use rustix::thread::futex;
 
 use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, MAGIC, SLOTS, VERSION};
 use super::shm::SharedMap;
-use super::words::{Lanes, store_row};
+use super::words::{Lanes, row_sums};
 use super::{engine_name, try_lock_shared};
 use crate::system;
 
@@ -62,6 +64,9 @@ pub struct FrameWriter {
     geometry: Geometry,
     next_frame: u64,
     session_id: u64,
+    /// Per-row checksum sums of the slot being lent (`None`: not known,
+    /// summed from the slot at publish). Kept to reuse its allocation.
+    rows: Vec<Option<[u64; 4]>>,
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> CreateError + 'a {
@@ -189,6 +194,7 @@ impl FrameWriter {
             geometry,
             next_frame: 1,
             session_id,
+            rows: Vec::new(),
         })
     }
 
@@ -209,57 +215,106 @@ impl FrameWriter {
         self.next_frame - 1
     }
 
-    /// Publishes a tight RGBA frame shown at `tick`; returns its frame
-    /// number. Frame `n` goes to slot `n % 3`, under that slot's seqlock:
-    /// the sequence turns odd, the pixels and fields are stored, it turns
-    /// even, then `latest_frame` moves. No reader can hold this up.
-    pub fn publish(&mut self, tick: u64, pixels: &[u8]) -> Result<u64, WrongSize> {
+    /// Lends the next slot for the game to draw into, with no copy: fill
+    /// it through [`Canvas`] (`put_row`, `copy_row`, `row_mut`) or
+    /// [`Loan::rows_mut`], then [`Loan::publish`] it. Frame `n` goes to slot
+    /// `n % slot_count`; while lent, that slot's sequence is odd, so a
+    /// reader still copying the frame it held retries. Dropping the loan
+    /// without publishing empties the slot (readers skip it).
+    pub fn loan(&mut self) -> Loan<'_> {
         let g = self.geometry;
-        if pixels.len() != g.frame_bytes() {
-            return Err(WrongSize {
-                got: pixels.len(),
-                expected: g.frame_bytes(),
-                width: g.width,
-                height: g.height,
-            });
+        let slot = (self.next_frame % u64::from(g.slot_count)) as usize;
+        let Some(entry) = self.map.slot(slot) else {
+            unreachable!("geometry was validated against the mapping at creation");
+        };
+        let odd = entry.seq.load(Ordering::Relaxed) | 1;
+        entry.seq.store(odd, Ordering::Relaxed);
+        // The odd sequence is visible before any pixel store (shm.rs,
+        // "The writer's loaned slot", point 2).
+        fence(Ordering::Release);
+        self.rows.clear();
+        self.rows.resize(g.height as usize, None);
+        Loan {
+            writer: self,
+            slot,
+            odd,
+            done: false,
         }
+    }
+
+    /// Publishes a tight RGBA frame shown at `tick` from the game's own
+    /// buffer (one copy into the next slot, checksummed row by row while
+    /// each row is in the cache); returns its frame number.
+    pub fn publish(&mut self, tick: u64, pixels: &[u8]) -> Result<u64, WrongSize> {
+        let mut loan = self.loan();
+        loan.copy_from(pixels)?;
+        Ok(loan.publish(tick))
+    }
+
+    /// The slot's pixel bytes (all rows, with padding).
+    fn slot_bytes(&mut self, slot: usize) -> &mut [u8] {
+        let g = self.geometry;
+        let len = g.stride * g.height as usize;
+        match self.map.slot_pixels_mut(g.slot_offset(slot), len) {
+            Some(bytes) => bytes,
+            None => unreachable!("geometry was validated against the mapping at creation"),
+        }
+    }
+
+    /// Finishes the checksum of a lent slot, stores its fields and makes
+    /// it the newest frame; wakes readers that wait for one.
+    fn finish_loan(&mut self, slot: usize, odd: u64, tick: u64) -> u64 {
+        let g = self.geometry;
+        let row_bytes = g.row_bytes();
+        let row_words = row_bytes.div_ceil(8);
+        let mut rows = std::mem::take(&mut self.rows);
+        let mut lanes = Lanes::default();
+        {
+            let bytes = self.slot_bytes(slot);
+            for (y, sums) in rows.iter_mut().enumerate() {
+                let sums = *sums.get_or_insert_with(|| {
+                    row_sums(&bytes[y * g.stride..][..row_bytes])
+                });
+                lanes.add_row_sums(sums, y * row_words);
+            }
+        }
+        self.rows = rows;
         let frame = self.next_frame;
-        let slot_index = (frame % u64::from(g.slot_count)) as usize;
-        let (Some(slot), Some(words)) = (
-            self.map.slot(slot_index),
-            self.map.words(g.slot_offset(slot_index), g.slot_stride / 8),
-        ) else {
+        let Some(entry) = self.map.slot(slot) else {
             unreachable!("geometry was validated against the mapping at creation");
         };
         let r = Ordering::Relaxed;
-        let seq = slot.seq.load(r);
-        slot.seq.store(seq | 1, r);
-        // The odd sequence is visible before any pixel store.
-        fence(Ordering::Release);
-
-        let mut lanes = Lanes::default();
-        let row_bytes = g.row_bytes();
-        if row_bytes == g.stride {
-            store_row(&words[..pixels.len() / 8], pixels, &mut lanes);
-        } else {
-            let row_words = row_bytes.div_ceil(8);
-            for (y, row) in pixels.chunks_exact(row_bytes).enumerate() {
-                let start = y * g.stride / 8;
-                store_row(&words[start..start + row_words], row, &mut lanes);
-            }
-        }
         let now = system::monotonic_ns();
-        slot.frame.store(frame, r);
-        slot.tick.store(tick, r);
-        slot.checksum.store(lanes.finish(), r);
-        slot.published_ns.store(now, r);
-        slot.seq.store((seq | 1) + 1, Ordering::Release);
+        entry.frame.store(frame, r);
+        entry.tick.store(tick, r);
+        entry.checksum.store(lanes.finish(), r);
+        entry.published_ns.store(now, r);
+        // Every pixel and field above is visible to a reader that sees this.
+        entry.seq.store(odd + 1, Ordering::Release);
 
         let h = self.map.header();
         h.latest_frame.store(frame, Ordering::Release);
+        h.frame_futex.store(frame as u32, Ordering::Release);
         h.heartbeat_ns.store(now, r);
+        // Pairs with a waiter's increment of `waiters` before it reads
+        // `frame_futex`: either it sees this frame and does not sleep, or
+        // we see it waiting and wake it (docs/frame-region.md, "Waiting").
+        fence(Ordering::SeqCst);
+        if h.waiters.load(r) > 0 {
+            // Errors are impossible here short of a bad address; a waiter
+            // also wakes on its own timeout.
+            let _ = futex::wake(&h.frame_futex, futex::Flags::empty(), i32::MAX as u32);
+        }
         self.next_frame += 1;
-        Ok(frame)
+        frame
+    }
+
+    /// A lent slot given back unpublished: it holds no frame any more.
+    fn abandon_loan(&mut self, slot: usize, odd: u64) {
+        if let Some(entry) = self.map.slot(slot) {
+            entry.frame.store(0, Ordering::Relaxed);
+            entry.seq.store(odd + 1, Ordering::Release);
+        }
     }
 
     /// Tells readers the writer is alive without publishing (call at least
@@ -287,6 +342,99 @@ impl FrameWriter {
         let slot = (self.next_frame % u64::from(self.geometry.slot_count)) as usize;
         let offset = self.geometry.slot_offset(slot);
         self.map.baseline_copy_in(offset, pixels)
+    }
+}
+
+/// The next slot of a [`FrameWriter`], lent for drawing in place; see
+/// [`FrameWriter::loan`]. Rows are `width × 4` bytes; the padding up to the
+/// region's row stride is never handed out, so it stays zero.
+#[derive(Debug)]
+pub struct Loan<'a> {
+    writer: &'a mut FrameWriter,
+    slot: usize,
+    odd: u64,
+    done: bool,
+}
+
+impl Loan<'_> {
+    pub fn geometry(&self) -> Geometry {
+        self.writer.geometry
+    }
+
+    /// Every row, top to bottom, to draw into freely. The checksum of rows
+    /// reached this way is computed at publish, from the slot.
+    pub fn rows_mut(&mut self) -> impl Iterator<Item = &mut [u8]> {
+        let g = self.writer.geometry;
+        self.writer.rows.iter_mut().for_each(|r| *r = None);
+        self.writer
+            .slot_bytes(self.slot)
+            .chunks_exact_mut(g.stride)
+            .map(move |row| &mut row[..g.row_bytes()])
+    }
+
+    /// Copies a whole tight RGBA frame in (what [`FrameWriter::publish`]
+    /// does for a game that keeps its own buffer).
+    pub fn copy_from(&mut self, pixels: &[u8]) -> Result<(), WrongSize> {
+        let g = self.writer.geometry;
+        if pixels.len() != g.frame_bytes() {
+            return Err(WrongSize {
+                got: pixels.len(),
+                expected: g.frame_bytes(),
+                width: g.width,
+                height: g.height,
+            });
+        }
+        for (y, row) in pixels.chunks_exact(g.row_bytes()).enumerate() {
+            self.put_row(y as u32, row);
+        }
+        Ok(())
+    }
+
+    /// Publishes the slot as the frame shown at `tick`; returns its number.
+    pub fn publish(mut self, tick: u64) -> u64 {
+        self.done = true;
+        self.writer.finish_loan(self.slot, self.odd, tick)
+    }
+}
+
+impl Canvas for Loan<'_> {
+    fn width(&self) -> u32 {
+        self.writer.geometry.width
+    }
+
+    fn height(&self) -> u32 {
+        self.writer.geometry.height
+    }
+
+    fn put_row(&mut self, y: u32, row: &[u8]) {
+        let g = self.writer.geometry;
+        let start = y as usize * g.stride;
+        self.writer.slot_bytes(self.slot)[start..][..g.row_bytes()].copy_from_slice(row);
+        // Summed from `row`, which the copy just brought into the cache.
+        self.writer.rows[y as usize] = Some(row_sums(row));
+    }
+
+    fn copy_row(&mut self, from: u32, to: u32) {
+        let g = self.writer.geometry;
+        let start = from as usize * g.stride;
+        self.writer
+            .slot_bytes(self.slot)
+            .copy_within(start..start + g.row_bytes(), to as usize * g.stride);
+        self.writer.rows[to as usize] = self.writer.rows[from as usize];
+    }
+
+    fn row_mut(&mut self, y: u32) -> &mut [u8] {
+        let g = self.writer.geometry;
+        self.writer.rows[y as usize] = None;
+        &mut self.writer.slot_bytes(self.slot)[y as usize * g.stride..][..g.row_bytes()]
+    }
+}
+
+impl Drop for Loan<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.writer.abandon_loan(self.slot, self.odd);
+        }
     }
 }
 

@@ -65,7 +65,6 @@ pub fn run(args: RunArgs) -> Result<()> {
     let fps = engine.settings().tick_rate;
     let mut demo = Demo::start(
         engine,
-        args.size,
         scene_path,
         HostConfig {
             dir: RuntimeDir::from_env(),

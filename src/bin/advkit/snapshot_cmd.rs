@@ -54,7 +54,7 @@ pub fn run(args: SnapshotArgs) -> Result<()> {
     let info = match reader.read_latest(&mut buf) {
         Err(ReadError::NoFrameYet { .. }) => {
             // Just started: give it a moment to publish.
-            reader.wait_for_frame(0, Duration::from_secs(2))?;
+            reader.wait_next(0, Duration::from_secs(2))?;
             reader.read_latest(&mut buf)?
         }
         other => other?,
