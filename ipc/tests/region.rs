@@ -231,20 +231,22 @@ fn a_region_truncated_while_mapped_is_reported_not_a_sigbus() {
 }
 
 const STRESS_ENV: &str = "ADVKIT_STRESS_REGION";
+const STRESS_CHECK_ENV: &str = "ADVKIT_STRESS_SECOND_CHECK";
 
-/// The writer side: publish patterned frames flat out for ~2 s while reader
-/// processes (this same test binary, re-run as `stress_reader_child`)
-/// verify every frame they accept.
-#[test]
-fn stress_no_torn_frame_is_ever_accepted_across_processes() {
+/// Publishes patterned 1280x720 frames for `run`, drawn straight into the
+/// loaned slot, at `fps` (0: flat out), while `readers` reader processes
+/// (this test binary re-run as `stress_reader_child`) copy frames flat out
+/// and verify each one they accept. Returns (frames published, accepted,
+/// torn accepted).
+fn stress(fps: u32, readers: usize, second_check: bool, run: Duration) -> (u64, u64, u64) {
     let dir = tmp();
     let path = dir.path().join("stress.frames");
-    let (w, h) = (320u32, 180u32);
+    let (w, h) = (1280u32, 720u32);
     let len = (w * h * 4) as usize;
-    let mut writer = FrameWriter::create(&path, w, h, 0.0).expect("create");
+    let mut writer = FrameWriter::create(&path, w, h, f64::from(fps)).expect("create");
     writer.publish(1, &pattern(1, len)).expect("first frame");
     let exe = std::env::current_exe().expect("test binary");
-    let readers: Vec<_> = (0..2)
+    let children: Vec<_> = (0..readers)
         .map(|_| {
             Command::new(&exe)
                 .args([
@@ -254,26 +256,37 @@ fn stress_no_torn_frame_is_ever_accepted_across_processes() {
                     "--test-threads=1",
                 ])
                 .env(STRESS_ENV, &path)
+                .env(STRESS_CHECK_ENV, if second_check { "1" } else { "0" })
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .expect("spawn reader")
         })
         .collect();
-    // Pre-render a few frames so the loop measures publishing, not pattern().
+    // Pre-rendered so the loop measures publishing, not pattern().
     let frames: Vec<Vec<u8>> = (0..16).map(|i| pattern(i, len)).collect();
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let row = w as usize * 4;
+    let period = (fps > 0).then(|| Duration::from_secs(1) / fps);
+    let start = Instant::now();
     let mut n = 1u64;
-    while Instant::now() < deadline {
+    while start.elapsed() < run {
         n += 1;
-        // Frame number and pattern must agree: pattern index is n % 16.
-        writer
-            .publish(n, &frames[(n % 16) as usize])
-            .expect("publish");
+        // Frame number and pattern agree: the pattern index is n % 16.
+        let mut loan = writer.loan();
+        for (y, src) in frames[(n % 16) as usize].chunks_exact(row).enumerate() {
+            advkit_ipc::Canvas::put_row(&mut loan, y as u32, src);
+        }
+        assert_eq!(loan.publish(n), n);
+        if let Some(p) = period {
+            let due = start + p * (n - 1) as u32;
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
     }
     drop(writer); // readers stop when the writer is gone
-    let mut accepted = 0u64;
-    for child in readers {
+    let (mut accepted, mut torn) = (0u64, 0u64);
+    for child in children {
         let out = child.wait_with_output().expect("reader exit");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
@@ -281,52 +294,79 @@ fn stress_no_torn_frame_is_ever_accepted_across_processes() {
             "reader failed:\n{stdout}\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let line = stdout
+        let figures: Vec<u64> = stdout
             .lines()
-            .find_map(|l| l.split("verified ").nth(1))
-            .unwrap_or_else(|| panic!("no summary from the reader:\n{stdout}"));
-        accepted += line
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
+            .find_map(|l| l.split("accepted ").nth(1))
+            .unwrap_or_else(|| panic!("no summary from the reader:\n{stdout}"))
+            .split(" torn ")
+            .map(|v| v.trim().parse().expect("a count"))
+            .collect();
+        accepted += figures[0];
+        torn += figures[1];
     }
-    eprintln!("writer published {n} frames; readers verified {accepted}");
-    // Debug builds copy slowly; these floors only prove that both sides ran.
-    assert!(n > 100, "the writer ran flat out ({n} frames)");
-    assert!(accepted > 50, "readers accepted frames ({accepted})");
+    (n, accepted, torn)
 }
 
-/// Not a test on its own: the reader process of the stress test.
+/// The tear test: a reader copying flat out from a 240 fps 1280x720
+/// writer accepts no torn frame; and with its second sequence check
+/// removed, readers racing a flat-out writer do accept torn ones, so the
+/// verification can fail. (At 240 fps a three-slot ring gives a reader two
+/// whole frame periods before its slot is reused, so the broken reader
+/// needs the writer flat out to be caught.)
+#[test]
+fn stress_no_torn_frame_is_ever_accepted_across_processes() {
+    let (published, accepted, torn) = stress(240, 1, true, Duration::from_secs(2));
+    eprintln!("240 fps: writer published {published} frames; the reader verified {accepted}");
+    assert_eq!(torn, 0, "the seqlock let torn frames through");
+    assert!(published > 100, "the writer ran ({published} frames)");
+    assert!(accepted > 50, "the reader accepted frames ({accepted})");
+
+    // The negative control: the same check finds tears without the recheck.
+    let mut found = 0;
+    for _ in 0..5 {
+        let (published, accepted, torn) = stress(0, 2, false, Duration::from_secs(1));
+        eprintln!(
+            "flat out, no second check: {published} published, {accepted} accepted, {torn} torn"
+        );
+        found += torn;
+        if found > 0 {
+            break;
+        }
+    }
+    assert!(found > 0, "a reader without the second check was never caught");
+}
+
+/// Not a test on its own: the reader process of the stress test. Prints
+/// `accepted N torn M`.
 #[test]
 fn stress_reader_child() {
     let Some(path) = std::env::var_os(STRESS_ENV).map(PathBuf::from) else {
         return;
     };
+    let second_check = std::env::var(STRESS_CHECK_ENV).as_deref() != Ok("0");
     let reader = FrameReader::open(&path).expect("open");
     let len = reader.geometry().frame_bytes();
+    let row_bytes = reader.geometry().row_bytes();
     let expected: Vec<Vec<u8>> = (0..16).map(|i| pattern(i, len)).collect();
     let mut buf = reader.buffer();
-    let (mut verified, mut last) = (0u64, 0u64);
+    let (mut accepted, mut torn, mut last) = (0u64, 0u64, 0u64);
     loop {
-        match reader.read_latest(&mut buf) {
+        let read = if second_check {
+            reader.read_latest(&mut buf)
+        } else {
+            reader.read_latest_without_second_check(&mut buf)
+        };
+        match read {
             Ok(info) => {
-                if info.frame == 1 {
-                    assert_eq!(buf.as_slice(), &pattern(1, len)[..]);
-                } else {
-                    assert!(
-                        buf.as_slice() == &expected[(info.frame % 16) as usize][..],
-                        "TORN: frame {} accepted with foreign pixels",
-                        info.frame
-                    );
+                let want = &expected[(info.frame % 16) as usize];
+                let intact = buf.as_slice() == &want[..]
+                    && info.checksum == region::checksum(buf.as_slice(), row_bytes);
+                if !intact {
+                    torn += 1;
                 }
-                assert_eq!(
-                    info.checksum,
-                    region::checksum(buf.as_slice(), reader.geometry().row_bytes())
-                );
                 assert!(info.frame >= last, "frames go forward");
                 last = info.frame;
-                verified += 1;
+                accepted += 1;
             }
             Err(ReadError::Contended { .. }) => {}
             Err(e) => panic!("{e}"),
@@ -335,7 +375,7 @@ fn stress_reader_child() {
             break;
         }
     }
-    println!("verified {verified} frames, last {last}");
+    println!("accepted {accepted} torn {torn}");
 }
 
 /// docs/frame-region.md is what other-language readers follow: its header
@@ -390,4 +430,120 @@ fn the_documented_offsets_match_the_code() {
             "docs/frame-region.md: offset of `{field}`"
         );
     }
+}
+
+/// A loaned slot filled through every way in (put, repeat, draw into a
+/// row, all rows) publishes exactly those pixels with the checksum of the
+/// documented formula, at a width whose rows are not whole words.
+#[test]
+fn a_loaned_slot_publishes_what_was_drawn_with_a_verifiable_checksum() {
+    use advkit_ipc::Canvas;
+    let dir = tmp();
+    let path = dir.path().join("loan.frames");
+    for (w, h) in [(17u32, 6u32), (320, 180)] {
+        let mut writer = FrameWriter::create(&path, w, h, 30.0).expect("create");
+        let reader = FrameReader::open(&path).expect("open");
+        let row = w as usize * 4;
+        let mut expect = pattern(9, row * h as usize);
+        let mut loan = writer.loan();
+        assert_eq!((loan.width(), loan.height()), (w, h));
+        loan.put_row(0, &expect[..row]);
+        loan.copy_row(0, 1);
+        expect.copy_within(0..row, row);
+        for y in 2..h {
+            let src = &expect[y as usize * row..][..row];
+            if y % 2 == 0 {
+                loan.put_row(y, src);
+            } else {
+                loan.row_mut(y).copy_from_slice(src);
+            }
+        }
+        assert_eq!(loan.publish(40), 1);
+        let mut buf = reader.buffer();
+        let info = reader.read_latest(&mut buf).expect("read");
+        assert_eq!((info.frame, info.tick), (1, 40));
+        assert_eq!(buf.as_slice(), &expect[..]);
+        assert_eq!(info.checksum, region::checksum(&expect, row));
+
+        // rows_mut: free drawing, summed at publish.
+        let mut loan = writer.loan();
+        let mut drawn = Vec::new();
+        for (y, r) in loan.rows_mut().enumerate() {
+            r.fill((y * 3 + 1) as u8);
+            drawn.extend_from_slice(r);
+        }
+        assert_eq!(loan.publish(41), 2);
+        let info = reader.read_latest(&mut buf).expect("read");
+        assert_eq!(buf.as_slice(), &drawn[..]);
+        assert_eq!(info.checksum, region::checksum(&drawn, row));
+        drop(reader);
+        drop(writer);
+    }
+}
+
+/// A loan given back unpublished shows nothing: the newest frame stays
+/// the newest, and the frame its slot used to hold is gone, not garbled.
+#[test]
+fn a_loan_dropped_unpublished_leaves_the_newest_frame_and_empties_its_slot() {
+    use advkit_ipc::Canvas;
+    let dir = tmp();
+    let path = dir.path().join("drop.frames");
+    let (w, h) = (32u32, 8u32);
+    let len = (w * h * 4) as usize;
+    let mut writer = FrameWriter::create(&path, w, h, 30.0).expect("create");
+    for n in 1..=3 {
+        writer.publish(n, &pattern(n, len)).expect("publish");
+    }
+    let reader = FrameReader::open(&path).expect("open");
+    let mut buf = reader.buffer();
+    assert!(reader.read_frame(1, &mut buf).expect("read").is_some());
+    {
+        // Frame 4 would go where frame 1 is.
+        let mut loan = writer.loan();
+        loan.row_mut(0).fill(0xee);
+    }
+    assert_eq!(reader.latest_frame(), 3);
+    assert!(reader.read_frame(1, &mut buf).expect("read").is_none());
+    let info = reader.read_latest(&mut buf).expect("read");
+    assert_eq!(info.frame, 3);
+    assert_eq!(buf.as_slice(), &pattern(3, len)[..]);
+    // The next publish takes that slot again, numbered 4.
+    assert_eq!(writer.publish(4, &pattern(4, len)).expect("publish"), 4);
+}
+
+/// `wait_next` sleeps on the futex, counted in `waiters`, and the publish
+/// wakes it: it returns long before its timeout, and the count is back
+/// to zero afterwards. (The waiting thread touches only header atomics,
+/// never the pixels the writer is storing.)
+#[test]
+fn wait_next_sleeps_until_the_publish_wakes_it() {
+    let dir = tmp();
+    let path = dir.path().join("wait.frames");
+    let (w, h) = (64u32, 36u32);
+    let len = (w * h * 4) as usize;
+    let mut writer = FrameWriter::create(&path, w, h, 30.0).expect("create");
+    writer.publish(1, &pattern(1, len)).expect("publish");
+    let reader = FrameReader::open(&path).expect("open");
+    assert!(reader.can_sleep(), "the owner can open its region to wait");
+    let waiters = |p: &Path| {
+        let b = fs::read(p).expect("read");
+        u32::from_le_bytes(b[76..80].try_into().expect("4 bytes"))
+    };
+    let waiting = std::thread::spawn(move || {
+        let started = Instant::now();
+        let got = reader.wait_next(1, Duration::from_secs(20));
+        (got.map_err(|e| e.to_string()), started.elapsed())
+    });
+    // Wait until the reader is asleep on the futex, then publish.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while waiters(&path) == 0 {
+        assert!(Instant::now() < deadline, "the reader never went to sleep");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    writer.publish(2, &pattern(2, len)).expect("publish");
+    let (got, took) = waiting.join().expect("waiter");
+    assert_eq!(got, Ok(2));
+    assert!(took < Duration::from_secs(5), "woken, not timed out: {took:?}");
+    assert_eq!(waiters(&path), 0, "the waiter counted itself out");
 }

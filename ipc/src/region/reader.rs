@@ -335,6 +335,21 @@ impl FrameReader {
     /// Copies the newest frame into `buf` (resized to a tight RGBA frame),
     /// retrying under the slot's seqlock until it has a consistent copy.
     pub fn read_latest(&self, buf: &mut AlignedBuf) -> Result<FrameInfo, ReadError> {
+        self.read_newest(buf, true)
+    }
+
+    /// [`read_latest`](Self::read_latest) with the seqlock's second
+    /// sequence check removed: a deliberately broken reader, so the tear
+    /// test can show that it catches torn copies. Never use it to read.
+    #[doc(hidden)]
+    pub fn read_latest_without_second_check(
+        &self,
+        buf: &mut AlignedBuf,
+    ) -> Result<FrameInfo, ReadError> {
+        self.read_newest(buf, false)
+    }
+
+    fn read_newest(&self, buf: &mut AlignedBuf, recheck: bool) -> Result<FrameInfo, ReadError> {
         self.check_length()?;
         for _ in 0..ATTEMPTS {
             let latest = self.latest_frame();
@@ -344,7 +359,7 @@ impl FrameReader {
                     name: self.name.clone(),
                 });
             }
-            if let Some(info) = self.try_copy(latest, buf) {
+            if let Some(info) = self.try_copy(latest, buf, recheck) {
                 return Ok(info);
             }
             std::hint::spin_loop();
@@ -364,7 +379,7 @@ impl FrameReader {
     ) -> Result<Option<FrameInfo>, ReadError> {
         self.check_length()?;
         for _ in 0..ATTEMPTS {
-            if let Some(info) = self.try_copy(number, buf) {
+            if let Some(info) = self.try_copy(number, buf, true) {
                 return Ok(Some(info));
             }
             let slot = self.slot_of(number);
@@ -384,7 +399,7 @@ impl FrameReader {
 
     /// One seqlock-guarded copy of frame `number`; `None` if it was being
     /// overwritten or is no longer in its slot.
-    fn try_copy(&self, number: u64, buf: &mut AlignedBuf) -> Option<FrameInfo> {
+    fn try_copy(&self, number: u64, buf: &mut AlignedBuf, recheck: bool) -> Option<FrameInfo> {
         let g = self.geometry;
         let index = (number % u64::from(g.slot_count)) as usize;
         let slot = self.map.slot(index)?;
@@ -415,7 +430,7 @@ impl FrameReader {
         }
         // Everything loaded above is ordered before the second look.
         fence(Ordering::Acquire);
-        (slot.seq.load(r) == before).then_some(info)
+        (!recheck || slot.seq.load(r) == before).then_some(info)
     }
 
     /// Is the writer still there? Its lock is checked first (free means it
