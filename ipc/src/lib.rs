@@ -26,8 +26,8 @@ pub mod runtime;
 pub mod server;
 pub mod system;
 
-pub use host::{Host, HostConfig, HostError, HostFrame, Request, Responder};
 pub use advkit_frame::Canvas;
+pub use host::{Host, HostConfig, HostError, HostFrame, Request, Responder};
 pub use region::{
     AlignedBuf, FrameInfo, FrameReader, FrameWriter, Gone, Loan, OpenError, ReadError,
 };

@@ -333,7 +333,10 @@ fn stress_no_torn_frame_is_ever_accepted_across_processes() {
             break;
         }
     }
-    assert!(found > 0, "a reader without the second check was never caught");
+    assert!(
+        found > 0,
+        "a reader without the second check was never caught"
+    );
 }
 
 /// Not a test on its own: the reader process of the stress test. Prints
@@ -544,6 +547,9 @@ fn wait_next_sleeps_until_the_publish_wakes_it() {
     writer.publish(2, &pattern(2, len)).expect("publish");
     let (got, took) = waiting.join().expect("waiter");
     assert_eq!(got, Ok(2));
-    assert!(took < Duration::from_secs(5), "woken, not timed out: {took:?}");
+    assert!(
+        took < Duration::from_secs(5),
+        "woken, not timed out: {took:?}"
+    );
     assert_eq!(waiters(&path), 0, "the waiter counted itself out");
 }

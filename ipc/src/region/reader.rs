@@ -392,6 +392,27 @@ impl FrameReader {
         Ok(None)
     }
 
+    /// The metadata of frame `number` (tick, checksum, when it was
+    /// published) without copying its pixels; `None` if its slot no longer
+    /// holds it or is being written.
+    pub fn peek(&self, number: u64) -> Option<FrameInfo> {
+        let slot = self.slot_of(number)?;
+        let r = Ordering::Relaxed;
+        let before = slot.seq.load(r);
+        fence(Ordering::Acquire);
+        if before % 2 == 1 || slot.frame.load(r) != number {
+            return None;
+        }
+        let info = FrameInfo {
+            frame: number,
+            tick: slot.tick.load(r),
+            checksum: slot.checksum.load(r),
+            published_ns: slot.published_ns.load(r),
+        };
+        fence(Ordering::Acquire);
+        (slot.seq.load(r) == before).then_some(info)
+    }
+
     fn slot_of(&self, number: u64) -> Option<&super::layout::SlotEntry> {
         self.map
             .slot((number % u64::from(self.geometry.slot_count)) as usize)

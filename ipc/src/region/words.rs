@@ -56,9 +56,44 @@ impl Lanes {
 /// sums rotated into place by [`Lanes::add_row_sums`]. Rows can then be
 /// summed once and reused wherever the same row repeats.
 pub(crate) fn row_sums(row: &[u8]) -> [u64; 4] {
-    let mut lanes = Lanes::default();
-    lanes.add_row(row);
-    lanes.sums
+    let (blocks, rest) = row.as_chunks::<32>();
+    // Four sums in locals, four words a step: the compiler keeps them in
+    // vector registers with no carried dependency between lanes.
+    let mut sums = [0u64; 4];
+    for block in blocks {
+        let (w, _) = block.as_chunks::<8>();
+        for (s, w) in sums.iter_mut().zip(w) {
+            *s = s.wrapping_add(u64::from_le_bytes(*w));
+        }
+    }
+    add_rest(&mut sums, rest);
+    sums
+}
+
+/// Copies `src` over `dst` (same length) and returns [`row_sums`] of it,
+/// in one pass: each word is loaded once, added and stored.
+pub(crate) fn copy_row_summing(dst: &mut [u8], src: &[u8]) -> [u64; 4] {
+    debug_assert_eq!(dst.len(), src.len());
+    let (src_blocks, src_rest) = src.as_chunks::<32>();
+    let (dst_blocks, dst_rest) = dst.as_chunks_mut::<32>();
+    let mut sums = [0u64; 4];
+    for (d, s) in dst_blocks.iter_mut().zip(src_blocks) {
+        *d = *s;
+        let (w, _) = s.as_chunks::<8>();
+        for (sum, w) in sums.iter_mut().zip(w) {
+            *sum = sum.wrapping_add(u64::from_le_bytes(*w));
+        }
+    }
+    dst_rest.copy_from_slice(src_rest);
+    add_rest(&mut sums, src_rest);
+    sums
+}
+
+/// Adds the last, partial block of a row (fewer than 32 bytes).
+fn add_rest(sums: &mut [u64; 4], rest: &[u8]) {
+    for (s, w) in sums.iter_mut().zip(rest.chunks(8)) {
+        *s = s.wrapping_add(le_word(w));
+    }
 }
 
 /// The slot checksum of a tight RGBA frame with rows of `row_bytes`.
@@ -135,6 +170,20 @@ mod tests {
             ^ w(&pixels[12..20]).rotate_left(32)
             ^ w(&pixels[20..24]).rotate_left(48);
         assert_eq!(checksum(&pixels, 12), expect);
+    }
+
+    #[test]
+    fn copying_while_summing_gives_the_same_bytes_and_sums() {
+        for len in [0usize, 3, 8, 31, 32, 33, 68, 1280, 1283] {
+            let src: Vec<u8> = (0..len).map(|i| (i * 13 + 7) as u8).collect();
+            let mut dst = vec![0u8; len];
+            assert_eq!(
+                copy_row_summing(&mut dst, &src),
+                row_sums(&src),
+                "len {len}"
+            );
+            assert_eq!(dst, src);
+        }
     }
 
     #[test]

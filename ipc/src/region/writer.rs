@@ -13,7 +13,7 @@ use rustix::thread::futex;
 
 use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, MAGIC, SLOTS, VERSION};
 use super::shm::SharedMap;
-use super::words::{Lanes, row_sums};
+use super::words::{Lanes, copy_row_summing, row_sums};
 use super::{engine_name, try_lock_shared};
 use crate::system;
 
@@ -272,9 +272,8 @@ impl FrameWriter {
         {
             let bytes = self.slot_bytes(slot);
             for (y, sums) in rows.iter_mut().enumerate() {
-                let sums = *sums.get_or_insert_with(|| {
-                    row_sums(&bytes[y * g.stride..][..row_bytes])
-                });
+                let sums =
+                    *sums.get_or_insert_with(|| row_sums(&bytes[y * g.stride..][..row_bytes]));
                 lanes.add_row_sums(sums, y * row_words);
             }
         }
@@ -409,9 +408,10 @@ impl Canvas for Loan<'_> {
     fn put_row(&mut self, y: u32, row: &[u8]) {
         let g = self.writer.geometry;
         let start = y as usize * g.stride;
-        self.writer.slot_bytes(self.slot)[start..][..g.row_bytes()].copy_from_slice(row);
-        // Summed from `row`, which the copy just brought into the cache.
-        self.writer.rows[y as usize] = Some(row_sums(row));
+        let dst = &mut self.writer.slot_bytes(self.slot)[start..][..g.row_bytes()];
+        assert_eq!(row.len(), dst.len(), "put_row: a row is width x 4 bytes");
+        // Summed in the same pass as the copy: each word is loaded once.
+        self.writer.rows[y as usize] = Some(copy_row_summing(dst, row));
     }
 
     fn copy_row(&mut self, from: u32, to: u32) {
