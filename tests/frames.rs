@@ -247,3 +247,72 @@ fn the_python_example_reads_the_same_pixels_as_advkit_snapshot() {
     }
     panic!("never caught both readers on the same frame");
 }
+
+/// Paused, the demo publishes nothing (readers sleep); a param that changes
+/// the picture publishes exactly one new frame at the same tick; and
+/// `snapshot --wait` sleeps until the next publish (here, a step) instead
+/// of taking the last frame, or says why it timed out.
+#[test]
+fn a_paused_engine_publishes_only_changes_and_snapshot_wait_takes_the_next_frame() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    let _engine = rt.start("default", &["--fps", "60", "--size", "160x90"]);
+    rt.advkit(&["send", "pause"]).ok();
+    let reader = FrameReader::open(&rt.dir().join("default.frames")).expect("open");
+    let paused_at = reader.latest_frame();
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        reader.latest_frame(),
+        paused_at,
+        "paused: no frame published"
+    );
+    let mut buf = reader.buffer();
+    let before = reader.read_latest(&mut buf).expect("read");
+    let before_px = buf.as_slice().to_vec();
+
+    rt.advkit(&["send", "set", "show_grid", "true"]).ok();
+    let redrawn = reader
+        .wait_next(paused_at, Duration::from_secs(5))
+        .expect("the changed picture is published");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(reader.latest_frame(), redrawn, "exactly one new frame");
+    let after = reader.read_latest(&mut buf).expect("read");
+    assert_eq!(after.tick, before.tick, "the same tick, drawn again");
+    assert_ne!(buf.as_slice(), &before_px[..], "with the grid on");
+
+    let never = dir.path("never.png").display().to_string();
+    let err = rt
+        .advkit(&["snapshot", "--wait", "0.3", "--out", &never])
+        .fails_with(1);
+    assert!(err.contains("timed out") && err.contains("resume"), "{err}");
+
+    let out = dir.path("next.png");
+    let waiting = {
+        let args = vec![
+            "snapshot".to_owned(),
+            "--wait".to_owned(),
+            "--out".to_owned(),
+            out.display().to_string(),
+        ];
+        let xdg = rt.xdg().to_owned();
+        std::thread::spawn(move || {
+            crate::util::advkit_env(&[("XDG_RUNTIME_DIR", xdg.to_str())], &args).ok()
+        })
+    };
+    // Let the snapshot fall asleep on the region, then step once.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let bytes = std::fs::read(rt.dir().join("default.frames")).expect("region");
+        if u32::from_le_bytes(bytes[76..80].try_into().expect("4 bytes")) > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "snapshot --wait never slept");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    rt.advkit(&["send", "step", "1"]).ok();
+    let said = waiting.join().expect("snapshot thread");
+    assert!(
+        said.contains(&format!("tick {}", after.tick + 1)),
+        "the stepped frame: {said}"
+    );
+}

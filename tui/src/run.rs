@@ -3,15 +3,15 @@
 //! rate, and reattach by itself when the engine goes away and comes back.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use advkit_ipc::api::event::Notification;
 use advkit_ipc::api::{NoParams, RpcError, SnapshotResult, Topic, TopicsParams, method};
 use advkit_ipc::client::{Client, ClientError};
-use advkit_ipc::{AlignedBuf, FrameReader, OpenError, RuntimeDir};
+use advkit_ipc::{AlignedBuf, FrameReader, OpenError, ReadError, RuntimeDir};
 use base64::Engine as _;
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
@@ -46,16 +46,70 @@ enum Msg {
 
 /// A live attachment to one engine.
 struct Link {
-    reader: FrameReader,
+    reader: Arc<FrameReader>,
     calls: Sender<Request>,
     msgs: Receiver<Msg>,
     stop: Arc<AtomicBool>,
-    buf: AlignedBuf,
+    frames: Arc<FrameFeed>,
 }
 
 impl Drop for Link {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.frames.wanted.notify_all();
+    }
+}
+
+/// The newest frame, copied by the link's frame thread as soon as the
+/// engine publishes it (the thread sleeps on the region's futex until
+/// then), but only once the screen has shown the previous copy: the
+/// inspector copies no more frames than it draws.
+struct FrameFeed {
+    /// The frame number copied (0: none yet) and its pixels.
+    latest: Mutex<(u64, AlignedBuf, bool)>,
+    wanted: Condvar,
+}
+
+impl FrameFeed {
+    /// Marks the copied frame as shown, so the thread fetches the next.
+    fn shown(&self) {
+        let mut l = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+        l.2 = true;
+        self.wanted.notify_all();
+    }
+}
+
+/// The frame thread: wait until the screen wants a frame, then until the
+/// engine publishes one newer than the last copied, and copy it.
+fn feed_frames(reader: Arc<FrameReader>, feed: Arc<FrameFeed>, stop: Arc<AtomicBool>) {
+    let mut spare = reader.buffer();
+    let mut last = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        {
+            let l = feed.latest.lock().unwrap_or_else(|p| p.into_inner());
+            if !l.2 {
+                // Not shown yet: sleep until it is (or the link ends).
+                let _ = feed.wanted.wait_timeout(l, Duration::from_millis(250));
+                continue;
+            }
+        }
+        // Liveness and replacement are the loop's to judge; this thread
+        // only naps when the engine is gone.
+        match reader.wait_next(last, Duration::from_millis(250)) {
+            Ok(_) => {}
+            Err(ReadError::Timeout { .. }) => continue,
+            Err(_) => {
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        }
+        if let Ok(info) = reader.read_latest(&mut spare) {
+            last = info.frame;
+            let mut l = feed.latest.lock().unwrap_or_else(|p| p.into_inner());
+            std::mem::swap(&mut l.1, &mut spare);
+            l.0 = info.frame;
+            l.2 = false;
+        }
     }
 }
 
@@ -118,13 +172,21 @@ fn attach(opts: &Options) -> Result<Link, (bool, String)> {
         method: method::HELLO,
         params: Json::Null,
     });
-    let buf = reader.buffer();
+    let reader = Arc::new(reader);
+    let frames = Arc::new(FrameFeed {
+        latest: Mutex::new((0, reader.buffer(), true)),
+        wanted: Condvar::new(),
+    });
+    {
+        let (reader, frames, stop) = (Arc::clone(&reader), Arc::clone(&frames), Arc::clone(&stop));
+        std::thread::spawn(move || feed_frames(reader, frames, stop));
+    }
     Ok(Link {
         reader,
         calls,
         msgs,
         stop,
-        buf,
+        frames,
     })
 }
 
@@ -250,15 +312,17 @@ pub fn run(opts: Options) -> std::io::Result<()> {
         let size = session.terminal.size()?;
         let inner = view::frame_inner(ratatui::layout::Rect::new(0, 0, size.width, size.height));
         if let Some(l) = &mut link {
-            let latest = l.reader.latest_frame();
-            let key = (latest, inner.width, inner.height, bits);
-            if latest > 0 && key != image_key && l.reader.read_latest(&mut l.buf).is_ok() {
+            let latest = l.frames.latest.lock().unwrap_or_else(|p| p.into_inner());
+            let key = (latest.0, inner.width, inner.height, bits);
+            if latest.0 > 0 && key != image_key {
                 let g = l.reader.geometry();
                 let (cols, rows) = fit(g.width, g.height, inner.width, inner.height);
-                app.image = downsample(l.buf.as_slice(), g.width, g.height, cols, rows, bits);
+                app.image = downsample(latest.1.as_slice(), g.width, g.height, cols, rows, bits);
                 app.frame_size = (g.width, g.height);
                 image_key = key;
             }
+            drop(latest);
+            l.frames.shown();
         }
         crossterm::queue!(session.terminal.backend_mut(), BeginSynchronizedUpdate)?;
         session.terminal.draw(|f| f.render_widget(&app, f.area()))?;

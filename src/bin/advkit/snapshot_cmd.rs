@@ -19,6 +19,18 @@ pub struct SnapshotArgs {
     /// Where to write the PNG; `-` for standard output.
     #[arg(long, value_name = "FILE.png", required_unless_present = "compare")]
     out: Option<PathBuf>,
+    /// Take the next frame published after the command starts instead of
+    /// the newest one, waiting up to SECONDS (default 5) for it. The
+    /// reader sleeps until the engine publishes; a paused engine publishes
+    /// nothing, so this times out until it is resumed or stepped.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        num_args = 0..=1,
+        default_missing_value = "5",
+        value_parser = parse_wait
+    )]
+    wait: Option<Duration>,
     /// Compare the frame with this golden PNG; exit 1 and write a diff
     /// heat map on a mismatch.
     #[arg(long, value_name = "GOLDEN.png")]
@@ -47,17 +59,43 @@ fn open_reader(name: &str) -> Result<FrameReader> {
     Ok(FrameReader::open(&dir.frames_path(name))?)
 }
 
+fn parse_wait(s: &str) -> Result<Duration, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=3600.0).contains(&v) => Ok(Duration::from_secs_f64(v)),
+        _ => Err(format!("`{s}` is not a number of seconds from 0 to 3600")),
+    }
+}
+
 pub fn run(args: SnapshotArgs) -> Result<()> {
     let reader = open_reader(&args.name)?;
     reader.check_alive()?;
     let mut buf = reader.buffer();
-    let info = match reader.read_latest(&mut buf) {
-        Err(ReadError::NoFrameYet { .. }) => {
-            // Just started: give it a moment to publish.
-            reader.wait_next(0, Duration::from_secs(2))?;
-            reader.read_latest(&mut buf)?
+    let info = match args.wait {
+        Some(timeout) => {
+            let after = reader.latest_frame();
+            let next = reader.wait_next(after, timeout).map_err(|e| match e {
+                ReadError::Timeout { .. } => anyhow::anyhow!(
+                    "{e}; a paused engine publishes nothing: `advkit send --name {} resume` \
+                     or `step`",
+                    args.name
+                ),
+                e => e.into(),
+            })?;
+            // The newest frame, which is `next` unless more came since.
+            reader.read_latest(&mut buf).or_else(|_| {
+                reader
+                    .read_frame(next, &mut buf)?
+                    .ok_or_else(|| anyhow::anyhow!("frame {next} was overwritten; try again"))
+            })?
         }
-        other => other?,
+        None => match reader.read_latest(&mut buf) {
+            Err(ReadError::NoFrameYet { .. }) => {
+                // Just started: give it a moment to publish.
+                reader.wait_next(0, Duration::from_secs(2))?;
+                reader.read_latest(&mut buf)?
+            }
+            other => other?,
+        },
     };
     let g = reader.geometry();
     let size = Size::new(g.width, g.height).map_err(anyhow::Error::msg)?;
