@@ -243,6 +243,23 @@ fn the_python_example_reads_the_same_pixels_as_advkit_snapshot() {
             "same frame {:?}, different pixels",
             frame_no(&py_said)
         );
+        // --wait (the polling fallback) takes the next frame, not this one.
+        let seen: u64 = frame_no(&py_said)
+            .and_then(|n| n.parse().ok())
+            .expect("frame number");
+        let next = std::process::Command::new("python3")
+            .arg(script)
+            .args(["--name", "py", "--wait", "5", "--out"])
+            .arg(&py_out)
+            .env("XDG_RUNTIME_DIR", rt.xdg())
+            .output()
+            .expect("python3 runs");
+        let said = String::from_utf8_lossy(&next.stdout).into_owned();
+        assert!(next.status.success(), "read_frame.py --wait failed: {said}");
+        let got: u64 = frame_no(&said)
+            .and_then(|n| n.parse().ok())
+            .expect("frame number");
+        assert!(got > seen, "waited for a newer frame: {seen} then {got}");
         return;
     }
     panic!("never caught both readers on the same frame");
