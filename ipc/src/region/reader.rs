@@ -396,6 +396,41 @@ impl FrameReader {
     /// published) without copying its pixels; `None` if its slot no longer
     /// holds it or is being written.
     pub fn peek(&self, number: u64) -> Option<FrameInfo> {
+        self.under_seqlock(number, true, || {})
+    }
+
+    fn slot_of(&self, number: u64) -> Option<&super::layout::SlotEntry> {
+        self.map
+            .slot((number % u64::from(self.geometry.slot_count)) as usize)
+    }
+
+    /// One seqlock-guarded copy of frame `number`; `None` if it was being
+    /// overwritten or is no longer in its slot.
+    fn try_copy(&self, number: u64, buf: &mut AlignedBuf, recheck: bool) -> Option<FrameInfo> {
+        let g = self.geometry;
+        let index = (number % u64::from(g.slot_count)) as usize;
+        let words = self.map.words(g.slot_offset(index), g.slot_stride / 8)?;
+        self.under_seqlock(number, recheck, || {
+            buf.resize(g.frame_bytes());
+            let dst = buf.as_mut_slice();
+            let row_bytes = g.row_bytes();
+            if row_bytes == g.stride {
+                load_row(&words[..dst.len().div_ceil(8)], dst);
+            } else {
+                let row_words = row_bytes.div_ceil(8);
+                for (y, row) in dst.chunks_exact_mut(row_bytes).enumerate() {
+                    let start = y * g.stride / 8;
+                    load_row(&words[start..start + row_words], row);
+                }
+            }
+        })
+    }
+
+    /// Reads frame `number`'s slot fields and runs `copy` between the two
+    /// looks at its sequence; `None` unless the slot held that frame,
+    /// unchanged, throughout (`recheck: false` skips the second look, for
+    /// the tear test's broken reader only).
+    fn under_seqlock(&self, number: u64, recheck: bool, copy: impl FnOnce()) -> Option<FrameInfo> {
         let slot = self.slot_of(number)?;
         let r = Ordering::Relaxed;
         let before = slot.seq.load(r);
@@ -409,46 +444,7 @@ impl FrameReader {
             checksum: slot.checksum.load(r),
             published_ns: slot.published_ns.load(r),
         };
-        fence(Ordering::Acquire);
-        (slot.seq.load(r) == before).then_some(info)
-    }
-
-    fn slot_of(&self, number: u64) -> Option<&super::layout::SlotEntry> {
-        self.map
-            .slot((number % u64::from(self.geometry.slot_count)) as usize)
-    }
-
-    /// One seqlock-guarded copy of frame `number`; `None` if it was being
-    /// overwritten or is no longer in its slot.
-    fn try_copy(&self, number: u64, buf: &mut AlignedBuf, recheck: bool) -> Option<FrameInfo> {
-        let g = self.geometry;
-        let index = (number % u64::from(g.slot_count)) as usize;
-        let slot = self.map.slot(index)?;
-        let words = self.map.words(g.slot_offset(index), g.slot_stride / 8)?;
-        let r = Ordering::Relaxed;
-        let before = slot.seq.load(r);
-        fence(Ordering::Acquire);
-        if before % 2 == 1 || slot.frame.load(r) != number {
-            return None;
-        }
-        let info = FrameInfo {
-            frame: number,
-            tick: slot.tick.load(r),
-            checksum: slot.checksum.load(r),
-            published_ns: slot.published_ns.load(r),
-        };
-        buf.resize(g.frame_bytes());
-        let dst = buf.as_mut_slice();
-        let row_bytes = g.row_bytes();
-        if row_bytes == g.stride {
-            load_row(&words[..dst.len().div_ceil(8)], dst);
-        } else {
-            let row_words = row_bytes.div_ceil(8);
-            for (y, row) in dst.chunks_exact_mut(row_bytes).enumerate() {
-                let start = y * g.stride / 8;
-                load_row(&words[start..start + row_words], row);
-            }
-        }
+        copy();
         // Everything loaded above is ordered before the second look.
         fence(Ordering::Acquire);
         (!recheck || slot.seq.load(r) == before).then_some(info)

@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Lanes {
     sums: [u64; 4],
-    next: usize,
 }
 
 impl Lanes {
@@ -32,23 +31,6 @@ impl Lanes {
             let lane = &mut self.sums[(j + shift) % 4];
             *lane = lane.wrapping_add(*s);
         }
-    }
-
-    /// Adds one row's bytes (padded with zeros to whole words).
-    fn add_row(&mut self, row: &[u8]) {
-        let shift = self.next % 4;
-        self.sums.rotate_left(shift);
-        let mut chunks = row.chunks_exact(32);
-        for c in &mut chunks {
-            for (j, w) in c.chunks_exact(8).enumerate() {
-                self.sums[j] = self.sums[j].wrapping_add(le_word(w));
-            }
-        }
-        for (j, w) in chunks.remainder().chunks(8).enumerate() {
-            self.sums[j] = self.sums[j].wrapping_add(le_word(w));
-        }
-        self.sums.rotate_right(shift);
-        self.next += row.len().div_ceil(8);
     }
 }
 
@@ -101,10 +83,11 @@ pub fn checksum(pixels: &[u8], row_bytes: usize) -> u64 {
     let mut lanes = Lanes::default();
     if row_bytes.is_multiple_of(8) {
         // Rows are whole words: the frame is one long row.
-        lanes.add_row(pixels);
+        lanes.add_row_sums(row_sums(pixels), 0);
     } else {
-        for row in pixels.chunks(row_bytes.max(1)) {
-            lanes.add_row(row);
+        let row_words = row_bytes.div_ceil(8);
+        for (y, row) in pixels.chunks(row_bytes.max(1)).enumerate() {
+            lanes.add_row_sums(row_sums(row), y * row_words);
         }
     }
     lanes.finish()
