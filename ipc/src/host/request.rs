@@ -66,6 +66,22 @@ impl Request {
         self.into_reply().err(err);
     }
 
+    /// The method's name, its params as JSON (typed ones serialised back)
+    /// and the responder: for bindings that hand every request to a
+    /// dynamic language the same way.
+    pub fn into_parts(self) -> (String, Value, Responder) {
+        let name = self.method().to_owned();
+        let params = match &self {
+            Request::Reboot { params, .. } => serde_json::to_value(params),
+            Request::Input { params, .. } => serde_json::to_value(params),
+            Request::Entities { .. } => Ok(Value::Object(Default::default())),
+            Request::WorldGet { params, .. } => serde_json::to_value(params),
+            Request::WorldSet { params, .. } => serde_json::to_value(params),
+            Request::Custom { params, .. } => Ok(params.clone()),
+        };
+        (name, params.unwrap_or_default(), self.into_reply())
+    }
+
     /// The responder, whatever the request.
     pub fn into_reply(self) -> Responder {
         match self {

@@ -1,0 +1,297 @@
+"""The binding against real engines: a Python host answering real clients,
+the Python client driving the Rust demo, frames read back and compared
+with `advkit snapshot`, and a Python game stopped with Ctrl-C."""
+
+import array
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import threading
+import time
+import uuid
+import zlib
+
+import pytest
+
+import advkit
+from conftest import ROOT, advkit_bin, run_advkit, wait_for
+
+W, H = 32, 8
+
+
+def pattern(seed):
+    return bytes((i * 7 + seed) % 251 for i in range(W * H * 4))
+
+
+def serve_while(host, work, handler):
+    """Runs `work()` on a thread (clients there) while this thread serves
+    the host; returns what `work` returned."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = work()
+        except BaseException as e:  # handed back to the test thread
+            result["error"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    while t.is_alive():
+        host.serve(handler, time.monotonic() + 0.02)
+    t.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def jump_host(name="pyhost"):
+    return advkit.Host(
+        name, W, H,
+        params=[advkit.Param.int("speed", 1, 8, 2, unit="px", description="How fast"),
+                advkit.Param.choice("mode", ["a", "b"], "a")],
+        methods=[advkit.Method("bar.jump", "Move the bar", [
+            advkit.Arg("x", "integer", "where", required=True, min=0, max=31)])],
+        engine="pytest host")
+
+
+def test_a_python_host_answers_its_method_and_bad_params_never_reach_it(runtime):
+    seen = []
+
+    def handler(req):
+        seen.append((req.method, req.params))
+        return {"x": req.params["x"]}
+
+    with jump_host() as host:
+        def work():
+            c = advkit.Client("pyhost")
+            hello = c.call("hello")
+            ok = c.call("bar.jump", {"x": 7})
+            with pytest.raises(advkit.RpcError) as bad:
+                c.call("bar.jump", {"x": 99})
+            with pytest.raises(advkit.RpcError) as missing:
+                c.call("bar.jump", {})
+            with pytest.raises(advkit.RpcError) as param:
+                c.set(speed=20)
+            changed = c.set(speed=5, mode="b")
+            return hello, ok, bad.value, missing.value, param.value, changed
+
+        hello, ok, bad, missing, param, changed = serve_while(host, work, handler)
+        assert "bar.jump" in hello["methods"]
+        assert hello["engine"] == "pytest host"
+        assert ok == {"x": 7}
+        assert bad.code == -32602 and "from 0 to 31" in bad.message, bad
+        assert missing.code == -32602 and "x" in missing.message
+        assert param.code == -32602 and "speed" in param.message
+        assert seen == [("bar.jump", {"x": 7})], "bad params never reached Python"
+        assert changed["values"]["speed"] == 5
+        assert host.params == {"speed": 5, "mode": "b"}
+    assert not os.path.exists(runtime / "pyhost.sock"), "closing removes the files"
+
+
+def test_publish_takes_bytes_bytearray_memoryview_and_arrays(runtime):
+    with jump_host() as host:
+        reader = advkit.FrameReader("pyhost")
+        kinds = [bytes, bytearray, memoryview, lambda b: array.array("B", b)]
+        for n, kind in enumerate(kinds, start=1):
+            px = pattern(n)
+            assert host.publish(10 + n, kind(px)) == n
+            f = reader.read_latest()
+            assert (f.frame, f.tick, f.width, f.height) == (n, 10 + n, W, H)
+            assert f.pixels == px
+        with pytest.raises(ValueError, match="256 bytes"):
+            host.publish(1, b"\0" * 256)
+        with pytest.raises(TypeError, match="buffer of bytes"):
+            host.publish(1, [0] * (W * H * 4))
+        with pytest.raises(ValueError, match="C-contiguous"):
+            host.publish(1, memoryview(pattern(0) * 2)[::2])
+
+
+def test_an_exception_in_a_handler_is_a_32603_reply_and_the_host_keeps_serving(runtime, capsys):
+    def handler(req):
+        if req.params["x"] == 13:
+            raise RuntimeError("unlucky")
+        return {"x": req.params["x"]}
+
+    with jump_host() as host:
+        def work():
+            c = advkit.Client("pyhost")
+            with pytest.raises(advkit.RpcError) as e:
+                c.call("bar.jump", {"x": 13})
+            return e.value, c.call("bar.jump", {"x": 3})
+
+        err, after = serve_while(host, work, handler)
+        assert err.code == -32603 and "unlucky" in err.message, err
+        assert after == {"x": 3}
+        assert host.running
+    assert "RuntimeError: unlucky" in capsys.readouterr().err, "the traceback is printed"
+
+
+def test_requests_iterator_gives_requests_to_answer_and_drops_become_32603(runtime):
+    with jump_host() as host:
+        def work():
+            c = advkit.Client("pyhost")
+            first = c.call("bar.jump", {"x": 1})
+            with pytest.raises(advkit.RpcError) as dropped:
+                c.call("bar.jump", {"x": 2})
+            return first, dropped.value
+
+        answered = []
+        result = {}
+        t = threading.Thread(target=lambda: result.update(v=work()))
+        t.start()
+        while t.is_alive():
+            for req in host.requests(time.monotonic() + 0.02):
+                if req.params["x"] == 1:
+                    req.reply({"ok": True})
+                    answered.append(req.answered)
+                # x == 2: never answered; letting it go answers -32603
+                del req
+        t.join()
+        first, dropped = result["v"]
+        assert first == {"ok": True} and answered == [True]
+        assert dropped.code == -32603
+
+
+def test_the_python_client_drives_the_rust_demo(runtime, demo):
+    c = advkit.Client("demo")
+    events = c.events(["engine"], timeout=5)
+    assert c.call("hello")["engine"].startswith("advkit")
+    speed = c.get("walk_speed")["walk_speed"]
+    c.set(walk_speed=speed + 0.5)
+    assert c.get("walk_speed")["walk_speed"] == speed + 0.5
+    with pytest.raises(advkit.RpcError) as e:
+        c.set(walk_speed=-3)
+    assert e.value.code == -32602 and "walk_speed" in e.value.message
+    paused = c.call("engine.pause")
+    stepped = c.call("engine.step", {"count": 2})
+    assert stepped["tick"] == paused["tick"] + 2
+    names = []
+    for ev in events:
+        names.append(ev["event"])
+        if ev["event"] == "stepped":
+            break
+    assert "paused" in names and names[-1] == "stepped", names
+    with pytest.raises(advkit.RpcError) as fresh:
+        c.call("engine.reboot", {"keep_progress": False})
+    assert fresh.value.code == -32003 and "tile" in fresh.value.data["would_lose"]
+
+
+def test_errors_name_what_is_wrong(runtime):
+    with pytest.raises(advkit.NotRunning, match="is `advkit run` running"):
+        advkit.Client("nobody")
+    with pytest.raises(advkit.NotRunning, match="not running"):
+        advkit.FrameReader("nobody")
+    with pytest.raises(ValueError):
+        advkit.Client("../evil")
+    with pytest.raises(ValueError, match="min <= default <= max"):
+        advkit.Param.int("speed", 1, 8, 9)
+    with pytest.raises(ValueError, match="not one of string"):
+        advkit.Arg("x", "int")
+    with jump_host():
+        with pytest.raises(advkit.AdvkitError, match="already running"):
+            jump_host()
+
+
+def decode_png(path):
+    """8-bit RGBA, non-interlaced PNG (what advkit writes) to raw bytes."""
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width, height = 8, b"", 0, 0
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color = struct.unpack(">IIBB", body[:10])
+            assert (depth, color) == (8, 6), "RGBA8"
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw, stride, out = zlib.decompress(idat), width * 4, bytearray()
+    prev = bytearray(stride)
+    for y in range(height):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - 4] if i >= 4 else 0
+            b = prev[i]
+            c = prev[i - 4] if i >= 4 else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[i] = (line[i] + pred) & 255
+        out += line
+        prev = line
+    return width, height, bytes(out)
+
+
+def test_frame_reader_pixels_equal_advkit_snapshot(runtime, demo, tmp_path):
+    run_advkit("send", "--name", "demo", "pause")
+    reader = advkit.FrameReader("demo")
+    frame = reader.read_latest()
+    png = tmp_path / "snap.png"
+    said = run_advkit("snapshot", "--name", "demo", "--out", str(png)).stdout
+    assert " frame %d " % frame.frame in said, said
+    assert decode_png(png) == (160, 90, frame.pixels)
+    # wait_next sleeps until the next publish: a step.
+    stepper = threading.Timer(0.2, lambda: run_advkit("send", "--name", "demo", "step", "1"))
+    stepper.start()
+    nxt = reader.wait_next(5.0)
+    stepper.join()
+    assert nxt is not None and nxt.tick == frame.tick + 1
+    assert reader.wait_next(0.2) is None, "paused: nothing new"
+
+
+def test_life_py_is_an_engine_that_send_and_snapshot_work_on(runtime, life, tmp_path):
+    out = run_advkit("send", "--name", "pylife", "set", "palette", "amber").stdout
+    assert "palette = amber" in out, out
+    c = advkit.Client("pylife")
+    assert c.get("palette") == {"palette": "amber"}
+    assert c.call("life.toggle", {"x": 3, "y": 4}) in ({"alive": True}, {"alive": False})
+    bad = run_advkit("send", "--name", "pylife", "call", "life.toggle", '{"x": 99, "y": 0}',
+                     check=False)
+    assert bad.returncode == 1 and "from 0 to 79" in bad.stderr, bad.stderr
+    png = tmp_path / "life.png"
+    run_advkit("snapshot", "--name", "pylife", "--wait", "--out", str(png))
+    width, height, px = decode_png(png)
+    assert (width, height) == (160, 120)
+    amber = bytes((255, 176, 0, 255))
+    assert any(px[i:i + 4] == amber for i in range(0, len(px), 4)), "live cells are amber"
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_advkit_inspect_shows_the_python_game(runtime, life):
+    session = "advkit-py-%s" % uuid.uuid4().hex[:8]
+    cmd = "XDG_RUNTIME_DIR=%s %s inspect --name pylife" % (os.environ["XDG_RUNTIME_DIR"],
+                                                            advkit_bin())
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd],
+                   check=True)
+    try:
+        deadline, screen = time.monotonic() + 10, ""
+        while time.monotonic() < deadline:
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                    capture_output=True, text=True).stdout
+            if "generation_ticks" in screen and "connected" in screen:
+                break
+            time.sleep(0.1)
+        assert "pylife 160x120" in screen, screen
+        assert "generation_ticks" in screen and "palette" in screen, screen
+        assert "life.py (Python example)" in screen, screen
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+
+
+def test_ctrl_c_in_the_python_game_removes_its_files(runtime, life):
+    wait_for(runtime / "pylife.frames")
+    code = life.stop(signal.SIGINT)
+    assert code in (0, 130), code
+    left = sorted(os.listdir(runtime))
+    assert left == [], "files left behind: %s" % left
+    assert ROOT.exists()
