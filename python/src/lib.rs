@@ -915,7 +915,7 @@ impl Client {
     /// Calls any method by name; returns its result.
     #[pyo3(signature = (method, params=None))]
     fn call(
-        &mut self,
+        &self,
         py: Python<'_>,
         method: &str,
         params: Option<Bound<'_, PyAny>>,
@@ -924,44 +924,32 @@ impl Client {
             Some(p) => to_json(&p)?,
             None => Json::Object(Default::default()),
         };
-        let mut guard = lock(&self.inner);
-        let inner = &mut *guard;
-        let reply = py
-            .detach(|| inner.call(method, params))
-            .map_err(|e| client_error(py, e))?;
-        to_py(py, &reply.result)
+        to_py(py, &self.rpc(py, method, params)?)
     }
 
     /// `params.get`: every value, or the named ones, as a dict.
     #[pyo3(signature = (*names))]
-    fn get(&mut self, py: Python<'_>, names: Vec<String>) -> PyResult<Py<PyAny>> {
+    fn get(&self, py: Python<'_>, names: Vec<String>) -> PyResult<Py<PyAny>> {
         let params = if names.is_empty() {
             serde_json::json!({})
         } else {
             serde_json::json!({ "names": names })
         };
-        let mut guard = lock(&self.inner);
-        let inner = &mut *guard;
-        let reply = py
-            .detach(|| inner.call("params.get", params))
-            .map_err(|e| client_error(py, e))?;
-        to_py(py, &reply.result["values"])
+        to_py(py, &self.rpc(py, "params.get", params)?["values"])
     }
 
     /// `params.set` with keyword arguments, all or nothing; returns the
     /// change (revision, values).
     #[pyo3(signature = (**values))]
-    fn set(&mut self, py: Python<'_>, values: Option<Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
+    fn set(&self, py: Python<'_>, values: Option<Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
         let values = match values {
             Some(v) => to_json(v.as_any())?,
             None => return Err(PyValueError::new_err("set(name=value, ...) needs a value")),
         };
-        let mut guard = lock(&self.inner);
-        let inner = &mut *guard;
-        let reply = py
-            .detach(|| inner.call("params.set", serde_json::json!({ "values": values })))
-            .map_err(|e| client_error(py, e))?;
-        to_py(py, &reply.result)
+        to_py(
+            py,
+            &self.rpc(py, "params.set", serde_json::json!({ "values": values }))?,
+        )
     }
 
     /// Subscribes a second connection to `topics` (all when omitted) and
@@ -990,6 +978,17 @@ impl Client {
     #[getter]
     fn name(&self) -> String {
         self.name.clone()
+    }
+}
+
+impl Client {
+    /// One request and its reply's result, the GIL released meanwhile.
+    fn rpc(&self, py: Python<'_>, method: &str, params: Json) -> PyResult<Json> {
+        let mut guard = lock(&self.inner);
+        let inner = &mut *guard;
+        py.detach(|| inner.call(method, params))
+            .map(|reply| reply.result)
+            .map_err(|e| client_error(py, e))
     }
 }
 
