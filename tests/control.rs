@@ -393,3 +393,33 @@ fn socat_one_shot_and_the_python_client_from_the_docs() {
             .is_some_and(|m| m.len() > 20)
     );
 }
+
+/// Found by trying them (issue 13): a negative count, a name that climbs
+/// out of the runtime directory, and completions into a pipe closed early
+/// (`| head -c 10`) each end with a clear message or quietly, never a
+/// panic or a confusing "unexpected argument".
+#[test]
+fn the_cli_refuses_negative_counts_and_bad_names_and_survives_a_closed_pipe() {
+    let err = crate::util::advkit(&["render", "--ticks", "-1", "--out", "/dev/null"]).fails_with(2);
+    assert!(err.contains("-1 is below 0"), "{err}");
+    let err = crate::util::advkit(&["send", "step", "-2"]).fails_with(2);
+    assert!(err.contains("-2 is below 0"), "{err}");
+    let err = crate::util::advkit(&["send", "--name", "../evil", "stats"]).fails_with(2);
+    assert!(err.contains("`../evil` is not allowed"), "{err}");
+
+    // The bash script is larger than a pipe's buffer, so the write meets
+    // the closed end.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_advkit"))
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start advkit completions");
+    let mut head = [0u8; 10];
+    std::io::Read::read_exact(child.stdout.as_mut().expect("stdout"), &mut head).expect("read");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("exit");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

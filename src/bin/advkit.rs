@@ -117,8 +117,11 @@ fn main() -> ExitCode {
         Command::Golden(args) => golden_cmd::run(args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(shell, &mut Cli::command(), "advkit", &mut io::stdout());
-            Ok(())
+            // Generated in memory and written here, so a closed pipe
+            // (`| head`) ends quietly instead of panicking in clap_complete.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "advkit", &mut script);
+            io::stdout().write_all(&script).map_err(anyhow::Error::from)
         }
     };
     match result {

@@ -25,6 +25,25 @@ pub fn timeline(path: Option<&Path>) -> Result<Timeline> {
 }
 
 /// Parses `NAME=VALUE` for `--set`.
+/// A count of ticks or steps: a whole number from 0 up. Negative numbers
+/// reach this parser (their arguments allow them) so that `--ticks -1` is
+/// a range error, not "unexpected argument '-1'".
+pub fn count(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<i128>() {
+        Ok(n) if n < 0 => Err(format!("{n} is below 0: give a whole number from 0 up")),
+        Ok(n) => u64::try_from(n).map_err(|_| format!("{n} is too large (at most {})", u64::MAX)),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
+/// An engine name as the runtime directory allows it (`../x` is refused
+/// before anything touches a path).
+pub fn engine_name(s: &str) -> Result<String, String> {
+    advkit_ipc::runtime::validate_name(s)
+        .map(|_| s.to_owned())
+        .map_err(|e| e.to_string())
+}
+
 pub fn name_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {

@@ -15,7 +15,8 @@ pub struct RenderArgs {
     #[arg(long, value_name = "N")]
     seed: Option<u32>,
     /// Ticks to simulate before drawing.
-    #[arg(long, value_name = "N", default_value_t = 120)]
+    #[arg(long, value_name = "N", default_value_t = 120, allow_negative_numbers = true,
+          value_parser = load::count)]
     ticks: u64,
     /// Frame size in pixels.
     #[arg(long, value_name = "WxH", default_value = "320x180")]

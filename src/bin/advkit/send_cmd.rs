@@ -23,7 +23,8 @@ use serde_json::Value;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Target {
     /// Engine name (see `advkit ls`).
-    #[arg(long, value_name = "NAME", default_value = "default", global = true)]
+    #[arg(long, value_name = "NAME", default_value = "default", global = true,
+          value_parser = crate::load::engine_name)]
     name: String,
     /// Control socket path, instead of the name's.
     #[arg(long, value_name = "PATH", global = true, conflicts_with = "tcp")]
@@ -102,7 +103,7 @@ enum What {
     Resume,
     /// Advance N ticks (pauses first).
     Step {
-        #[arg(default_value_t = 1)]
+        #[arg(default_value_t = 1, allow_negative_numbers = true, value_parser = crate::load::count)]
         count: u64,
     },
     /// Tick, fps, tick times, frames, clients.
