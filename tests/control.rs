@@ -323,8 +323,10 @@ fn tcp_needs_the_token_and_the_files_are_private() {
         .expect_err("wrong token");
     assert!(err.to_string().contains("wrong token"), "{err}");
 
+    // The file's contents as read, newline and all, are accepted.
     let token = std::fs::read_to_string(&token_path).expect("token");
-    let mut authed = Client::connect_tcp(addr, Some(token.trim())).expect("connect + auth");
+    assert!(token.ends_with('\n'));
+    let mut authed = Client::connect_tcp(addr, Some(&token)).expect("connect + auth");
     authed
         .call("params.get", json!({}))
         .expect("works after auth");
@@ -339,6 +341,30 @@ fn tcp_needs_the_token_and_the_files_are_private() {
         err.contains("not loopback") && err.contains("--allow-remote"),
         "{err}"
     );
+    let left: Vec<_> = std::fs::read_dir(rt.dir())
+        .expect("runtime dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("open."))
+        .collect();
+    assert!(left.is_empty(), "a refused engine leaves nothing: {left:?}");
+}
+
+/// The params file holds tuned values: owner-only, like every other file
+/// an engine writes (it was 0644).
+#[test]
+fn params_save_writes_an_owner_only_file() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    let file = dir.path("tuned.json");
+    let _engine = rt.start("default", &["--params", &file.display().to_string()]);
+    rt.advkit(&["send", "set", "walk_speed", "2"]).ok();
+    rt.advkit(&["send", "call", "params.save"]).ok();
+    let mode = std::fs::metadata(&file)
+        .expect("saved")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
 }
 
 #[test]

@@ -382,7 +382,10 @@ impl Connection {
             None => Ok(AuthResult {
                 authenticated: true,
             }),
-            Some(token) if constant_time_eq(token.as_bytes(), params.token.as_bytes()) => {
+            // The token file ends in a newline; `$(cat file)` drops it but
+            // a file read as is keeps it, so surrounding whitespace is not
+            // part of the token.
+            Some(token) if constant_time_eq(token.as_bytes(), params.token.trim().as_bytes()) => {
                 self.authed = true;
                 Ok(AuthResult {
                     authenticated: true,

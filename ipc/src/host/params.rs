@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use advkit_params::{Applied, ParamError, Params, Value};
@@ -183,8 +184,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .and_then(|n| n.to_str())
         .unwrap_or("params");
     let tmp = dir.join(format!(".{name}.{}.tmp", system::current_pid()));
+    let _ = fs::remove_file(&tmp); // left by a crash, perhaps with other permissions
     let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
+        // Owner-only, like the socket, token and frame files: tuned values
+        // are nobody else's business.
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
         io::Write::write_all(&mut f, bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)
