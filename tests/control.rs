@@ -449,3 +449,28 @@ fn the_cli_refuses_negative_counts_and_bad_names_and_survives_a_closed_pipe() {
     assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// docs/protocol.md: only lines *over* 1 MiB are refused. A request of
+/// exactly 1,048,576 bytes (before its newline) is answered; one byte more
+/// is −32004 and the connection closes.
+#[test]
+fn a_line_of_exactly_one_mebibyte_is_answered_and_one_byte_more_is_refused() {
+    let rt = Runtime::new();
+    let _engine = rt.start("default", &[]);
+    let request = |len: usize| {
+        let head = r#"{"jsonrpc":"2.0","id":1,"method":"params.get","params":{"names":[""#;
+        let tail = r#""]}}"#;
+        let pad = "x".repeat(len - head.len() - tail.len());
+        format!("{head}{pad}{tail}\n")
+    };
+    for (len, want) in [(1 << 20, -32602), ((1 << 20) + 1, -32004)] {
+        let mut s = UnixStream::connect(socket(&rt, "default")).expect("connect");
+        let line = request(len);
+        assert_eq!(line.len(), len + 1);
+        s.write_all(line.as_bytes()).expect("send");
+        let mut reply = String::new();
+        BufReader::new(&s).read_line(&mut reply).expect("reply");
+        let reply: Value = serde_json::from_str(&reply).expect("JSON reply");
+        assert_eq!(reply["error"]["code"], json!(want), "{len} bytes: {reply}");
+    }
+}

@@ -24,13 +24,14 @@ pub struct Request {
 }
 
 /// Where the next complete line ends in `buf` (index of its `\n`), or
-/// `Err` if `buf` already holds more than [`MAX_LINE`] bytes with no
-/// newline. `Ok(None)`: wait for more bytes.
+/// `Err` once the line is longer than [`MAX_LINE`] bytes (not counting
+/// its `\n`): a line of exactly 1 MiB is allowed, as documented.
+/// `Ok(None)`: wait for more bytes.
 pub fn find_line(buf: &[u8]) -> Result<Option<usize>, RpcError> {
     match buf.iter().position(|&b| b == b'\n') {
-        Some(i) if i < MAX_LINE => Ok(Some(i)),
+        Some(i) if i <= MAX_LINE => Ok(Some(i)),
         Some(_) => Err(line_too_long()),
-        None if buf.len() >= MAX_LINE => Err(line_too_long()),
+        None if buf.len() > MAX_LINE => Err(line_too_long()),
         None => Ok(None),
     }
 }
@@ -166,14 +167,22 @@ mod tests {
     fn a_line_is_found_only_when_complete() {
         assert_eq!(find_line(b"{\"a\":1}"), Ok(None));
         assert_eq!(find_line(b"{}\n{}"), Ok(Some(2)));
-        let long = vec![b'x'; MAX_LINE];
+        // Exactly 1 MiB is allowed (docs/protocol.md: "over 1 MiB" is not).
+        let mut full = vec![b'x'; MAX_LINE];
+        assert_eq!(find_line(&full), Ok(None), "still waiting for its newline");
+        full.push(b'\n');
+        assert_eq!(find_line(&full), Ok(Some(MAX_LINE)));
+        let over = vec![b'x'; MAX_LINE + 1];
         assert_eq!(
-            find_line(&long).map_err(|e| e.code),
+            find_line(&over).map_err(|e| e.code),
             Err(codes::LINE_TOO_LONG)
         );
-        let mut almost = vec![b'x'; MAX_LINE - 1];
-        almost.push(b'\n');
-        assert_eq!(find_line(&almost), Ok(Some(MAX_LINE - 1)));
+        let mut over_with_newline = over.clone();
+        over_with_newline.push(b'\n');
+        assert_eq!(
+            find_line(&over_with_newline).map_err(|e| e.code),
+            Err(codes::LINE_TOO_LONG)
+        );
     }
 
     #[test]
