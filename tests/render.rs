@@ -201,3 +201,27 @@ fn params_lists_every_parameter_for_people_and_machines() {
     assert_eq!(npc["apply"], "reboot");
     assert_eq!(npc["default"], 6, "the demo scene's NPC count");
 }
+
+/// A binary PNG is never written into a terminal (`--out -` on a tty is
+/// refused with what to do instead), and the terminal UIs say they need a
+/// terminal rather than "No such device or address (os error 6)".
+#[test]
+fn binary_output_never_reaches_a_terminal_and_tuis_say_they_need_one() {
+    let cmd = format!(
+        "{} render --ticks 1 --out -; echo exit=$?; sleep 30",
+        env!("CARGO_BIN_EXE_advkit")
+    );
+    let tmux = crate::util::Tmux::start(&cmd, 120, 20);
+    let screen = tmux.wait_for("exit=", std::time::Duration::from_secs(20));
+    assert!(screen.contains("which is a terminal here"), "{screen}");
+    assert!(screen.contains("exit=1"), "{screen}");
+    assert!(
+        !screen.contains("IHDR"),
+        "no binary on the screen:\n{screen}"
+    );
+
+    for command in ["inspect", "demo"] {
+        let err = advkit(&[command]).fails_with(1);
+        assert!(err.contains("needs a terminal"), "{command}: {err}");
+    }
+}

@@ -49,8 +49,23 @@ impl ViewArgs {
     }
 }
 
+/// The inspector draws on a terminal and reads keys from it: say so
+/// plainly instead of the "No such device or address (os error 6)" that
+/// opening one without it gives.
+fn need_terminal(command: &str) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!(
+            "advkit {command} needs a terminal (its input or output is not one): run it in a \
+             terminal, over `ssh -t`, or in tmux; for a frame without one use `advkit snapshot`"
+        );
+    }
+    Ok(())
+}
+
 pub fn inspect(args: InspectArgs) -> Result<()> {
     advkit_ipc::runtime::validate_name(&args.name)?;
+    need_terminal("inspect")?;
     advkit_tui::run(args.view.options(&args.name)).context("the inspector failed")
 }
 
@@ -64,6 +79,7 @@ pub struct DemoArgs {
 }
 
 pub fn demo(args: DemoArgs) -> Result<()> {
+    need_terminal("demo")?;
     let dir = RuntimeDir::from_env();
     let taken = |n: &str| Client::connect_unix(&dir.socket_path(n)).is_ok();
     let name = if taken("demo") {
