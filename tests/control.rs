@@ -474,3 +474,30 @@ fn a_line_of_exactly_one_mebibyte_is_answered_and_one_byte_more_is_refused() {
         assert_eq!(reply["error"]["code"], json!(want), "{len} bytes: {reply}");
     }
 }
+
+/// `params.get` with both `name` and `names` used to answer one and
+/// silently drop the other; it is now −32602.
+#[test]
+fn params_get_with_both_name_and_names_is_refused() {
+    let rt = Runtime::new();
+    let _engine = rt.start("default", &[]);
+    let mut c = Client::connect_unix(&socket(&rt, "default")).expect("connect");
+    let err = c
+        .call(
+            "params.get",
+            json!({"name": "walk_speed", "names": ["npc_count"]}),
+        )
+        .expect_err("both");
+    assert!(
+        err.to_string().contains("-32602") && err.to_string().contains("not both"),
+        "{err}"
+    );
+    let said = rt
+        .advkit(&["send", "set", "player_tags", r#"["a,b", "c d"]"#])
+        .ok();
+    assert!(said.contains("player_tags"), "{said}");
+    let got = c
+        .call("params.get", json!({"name": "player_tags"}))
+        .expect("get");
+    assert_eq!(got.result["values"]["player_tags"], json!(["a,b", "c d"]));
+}

@@ -486,7 +486,12 @@ fn gone() -> RpcError {
 
 fn params_get(p: &Params, params: ParamsGetParams) -> Result<ParamValues, RpcError> {
     let names: Option<Vec<String>> = match (params.names, params.name) {
-        (Some(names), _) => Some(names),
+        (Some(_), Some(_)) => {
+            return Err(RpcError::invalid_params(
+                "give `name` or `names`, not both".to_owned(),
+            ));
+        }
+        (Some(names), None) => Some(names),
         (None, Some(name)) => Some(vec![name]),
         (None, None) => None,
     };

@@ -469,7 +469,9 @@ impl Params {
     }
 
     /// Parses a value written on a command line: `2.5`, `pixel`, `on`,
-    /// `hero,brave` (a comma-separated list; empty for no items).
+    /// `hero,brave` (a comma-separated list; empty for no items), or a
+    /// list as a JSON array, `["a", "b c"]`, for items with commas or
+    /// spaces of their own.
     pub fn parse(&self, name: &str, text: &str) -> Result<Value, ParamError> {
         let spec = &self.specs[self.index(name)?];
         let wrong = || ParamError::WrongType {
@@ -487,6 +489,15 @@ impl Params {
                 _ => return Err(wrong()),
             }),
             Kind::Enum { .. } => Value::Text(t.to_owned()),
+            Kind::StringList { .. } if t.starts_with('[') => {
+                Value::List(serde_json::from_str::<Vec<String>>(t).map_err(|e| {
+                    ParamError::WrongType {
+                        name: name.to_owned(),
+                        expected: "a JSON array of strings".to_owned(),
+                        got: format!("`{text}` ({e})"),
+                    }
+                })?)
+            }
             Kind::StringList { .. } => Value::List(if t.is_empty() {
                 Vec::new()
             } else {
@@ -784,6 +795,14 @@ mod tests {
             Ok(Value::List(vec!["hero".into(), "brave".into()]))
         );
         assert_eq!(p.parse("player_tags", ""), Ok(Value::List(vec![])));
+        // A JSON array keeps commas and spaces inside items (issue 13: it
+        // was split on every comma, giving `["a"` and `"b c"]`).
+        assert_eq!(
+            p.parse("player_tags", r#"["a,b", "c d"]"#),
+            Ok(Value::List(vec!["a,b".into(), "c d".into()]))
+        );
+        let err = p.parse("player_tags", "[a").expect_err("not JSON");
+        assert!(err.to_string().contains("JSON array of strings"), "{err}");
         assert!(p.parse("npc_count", "lots").is_err());
         assert!(p.parse("npc_count", "65").is_err());
         let err = p
