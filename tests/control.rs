@@ -501,3 +501,37 @@ fn params_get_with_both_name_and_names_is_refused() {
         .expect("get");
     assert_eq!(got.result["values"]["player_tags"], json!(["a,b", "c d"]));
 }
+
+/// The stdlib Python examples say what is wrong instead of printing a
+/// traceback (issue 13): params that are not JSON, an output file that
+/// cannot be written, and an output format the reader does not write
+/// (`.jpg` used to get a PNG silently).
+#[test]
+fn the_python_examples_report_bad_input_without_a_traceback() {
+    let rt = Runtime::new();
+    let _engine = rt.start("default", &[]);
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python");
+    let run = |script: &str, args: &[&str]| {
+        let out = std::process::Command::new("python3")
+            .arg(format!("{examples}/{script}"))
+            .args(args)
+            .env("XDG_RUNTIME_DIR", rt.xdg())
+            .output()
+            .expect("python3 runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !stderr.contains("Traceback"),
+            "{script} {args:?}:\n{stderr}"
+        );
+        (out.status.code(), stderr)
+    };
+    let (code, err) = run("control.py", &["params.set", "not json"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("params must be JSON"), "{err}");
+    let (code, err) = run("read_frame.py", &["--out", "/nonexistent/dir/f.png"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("cannot write /nonexistent/dir/f.png"), "{err}");
+    let (code, err) = run("read_frame.py", &["--out", "f.jpg"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains(".png or .ppm only"), "{err}");
+}

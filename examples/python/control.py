@@ -8,7 +8,8 @@ Written from docs/protocol.md: JSON-RPC 2.0, one object per line.
     python3 control.py --name game --events 3 events.subscribe '{"topics": ["engine"]}'
 
 Prints the result as JSON (and, with --events N, the next N events) and
-exits 0; on an error reply prints it and exits 1; with no engine, exits 2.
+exits 0; on an error reply prints it and exits 1; with no engine, or
+params that are not a JSON object or array, says so and exits 2.
 """
 
 import argparse
@@ -68,11 +69,24 @@ def main():
     ap.add_argument("params", nargs="?", default="{}")
     args = ap.parse_args()
     try:
+        params = json.loads(args.params)
+    except ValueError as e:
+        print("error: params must be JSON, e.g. '{\"name\": \"walk_speed\", \"value\": 2}': %s"
+              % e, file=sys.stderr)
+        return 2
+    if not isinstance(params, (dict, list)):
+        print("error: params must be a JSON object or array, not %s" % args.params, file=sys.stderr)
+        return 2
+    try:
         client = Client(socket_path(args.name))
     except OSError as e:
         print("error: no engine %s: %s" % (args.name, e), file=sys.stderr)
         return 2
-    reply = client.call(args.method, json.loads(args.params))
+    try:
+        reply = client.call(args.method, params)
+    except (OSError, ValueError) as e:
+        print("error: the connection to engine %s failed: %s" % (args.name, e), file=sys.stderr)
+        return 2
     if "error" in reply:
         print("error: %s (code %d)" % (reply["error"]["message"], reply["error"]["code"]), file=sys.stderr)
         return 1

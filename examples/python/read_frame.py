@@ -194,6 +194,9 @@ def main():
     ap.add_argument("--wait", type=float, metavar="SECONDS",
                     help="wait up to SECONDS for the next frame instead of taking the last one")
     args = ap.parse_args()
+    if not args.out.endswith((".png", ".ppm")):
+        print("error: --out %s: this reader writes .png or .ppm only" % args.out, file=sys.stderr)
+        return 1
     path = args.path or os.path.join(runtime_dir(), args.name + ".frames")
     try:
         fd, mm, g = open_region(path, args.name)
@@ -206,10 +209,14 @@ def main():
     except ReadError as e:
         print("error: %s" % e, file=sys.stderr)
         return 1
-    if args.out.endswith(".ppm"):
-        write_ppm(args.out, g["width"], g["height"], pixels)
-    else:
-        write_png(args.out, g["width"], g["height"], pixels)
+    try:
+        if args.out.endswith(".ppm"):
+            write_ppm(args.out, g["width"], g["height"], pixels)
+        else:
+            write_png(args.out, g["width"], g["height"], pixels)
+    except OSError as e:
+        print("error: cannot write %s: %s" % (args.out, e.strerror or e), file=sys.stderr)
+        return 1
     print("%dx%d frame %d tick %d checksum %016x -> %s"
           % (g["width"], g["height"], frame, tick, checksum, args.out))
     return 0
