@@ -333,3 +333,66 @@ fn a_paused_engine_publishes_only_changes_and_snapshot_wait_takes_the_next_frame
         "the stepped frame: {said}"
     );
 }
+
+/// `advkit run --paused` stops on tick 1, so the README's live comparison
+/// with walk_tile's first golden passes (it could not against a running
+/// engine), and a paused live engine stepped N-1 times shows exactly what
+/// `advkit render --ticks N` draws.
+#[test]
+fn run_paused_lines_up_with_goldens_and_with_render() {
+    let rt = Runtime::new();
+    let _engine = rt.start("game", &["--set", "autopilot=off", "--paused"]);
+    let golden = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/golden/walk_tile/start.png"
+    );
+    let said = rt
+        .advkit(&["snapshot", "--name", "game", "--compare", golden])
+        .ok();
+    assert!(
+        said.contains("tick 1 ") && said.contains("matches"),
+        "{said}"
+    );
+
+    rt.advkit(&["send", "--name", "game", "step", "9"]).ok();
+    let dir = Dir::new();
+    let live_png = dir.path("live.png").display().to_string();
+    let live = rt
+        .advkit(&["snapshot", "--name", "game", "--out", &live_png])
+        .ok();
+    let out = dir.path("r.png").display().to_string();
+    let headless = crate::util::advkit(&[
+        "render",
+        "--ticks",
+        "10",
+        "--set",
+        "autopilot=off",
+        "--out",
+        &out,
+    ])
+    .ok();
+    let hash = |s: &str| s.split("hash ").nth(1).map(|h| h[..16].to_owned());
+    assert!(live.contains("tick 10 "), "{live}");
+    assert_eq!(
+        hash(&live),
+        hash(&headless),
+        "live {live} vs render {headless}"
+    );
+}
+
+/// The files `S` in the inspector (`advkit-NAME-tickN.png`) and
+/// `snapshot --compare` (`advkit-snapshot.diff.png`) leave in the working
+/// directory are ignored by git, so they never end up in a commit.
+#[test]
+fn files_the_tools_drop_in_the_working_directory_are_git_ignored() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let Ok(out) = std::process::Command::new("git")
+        .args(["-C", root, "check-ignore", "advkit-default-tick5.png"])
+        .arg("advkit-snapshot.diff.png")
+        .output()
+    else {
+        return; // no git here: nothing to commit them into either
+    };
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(listed.lines().count(), 2, "not ignored: {listed}");
+}

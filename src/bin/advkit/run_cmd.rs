@@ -43,6 +43,11 @@ pub struct RunArgs {
     /// Allow --tcp on an address that is not loopback.
     #[arg(long, requires = "tcp")]
     allow_remote: bool,
+    /// Start paused on tick 1 (its frame published): nothing ticks until a
+    /// client resumes or steps it, so a live run lines up with a headless
+    /// one (`advkit render --ticks N` = tick 1 + `send step N-1`).
+    #[arg(long)]
+    paused: bool,
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
@@ -71,6 +76,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             tcp: args.tcp,
             allow_remote: args.allow_remote,
             params_file: args.params.clone(),
+            paused: args.paused,
             ..HostConfig::new(&args.name, args.size.width, args.size.height)
         },
     )?;
