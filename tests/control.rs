@@ -535,3 +535,31 @@ fn the_python_examples_report_bad_input_without_a_traceback() {
     assert_eq!(code, Some(1));
     assert!(err.contains(".png or .ppm only"), "{err}");
 }
+
+/// `advkit send reset` works in every form (issue 13: the positional param
+/// shared its id with the global `--name`, so `reset walk_speed` looked
+/// for an engine called walk_speed and `--name X reset` reset a param X).
+#[test]
+fn send_reset_resets_one_param_or_all_on_the_named_engine() {
+    let rt = Runtime::new();
+    let _engine = rt.start("x", &[]);
+    rt.advkit(&[
+        "send",
+        "--name",
+        "x",
+        "set",
+        "walk_speed",
+        "3",
+        "day_night",
+        "0.5",
+    ])
+    .ok();
+    let one = rt
+        .advkit(&["send", "--name", "x", "reset", "walk_speed"])
+        .ok();
+    assert!(one.contains("walk_speed = 1.0"), "{one}");
+    let got = rt.advkit(&["send", "--name", "x", "get", "day_night"]).ok();
+    assert!(got.contains("0.5"), "only the named param was reset: {got}");
+    let all = rt.advkit(&["send", "reset", "--name", "x"]).ok();
+    assert!(all.contains("day_night = 0.0"), "{all}");
+}

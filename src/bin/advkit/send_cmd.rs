@@ -83,7 +83,12 @@ enum What {
         if_revision: Option<u64>,
     },
     /// Put a param (or all) back to its default.
-    Reset { name: Option<String> },
+    Reset {
+        /// The param; every param when omitted. (Its own id: a field
+        /// called `name` would be the global `--name`, the engine.)
+        #[arg(value_name = "PARAM")]
+        param: Option<String>,
+    },
     /// Save params to the engine's params file (--params).
     Save,
     /// Load params from the engine's params file.
@@ -210,8 +215,10 @@ fn exec(client: &mut Client, what: &What) -> Result<Said, ClientError> {
             let r = client.request::<method::ParamsSet>(&p)?;
             said(describe_change(&r.result, r.tick), &r.result)
         }
-        What::Reset { name } => {
-            let p = ParamsResetParams { name: name.clone() };
+        What::Reset { param } => {
+            let p = ParamsResetParams {
+                name: param.clone(),
+            };
             let r = client.request::<method::ParamsReset>(&p)?;
             said(describe_change(&r.result, r.tick), &r.result)
         }
