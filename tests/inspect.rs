@@ -218,3 +218,27 @@ fn a_hung_up_terminal_ends_the_inspector_instead_of_leaving_it_spinning() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// `advkit demo --params FILE` hands the file to its engine, so the
+/// inspector's `s` saves there (issue 13: demo had no --params, and `s`
+/// could only fail).
+#[test]
+fn demo_with_a_params_file_saves_with_s() {
+    let rt = Runtime::new();
+    let dir = crate::util::Dir::new();
+    let file = dir.path("demo-params.json");
+    let cmd = format!(
+        "XDG_RUNTIME_DIR={} {} demo --params {} --colors 256; echo DEMO-EXIT-$?; sleep 30",
+        rt.xdg().display(),
+        env!("CARGO_BIN_EXE_advkit"),
+        file.display()
+    );
+    let tmux = Tmux::start(&cmd, 110, 36);
+    tmux.wait_for("connected", WAIT);
+    tmux.keys(&["s"]);
+    tmux.wait_for("params saved to", WAIT);
+    let saved = std::fs::read_to_string(&file).expect("the file was written");
+    assert!(saved.contains("walk_speed"), "{saved}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("DEMO-EXIT-0", WAIT);
+}

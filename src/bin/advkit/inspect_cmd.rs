@@ -74,6 +74,10 @@ pub struct DemoArgs {
     /// Frame size of the demo engine.
     #[arg(long, value_name = "WxH", default_value = "320x180")]
     size: String,
+    /// Params file for the demo engine: loaded at start if it exists, and
+    /// where the inspector's `s` saves (and `l` loads) tuned values.
+    #[arg(long, value_name = "FILE")]
+    params: Option<std::path::PathBuf>,
     #[command(flatten)]
     view: ViewArgs,
 }
@@ -88,8 +92,12 @@ pub fn demo(args: DemoArgs) -> Result<()> {
         "demo".to_owned()
     };
     let exe = std::env::current_exe().context("cannot find the advkit executable")?;
-    let mut engine = Command::new(exe)
-        .args(["run", "--name", &name, "--size", &args.size])
+    let mut run = Command::new(exe);
+    run.args(["run", "--name", &name, "--size", &args.size]);
+    if let Some(file) = &args.params {
+        run.arg("--params").arg(file);
+    }
+    let mut engine = run
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
