@@ -432,6 +432,15 @@ fn the_cli_refuses_negative_counts_and_bad_names_and_survives_a_closed_pipe() {
     assert!(err.contains("-2 is below 0"), "{err}");
     let err = crate::util::advkit(&["send", "--name", "../evil", "stats"]).fails_with(2);
     assert!(err.contains("`../evil` is not allowed"), "{err}");
+    // No engine is 2 for every command (snapshot said 1, send 2).
+    let rt = Runtime::new();
+    for args in [
+        &["send", "--name", "nobody", "stats"][..],
+        &["snapshot", "--name", "nobody", "--out", "/dev/null"][..],
+    ] {
+        let err = rt.advkit(args).fails_with(2);
+        assert!(err.contains("nobody"), "{args:?}: {err}");
+    }
 
     // The bash script is larger than a pipe's buffer, so the write meets
     // the closed end.

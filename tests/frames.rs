@@ -126,7 +126,7 @@ fn kill_9_makes_readers_fail_fast_and_the_name_is_reusable() {
 
     let started = Instant::now();
     let out = dir.path("x.png").display().to_string();
-    let err = rt.advkit(&["snapshot", "--out", &out]).fails_with(1);
+    let err = rt.advkit(&["snapshot", "--out", &out]).fails_with(2);
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(
         err.contains(&format!("engine default is not running (pid {pid} gone)")),

@@ -136,10 +136,26 @@ fn main() -> ExitCode {
 
 /// 1 for ordinary failures and error replies; 2 when there is no engine to
 /// talk to or the connection failed (so scripts can tell the two apart).
+/// One meaning per code, for every command: 0 done, 1 failed (an error
+/// reply, a mismatch, bad input), 2 no engine to talk to (not running,
+/// gone, or the connection failed) — and clap's usage errors, also 2.
 fn exit_code(err: &anyhow::Error) -> u8 {
-    err.chain()
-        .find_map(|e| e.downcast_ref::<advkit_ipc::client::ClientError>())
-        .map_or(1, advkit_ipc::client::ClientError::exit_code)
+    use advkit_ipc::{OpenError, ReadError, client::ClientError};
+    for e in err.chain() {
+        if let Some(c) = e.downcast_ref::<ClientError>() {
+            return c.exit_code();
+        }
+        if matches!(
+            e.downcast_ref::<OpenError>(),
+            Some(OpenError::NotRunning { .. })
+        ) || matches!(
+            e.downcast_ref::<ReadError>(),
+            Some(ReadError::WriterGone { .. })
+        ) {
+            return 2;
+        }
+    }
+    1
 }
 
 /// A reader that went away (`advkit params | head`) is not an error.
