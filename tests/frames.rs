@@ -177,7 +177,7 @@ fn foreign_and_truncated_region_files_give_clear_errors() {
 
     let err = rt
         .advkit(&["snapshot", "--name", "nobody", "--out", &out])
-        .fails_with(1);
+        .fails_with(2);
     assert!(err.contains("engine nobody is not running"), "{err}");
     let err = rt.advkit(&["run", "--name", "../escape"]).fails_with(1);
     assert!(err.contains("is not allowed"), "{err}");
