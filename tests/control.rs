@@ -333,6 +333,17 @@ fn tcp_needs_the_token_and_the_files_are_private() {
     // advkit send reads the token file itself.
     rt.advkit(&["send", "--tcp", &addr.to_string(), "stats"])
         .ok();
+    // From where there is no token file, it names the file it looked for
+    // and offers --token (it used to print `<runtime dir>/<name>.token`).
+    let elsewhere = Runtime::new();
+    let err = elsewhere
+        .advkit(&["send", "--tcp", &addr.to_string(), "stats"])
+        .fails_with(1);
+    let looked = elsewhere.dir().join("default.token");
+    assert!(
+        err.contains(&format!("there is no {}", looked.display())) && err.contains("--token"),
+        "{err}"
+    );
 
     let err = rt
         .advkit(&["run", "--name", "open", "--tcp", "0.0.0.0:0"])

@@ -15,7 +15,7 @@ use advkit_ipc::api::{
 };
 use advkit_ipc::client::{Client, ClientError};
 use advkit_params::{Applied, show_json};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -41,11 +41,17 @@ pub struct Target {
 }
 
 impl Target {
+    /// The token for TCP: `--token`, else the token file of `--name` in
+    /// this machine's runtime directory.
+    fn token_file(&self) -> PathBuf {
+        RuntimeDir::from_env().token_path(&self.name)
+    }
+
     pub fn connect(&self) -> Result<Client, ClientError> {
         if let Some(addr) = self.tcp {
             let token = match &self.token {
                 Some(t) => Some(t.clone()),
-                None => std::fs::read_to_string(RuntimeDir::from_env().token_path(&self.name))
+                None => std::fs::read_to_string(self.token_file())
                     .ok()
                     .map(|t| t.trim().to_owned()),
             };
@@ -56,6 +62,38 @@ impl Target {
             None => RuntimeDir::from_env().socket_path(&self.name),
         };
         Client::connect_unix(&path)
+    }
+
+    /// A client error with what to do about it: over TCP without a token,
+    /// which file was looked for and `--token`; for a refused fresh reboot,
+    /// the command that goes ahead.
+    fn explain(&self, e: ClientError) -> anyhow::Error {
+        match e {
+            ClientError::Rpc(rpc) if rpc.code == codes::AUTH_REQUIRED && self.token.is_none() => {
+                let file = self.token_file();
+                let looked = if file.exists() {
+                    format!("the token in {} was not accepted", file.display())
+                } else {
+                    format!("there is no {} on this machine", file.display())
+                };
+                anyhow::Error::new(ClientError::Rpc(rpc)).context(format!(
+                    "{looked}; pass --token TOKEN (the contents of <name>.token in the \
+                     engine's runtime directory)"
+                ))
+            }
+            ClientError::Rpc(rpc) if rpc.code == codes::CONFIRM_REQUIRED => {
+                let name = if self.name == "default" {
+                    String::new()
+                } else {
+                    format!(" --name {}", self.name)
+                };
+                anyhow::anyhow!(
+                    "{}\nto go ahead: advkit send{name} reboot --fresh --yes",
+                    rpc.message
+                )
+            }
+            other => other.into(),
+        }
     }
 }
 
@@ -146,15 +184,7 @@ enum What {
 
 pub fn run(args: SendArgs) -> Result<()> {
     let mut client = args.target.connect()?;
-    let (text, json) = match exec(&mut client, &args.what) {
-        Err(ClientError::Rpc(e)) if e.code == codes::CONFIRM_REQUIRED => {
-            bail!(
-                "{}\nto go ahead: advkit send reboot --fresh --yes",
-                e.message
-            );
-        }
-        other => other?,
-    };
+    let (text, json) = exec(&mut client, &args.what).map_err(|e| args.target.explain(e))?;
     let mut stdout = std::io::stdout().lock();
     if args.target.json {
         writeln!(stdout, "{json}")?;
