@@ -399,3 +399,35 @@ fn files_the_tools_drop_in_the_working_directory_are_git_ignored() {
     let listed = String::from_utf8_lossy(&out.stdout);
     assert_eq!(listed.lines().count(), 2, "not ignored: {listed}");
 }
+
+/// A FIFO planted as `<name>.frames` used to hang `ls` and `snapshot` in
+/// `open` for ever, and `run` too, while it held the directory lock so no
+/// other engine could start. Each now answers at once (issue 13).
+#[test]
+fn a_fifo_named_like_a_region_hangs_nothing() {
+    let rt = Runtime::new();
+    drop(rt.start("real", &["--size", "64x32"])); // makes the runtime directory
+    let fifo = rt.dir().join("f.frames");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let started = Instant::now();
+    let dir = Dir::new();
+    let out = dir.path("x.png").display().to_string();
+    let err = rt
+        .advkit(&["snapshot", "--name", "f", "--out", &out])
+        .fails_with(1);
+    assert!(err.contains("not a regular file"), "{err}");
+    let ls = rt.advkit(&["ls"]).ok();
+    assert!(ls.contains("not a regular file"), "{ls}");
+    let err = rt.advkit(&["run", "--name", "f"]).fails_with(1);
+    assert!(
+        err.contains("is not a regular file") && err.contains("remove it"),
+        "{err}"
+    );
+    // And the directory lock was let go: another engine starts.
+    let _other = rt.start("other", &["--size", "64x32"]);
+    assert!(started.elapsed() < Duration::from_secs(10));
+}

@@ -36,6 +36,12 @@ fn engine_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+/// `O_NONBLOCK` for `OpenOptionsExt::custom_flags`: opening a region never
+/// waits (on a regular file the flag changes nothing; a FIFO would block).
+fn o_nonblock() -> i32 {
+    rustix::fs::OFlags::NONBLOCK.bits() as i32
+}
+
 /// `Ok(true)` if nobody holds an exclusive lock on `file` (it is released
 /// again at once), `Ok(false)` if a writer holds it.
 fn try_lock_shared(file: &File) -> io::Result<bool> {

@@ -15,7 +15,7 @@ use rustix::time::Timespec;
 use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, Header, MAGIC, VERSION};
 use super::shm::{AlignedBuf, SharedMap};
 use super::words::load_row;
-use super::{engine_name, try_lock_shared};
+use super::{engine_name, o_nonblock, try_lock_shared};
 use crate::system;
 
 /// A heartbeat older than this means the writer is not running any more
@@ -168,10 +168,6 @@ fn sleep_on_futex(h: &Header, after: u64, slice: Duration) {
     h.waiters.fetch_sub(1, Ordering::SeqCst);
 }
 
-fn libc_o_nonblock() -> i32 {
-    rustix::fs::OFlags::NONBLOCK.bits() as i32
-}
-
 /// How many times a read retries before reporting contention.
 const ATTEMPTS: u32 = 64;
 
@@ -181,7 +177,14 @@ impl FrameReader {
     /// touched.
     pub fn open(path: &Path) -> Result<FrameReader, OpenError> {
         let name = engine_name(path);
-        let file = match File::open(path) {
+        // Non-blocking, so a FIFO (or a symlink to one) planted under the
+        // region's name cannot hang the reader in `open`; anything that is
+        // not a regular file is refused right after.
+        let file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(o_nonblock())
+            .open(path)
+        {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(OpenError::NotRunning {
@@ -528,7 +531,7 @@ impl FrameReader {
                 let file = OpenOptions::new()
                     .read(true)
                     .write(true)
-                    .custom_flags(libc_o_nonblock())
+                    .custom_flags(o_nonblock())
                     .open(&self.path)
                     .ok()?;
                 let meta = file.metadata().ok()?;

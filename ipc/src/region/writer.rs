@@ -14,7 +14,7 @@ use rustix::thread::futex;
 use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, MAGIC, SLOTS, VERSION};
 use super::shm::SharedMap;
 use super::words::{Lanes, copy_row_summing, row_sums};
-use super::{engine_name, try_lock_shared};
+use super::{engine_name, o_nonblock, try_lock_shared};
 use crate::system;
 
 /// Why a frame region could not be created.
@@ -39,6 +39,11 @@ pub enum CreateError {
     },
     #[error("another advkit is creating {} right now; try again", path.display())]
     Busy { path: PathBuf },
+    #[error(
+        "{} is not a regular file (a FIFO, a device or a directory?); remove it",
+        path.display()
+    )]
+    NotAFile { path: PathBuf },
 }
 
 /// Why a frame was not published.
@@ -116,7 +121,18 @@ impl FrameWriter {
             },
         })?;
 
-        if let Ok(existing) = File::open(path) {
+        // Not `File::open`: a FIFO under this name would block it for
+        // ever while this process holds the directory lock.
+        let existing = OpenOptions::new()
+            .read(true)
+            .custom_flags(o_nonblock())
+            .open(path);
+        if let Ok(existing) = existing {
+            if !existing.metadata().is_ok_and(|m| m.is_file()) {
+                return Err(CreateError::NotAFile {
+                    path: path.to_owned(),
+                });
+            }
             match try_lock_shared(&existing) {
                 Ok(true) => {} // stale: nobody holds it; replaced by the rename below
                 Ok(false) => {
