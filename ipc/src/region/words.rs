@@ -43,10 +43,7 @@ pub(crate) fn row_sums(row: &[u8]) -> [u64; 4] {
     // vector registers with no carried dependency between lanes.
     let mut sums = [0u64; 4];
     for block in blocks {
-        let (w, _) = block.as_chunks::<8>();
-        for (s, w) in sums.iter_mut().zip(w) {
-            *s = s.wrapping_add(u64::from_le_bytes(*w));
-        }
+        add_block(&mut sums, block);
     }
     add_rest(&mut sums, rest);
     sums
@@ -61,14 +58,20 @@ pub(crate) fn copy_row_summing(dst: &mut [u8], src: &[u8]) -> [u64; 4] {
     let mut sums = [0u64; 4];
     for (d, s) in dst_blocks.iter_mut().zip(src_blocks) {
         *d = *s;
-        let (w, _) = s.as_chunks::<8>();
-        for (sum, w) in sums.iter_mut().zip(w) {
-            *sum = sum.wrapping_add(u64::from_le_bytes(*w));
-        }
+        add_block(&mut sums, s);
     }
     dst_rest.copy_from_slice(src_rest);
     add_rest(&mut sums, src_rest);
     sums
+}
+
+/// Adds four whole words, one to each lane.
+#[inline(always)]
+fn add_block(sums: &mut [u64; 4], block: &[u8; 32]) {
+    let (w, _) = block.as_chunks::<8>();
+    for (s, w) in sums.iter_mut().zip(w) {
+        *s = s.wrapping_add(u64::from_le_bytes(*w));
+    }
 }
 
 /// Adds the last, partial block of a row (fewer than 32 bytes).
