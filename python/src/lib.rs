@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use advkit_ipc::api::{MethodSpec, ParamSpec, ParamType, RpcError as WireError};
 use advkit_ipc::client::{Client as WireClient, ClientError};
 use advkit_ipc::system::monotonic_ns;
-use advkit_ipc::{Canvas, FrameReader as WireReader, ReadError, Responder, RuntimeDir};
+use advkit_ipc::{FrameReader as WireReader, ReadError, Responder, RuntimeDir};
 use advkit_params::{Params, Spec, Value};
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -672,32 +672,21 @@ impl Host {
                 "pixels must be C-contiguous (rows one after another)",
             ));
         }
-        let expected = self.width as usize * self.height as usize * 4;
-        if buf.len_bytes() != expected {
-            return Err(PyValueError::new_err(format!(
-                "frame has {} bytes but the host is {}x{} RGBA ({expected} bytes)",
-                buf.len_bytes(),
-                self.width,
-                self.height
-            )));
-        }
         // SAFETY: `buf` holds the exporter's buffer (PyBUF_ND or stricter)
         // for as long as it lives, so the pointer is valid for
-        // `len_bytes()` bytes (checked above), C-contiguous (checked), and
-        // u8 has no alignment or validity requirement. The GIL is held
-        // throughout, so no Python code runs and changes or frees it while
-        // the slice exists; the slice does not outlive `buf`.
+        // `len_bytes()` bytes, C-contiguous (checked above), and u8 has no
+        // alignment or validity requirement. The GIL is held throughout, so
+        // no Python code runs and changes or frees it while the slice
+        // exists; the slice does not outlive `buf`.
         let src: &[u8] =
             unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const u8, buf.len_bytes()) };
-        let row = self.width as usize * 4;
-        let host = self.host_mut(py)?;
-        let mut frame = host.frame();
-        for (y, r) in src.chunks_exact(row).enumerate() {
-            frame.put_row(y as u32, r);
-        }
-        let n = frame.publish(tick);
+        // The host checks the size and copies row by row into the slot.
+        let n = self
+            .host_mut(py)?
+            .publish(tick, src)
+            .map_err(|e| PyValueError::new_err(e.to_string()));
         drop(buf);
-        Ok(n)
+        n
     }
 
     /// The current param values, as a dict.
