@@ -65,16 +65,24 @@ impl Drop for Link {
 /// then), but only once the screen has shown the previous copy: the
 /// inspector copies no more frames than it draws.
 struct FrameFeed {
-    /// The frame number copied (0: none yet) and its pixels.
-    latest: Mutex<(u64, AlignedBuf, bool)>,
+    latest: Mutex<Copied>,
     wanted: Condvar,
+}
+
+/// The frame the thread copied last.
+struct Copied {
+    /// Its number (0: none yet).
+    frame: u64,
+    pixels: AlignedBuf,
+    /// The screen has drawn it, so the thread may fetch the next.
+    shown: bool,
 }
 
 impl FrameFeed {
     /// Marks the copied frame as shown, so the thread fetches the next.
     fn shown(&self) {
         let mut l = self.latest.lock().unwrap_or_else(|p| p.into_inner());
-        l.2 = true;
+        l.shown = true;
         self.wanted.notify_all();
     }
 }
@@ -87,7 +95,7 @@ fn feed_frames(reader: Arc<FrameReader>, feed: Arc<FrameFeed>, stop: Arc<AtomicB
     while !stop.load(Ordering::Relaxed) {
         {
             let l = feed.latest.lock().unwrap_or_else(|p| p.into_inner());
-            if !l.2 {
+            if !l.shown {
                 // Not shown yet: sleep until it is (or the link ends).
                 let _ = feed.wanted.wait_timeout(l, Duration::from_millis(250));
                 continue;
@@ -106,9 +114,9 @@ fn feed_frames(reader: Arc<FrameReader>, feed: Arc<FrameFeed>, stop: Arc<AtomicB
         if let Ok(info) = reader.read_latest(&mut spare) {
             last = info.frame;
             let mut l = feed.latest.lock().unwrap_or_else(|p| p.into_inner());
-            std::mem::swap(&mut l.1, &mut spare);
-            l.0 = info.frame;
-            l.2 = false;
+            std::mem::swap(&mut l.pixels, &mut spare);
+            l.frame = info.frame;
+            l.shown = false;
         }
     }
 }
@@ -174,7 +182,11 @@ fn attach(opts: &Options) -> Result<Link, (bool, String)> {
     });
     let reader = Arc::new(reader);
     let frames = Arc::new(FrameFeed {
-        latest: Mutex::new((0, reader.buffer(), true)),
+        latest: Mutex::new(Copied {
+            frame: 0,
+            pixels: reader.buffer(),
+            shown: true,
+        }),
         wanted: Condvar::new(),
     });
     {
@@ -313,11 +325,18 @@ pub fn run(opts: Options) -> std::io::Result<()> {
         let inner = view::frame_inner(ratatui::layout::Rect::new(0, 0, size.width, size.height));
         if let Some(l) = &mut link {
             let latest = l.frames.latest.lock().unwrap_or_else(|p| p.into_inner());
-            let key = (latest.0, inner.width, inner.height, bits);
-            if latest.0 > 0 && key != image_key {
+            let key = (latest.frame, inner.width, inner.height, bits);
+            if latest.frame > 0 && key != image_key {
                 let g = l.reader.geometry();
                 let (cols, rows) = fit(g.width, g.height, inner.width, inner.height);
-                app.image = downsample(latest.1.as_slice(), g.width, g.height, cols, rows, bits);
+                app.image = downsample(
+                    latest.pixels.as_slice(),
+                    g.width,
+                    g.height,
+                    cols,
+                    rows,
+                    bits,
+                );
                 app.frame_size = (g.width, g.height);
                 image_key = key;
             }
