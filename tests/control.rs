@@ -179,6 +179,11 @@ fn bad_input_gets_error_replies_and_the_connection_keeps_working() {
         (b"{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"params.set\",\"params\":{\"name\":\"walk_mode\",\"value\":\"fly\"}}\n", -32602),
         (b"{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"params.set\",\"params\":{\"values\":{\"walk_speed\":2,\"nope\":1}}}\n", -32602),
         (b"{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"params.set\",\"params\":{\"name\":\"walk_speed\",\"value\":2,\"if_revision\":99999}}\n", -32002),
+        // params that are not a structured value make the request invalid.
+        (b"{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"engine.pause\",\"params\":5}\n", -32600),
+        (b"{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"engine.pause\",\"params\":\"x\"}\n", -32600),
+        (b"{\"jsonrpc\":\"2.0\",\"id\":14,\"method\":\"engine.pause\",\"params\":true}\n", -32600),
+        (b"{\"jsonrpc\":\"2.0\",\"id\":15,\"method\":\"engine.pause\",\"params\":null}\n", -32600),
     ];
     for (line, code) in cases {
         raw.send(line);
@@ -194,6 +199,25 @@ fn bad_input_gets_error_replies_and_the_connection_keeps_working() {
             "every reply carries the tick: {reply}"
         );
     }
+    // Ids beyond 64 bits come back exactly as sent, in results and errors.
+    raw.send(b"{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,\"method\":\"hello\"}\n");
+    raw.send(b"{\"jsonrpc\":\"2.0\",\"id\":-1.25e-3,\"method\":\"no.such\"}\n");
+    let mut replies = String::new();
+    raw.reader
+        .read_line(&mut replies)
+        .and_then(|_| raw.reader.read_line(&mut replies))
+        .expect("two replies");
+    assert!(
+        replies.contains(r#""id":18446744073709551616,"#) && replies.contains(r#""id":-1.25e-3,"#),
+        "{replies}"
+    );
+    assert!(
+        !raw.call(16, "engine.stats", json!({}))["result"]["paused"]
+            .as_bool()
+            .expect("paused"),
+        "the invalid pause requests paused nothing"
+    );
+
     // The enum error names the choices.
     raw.send(b"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"params.set\",\"params\":{\"name\":\"walk_mode\",\"value\":\"fly\"}}\n");
     let msg = raw.read().expect("reply")["error"]["message"].to_string();

@@ -140,10 +140,13 @@ impl Client {
         })
     }
 
-    /// Calls any method by name and waits for its reply.
+    /// Calls any method by name and waits for its reply. `params` is an
+    /// object; `Value::Null` is sent as `{}` (on the wire `null` would make
+    /// the request invalid).
     pub fn call(&mut self, method: &str, params: Value) -> Result<Reply, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
+        let params = if params.is_null() { json!({}) } else { params };
         let req = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         let mut text = req.to_string();
         text.push('\n');

@@ -313,7 +313,7 @@ impl Connection {
         &mut self,
         name: &str,
         params: Value,
-        id: Option<&Value>,
+        id: Option<&protocol::Id>,
     ) -> Result<String, RpcError> {
         if !self.authed && !matches!(name, method::HELLO | method::AUTH) {
             return Err(RpcError::new(
@@ -326,7 +326,8 @@ impl Connection {
             .method(name)
             .ok_or_else(|| RpcError::method_not_found(name))?;
         spec.check(&params)?;
-        let id = id.unwrap_or(&Value::Null);
+        let null = protocol::Id::null();
+        let id = id.unwrap_or(&null);
         let tick = self.shared.tick();
         match name {
             method::HELLO => {

@@ -99,3 +99,73 @@ fn the_loop_waits_on_the_mailbox_so_commands_are_answered_at_once_even_at_1_fps(
     let params = game.join().expect("game loop");
     assert_eq!(params.get("gain").and_then(|v| v.as_f64()), Some(4.0));
 }
+
+#[test]
+fn requests_pipelined_after_shutdown_are_answered_engine_gone_at_once() {
+    use std::io::{BufRead, BufReader, Write};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut host = Host::start(config(&tmp, "bye")).expect("start");
+    let socket = host.socket_path().to_owned();
+    let game = std::thread::spawn(move || {
+        let frame = vec![0u8; 32 * 32 * 4];
+        let mut next = Instant::now();
+        let mut tick = 0;
+        while host.running() {
+            tick += host.ticks_due();
+            host.publish(tick, &frame).expect("publish");
+            next = host.next_deadline(next);
+            while let Some(req) = host.next_request(next) {
+                req.unsupported();
+            }
+        }
+        // The loop has ended; the host is dropped here, as a game's would.
+        Instant::now()
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let mut s = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    // One write: shutdown, then requests that need the loop (pause, step,
+    // snapshot) and one the server answers itself.
+    let mut lines = String::from(r#"{"jsonrpc":"2.0","id":0,"method":"engine.shutdown"}"#);
+    lines.push('\n');
+    for (id, m) in [
+        (1, "engine.pause"),
+        (2, "engine.step"),
+        (3, "frame.snapshot"),
+        (4, "engine.resume"),
+    ] {
+        lines.push_str(&format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"{m}"}}"#));
+        lines.push('\n');
+    }
+    let sent = Instant::now();
+    s.write_all(lines.as_bytes()).expect("write");
+    let mut replies = Vec::new();
+    for line in BufReader::new(&s).lines() {
+        let Ok(line) = line else { break };
+        replies.push(serde_json::from_str::<serde_json::Value>(&line).expect("json"));
+    }
+    let answered = sent.elapsed();
+    let ended = game.join().expect("game loop");
+    assert!(
+        answered < Duration::from_secs(3),
+        "every reply long before the 10 s loop timeout: {answered:?}"
+    );
+    assert!(
+        ended.duration_since(sent) < Duration::from_secs(3),
+        "and the host dropped at once"
+    );
+    assert_eq!(replies[0]["result"]["stopping"], true, "{replies:?}");
+    assert_eq!(replies.len(), 5, "one reply per request: {replies:?}");
+    for r in &replies[1..] {
+        // Each either ran before the loop ended or was told the engine is gone.
+        assert!(
+            r.get("result").is_some() || r["error"]["code"] == -32006,
+            "{r}"
+        );
+    }
+    assert!(
+        replies[1..].iter().any(|r| r["error"]["code"] == -32006),
+        "some were still pending: {replies:?}"
+    );
+}

@@ -55,8 +55,8 @@ use tokio::sync::oneshot;
 
 use crate::api::schema::{self, GAME_METHODS};
 use crate::api::{
-    Event, FramesInfo, HelloResult, MethodSpec, PROTOCOL_VERSION, PauseState, ShutdownResult,
-    StepParams, StepResult, Topic, method,
+    Event, FramesInfo, HelloResult, MethodSpec, PROTOCOL_VERSION, PauseState, RpcError,
+    ShutdownResult, StepParams, StepResult, Topic, method,
 };
 use crate::region::{CreateError, FrameWriter, Geometry, Loan, WrongSize};
 use crate::runtime::{RuntimeDir, RuntimeError, validate_name};
@@ -693,6 +693,16 @@ impl Canvas for HostFrame<'_> {
 
 impl Drop for Host {
     fn drop(&mut self) {
+        // Requests still pending are answered "engine gone" at once, not
+        // after the server's 10 s loop timeout: steps not yet run, and the
+        // mailbox, whose receiver goes first, so whatever is queued (or sent
+        // from now on, such as requests pipelined after `engine.shutdown`)
+        // fails at once.
+        let gone = || RpcError::engine_gone("the engine is shutting down");
+        for (_, reply) in self.steps.drain(..).chain(self.stepping.take()) {
+            reply.err(gone());
+        }
+        drop(std::mem::replace(&mut self.mailbox, sync_channel(0).1));
         if let Some(stop) = self.shutdown.take() {
             let _ = stop.send(());
         }
