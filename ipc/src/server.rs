@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use advkit_params::Params;
@@ -34,7 +34,14 @@ use crate::protocol;
 pub struct Broadcast {
     pub topic: Option<Topic>,
     pub line: Arc<str>,
+    /// How many events of each topic had been sent, this one included: a
+    /// subscriber that lagged counts from these exactly how many events of
+    /// *its* topics it missed.
+    pub sent: Sent,
 }
+
+/// Events sent so far, per topic (indexed by `Topic as usize`).
+pub type Sent = [u64; Topic::ALL.len()];
 
 /// What connection tasks read without asking the game loop.
 #[derive(Debug)]
@@ -51,6 +58,8 @@ pub struct Shared {
     /// `engine.stats`, refreshed by the loop (`clients` and `tick` added here).
     pub stats: RwLock<StatsResult>,
     pub events: broadcast::Sender<Broadcast>,
+    /// Per-topic counts; the lock also orders sends against subscriptions.
+    sent: Mutex<Sent>,
     /// TCP auth token; `None` when TCP is off.
     pub token: Option<String>,
 }
@@ -83,6 +92,7 @@ impl Shared {
             }),
             // Bounded: a subscriber that falls this far behind is told it lagged.
             events: broadcast::channel(1024).0,
+            sent: Mutex::new([0; Topic::ALL.len()]),
             token,
         }
     }
@@ -97,10 +107,22 @@ impl Shared {
             return;
         }
         let line = protocol::event(event, self.tick());
+        let topic = event.topic();
+        let mut sent = lock(&self.sent);
+        if let Some(t) = topic {
+            sent[t as usize] += 1;
+        }
         let _ = self.events.send(Broadcast {
-            topic: event.topic(),
+            topic,
             line: line.into(),
+            sent: *sent,
         });
+    }
+
+    /// A receiver of every event from now on, and the counts it starts from.
+    fn subscribe(&self) -> (broadcast::Receiver<Broadcast>, Sent) {
+        let sent = lock(&self.sent);
+        (self.events.subscribe(), *sent)
     }
 
     pub fn method(&self, name: &str) -> Option<&MethodSpec> {
@@ -110,6 +132,10 @@ impl Shared {
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A request for the game loop, as the server hands it over.
@@ -209,6 +235,10 @@ struct Connection {
     /// Only while subscribed: an idle connection holds no receiver, so
     /// events are not even serialised unless someone listens.
     events: Option<broadcast::Receiver<Broadcast>>,
+    /// The per-topic counts as of the last event received.
+    seen: Sent,
+    /// The receiver fell behind; the next event says by how much.
+    lagging: bool,
 }
 
 enum Next {
@@ -225,6 +255,8 @@ impl Connection {
             mailbox,
             topics: BTreeSet::new(),
             events: None,
+            seen: Sent::default(),
+            lagging: false,
         }
     }
 
@@ -263,13 +295,14 @@ impl Connection {
                 },
                 ev = next_event(&mut self.events), if self.events.is_some() => match ev {
                     Ok(e) => {
-                        if e.topic.is_some_and(|t| self.topics.contains(&t)) {
-                            out.push_str(&e.line);
-                        }
+                        self.deliver(&e, &mut out);
                         Next::Continue
                     }
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        out.push_str(&protocol::event(&Event::Lagged { missed }, self.shared.tick()));
+                    // The queue dropped events of every topic; which of them
+                    // were this connection's shows in the counts of the next
+                    // event, which is ready at once (the queue is full).
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        self.lagging = true;
                         Next::Continue
                     }
                     Err(broadcast::error::RecvError::Closed) => Next::Close,
@@ -280,6 +313,30 @@ impl Connection {
                 let _ = wr.write_all(out.as_bytes()).await;
                 return;
             }
+        }
+    }
+
+    /// Queues an event if it is of a subscribed topic, preceded by
+    /// `lagged` with the exact number of such events dropped before it.
+    fn deliver(&mut self, e: &Broadcast, out: &mut String) {
+        let mine = e.topic.is_some_and(|t| self.topics.contains(&t));
+        if std::mem::take(&mut self.lagging) {
+            let missed: u64 = self
+                .topics
+                .iter()
+                .map(|&t| e.sent[t as usize].saturating_sub(self.seen[t as usize]))
+                .sum::<u64>()
+                .saturating_sub(u64::from(mine));
+            if missed > 0 {
+                out.push_str(&protocol::event(
+                    &Event::Lagged { missed },
+                    self.shared.tick(),
+                ));
+            }
+        }
+        self.seen = e.sent;
+        if mine {
+            out.push_str(&e.line);
         }
     }
 
@@ -430,7 +487,10 @@ impl Connection {
         if self.topics.is_empty() {
             self.events = None;
         } else if self.events.is_none() {
-            self.events = Some(self.shared.events.subscribe());
+            let (rx, sent) = self.shared.subscribe();
+            self.events = Some(rx);
+            self.seen = sent;
+            self.lagging = false;
         }
         Ok(TopicsResult {
             topics: self.topics.iter().map(|t| t.name().to_owned()).collect(),
