@@ -5,7 +5,11 @@
 //! - `params.get` round trip p50/p99 (engine at 30 fps) vs the echo server;
 //! - pipelined `params.get` throughput from one client;
 //! - the engine's tick rate (asked to run at 240) with 64 idle + 8 busy
-//!   clients, vs with none.
+//!   clients, vs with none;
+//! - a fresh Unix client (connect, `hello`, `params.get`) while 300 slow
+//!   and 300 unauthenticated TCP connections are open, vs with none;
+//! - how long `engine.shutdown` takes to answer everything and exit with
+//!   100 loop requests pipelined behind it, vs alone.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -31,9 +35,10 @@ impl Drop for Engine {
     }
 }
 
-fn start_engine(xdg: &Path, name: &str, fps: u32) -> Engine {
+fn start_engine(xdg: &Path, name: &str, fps: u32, extra: &[&str]) -> Engine {
     let child = Command::new(env!("CARGO_BIN_EXE_advkit"))
         .args(["run", "--name", name, "--fps", &fps.to_string()])
+        .args(extra)
         .env("XDG_RUNTIME_DIR", xdg)
         .stderr(Stdio::null())
         .spawn()
@@ -118,7 +123,7 @@ fn main() {
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let xdg = tmp.path();
-    let engine = start_engine(xdg, "bench", 30);
+    let engine = start_engine(xdg, "bench", 30, &[]);
     let echo_path = xdg.join("echo.sock");
     let mut echo_process = echo_server(&echo_path);
 
@@ -207,7 +212,7 @@ fn main() {
 
     // Tick rate under client load.
     drop(client);
-    let fast = start_engine(xdg, "fast", 240);
+    let fast = start_engine(xdg, "fast", 240, &[]);
     let base = tick_rate(&fast.socket);
     let stop = Arc::new(AtomicBool::new(false));
     let idle: Vec<Client> = (0..64)
@@ -251,6 +256,102 @@ fn main() {
         "  no clients {base:.1}/s, 64 idle + 8 busy {loaded:.1}/s, ratio {:.3}x (target >= 0.95: {})",
         loaded / base,
         ok(loaded / base >= 0.95)
+    );
+    drop(fast);
+
+    flooded(xdg);
+    shutdown(xdg);
+}
+
+/// A fresh Unix client's connect + hello + params.get, with TCP quiet and
+/// with it flooded by 300 slow (authenticated, a line never finished) and
+/// 300 unauthenticated connections.
+fn flooded(xdg: &Path) {
+    let engine = start_engine(xdg, "flood", 30, &["--tcp", "127.0.0.1:0"]);
+    let mut c = Client::connect_unix(&engine.socket).expect("connect");
+    let addr: std::net::SocketAddr = c.call(method::HELLO, json!({})).expect("hello").result["tcp"]
+        .as_str()
+        .and_then(|a| a.parse().ok())
+        .expect("tcp address");
+    let token =
+        std::fs::read_to_string(xdg.join("advkit").join("flood.token")).expect("token file");
+    let fresh = || {
+        let mut c = Client::connect_unix(&engine.socket).expect("a fresh client is admitted");
+        c.call(method::HELLO, json!({})).expect("hello");
+        c.call(method::PARAMS_GET, json!({"name": "walk_speed"}))
+            .expect("params.get");
+    };
+    let quiet = round_trips(500, fresh);
+    let mut crowd: Vec<std::net::TcpStream> = Vec::new();
+    for _ in 0..300 {
+        let mut s = std::net::TcpStream::connect(addr).expect("tcp");
+        let auth = json!({"jsonrpc": "2.0", "id": 1, "method": "auth", "params": {"token": token}});
+        let _ = s.write_all(format!("{auth}\n").as_bytes());
+        let mut reply = String::new();
+        let _ = BufReader::new(&s).read_line(&mut reply);
+        let _ = s.write_all(b"{\"jsonrpc\":");
+        crowd.push(s);
+    }
+    crowd.extend((0..300).map(|_| std::net::TcpStream::connect(addr).expect("tcp")));
+    let loud = round_trips(500, fresh);
+    let (q50, l50, l99) = (
+        percentile(&quiet, 0.5),
+        percentile(&loud, 0.5),
+        percentile(&loud, 0.99),
+    );
+    println!();
+    println!("fresh Unix client (connect + hello + params.get), 500 times");
+    println!(
+        "  TCP quiet {:.1}µs, with 300 slow + 300 unauthenticated TCP open {:.1}µs (p99 {:.1}µs), ratio {:.2}x (target: served, <= 2x: {})",
+        us(q50),
+        us(l50),
+        us(l99),
+        l50.as_secs_f64() / q50.as_secs_f64(),
+        ok(l50.as_secs_f64() <= 2.0 * q50.as_secs_f64())
+    );
+    drop(crowd);
+}
+
+/// `engine.shutdown` then 100 loop requests in one write: time until every
+/// reply has come and the engine process has exited, vs shutdown alone.
+fn shutdown(xdg: &Path) {
+    let time_it = |pipelined: usize| {
+        let mut engine = start_engine(xdg, "bye", 30, &[]);
+        let s = UnixStream::connect(&engine.socket).expect("connect");
+        let mut w = s.try_clone().expect("clone");
+        let mut lines =
+            String::from("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"engine.shutdown\"}\n");
+        for i in 1..=pipelined {
+            lines.push_str(&format!(
+                "{{\"jsonrpc\":\"2.0\",\"id\":{i},\"method\":\"engine.pause\"}}\n"
+            ));
+        }
+        let started = Instant::now();
+        w.write_all(lines.as_bytes()).expect("write");
+        let replies = BufReader::new(s).lines().map_while(Result::ok).count();
+        let answered = started.elapsed();
+        let _ = engine.child.wait();
+        let exited = started.elapsed();
+        assert_eq!(replies, pipelined + 1, "one reply per request");
+        (answered, exited)
+    };
+    let mut alone: Vec<Duration> = (0..5).map(|_| time_it(0).1).collect();
+    let runs: Vec<(Duration, Duration)> = (0..5).map(|_| time_it(100)).collect();
+    let mut answered: Vec<Duration> = runs.iter().map(|r| r.0).collect();
+    let mut exited: Vec<Duration> = runs.iter().map(|r| r.1).collect();
+    for v in [&mut alone, &mut answered, &mut exited] {
+        v.sort();
+    }
+    let (a, p, e) = (alone[2], answered[2], exited[2]);
+    println!();
+    println!("engine.shutdown with 100 loop requests pipelined behind it (median of 5)");
+    println!(
+        "  shutdown alone: exited after {:.1} ms; pipelined: all answered after {:.1} ms, exited after {:.1} ms, ratio {:.2}x (target: no 10 s stall: {})",
+        a.as_secs_f64() * 1e3,
+        p.as_secs_f64() * 1e3,
+        e.as_secs_f64() * 1e3,
+        e.as_secs_f64() / a.as_secs_f64(),
+        ok(e < Duration::from_secs(2))
     );
 }
 

@@ -607,3 +607,82 @@ fn send_reset_resets_one_param_or_all_on_the_named_engine() {
     let all = rt.advkit(&["send", "reset", "--name", "x"]).ok();
     assert!(all.contains("day_night = 0.0"), "{all}");
 }
+
+/// Opens `n` TCP connections to `addr`; with a token, each authenticates
+/// and then starts a line it never finishes (a slowloris). Connections the
+/// engine refused are kept too (closed by the engine).
+fn tcp_crowd(
+    addr: std::net::SocketAddr,
+    n: usize,
+    token: Option<&str>,
+) -> Vec<std::net::TcpStream> {
+    (0..n)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(addr).expect("TCP connect");
+            if let Some(token) = token {
+                s.set_read_timeout(Some(Duration::from_secs(10)))
+                    .expect("timeout");
+                let auth = json!({"jsonrpc": "2.0", "id": 1, "method": "auth", "params": {"token": token}});
+                let _ = s.write_all(format!("{auth}\n").as_bytes());
+                let mut reply = String::new();
+                let _ = BufReader::new(&s).read_line(&mut reply);
+                let _ = s.write_all(b"{\"jsonrpc\":");
+            }
+            s
+        })
+        .collect()
+}
+
+#[test]
+fn the_owner_is_served_on_the_unix_socket_while_tcp_is_flooded() {
+    let rt = Runtime::new();
+    let _engine = rt.start("default", &["--tcp", "127.0.0.1:0"]);
+    let sock = socket(&rt, "default");
+    let addr: std::net::SocketAddr = Client::connect_unix(&sock)
+        .and_then(|mut c| c.call("hello", json!({})))
+        .expect("hello")
+        .result["tcp"]
+        .as_str()
+        .expect("tcp address")
+        .parse()
+        .expect("an address");
+    let token = std::fs::read_to_string(rt.dir().join("default.token")).expect("token");
+
+    // 300 that authenticate and then trickle (the first 256 are admitted),
+    // then 300 that never authenticate (refused: TCP is full).
+    let flooded = std::time::Instant::now();
+    let slow = tcp_crowd(addr, 300, Some(&token));
+    let unauthenticated = tcp_crowd(addr, 300, None);
+
+    // A fresh Unix client is admitted and answered (it used to get -32005
+    // once 256 connections of any kind were open).
+    let mut owner = Client::connect_unix(&sock).expect("connect");
+    let stats = owner.call("engine.stats", json!({})).expect("served");
+    let clients = stats.result["clients"].as_u64().expect("clients");
+    assert!(
+        (2..=257).contains(&clients),
+        "TCP holds at most its own cap of 256 (plus this client): {clients}"
+    );
+    owner
+        .call("params.set", json!({"name": "walk_speed", "value": 2.0}))
+        .expect("and the loop answers too");
+
+    // A TCP newcomer is told why it is refused (while the slow ones still
+    // hold their places: their line times out 30 s after it started).
+    let late = std::net::TcpStream::connect(addr).expect("connect");
+    late.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut line = String::new();
+    BufReader::new(&late).read_line(&mut line).expect("a line");
+    if flooded.elapsed() < Duration::from_secs(25) {
+        let refusal: Value = serde_json::from_str(&line).expect("JSON");
+        assert_eq!(refusal["error"]["code"], -32005, "{refusal}");
+        assert!(
+            refusal["error"]["message"].as_str().is_some_and(
+                |m| m.contains("TCP") && m.contains("Unix socket has a limit of its own")
+            ),
+            "{refusal}"
+        );
+    }
+    drop((unauthenticated, slow));
+}

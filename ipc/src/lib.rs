@@ -32,6 +32,7 @@ pub use region::{
     AlignedBuf, FrameInfo, FrameReader, FrameWriter, Gone, Loan, OpenError, ReadError,
 };
 pub use runtime::{RuntimeDir, RuntimeError};
+pub use server::Limits;
 
 /// docs/embedding.md, compiled as a doctest so its 30-line game stays true.
 #[cfg(doctest)]

@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use advkit_params::Params;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -43,12 +45,58 @@ pub struct Broadcast {
 /// Events sent so far, per topic (indexed by `Topic as usize`).
 pub type Sent = [u64; Topic::ALL.len()];
 
+/// How many connections each transport admits, and how long a connection
+/// may take over what it owes. Each transport has its own cap, so
+/// connections over TCP (which anyone who can reach the port may open,
+/// token or not) can never lock the owner out of the Unix socket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Unix-socket connections (only the owner can open them: mode 0600).
+    pub unix: usize,
+    /// TCP connections, authenticated or not.
+    pub tcp: usize,
+    /// TCP connections that have not called `auth` yet (OpenSSH's
+    /// `MaxStartups`).
+    pub unauthenticated: usize,
+    /// A TCP connection must authenticate within this of connecting
+    /// (OpenSSH's `LoginGraceTime`).
+    pub auth_timeout: Duration,
+    /// Once a line's first byte has arrived, its newline must follow
+    /// within this (nginx's `client_header_timeout`): a client sending a
+    /// byte a second cannot hold a connection.
+    pub line_timeout: Duration,
+    /// Close a connection that sent nothing for this long and subscribed
+    /// to no events (Redis's `timeout`); `None`: never.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            unix: 256,
+            tcp: 256,
+            unauthenticated: 32,
+            auth_timeout: Duration::from_secs(5),
+            line_timeout: Duration::from_secs(30),
+            idle_timeout: None,
+        }
+    }
+}
+
+/// Open connections, by kind.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub unix: AtomicUsize,
+    pub tcp: AtomicUsize,
+    pub unauthenticated: AtomicUsize,
+}
+
 /// What connection tasks read without asking the game loop.
 #[derive(Debug)]
 pub struct Shared {
     pub tick: AtomicU64,
-    pub clients: AtomicUsize,
-    pub max_connections: usize,
+    pub open: Counts,
+    pub limits: Limits,
     /// `hello` without params, revision and `authenticated`.
     pub hello: HelloResult,
     /// Every method this engine answers: the host's and the game's.
@@ -69,13 +117,13 @@ impl Shared {
         hello: HelloResult,
         methods: Vec<MethodSpec>,
         params: Params,
-        max_connections: usize,
+        limits: Limits,
         token: Option<String>,
     ) -> Shared {
         Shared {
             tick: AtomicU64::new(0),
-            clients: AtomicUsize::new(0),
-            max_connections,
+            open: Counts::default(),
+            limits,
             hello,
             methods,
             params: RwLock::new(params),
@@ -128,6 +176,42 @@ impl Shared {
     pub fn method(&self, name: &str) -> Option<&MethodSpec> {
         self.methods.iter().find(|m| m.name == name)
     }
+
+    /// Connections open now, over both transports.
+    pub fn clients(&self) -> usize {
+        self.open.unix.load(Ordering::Relaxed) + self.open.tcp.load(Ordering::Relaxed)
+    }
+}
+
+/// One counted connection of a kind; uncounted when dropped.
+struct Counted {
+    shared: Arc<Shared>,
+    count: fn(&Counts) -> &AtomicUsize,
+}
+
+impl Counted {
+    /// Counts one more, or `None` when `limit` is already reached.
+    fn take(
+        shared: &Arc<Shared>,
+        count: fn(&Counts) -> &AtomicUsize,
+        limit: usize,
+    ) -> Option<Counted> {
+        let n = count(&shared.open);
+        n.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+            (v < limit).then_some(v + 1)
+        })
+        .ok()?;
+        Some(Counted {
+            shared: Arc::clone(shared),
+            count,
+        })
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        (self.count)(&self.shared.open).fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -179,18 +263,26 @@ pub async fn serve(
         };
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let (shared, mailbox, stop) = (Arc::clone(&shared), mailbox.clone(), stop_rx.clone());
-        if shared.clients.fetch_add(1, Ordering::AcqRel) >= shared.max_connections {
-            tasks.spawn(async move {
-                refuse(stream, &shared).await;
-                shared.clients.fetch_sub(1, Ordering::AcqRel);
-            });
-            continue;
+        let admitted = if trusted {
+            admit_unix(&shared)
+        } else {
+            admit_tcp(&shared)
+        };
+        match admitted {
+            Ok((slot, unauthenticated)) => {
+                tasks.spawn(async move {
+                    let mut conn = Connection::new(id, trusted, shared, mailbox);
+                    conn.unauthenticated = unauthenticated;
+                    conn.run(stream, stop).await;
+                    drop(slot);
+                });
+            }
+            // Refusals are few at a time: a refused connection costs one
+            // short write, bounded by a second.
+            Err(why) => {
+                tasks.spawn(async move { refuse(stream, &shared, why).await });
+            }
         }
-        tasks.spawn(async move {
-            let mut conn = Connection::new(id, trusted, shared.clone(), mailbox);
-            conn.run(stream, stop).await;
-            shared.clients.fetch_sub(1, Ordering::AcqRel);
-        });
     }
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
@@ -208,14 +300,42 @@ async fn accept_tcp(
     }
 }
 
-async fn refuse(mut stream: Box<dyn Stream>, shared: &Shared) {
-    let err = RpcError::new(
-        codes::TOO_MANY_CONNECTIONS,
-        format!(
-            "too many connections ({} is the limit); close some and retry",
-            shared.max_connections
-        ),
-    );
+/// A Unix-socket connection's slot.
+fn admit_unix(shared: &Arc<Shared>) -> Result<(Counted, Option<Counted>), String> {
+    let limit = shared.limits.unix;
+    match Counted::take(shared, |c| &c.unix, limit) {
+        Some(slot) => Ok((slot, None)),
+        None => Err(format!(
+            "too many connections on the Unix socket ({limit} is the limit); close some and retry"
+        )),
+    }
+}
+
+/// A TCP connection's slot, and its place among the unauthenticated.
+fn admit_tcp(shared: &Arc<Shared>) -> Result<(Counted, Option<Counted>), String> {
+    let limits = shared.limits;
+    let Some(slot) = Counted::take(shared, |c| &c.tcp, limits.tcp) else {
+        return Err(format!(
+            "too many TCP connections ({} is the limit); close some and retry \
+             (the Unix socket has a limit of its own)",
+            limits.tcp
+        ));
+    };
+    let Some(unauthenticated) =
+        Counted::take(shared, |c| &c.unauthenticated, limits.unauthenticated)
+    else {
+        return Err(format!(
+            "too many TCP connections waiting to authenticate ({} is the limit); \
+             retry in {} s, when those that never authenticate are closed",
+            limits.unauthenticated,
+            limits.auth_timeout.as_secs_f64().ceil()
+        ));
+    };
+    Ok((slot, Some(unauthenticated)))
+}
+
+async fn refuse(mut stream: Box<dyn Stream>, shared: &Shared, why: String) {
+    let err = RpcError::new(codes::TOO_MANY_CONNECTIONS, why);
     let line = protocol::error_response(None, shared.tick(), &err);
     let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(line.as_bytes())).await;
     let _ = stream.shutdown().await;
@@ -229,6 +349,8 @@ const LOOP_TIMEOUT: Duration = Duration::from_secs(10);
 struct Connection {
     id: u64,
     authed: bool,
+    /// A TCP connection's place among those yet to authenticate.
+    unauthenticated: Option<Counted>,
     shared: Arc<Shared>,
     mailbox: Mailbox,
     topics: BTreeSet<Topic>,
@@ -244,6 +366,8 @@ struct Connection {
 enum Next {
     Continue,
     Close,
+    /// A deadline passed; the message says which.
+    Expired(String),
 }
 
 impl Connection {
@@ -251,6 +375,7 @@ impl Connection {
         Connection {
             id,
             authed: trusted,
+            unauthenticated: None,
             shared,
             mailbox,
             topics: BTreeSet::new(),
@@ -264,12 +389,17 @@ impl Connection {
         let (mut rd, mut wr) = tokio::io::split(stream);
         let mut buf: Vec<u8> = Vec::with_capacity(4096);
         let mut out = String::new();
+        let opened = Instant::now();
+        let mut last_read = opened;
+        // When the first byte of the line still incomplete in `buf` came.
+        let mut line_started: Option<Instant> = None;
         loop {
             // Every complete line first (pipelined requests), replies batched.
             loop {
                 match protocol::find_line(&buf) {
                     Ok(Some(end)) => {
                         let line: Vec<u8> = buf.drain(..=end).collect();
+                        line_started = None;
                         if let Some(reply) = self.handle_line(&line[..end]).await {
                             out.push_str(&reply);
                         }
@@ -277,21 +407,36 @@ impl Connection {
                     Ok(None) => break,
                     Err(err) => {
                         out.push_str(&protocol::error_response(None, self.shared.tick(), &err));
-                        let _ = wr.write_all(out.as_bytes()).await;
+                        write_last(&mut wr, &out).await;
                         return;
                     }
                 }
             }
+            if !buf.is_empty() {
+                line_started.get_or_insert(last_read);
+            }
             if !out.is_empty() {
-                if wr.write_all(out.as_bytes()).await.is_err() {
+                // Only a connection yet to authenticate is held to a
+                // deadline while its replies wait for it to read them.
+                let written = match self.auth_deadline(opened) {
+                    Some(at) => tokio::time::timeout_at(at, wr.write_all(out.as_bytes()))
+                        .await
+                        .unwrap_or(Err(std::io::ErrorKind::TimedOut.into())),
+                    None => wr.write_all(out.as_bytes()).await,
+                };
+                if written.is_err() {
                     return;
                 }
                 out.clear();
             }
+            let deadline = self.deadline(opened, last_read, line_started, buf.len());
             let next = tokio::select! {
                 n = rd.read_buf(&mut buf) => match n {
                     Ok(0) | Err(_) => Next::Close,
-                    Ok(_) => Next::Continue,
+                    Ok(_) => {
+                        last_read = Instant::now();
+                        Next::Continue
+                    }
                 },
                 ev = next_event(&mut self.events), if self.events.is_some() => match ev {
                     Ok(e) => {
@@ -307,13 +452,106 @@ impl Connection {
                     }
                     Err(broadcast::error::RecvError::Closed) => Next::Close,
                 },
-                _ = stop.changed() => Next::Close,
+                () = sleep_until(deadline.as_ref().map(|(at, _)| *at)) => match deadline {
+                    Some((_, why)) => Next::Expired(why),
+                    None => Next::Continue,
+                },
+                _ = stop.changed() => {
+                    self.refuse_pending(&mut rd, &mut buf, &mut out).await;
+                    Next::Close
+                }
             };
-            if matches!(next, Next::Close) {
-                let _ = wr.write_all(out.as_bytes()).await;
-                return;
+            match next {
+                Next::Continue => {}
+                Next::Close => {
+                    write_last(&mut wr, &out).await;
+                    return;
+                }
+                Next::Expired(why) => {
+                    let err = RpcError::new(codes::TIMED_OUT, why);
+                    out.push_str(&protocol::error_response(None, self.shared.tick(), &err));
+                    write_last(&mut wr, &out).await;
+                    return;
+                }
             }
         }
+    }
+
+    /// At shutdown: every request already sent (in `buf`, or waiting in
+    /// the socket) is answered −32006 at once rather than dropped.
+    async fn refuse_pending(
+        &self,
+        rd: &mut (impl AsyncRead + Unpin),
+        buf: &mut Vec<u8>,
+        out: &mut String,
+    ) {
+        // What has arrived already; a zero timeout still polls the read once.
+        while buf.len() <= protocol::MAX_LINE
+            && let Ok(Ok(n)) = tokio::time::timeout(Duration::ZERO, rd.read_buf(buf)).await
+            && n > 0
+        {}
+        while let Ok(Some(end)) = protocol::find_line(buf) {
+            let line: Vec<u8> = buf.drain(..=end).collect();
+            if let Ok(protocol::Request { id: Some(id), .. }) =
+                protocol::parse_request(&line[..end])
+            {
+                out.push_str(&protocol::error_response(
+                    Some(&id),
+                    self.shared.tick(),
+                    &gone(),
+                ));
+            }
+        }
+    }
+
+    fn auth_deadline(&self, opened: Instant) -> Option<Instant> {
+        (!self.authed).then(|| opened + self.shared.limits.auth_timeout)
+    }
+
+    /// The first deadline this connection must meet, and what to tell it
+    /// when it does not.
+    fn deadline(
+        &self,
+        opened: Instant,
+        last_read: Instant,
+        line_started: Option<Instant>,
+        partial: usize,
+    ) -> Option<(Instant, String)> {
+        let limits = self.shared.limits;
+        let secs = |d: Duration| d.as_secs_f64();
+        let auth = self.auth_deadline(opened).map(|at| {
+            (
+                at,
+                format!(
+                    "no `auth` within {} s of connecting; the connection is closed \
+                 (send `auth` with the token from <runtime dir>/<name>.token first)",
+                    secs(limits.auth_timeout)
+                ),
+            )
+        });
+        let line = line_started.map(|t| {
+            (
+                t + limits.line_timeout,
+                format!(
+                    "a request line took over {} s to arrive ({partial} bytes and no newline); \
+                 the connection is closed",
+                    secs(limits.line_timeout)
+                ),
+            )
+        });
+        let idle = limits
+            .idle_timeout
+            .filter(|_| self.events.is_none())
+            .map(|d| {
+                (last_read + d, format!(
+                    "nothing sent for {} s (the engine's idle timeout); the connection is closed",
+                    secs(d)
+                ))
+            });
+        [auth, line, idle]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(at, _)| *at)
     }
 
     /// Queues an event if it is of a subscribed topic, preceded by
@@ -420,7 +658,7 @@ impl Connection {
             }
             method::STATS => {
                 let mut stats = read(&self.shared.stats).clone();
-                stats.clients = self.shared.clients.load(Ordering::Relaxed);
+                stats.clients = self.shared.clients();
                 stats.tick = tick;
                 Ok(protocol::response(id, tick, &stats))
             }
@@ -445,6 +683,7 @@ impl Connection {
             // part of the token.
             Some(token) if constant_time_eq(token.as_bytes(), params.token.trim().as_bytes()) => {
                 self.authed = true;
+                self.unauthenticated = None;
                 Ok(AuthResult {
                     authenticated: true,
                 })
@@ -529,6 +768,20 @@ impl Connection {
 /// Typed params from a request already checked against its schema.
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, RpcError> {
     serde_json::from_value(params).map_err(|e| RpcError::invalid_params(e.to_string()))
+}
+
+/// Sleeps until `at`, or for ever.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes what is left before a connection closes, giving a client that
+/// does not read a second at most, so closing never waits on it.
+async fn write_last(wr: &mut (impl AsyncWrite + Unpin), out: &str) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), wr.write_all(out.as_bytes())).await;
 }
 
 /// The next event, or never when not subscribed.

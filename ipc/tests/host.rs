@@ -194,3 +194,133 @@ fn requests_pipelined_after_shutdown_are_answered_engine_gone_at_once() {
         "some were still pending: {replies:?}"
     );
 }
+
+/// Reads one reply line (or `None` at end of stream) within `within`.
+fn read_line(s: &mut std::io::BufReader<impl std::io::Read>) -> Option<serde_json::Value> {
+    use std::io::BufRead;
+    let mut line = String::new();
+    match s.read_line(&mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(serde_json::from_str(&line).expect("a JSON line")),
+    }
+}
+
+#[test]
+fn each_transport_has_its_own_cap_and_slow_or_silent_connections_are_closed() {
+    use advkit_ipc::Limits;
+    use std::io::{BufReader, Write};
+    use std::net::TcpStream;
+    use std::os::unix::net::UnixStream;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let second = Duration::from_secs(1);
+    let host = Host::start(HostConfig {
+        tcp: Some("127.0.0.1:0".parse().expect("addr")),
+        limits: Limits {
+            unix: 8,
+            tcp: 6,
+            unauthenticated: 3,
+            auth_timeout: second,
+            line_timeout: second,
+            idle_timeout: Some(Duration::from_millis(1500)),
+        },
+        ..config(&tmp, "caps")
+    })
+    .expect("start");
+    let addr = host.tcp_addr().expect("listening on TCP");
+    let tcp = || {
+        let s = TcpStream::connect(addr).expect("tcp connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        BufReader::new(s)
+    };
+    let unix = || {
+        let s = UnixStream::connect(host.socket_path()).expect("unix connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        BufReader::new(s)
+    };
+    let hello = br#"{"jsonrpc":"2.0","id":1,"method":"hello"}
+"#;
+
+    // Three connections that never authenticate fill their class; the
+    // fourth is told why at once.
+    let mut silent: Vec<_> = (0..3).map(|_| tcp()).collect();
+    for s in &mut silent {
+        s.get_mut().write_all(hello).expect("hello");
+        assert_eq!(read_line(s).expect("hello reply")["id"], 1);
+    }
+    let refused = read_line(&mut tcp()).expect("a refusal");
+    assert_eq!(refused["error"]["code"], -32005, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("waiting to authenticate")),
+        "{refused}"
+    );
+
+    // The owner's Unix socket is unaffected.
+    let mut owner = Client::connect_unix(host.socket_path()).expect("connect");
+    owner.call(method::HELLO, json!({})).expect("served");
+
+    // A line that trickles in (a slowloris) is closed after the line
+    // timeout, with a reason, whatever the transport.
+    let mut trickle = unix();
+    trickle.get_mut().write_all(b"{\"jsonrpc\"").expect("write");
+    // A byte every 100 ms until the server hangs up (a write fails).
+    let trickling = Instant::now();
+    while trickling.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(100));
+        if trickle.get_mut().write_all(b" ").is_err() {
+            break;
+        }
+    }
+    let reply = read_line(&mut trickle).expect("a reason before closing");
+    assert_eq!(reply["error"]["code"], -32009, "{reply}");
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no newline")),
+        "{reply}"
+    );
+
+    // The silent ones were closed at their auth deadline, each told why.
+    for s in &mut silent {
+        let reply = read_line(s).expect("a reason");
+        assert_eq!(reply["error"]["code"], -32009, "{reply}");
+        assert!(
+            reply["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("no `auth`")),
+            "{reply}"
+        );
+        assert!(read_line(s).is_none(), "then closed");
+    }
+    // Their places are free again.
+    let mut late = tcp();
+    late.get_mut().write_all(hello).expect("hello");
+    assert_eq!(read_line(&mut late).expect("admitted")["id"], 1);
+
+    // Idle: a connection that says nothing is closed; a subscriber is not.
+    let mut idle = unix();
+    idle.get_mut().write_all(hello).expect("hello");
+    read_line(&mut idle).expect("hello reply");
+    let mut listener = Client::connect_unix(host.socket_path()).expect("connect");
+    listener
+        .call(method::SUBSCRIBE, json!({"topics": ["log"]}))
+        .expect("subscribe");
+    let reply = read_line(&mut idle).expect("a reason");
+    assert!(
+        reply["error"]["code"] == -32009
+            && reply["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("idle")),
+        "{reply}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    host.log("still there");
+    let ev = listener
+        .next_event(Some(Duration::from_secs(5)))
+        .expect("read")
+        .expect("the subscriber was kept");
+    assert!(matches!(ev.event, Event::Log { .. }), "{ev:?}");
+}

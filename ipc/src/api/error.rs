@@ -34,6 +34,9 @@ pub mod codes {
     pub const FAILED: i64 = -32007;
     /// Wrong token.
     pub const AUTH_FAILED: i64 = -32008;
+    /// The connection did not authenticate in time, sent a line too
+    /// slowly, or was idle too long; it closes.
+    pub const TIMED_OUT: i64 = -32009;
 }
 
 /// An error reply: a code from [`codes`], a message a person can act on,

@@ -60,7 +60,7 @@ use crate::api::{
 };
 use crate::region::{CreateError, FrameWriter, Geometry, Loan, WrongSize};
 use crate::runtime::{RuntimeDir, RuntimeError, validate_name};
-use crate::server::{self, Command, Shared, parse};
+use crate::server::{self, Command, Limits, Shared, parse};
 use crate::system;
 
 pub use params::{read_params_file, write_atomically};
@@ -68,8 +68,6 @@ pub use request::{Request, Responder};
 
 /// How many requests may wait for the game loop before clients hear "busy".
 pub const MAILBOX: usize = 256;
-/// Connections beyond this are refused with a clear error.
-pub const MAX_CONNECTIONS: usize = 256;
 
 /// What a [`Host`] needs to start.
 #[derive(Debug, Clone)]
@@ -93,7 +91,8 @@ pub struct HostConfig {
     pub allow_remote: bool,
     /// Where `params.save` / `params.load` go.
     pub params_file: Option<PathBuf>,
-    pub max_connections: usize,
+    /// Connection caps per transport and deadlines (auth, line, idle).
+    pub limits: Limits,
     /// Stop [`Host::running`] on SIGINT, SIGTERM and SIGHUP, so the loop
     /// ends and dropping the host removes its files (default on).
     pub handle_signals: bool,
@@ -115,7 +114,7 @@ impl HostConfig {
             tcp: None,
             allow_remote: false,
             params_file: None,
-            max_connections: MAX_CONNECTIONS,
+            limits: Limits::default(),
             handle_signals: true,
             paused: false,
         }
@@ -298,7 +297,7 @@ impl Host {
             hello,
             methods,
             cfg.params.clone(),
-            cfg.max_connections,
+            cfg.limits,
             token,
         ));
 

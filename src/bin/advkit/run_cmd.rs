@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use advkit::live::Demo;
 use advkit_core::{Engine, Size, Value};
 use advkit_ipc::host::read_params_file;
-use advkit_ipc::{HostConfig, RuntimeDir};
+use advkit_ipc::{HostConfig, Limits, RuntimeDir};
 use anyhow::{Context, Result};
 
 use crate::{SceneArg, load};
@@ -48,6 +48,12 @@ pub struct RunArgs {
     /// one (`advkit render --ticks N` = tick 1 + `send step N-1`).
     #[arg(long)]
     paused: bool,
+    /// Close a control connection that has sent nothing for SECONDS and
+    /// subscribed to no events (0, the default: never). Whatever this says,
+    /// a TCP connection must `auth` within 5 s and a request line must
+    /// complete within 30 s of its first byte.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    idle_timeout: u64,
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
@@ -77,6 +83,11 @@ pub fn run(args: RunArgs) -> Result<()> {
             allow_remote: args.allow_remote,
             params_file: args.params.clone(),
             paused: args.paused,
+            limits: Limits {
+                idle_timeout: (args.idle_timeout > 0)
+                    .then(|| std::time::Duration::from_secs(args.idle_timeout)),
+                ..Limits::default()
+            },
             ..HostConfig::new(&args.name, args.size.width, args.size.height)
         },
     )?;
