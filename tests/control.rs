@@ -160,6 +160,31 @@ fn snapshot_over_the_socket_and_world_entities() {
         .call("world.set", json!({"id": "npc:0", "attrs": {"hat": 1}}))
         .expect_err("unknown attr");
     assert!(err.to_string().contains("settable: tile"), "{err}");
+    // Control characters never get into the world's text (the HUD and
+    // every client's log would show them), and nothing changes.
+    for bad in ["\u{1b}[2J", "ding\u{7}", "a\u{0}b", "two\nlines"] {
+        let err = c
+            .call(
+                "world.set",
+                json!({"id": "npc:0", "attrs": {"say": bad, "speed": 3}}),
+            )
+            .expect_err("control characters");
+        assert!(err.to_string().contains("control characters"), "{err}");
+        let err = c
+            .call("world.set", json!({"id": "npc:0", "attrs": {"name": bad}}))
+            .expect_err("control characters");
+        assert!(err.to_string().contains("control characters"), "{err}");
+    }
+    let npc = c
+        .call("world.get", json!({"id": "npc:0"}))
+        .expect("get")
+        .result;
+    assert_eq!(npc["speed"], 2, "the refused sets changed nothing: {npc}");
+    c.call(
+        "world.set",
+        json!({"id": "npc:0", "attrs": {"say": "Hi é ✓"}}),
+    )
+    .expect("plain text, any script, is fine");
 }
 
 #[test]

@@ -124,14 +124,26 @@ impl Engine {
                     let name = value
                         .as_str()
                         .filter(|s| (1..=24).contains(&s.chars().count()))
-                        .ok_or_else(|| bad("a string of 1 to 24 characters"))?;
+                        .filter(|s| !s.contains(char::is_control))
+                        .ok_or_else(|| {
+                            bad("a string of 1 to 24 characters, without control characters")
+                        })?;
                     world.npcs[npc_index.unwrap_or_default()].name = name.to_owned();
                 }
                 "say" => {
                     let say = match value {
                         Value::Null => None,
-                        Value::String(s) if s.chars().count() <= 200 => Some(s.clone()),
-                        _ => return Err(bad("a string of at most 200 characters, or null")),
+                        Value::String(s)
+                            if s.chars().count() <= 200 && !s.contains(char::is_control) =>
+                        {
+                            Some(s.clone())
+                        }
+                        _ => {
+                            return Err(bad(
+                                "a string of at most 200 characters without control characters \
+                                 (ESC, BEL, NUL, newlines…), or null",
+                            ));
+                        }
                     };
                     world.npcs[npc_index.unwrap_or_default()].say = say;
                 }

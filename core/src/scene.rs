@@ -366,6 +366,10 @@ impl Resolver<'_> {
             Some(t) if t.trim().is_empty() => {
                 Err(self.err(path, "text is empty; leave the field out instead"))
             }
+            Some(t) if t.contains(char::is_control) => Err(self.err(
+                path,
+                "text contains a control character (a newline, tab, ESC …); the HUD draws one line of plain text",
+            )),
             other => Ok(other),
         }
     }

@@ -154,11 +154,12 @@ impl App {
         }
     }
 
+    /// Adds a line to the event log, control characters made visible.
     pub fn push_log(&mut self, line: String) {
         if self.log.len() == LOG_LINES {
             self.log.pop_front();
         }
-        self.log.push_back(line);
+        self.log.push_back(printable(&line));
     }
 
     /// A param list as `hello` or `params.list` gives it.
@@ -655,6 +656,24 @@ fn lost_value(v: &Json) -> String {
         Json::Array(items) => items.iter().map(show_json).collect::<Vec<_>>().join(", "),
         other => show_json(other),
     }
+}
+
+/// `text` with every control character (ESC, BEL, NUL, newlines …) shown
+/// as an escape such as `\u{1b}`: an engine's text never reaches the
+/// terminal raw, and what ratatui would silently drop stays visible.
+pub fn printable(text: &str) -> String {
+    if !text.contains(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn compact(v: &Json) -> String {

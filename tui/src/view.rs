@@ -294,7 +294,7 @@ impl App {
         }
         if !self.status.is_empty() {
             spans.push(Span::styled(
-                format!("  {}", self.status),
+                format!("  {}", crate::app::printable(&self.status)),
                 Style::new().fg(Color::Cyan),
             ));
         }

@@ -210,3 +210,25 @@ fn help_overlay() {
     app.handle_key(key(KeyCode::Char('x')));
     assert!(!draw(&app).contains("any key closes"));
 }
+
+#[test]
+fn an_engines_control_characters_are_shown_escaped_never_sent_raw() {
+    let mut app = attached();
+    app.on_event(event(
+        "log",
+        "line",
+        31,
+        json!({"message": "red \u{1b}[31mALERT\u{7}\u{0} done"}),
+    ));
+    app.on_reply(
+        Tag::Save,
+        Err(RpcError::new(codes::FAILED, "boom\u{1b}]0;pwned\u{7}")),
+    );
+    let screen = draw(&app);
+    assert!(
+        screen.contains(r"red \u{1b}[31mALERT\u{7}\u{0} done"),
+        "the log shows what was sent, escaped:\n{screen}"
+    );
+    assert!(screen.contains(r"boom\u{1b}]0;pwned\u{7}"), "{screen}");
+    assert!(!screen.contains('\u{1b}') && !screen.contains('\u{7}'));
+}
