@@ -431,3 +431,56 @@ fn a_fifo_named_like_a_region_hangs_nothing() {
     let _other = rt.start("other", &["--size", "64x32"]);
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[test]
+fn an_engine_survives_its_region_being_truncated_and_makes_it_anew() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    let engine = rt.start("cut", &["--fps", "60", "--size", "160x90"]);
+    let before = FrameReader::open(&engine.frames).expect("open");
+    let session = before.info().session_id;
+    // What `truncate -s 100` does, while the engine draws at 60 fps.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&engine.frames)
+        .expect("open")
+        .set_len(100)
+        .expect("truncate");
+
+    // It used to die of SIGBUS here, leaving a broken region and a stale
+    // socket. Now it answers, and its region is back with a new session.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let fresh = loop {
+        if let Ok(r) = FrameReader::open(&engine.frames)
+            && r.info().session_id != session
+            && r.latest_frame() > 0
+        {
+            break r;
+        }
+        assert!(std::time::Instant::now() < deadline, "no new region");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(fresh.info().pid, engine.pid());
+    let out = dir.path("after.png").display().to_string();
+    rt.advkit(&["snapshot", "--name", "cut", "--out", &out])
+        .ok();
+    let said = rt.advkit(&["send", "--name", "cut", "stats"]).ok();
+    assert!(said.contains("tick"), "{said}");
+    let ls = rt.advkit(&["ls"]).ok();
+    assert!(
+        ls.lines()
+            .any(|l| l.starts_with("cut") && l.ends_with("running")),
+        "{ls}"
+    );
+    // The old reader was told, not crashed.
+    let mut buf = before.buffer();
+    assert!(before.read_latest(&mut buf).is_err() || before.is_replaced());
+
+    engine.signal("-TERM");
+    let (status, stderr) = engine.wait();
+    assert!(status.success(), "a clean stop afterwards: {stderr}");
+    assert!(
+        stderr.contains("was truncated by another process; made it anew"),
+        "{stderr}"
+    );
+}

@@ -553,3 +553,59 @@ fn wait_next_sleeps_until_the_publish_wakes_it() {
     );
     assert_eq!(waiters(&path), 0, "the waiter counted itself out");
 }
+
+#[test]
+fn a_region_truncated_under_its_writer_and_reader_costs_neither_a_sigbus() {
+    let dir = tmp();
+    let path = dir.path().join("t.frames");
+    let (w, h) = (64u32, 32u32);
+    let frame_bytes = (w * h * 4) as usize;
+    let mut writer = FrameWriter::create(&path, w, h, 30.0).expect("create");
+    writer
+        .publish(1, &pattern(1, frame_bytes))
+        .expect("publish");
+    let reader = FrameReader::open(&path).expect("open");
+    let mut buf = reader.buffer();
+    reader.read_latest(&mut buf).expect("reads before");
+    let first_session = writer.session_id();
+
+    // Another process shrinks the file while the writer is drawing into a
+    // lent slot: the writes past the new end fault, and the guard turns
+    // them into writes to private zero pages instead of killing us.
+    let mut loan = writer.loan();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open to truncate")
+        .set_len(100)
+        .expect("truncate");
+    for row in loan.rows_mut() {
+        row.fill(0xab);
+    }
+    loan.publish(2);
+
+    // The reader is told what happened, and is not handed zeros as a frame.
+    let err = reader.read_latest(&mut buf).expect_err("truncated");
+    assert!(
+        matches!(err, ReadError::Truncated { len: 100, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("open it again"), "{err}");
+
+    // The writer's next frame goes to a region made anew: a new session at
+    // the same path, full size, which a reader opens and reads.
+    writer
+        .publish(3, &pattern(3, frame_bytes))
+        .expect("publish");
+    assert_eq!(writer.regions_recreated(), 1);
+    assert_ne!(writer.session_id(), first_session);
+    assert!(
+        reader.is_replaced(),
+        "the old reader sees the file replaced"
+    );
+    let fresh = FrameReader::open(&path).expect("reopen");
+    let mut buf = fresh.buffer();
+    let info = fresh.read_latest(&mut buf).expect("reads after");
+    assert_eq!(info.tick, 3);
+    assert_eq!(&buf.as_slice()[..frame_bytes], &pattern(3, frame_bytes)[..]);
+}

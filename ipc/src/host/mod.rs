@@ -478,6 +478,7 @@ impl Host {
     /// [`HostFrame::publish`] it, which does what [`publish`](Self::publish)
     /// does. Dropped unpublished, the slot is simply not shown.
     pub fn frame(&mut self) -> HostFrame<'_> {
+        self.keep_region();
         HostFrame {
             loan: self.writer.loan(),
             after: AfterPublish {
@@ -496,6 +497,22 @@ impl Host {
         let mut frame = self.frame();
         frame.loan.copy_from(pixels)?;
         Ok(frame.publish(tick))
+    }
+
+    /// Makes the frame region anew if another process truncated its file,
+    /// and says so on stderr and as a `log` event.
+    fn keep_region(&mut self) {
+        if self.writer.recover_if_lost() {
+            let path = self.writer.path().to_owned();
+            self.snapshots = snapshot::SelfReader::new(path.clone());
+            let msg = format!(
+                "the frame region {} was truncated by another process; made it anew \
+                 (readers reattach to a new session)",
+                path.display()
+            );
+            eprintln!("advkit: {msg}");
+            self.log(&msg);
+        }
     }
 
     /// Records how long one update + render took, for p50/p99 in stats.
@@ -538,12 +555,14 @@ impl Host {
                 match self.mailbox.recv_timeout(slice) {
                     Ok(cmd) => cmd,
                     Err(RecvTimeoutError::Timeout) => {
+                        self.keep_region();
                         self.writer.heartbeat();
                         self.maybe_refresh_stats();
                         continue;
                     }
                     Err(RecvTimeoutError::Disconnected) => {
                         std::thread::sleep(slice);
+                        self.keep_region();
                         self.writer.heartbeat();
                         continue;
                     }

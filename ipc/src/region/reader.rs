@@ -62,7 +62,7 @@ pub enum ReadError {
     NoFrameYet { name: String },
     #[error(
         "{} shrank to {len} bytes while mapped (expected {expected}); something other than \
-         the engine changed it",
+         the engine truncated it, and a live engine makes it anew: open it again",
         path.display()
     )]
     Truncated {
@@ -363,6 +363,10 @@ impl FrameReader {
                 });
             }
             if let Some(info) = self.try_copy(latest, buf, recheck) {
+                // Truncated mid-copy: the guard gave zero pages; not a frame.
+                if self.map.faulted() {
+                    self.check_length()?;
+                }
                 return Ok(info);
             }
             std::hint::spin_loop();
@@ -580,7 +584,7 @@ impl FrameReader {
             })?
             .len();
         let expected = self.map.len() as u64;
-        if len < expected {
+        if len < expected || self.map.faulted() {
             return Err(ReadError::Truncated {
                 path: self.path.clone(),
                 len,

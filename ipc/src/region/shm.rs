@@ -8,13 +8,18 @@
 //!   change or truncate the file under us. Changes are fine: readers touch
 //!   the mapped bytes only through `AtomicU32`/`AtomicU64` (never a plain
 //!   `&[u8]`), and the writer's plain stores go only to a slot of its own
-//!   (below). Truncation would turn an access into SIGBUS; the writer never
-//!   shrinks its file (it is created at full size and only ever replaced by
-//!   rename), and readers compare the header with `fstat` before touching
-//!   slot pixels, so only a foreign process deliberately truncating a file
-//!   in the owner-only runtime directory could cause it, which we cannot
-//!   rule out with `mmap` at all (ripgrep's `searcher/mmap.rs` makes the
-//!   same trade).
+//!   (below). Truncation turns an access past the new end into SIGBUS. The
+//!   writer never shrinks its file, but anyone with the owner's rights can
+//!   (`truncate -s 100 x.frames`), so every mapping is **guarded** the way
+//!   Wayland compositors guard client pools (`wl_shm_buffer_begin_access`):
+//!   a SIGBUS handler that finds the faulting address inside a guarded
+//!   mapping maps anonymous zero pages over the whole mapping (`MAP_FIXED`)
+//!   and flags it lost, and the faulting access is retried against them.
+//!   To Rust this is the memory changing under a shared mapping, which
+//!   the first point already accepts; the zeros are never published (the
+//!   writer replaces a lost region before its next frame, [`SharedMap::lost`])
+//!   nor accepted (zeros fail a reader's header and seqlock checks). A
+//!   SIGBUS at any other address goes to the previous disposition.
 //! - **The writer's loaned slot.** [`SharedMap::slot_pixels_mut`] hands the
 //!   writer a plain `&mut [u8]` over one slot's pixels, so a game draws
 //!   (and `memcpy` vectorises) straight into shared memory. This is sound
@@ -82,9 +87,46 @@ enum Map {
 #[derive(Debug)]
 pub(crate) struct SharedMap {
     map: Map,
+    /// Its entry among the SIGBUS-guarded mappings (`None`: all in use,
+    /// unguarded).
+    guard: Option<&'static sigbus::Guard>,
+}
+
+impl Drop for SharedMap {
+    fn drop(&mut self) {
+        // Unguarded before `map` is unmapped (fields drop after this).
+        if let Some(g) = self.guard.take() {
+            g.release();
+        }
+    }
 }
 
 impl SharedMap {
+    fn guarded(map: Map) -> SharedMap {
+        let (base, len) = match &map {
+            Map::ReadWrite(m) => (m.as_ptr(), m.len()),
+            Map::ReadOnly(m) => (m.as_ptr(), m.len()),
+        };
+        SharedMap {
+            guard: sigbus::guard(base as usize, len, matches!(map, Map::ReadWrite(_))),
+            map,
+        }
+    }
+
+    /// Whether the file was truncated under this mapping: an access past
+    /// its new end faulted, and the mapping now holds zero pages of its
+    /// own. Also true when the file is shorter than the mapping now,
+    /// before any access faulted. The bytes mean nothing any more.
+    pub(crate) fn lost(&self, file: &File) -> bool {
+        self.faulted() || file.metadata().is_ok_and(|m| m.len() < self.len() as u64)
+    }
+
+    /// Whether an access faulted past the file's end and the guard put
+    /// zero pages in its place.
+    pub(crate) fn faulted(&self) -> bool {
+        self.guard.is_some_and(sigbus::Guard::hit)
+    }
+
     /// Maps `file` shared and writable; `file` must be at least `len` bytes.
     pub(crate) fn map_writable(file: &File, len: usize) -> io::Result<SharedMap> {
         check_len(len)?;
@@ -92,9 +134,7 @@ impl SharedMap {
         // 0600, in an owner-only directory) and sized to `len`; this process
         // never truncates it. Accesses go through atomics only (module doc).
         let map = unsafe { MmapOptions::new().len(len).map_mut(file)? };
-        Ok(SharedMap {
-            map: Map::ReadWrite(map),
-        })
+        Ok(SharedMap::guarded(Map::ReadWrite(map)))
     }
 
     /// Maps the header page of a region that a reader opened for writing,
@@ -105,9 +145,7 @@ impl SharedMap {
         // long). Only atomic read-modify-writes on `waiters` and loads touch
         // this mapping; the writer uses the same fields atomically.
         let map = unsafe { MmapOptions::new().len(HEADER_PAGE).map_mut(file)? };
-        Ok(SharedMap {
-            map: Map::ReadWrite(map),
-        })
+        Ok(SharedMap::guarded(Map::ReadWrite(map)))
     }
 
     /// Maps the first `len` bytes of `file` read-only. The caller has checked
@@ -117,9 +155,7 @@ impl SharedMap {
         // SAFETY: see the module doc: only Relaxed atomic loads touch this
         // mapping, and the length was checked against the file just now.
         let map = unsafe { MmapOptions::new().len(len).map(file)? };
-        Ok(SharedMap {
-            map: Map::ReadOnly(map),
-        })
+        Ok(SharedMap::guarded(Map::ReadOnly(map)))
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -243,6 +279,139 @@ impl SharedMap {
             std::ptr::copy_nonoverlapping(self.base().add(offset), dst.as_mut_ptr(), dst.len());
         }
         true
+    }
+}
+
+/// The SIGBUS guard: a fixed table of mapped ranges the handler may
+/// replace with anonymous pages. Everything the handler touches is an
+/// atomic in a static or a raw syscall (`mmap`, `sigaction`), both
+/// async-signal-safe on Linux.
+mod sigbus {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// Mappings guarded at once; a process maps one region per engine it
+    /// runs or watches (plus a header page per sleeping reader).
+    const GUARDS: usize = 256;
+
+    #[derive(Debug)]
+    pub(crate) struct Guard {
+        used: AtomicBool,
+        start: AtomicUsize,
+        len: AtomicUsize,
+        writable: AtomicBool,
+        hit: AtomicBool,
+    }
+
+    impl Guard {
+        const fn new() -> Guard {
+            Guard {
+                used: AtomicBool::new(false),
+                start: AtomicUsize::new(0),
+                len: AtomicUsize::new(0),
+                writable: AtomicBool::new(false),
+                hit: AtomicBool::new(false),
+            }
+        }
+
+        pub(crate) fn hit(&self) -> bool {
+            self.hit.load(Ordering::Acquire)
+        }
+
+        /// Stops guarding (before the range is unmapped).
+        pub(crate) fn release(&self) {
+            self.start.store(0, Ordering::Release);
+            self.len.store(0, Ordering::Release);
+            self.hit.store(false, Ordering::Release);
+            self.used.store(false, Ordering::Release);
+        }
+    }
+
+    static TABLE: [Guard; GUARDS] = [const { Guard::new() }; GUARDS];
+    /// The disposition before ours, restored for a SIGBUS that is not ours.
+    static PREVIOUS: OnceLock<libc::sigaction> = OnceLock::new();
+
+    /// Guards `[start, start + len)`, installing the handler on first use.
+    pub(crate) fn guard(start: usize, len: usize, writable: bool) -> Option<&'static Guard> {
+        install();
+        PREVIOUS.get()?;
+        let g = TABLE.iter().find(|g| {
+            g.used
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        })?;
+        g.hit.store(false, Ordering::Relaxed);
+        g.writable.store(writable, Ordering::Relaxed);
+        g.len.store(len, Ordering::Relaxed);
+        // The handler matches on `start` last written, so it never sees a
+        // start with a stale length.
+        g.start.store(start, Ordering::Release);
+        Some(g)
+    }
+
+    fn install() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: a zeroed sigaction is a valid "no flags, empty mask"
+            // value; the handler is an `extern "C"` fn with the SA_SIGINFO
+            // signature; `previous` receives the old disposition.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = on_sigbus as *const () as usize;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                let mut previous: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(libc::SIGBUS, &action, &mut previous) == 0 {
+                    let _ = PREVIOUS.set(previous);
+                }
+            }
+        });
+    }
+
+    extern "C" fn on_sigbus(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers;
+        // for SIGBUS `si_addr` is the faulting address.
+        let addr = unsafe { (*info).si_addr() } as usize;
+        for g in &TABLE {
+            let start = g.start.load(Ordering::Acquire);
+            let len = g.len.load(Ordering::Relaxed);
+            if start == 0 || addr < start || addr - start >= len {
+                continue;
+            }
+            let prot = if g.writable.load(Ordering::Relaxed) {
+                libc::PROT_READ | libc::PROT_WRITE
+            } else {
+                libc::PROT_READ
+            };
+            // SAFETY: `[start, start + len)` is a live mapping of ours (it is
+            // unguarded before it is unmapped); MAP_FIXED replaces it in
+            // place with private zero pages, so every reference into it
+            // stays valid and the faulting access succeeds when retried.
+            let p = unsafe {
+                libc::mmap(
+                    start as *mut libc::c_void,
+                    len,
+                    prot,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                    -1,
+                    0,
+                )
+            };
+            if p != libc::MAP_FAILED {
+                g.hit.store(true, Ordering::Release);
+                return;
+            }
+        }
+        // Not a guarded mapping: the previous disposition, which the retried
+        // access then meets (the default one ends the process as before).
+        // SAFETY: restoring the disposition saved at install time, or the
+        // default one if the fault came before it was saved.
+        unsafe {
+            match PREVIOUS.get() {
+                Some(previous) => libc::sigaction(libc::SIGBUS, previous, std::ptr::null_mut()),
+                None => libc::signal(libc::SIGBUS, libc::SIG_DFL) as libc::c_int,
+            };
+        }
     }
 }
 

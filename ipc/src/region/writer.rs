@@ -72,6 +72,11 @@ pub struct FrameWriter {
     /// Per-row checksum sums of the slot being lent (`None`: not known,
     /// summed from the slot at publish). Kept to reuse its allocation.
     rows: Vec<Option<[u64; 4]>>,
+    fps: f64,
+    /// Regions made anew because the file was truncated under this writer.
+    recreated: u64,
+    /// The last attempt to make one anew (at most one a second).
+    last_attempt: Option<Instant>,
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> CreateError + 'a {
@@ -146,6 +151,20 @@ impl FrameWriter {
             }
         }
 
+        let built = Self::build_at(path, file_name, geometry, fps);
+        drop(dir_handle); // releases the directory lock
+        built
+    }
+
+    /// Builds a region under a temporary name next to `path` and renames it
+    /// into place.
+    fn build_at(
+        path: &Path,
+        file_name: &str,
+        geometry: Geometry,
+        fps: f64,
+    ) -> Result<FrameWriter, CreateError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
         let tmp = dir.join(format!(".{file_name}.{}.tmp", system::current_pid()));
         let _ = fs::remove_file(&tmp);
         let file = OpenOptions::new()
@@ -159,8 +178,53 @@ impl FrameWriter {
         if built.is_err() {
             let _ = fs::remove_file(&tmp);
         }
-        drop(dir_handle); // releases the directory lock
         built
+    }
+
+    /// Makes the region anew if its file was truncated under the writer
+    /// (by another process: the writer never shrinks it). The new region
+    /// has a new session, which readers treat as an engine restart; frames
+    /// drawn between the truncation and this went to private zero pages
+    /// (shm.rs, the SIGBUS guard) and are lost. Tried at most once a
+    /// second while it fails. [`loan`](Self::loan) and
+    /// [`heartbeat`](Self::heartbeat) call it; true when it made one now.
+    pub fn recover_if_lost(&mut self) -> bool {
+        if !self.map.lost(&self.file)
+            || self
+                .last_attempt
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+        {
+            return false;
+        }
+        self.last_attempt = Some(Instant::now());
+        let name = self
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("region")
+            .to_owned();
+        match Self::build_at(&self.path, &name, self.geometry, self.fps) {
+            Ok(mut fresh) => {
+                fresh.recreated = self.recreated + 1;
+                // The old writer's drop leaves the path alone: it names the
+                // new file now.
+                *self = fresh;
+                true
+            }
+            Err(e) => {
+                eprintln!(
+                    "advkit: the frame region {} was truncated by another process and could not be made anew ({e}); frames are not published until it can",
+                    self.path.display()
+                );
+                false
+            }
+        }
+    }
+
+    /// How many times the region was made anew after its file was
+    /// truncated under the writer.
+    pub fn regions_recreated(&self) -> u64 {
+        self.recreated
     }
 
     /// Fills in the file at `tmp` and renames it to `path`.
@@ -211,6 +275,9 @@ impl FrameWriter {
             next_frame: 1,
             session_id,
             rows: Vec::new(),
+            fps,
+            recreated: 0,
+            last_attempt: None,
         })
     }
 
@@ -238,6 +305,7 @@ impl FrameWriter {
     /// reader still copying the frame it held retries. Dropping the loan
     /// without publishing empties the slot (readers skip it).
     pub fn loan(&mut self) -> Loan<'_> {
+        self.recover_if_lost();
         let g = self.geometry;
         let slot = (self.next_frame % u64::from(g.slot_count)) as usize;
         let Some(entry) = self.map.slot(slot) else {
@@ -334,7 +402,8 @@ impl FrameWriter {
 
     /// Tells readers the writer is alive without publishing (call at least
     /// every 250 ms, e.g. while paused).
-    pub fn heartbeat(&self) {
+    pub fn heartbeat(&mut self) {
+        self.recover_if_lost();
         self.map
             .header()
             .heartbeat_ns
@@ -342,7 +411,8 @@ impl FrameWriter {
     }
 
     /// Updates the nominal fps shown by `advkit ls`.
-    pub fn set_fps(&self, fps: f64) {
+    pub fn set_fps(&mut self, fps: f64) {
+        self.fps = fps;
         self.map
             .header()
             .fps_milli
