@@ -609,3 +609,30 @@ fn a_region_truncated_under_its_writer_and_reader_costs_neither_a_sigbus() {
     assert_eq!(info.tick, 3);
     assert_eq!(&buf.as_slice()[..frame_bytes], &pattern(3, frame_bytes)[..]);
 }
+
+#[test]
+fn a_slot_left_half_written_says_the_engine_is_stuck_not_the_reader_slow() {
+    use std::os::unix::fs::FileExt;
+    let dir = tmp();
+    let path = dir.path().join("t.frames");
+    let mut writer = FrameWriter::create(&path, 8, 8, 30.0).expect("create");
+    writer.publish(1, &pattern(1, 8 * 8 * 4)).expect("publish");
+    // A writer that stopped in the middle of rewriting frame 1's slot (1):
+    // its sequence (slot table at 128, 64 bytes an entry) stays odd.
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open")
+        .write_at(&7u64.to_le_bytes(), 128 + 64)
+        .expect("write seq");
+    let reader = FrameReader::open(&path).expect("open");
+    let mut buf = reader.buffer();
+    let err = reader.read_latest(&mut buf).expect_err("never consistent");
+    assert!(matches!(err, ReadError::Stuck { frame: 1, .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("stuck in the middle of publishing"),
+        "{err}"
+    );
+    drop(writer);
+}

@@ -71,9 +71,20 @@ pub enum ReadError {
         expected: u64,
     },
     #[error(
-        "engine {name} overwrote every slot during {attempts} read attempts; the reader is too slow"
+        "engine {name} overwrote every slot during {attempts} read attempts; this reader copies \
+         too slowly for the engine's frame rate"
     )]
     Contended { name: String, attempts: u32 },
+    #[error(
+        "frame {frame} of engine {name} stayed half-written (its slot's sequence odd) through \
+         {attempts} read attempts while no newer frame came: the engine seems stuck in the \
+         middle of publishing; check it is alive (`advkit ls`)"
+    )]
+    Stuck {
+        name: String,
+        frame: u64,
+        attempts: u32,
+    },
     #[error("timed out after {waited:?} waiting for a new frame from engine {name}")]
     Timeout { name: String, waited: Duration },
     #[error("could not check {}: {source}", path.display())]
@@ -354,6 +365,7 @@ impl FrameReader {
 
     fn read_newest(&self, buf: &mut AlignedBuf, recheck: bool) -> Result<FrameInfo, ReadError> {
         self.check_length()?;
+        let first = self.latest_frame();
         for _ in 0..ATTEMPTS {
             let latest = self.latest_frame();
             fence(Ordering::Acquire);
@@ -370,6 +382,19 @@ impl FrameReader {
                 return Ok(info);
             }
             std::hint::spin_loop();
+        }
+        // Frames moved on meanwhile: the reader is slow. They did not, and
+        // the newest frame's slot is mid-write: the writer is stuck there.
+        let latest = self.latest_frame();
+        let odd = self
+            .slot_of(latest)
+            .is_some_and(|s| s.seq.load(Ordering::Relaxed) % 2 == 1);
+        if latest == first && odd {
+            return Err(ReadError::Stuck {
+                name: self.name.clone(),
+                frame: latest,
+                attempts: ATTEMPTS,
+            });
         }
         Err(ReadError::Contended {
             name: self.name.clone(),
