@@ -2,6 +2,7 @@
 //! runtime directory.
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use advkit_core::decode_png;
@@ -449,7 +450,7 @@ fn an_engine_survives_its_region_being_truncated_and_makes_it_anew() {
 
     // It used to die of SIGBUS here, leaving a broken region and a stale
     // socket. Now it answers, and its region is back with a new session.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(10);
     let fresh = loop {
         if let Ok(r) = FrameReader::open(&engine.frames)
             && r.info().session_id != session
@@ -457,7 +458,7 @@ fn an_engine_survives_its_region_being_truncated_and_makes_it_anew() {
         {
             break r;
         }
-        assert!(std::time::Instant::now() < deadline, "no new region");
+        assert!(Instant::now() < deadline, "no new region");
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(fresh.info().pid, engine.pid());
@@ -482,5 +483,48 @@ fn an_engine_survives_its_region_being_truncated_and_makes_it_anew() {
     assert!(
         stderr.contains("was truncated by another process; made it anew"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_runtime_directory_on_a_disk_is_warned_about_once() {
+    // One directory on a disk (cargo's target dir) and one in memory; which
+    // is which is asked of `stat -f`, not of advkit.
+    let parents = [
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        Path::new("/dev/shm"),
+    ];
+    let mut warned_on_disk = 0;
+    for parent in parents.into_iter().filter(|p| p.is_dir()) {
+        let rt = Runtime::in_dir(parent);
+        let engine = rt.start("disk", &[]);
+        let fs = std::process::Command::new("stat")
+            .args(["-f", "-c", "%T"])
+            .arg(rt.xdg())
+            .output()
+            .expect("stat -f");
+        let fs = String::from_utf8_lossy(&fs.stdout).trim().to_owned();
+        engine.signal("-TERM");
+        let (_, stderr) = engine.wait();
+        let in_memory = matches!(fs.as_str(), "tmpfs" | "ramfs");
+        let warnings = stderr.matches("is on a disk, not in memory").count();
+        assert_eq!(
+            warnings,
+            usize::from(!in_memory),
+            "{} on {fs}:\n{stderr}",
+            rt.dir().display()
+        );
+        if !in_memory {
+            assert!(
+                stderr.contains(&rt.dir().display().to_string())
+                    && stderr.contains("XDG_RUNTIME_DIR"),
+                "{stderr}"
+            );
+            warned_on_disk += 1;
+        }
+    }
+    assert!(
+        warned_on_disk > 0 || std::env::var_os("CI").is_none(),
+        "cargo's target directory is on a disk on every machine we run CI on"
     );
 }

@@ -116,6 +116,12 @@ impl Runtime {
         Runtime { tmp }
     }
 
+    /// A runtime directory inside `parent` (to choose its filesystem).
+    pub fn in_dir(parent: &Path) -> Runtime {
+        let tmp = tempfile::tempdir_in(parent).expect("create a temporary runtime directory");
+        Runtime { tmp }
+    }
+
     /// `$XDG_RUNTIME_DIR` for this test.
     pub fn xdg(&self) -> &Path {
         self.tmp.path()

@@ -214,6 +214,13 @@ impl Host {
         validate_name(&cfg.name)?;
         let methods = method_table(&cfg.methods)?;
         cfg.dir.create()?;
+        if cfg.dir.on_disk() {
+            // Once per process, however many engines it hosts.
+            static WARNED: AtomicBool = AtomicBool::new(false);
+            if !WARNED.swap(true, Ordering::Relaxed) {
+                eprintln!("advkit: warning: {}", cfg.dir.disk_warning());
+            }
+        }
         // The region's lock makes this engine the owner of the name, so the
         // socket and token files below can be replaced safely.
         let writer = FrameWriter::create(
