@@ -528,3 +528,75 @@ fn a_runtime_directory_on_a_disk_is_warned_about_once() {
         "cargo's target directory is on a disk on every machine we run CI on"
     );
 }
+
+#[test]
+fn ls_tells_a_stopped_engine_from_a_dead_one_and_prune_removes_only_the_dead() {
+    let rt = Runtime::new();
+    let stopped = rt.start("stopped", &[]);
+    let killed = rt.start("killed", &[]);
+    let hup = rt.start("hup", &[]);
+    std::fs::write(rt.dir().join("junk.frames"), b"not ours").expect("write");
+
+    // SIGHUP (a closed terminal or tmux pane) cleans up like SIGTERM.
+    hup.signal("-HUP");
+    let (status, stderr) = hup.wait();
+    assert!(status.success(), "{stderr}");
+    for ext in ["frames", "sock"] {
+        assert!(
+            !rt.dir().join(format!("hup.{ext}")).exists(),
+            "hup.{ext} removed"
+        );
+    }
+
+    killed.signal("-KILL");
+    stopped.signal("-STOP");
+    std::thread::sleep(advkit_ipc::region::HEARTBEAT_TIMEOUT + Duration::from_millis(300));
+    let ls = rt.advkit(&["ls"]).ok();
+    let line = |name: &str| {
+        ls.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} listed:\n{ls}"))
+            .to_owned()
+    };
+    let pid = stopped.pid().to_string();
+    let s = line("stopped");
+    assert!(
+        s.contains("not responding") && s.contains(&format!("kill -CONT {pid}")),
+        "{s}"
+    );
+    assert!(!s.contains("replaces it"), "run cannot replace it: {s}");
+    let k = line("killed");
+    assert!(
+        k.contains("stale") && k.contains("advkit ls --prune"),
+        "{k}"
+    );
+
+    let pruned = rt.advkit(&["ls", "--prune"]);
+    let said = pruned.stderr();
+    assert!(
+        said.contains("killed.frames") && said.contains("killed.sock"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("stopped") && !said.contains("junk"),
+        "{said}"
+    );
+    let ls = pruned.ok();
+    assert!(!ls.contains("killed"), "{ls}");
+    assert!(ls.contains("stopped") && ls.contains("junk"), "{ls}");
+    assert!(rt.dir().join("stopped.sock").exists());
+
+    stopped.signal("-CONT");
+    let ls = rt.advkit(&["ls"]).ok();
+    assert!(
+        ls.lines()
+            .any(|l| l.starts_with("stopped") && l.ends_with("running")),
+        "{ls}"
+    );
+    let again = rt.advkit(&["ls", "--prune"]);
+    assert!(
+        again.stderr().contains("nothing to prune"),
+        "{}",
+        again.stderr()
+    );
+}

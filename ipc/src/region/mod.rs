@@ -26,7 +26,7 @@ pub use reader::{
 };
 pub use shm::AlignedBuf;
 pub use words::checksum;
-pub use writer::{CreateError, FrameWriter, Loan, WrongSize};
+pub use writer::{CreateError, FrameWriter, Loan, WrongSize, prune};
 
 /// `default` for `…/default.frames`.
 fn engine_name(path: &Path) -> String {

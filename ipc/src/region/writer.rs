@@ -549,6 +549,78 @@ fn read_pid(file: &File) -> Option<u32> {
         .then(|| u32::from_le_bytes([head[24], head[25], head[26], head[27]]))
 }
 
+/// Removes what killed engines left in the runtime directory `dir`: a
+/// region nobody holds (with its socket and token), a socket with no
+/// region and no listener, and a half-made region of a dead process. Runs
+/// under the directory lock that engines take to start, so it never races
+/// one; a live engine's files, and files that are not advkit's, are left
+/// alone. Returns the paths removed.
+pub fn prune(dir: &Path) -> Result<Vec<PathBuf>, CreateError> {
+    let dir_handle = match File::open(dir) {
+        Ok(h) => h,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err("open", dir)(e)),
+    };
+    lock_exclusive_within(&dir_handle, Duration::from_secs(2)).map_err(|e| match e {
+        Some(source) => CreateError::Io {
+            what: "lock",
+            path: dir.to_owned(),
+            source,
+        },
+        None => CreateError::Busy {
+            path: dir.to_owned(),
+        },
+    })?;
+    let mut removed = Vec::new();
+    let mut remove = |path: PathBuf| {
+        if fs::remove_file(&path).is_ok() {
+            removed.push(path);
+        }
+    };
+    let names: Vec<String> = fs::read_dir(dir)
+        .map_err(io_err("list", dir))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    let sibling = |name: &str, ext: &str| dir.join(format!("{name}.{ext}"));
+    for file in &names {
+        if let Some(name) = file.strip_suffix(".frames") {
+            let path = dir.join(file);
+            let Ok(f) = OpenOptions::new()
+                .read(true)
+                .custom_flags(o_nonblock())
+                .open(&path)
+            else {
+                continue;
+            };
+            // An advkit region (its magic) that no writer holds.
+            let ours = f.metadata().is_ok_and(|m| m.is_file()) && read_pid(&f).is_some();
+            if ours && matches!(try_lock_shared(&f), Ok(true)) {
+                remove(path);
+                remove(sibling(name, "sock"));
+                remove(sibling(name, "token"));
+            }
+        } else if let Some(name) = file.strip_suffix(".sock") {
+            let refused = std::os::unix::net::UnixStream::connect(dir.join(file))
+                .is_err_and(|e| e.kind() == io::ErrorKind::ConnectionRefused);
+            if refused && !sibling(name, "frames").exists() {
+                remove(dir.join(file));
+                remove(sibling(name, "token"));
+            }
+        } else if let Some(pid) = file
+            .strip_prefix('.')
+            .and_then(|f| f.strip_suffix(".tmp"))
+            .and_then(|f| f.rsplit_once(".frames."))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+            && !system::process_alive(pid, 0)
+        {
+            remove(dir.join(file));
+        }
+    }
+    drop(dir_handle);
+    removed.sort();
+    Ok(removed)
+}
+
 /// `Ok` once locked; `Err(None)` on timeout; `Err(Some(e))` on failure.
 fn lock_exclusive_within(file: &File, timeout: Duration) -> Result<(), Option<io::Error>> {
     let deadline = Instant::now() + timeout;

@@ -1,8 +1,9 @@
-//! `advkit ls`: the engines in the runtime directory, running or stale.
+//! `advkit ls`: the engines in the runtime directory: running, not
+//! responding, stale (left by a killed engine) or broken.
 
 use std::io::Write;
 
-use advkit_ipc::{FrameReader, RuntimeDir, system};
+use advkit_ipc::{FrameReader, Gone, RuntimeDir, system};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -11,12 +12,17 @@ pub struct LsArgs {
     /// One JSON object per engine, for scripts.
     #[arg(long)]
     json: bool,
+    /// First remove what killed engines left behind: regions no engine
+    /// holds (with their sockets and tokens), sockets nobody listens on.
+    /// Live engines and files that are not advkit's are left alone.
+    #[arg(long)]
+    prune: bool,
 }
 
 #[derive(Debug, Serialize)]
 struct Row {
     name: String,
-    /// `running`, `stale` or `broken`.
+    /// `running`, `not responding`, `stale` or `broken`.
     state: &'static str,
     pid: Option<u32>,
     width: Option<u32>,
@@ -24,13 +30,23 @@ struct Row {
     fps: Option<f64>,
     uptime_s: Option<u64>,
     frames: Option<u64>,
-    /// Why it is stale or broken.
+    /// Why it is not running, and what to do.
     note: Option<String>,
 }
 
 pub fn run(args: LsArgs) -> Result<()> {
     let dir = RuntimeDir::from_env();
     dir.check()?;
+    if args.prune {
+        let removed = advkit_ipc::region::prune(dir.path())?;
+        // On stderr, so `--json` output stays one object per engine.
+        for path in &removed {
+            eprintln!("removed {}", path.display());
+        }
+        if removed.is_empty() {
+            eprintln!("nothing to prune in {}", dir.path().display());
+        }
+    }
     let rows: Vec<Row> = dir
         .engine_names()?
         .into_iter()
@@ -109,11 +125,19 @@ fn row(dir: &RuntimeDir, name: String) -> Row {
             row.state = "running";
             row.uptime_s = Some(system::unix_ms().saturating_sub(info.started_unix_ms) / 1000);
         }
-        Err(gone) => {
+        Err(gone @ Gone::Exited { .. }) => {
             row.state = "stale";
             row.note = Some(format!(
-                "{gone}; `advkit run --name {}` replaces it",
+                "{gone}; `advkit run --name {}` replaces it, `advkit ls --prune` removes it",
                 row.name
+            ));
+        }
+        // Still holding its lock, so nothing can replace it: stopped
+        // (SIGSTOP, Ctrl-Z), hung, or in a debugger.
+        Err(gone @ Gone::Unresponsive { pid, .. }) => {
+            row.state = "not responding";
+            row.note = Some(format!(
+                "{gone}: stopped or hung, and it still holds the name; `kill -CONT {pid}` resumes a stopped one, `kill {pid}` ends it"
             ));
         }
     }
