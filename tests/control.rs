@@ -711,3 +711,60 @@ fn the_owner_is_served_on_the_unix_socket_while_tcp_is_flooded() {
     }
     drop((unauthenticated, slow));
 }
+
+#[test]
+fn shell_completion_of_name_offers_the_running_engines() {
+    let rt = Runtime::new();
+    let _alpha = rt.start("alpha", &[]);
+    let _beta = rt.start("beta", &[]);
+    drop(rt.start("gone", &[])); // killed: stale, not offered
+    assert_eq!(rt.advkit(&["ls", "--names"]).ok(), "alpha\nbeta\n");
+
+    // Bash, for real: the generated function, asked to complete `--name `.
+    let bin = Path::new(env!("CARGO_BIN_EXE_advkit"))
+        .parent()
+        .expect("bin dir")
+        .to_owned();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let complete = |words: &str, cur: &str| {
+        let script = format!(
+            r#"source <(advkit completions bash)
+COMP_WORDS=({words} "{cur}"); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))
+_advkit advkit "{cur}" --name
+printf '%s\n' "${{COMPREPLY[@]}}""#
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .env("PATH", &path)
+            .env("XDG_RUNTIME_DIR", rt.xdg())
+            .output()
+            .expect("bash");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(complete("advkit send --name", ""), "alpha\nbeta\n");
+    assert_eq!(complete("advkit snapshot --name", "b"), "beta\n");
+    assert_eq!(complete("advkit inspect --name", ""), "alpha\nbeta\n");
+
+    // zsh and fish (maybe not installed here): every --name asks advkit.
+    for shell in ["zsh", "fish"] {
+        let script = rt.advkit(&["completions", shell]).ok();
+        assert!(script.contains("advkit ls --names"), "{shell}");
+        let names = script
+            .lines()
+            .filter(|l| l.contains("_advkit_engines'") || l.contains("(advkit ls --names"))
+            .count();
+        let name_options = script
+            .lines()
+            .filter(|l| l.contains("'--name=") || l.contains(" -l name "))
+            .count();
+        assert!(name_options > 5, "{shell}: {name_options}");
+        assert!(
+            names >= name_options,
+            "{shell}: {names} of {name_options} --name options complete engines"
+        );
+    }
+}

@@ -88,6 +88,7 @@ enum Command {
     /// Golden-frame testing: run scenarios, compare with blessed PNGs, review.
     Golden(golden_cmd::GoldenArgs),
     /// Print a shell completion script: `advkit completions bash > /etc/bash_completion.d/advkit`.
+    /// In bash, zsh and fish, --name completes the engines running at the time.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -121,7 +122,10 @@ fn main() -> ExitCode {
             // (`| head`) ends quietly instead of panicking in clap_complete.
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "advkit", &mut script);
-            io::stdout().write_all(&script).map_err(anyhow::Error::from)
+            let script = complete_engine_names(shell, &String::from_utf8_lossy(&script));
+            io::stdout()
+                .write_all(script.as_bytes())
+                .map_err(anyhow::Error::from)
         }
     };
     match result {
@@ -132,6 +136,63 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(&err))
         }
     }
+}
+
+/// The names of running engines (`advkit ls --names`), asked of advkit
+/// when completing.
+const ENGINE_NAMES: &str = "advkit ls --names 2>/dev/null";
+
+/// clap_complete's script with `--name` completing the running engines
+/// instead of file names (bash, zsh and fish; other shells as generated).
+fn complete_engine_names(shell: clap_complete::Shell, script: &str) -> String {
+    use clap_complete::Shell;
+    let mut out = String::with_capacity(script.len() + 256);
+    match shell {
+        Shell::Bash => {
+            let mut after_name = false;
+            for line in script.lines() {
+                let files = r#"COMPREPLY=($(compgen -f "${cur}"))"#;
+                if after_name && line.trim() == files {
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    out.push_str(&format!(
+                        r#"{indent}COMPREPLY=($(compgen -W "$({ENGINE_NAMES})" -- "${{cur}}"))"#
+                    ));
+                } else {
+                    out.push_str(line);
+                }
+                out.push('\n');
+                after_name = line.trim() == "--name)";
+            }
+        }
+        Shell::Zsh => {
+            for (i, line) in script.lines().enumerate() {
+                if line.starts_with("'--name=") {
+                    out.push_str(&line.replace(":NAME:_default'", ":NAME:_advkit_engines'"));
+                } else {
+                    out.push_str(line);
+                }
+                out.push('\n');
+                if i == 0 {
+                    out.push_str(&format!(
+                        "\n_advkit_engines() {{\n    local -a names\n    names=(${{(f)\"$({ENGINE_NAMES})\"}})\n    _describe -t engines 'running engine' names\n}}\n"
+                    ));
+                }
+            }
+        }
+        Shell::Fish => {
+            for line in script.lines() {
+                match line.strip_suffix(" -r") {
+                    Some(head) if head.contains(" -l name ") => {
+                        out.push_str(&format!("{head} -x -a '({ENGINE_NAMES})'"));
+                    }
+                    _ => out.push_str(line),
+                }
+                out.push('\n');
+            }
+        }
+        _ => out.push_str(script),
+    }
+    out
 }
 
 /// 1 for ordinary failures and error replies; 2 when there is no engine to

@@ -17,6 +17,10 @@ pub struct LsArgs {
     /// Live engines and files that are not advkit's are left alone.
     #[arg(long)]
     prune: bool,
+    /// Only the names of running engines, one per line (for scripts and
+    /// the shell completion of --name).
+    #[arg(long, conflicts_with = "json")]
+    names: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -46,6 +50,17 @@ pub fn run(args: LsArgs) -> Result<()> {
         if removed.is_empty() {
             eprintln!("nothing to prune in {}", dir.path().display());
         }
+    }
+    if args.names {
+        let mut out = std::io::stdout().lock();
+        for name in dir.engine_names()? {
+            let alive =
+                FrameReader::open(&dir.frames_path(&name)).is_ok_and(|r| r.liveness().is_ok());
+            if alive {
+                writeln!(out, "{name}")?;
+            }
+        }
+        return Ok(());
     }
     let rows: Vec<Row> = dir
         .engine_names()?
