@@ -27,11 +27,7 @@ pub fn control_lines(data: &[u8]) {
         )
         .collect();
     let mut buf = data;
-    loop {
-        let end = match find_line(buf) {
-            Ok(Some(end)) => end,
-            Ok(None) | Err(_) => break,
-        };
+    while let Ok(Some(end)) = find_line(buf) {
         assert_eq!(buf[end], b'\n', "find_line points at the newline");
         let line = &buf[..end];
         buf = &buf[end + 1..];

@@ -768,3 +768,33 @@ printf '%s\n' "${{COMPREPLY[@]}}""#
         );
     }
 }
+
+#[test]
+fn a_step_sends_the_tick_event_of_its_frame() {
+    let rt = Runtime::new();
+    let _engine = rt.start("default", &["--paused"]);
+    let mut c = Client::connect_unix(&socket(&rt, "default")).expect("connect");
+    c.call("events.subscribe", json!({"topics": ["tick", "engine"]}))
+        .expect("subscribe");
+    let tick = c
+        .call("engine.step", json!({"count": 3}))
+        .expect("step")
+        .result["tick"]
+        .as_u64()
+        .expect("tick");
+    let mut seen = Vec::new();
+    while let Some(ev) = c.next_event(Some(Duration::from_secs(5))).expect("read") {
+        let (topic, kind, _) = ev.event.encode(ev.tick);
+        seen.push(format!("{topic} {kind} {}", ev.tick));
+        if kind == "stepped" {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            format!("tick tick {tick}"),
+            format!("engine stepped {tick}")
+        ]
+    );
+}
