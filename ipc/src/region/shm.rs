@@ -17,7 +17,7 @@
 //!   and flags it lost, and the faulting access is retried against them.
 //!   To Rust this is the memory changing under a shared mapping, which
 //!   the first point already accepts; the zeros are never published (the
-//!   writer replaces a lost region before its next frame, [`SharedMap::lost`])
+//!   writer replaces a lost region before its next frame, [`SharedMap::faulted`])
 //!   nor accepted (zeros fail a reader's header and seqlock checks). A
 //!   SIGBUS at any other address goes to the previous disposition.
 //! - **The writer's loaned slot.** [`SharedMap::slot_pixels_mut`] hands the
@@ -113,16 +113,13 @@ impl SharedMap {
         }
     }
 
-    /// Whether the file was truncated under this mapping: an access past
-    /// its new end faulted, and the mapping now holds zero pages of its
-    /// own. Also true when the file is shorter than the mapping now,
-    /// before any access faulted. The bytes mean nothing any more.
-    pub(crate) fn lost(&self, file: &File) -> bool {
-        self.faulted() || file.metadata().is_ok_and(|m| m.len() < self.len() as u64)
+    /// Whether `file` is now shorter than this mapping (one `fstat`).
+    pub(crate) fn shrunk(&self, file: &File) -> bool {
+        file.metadata().is_ok_and(|m| m.len() < self.len() as u64)
     }
 
     /// Whether an access faulted past the file's end and the guard put
-    /// zero pages in its place.
+    /// zero pages in its place: the mapping's bytes mean nothing any more.
     pub(crate) fn faulted(&self) -> bool {
         self.guard.is_some_and(sigbus::Guard::hit)
     }
