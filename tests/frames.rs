@@ -586,13 +586,24 @@ fn ls_tells_a_stopped_engine_from_a_dead_one_and_prune_removes_only_the_dead() {
     assert!(ls.contains("stopped") && ls.contains("junk"), "{ls}");
     assert!(rt.dir().join("stopped.sock").exists());
 
+    // Resumed, it beats again within its 100 ms wait slice.
     stopped.signal("-CONT");
-    let ls = rt.advkit(&["ls"]).ok();
-    assert!(
-        ls.lines()
-            .any(|l| l.starts_with("stopped") && l.ends_with("running")),
-        "{ls}"
-    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ls = rt.advkit(&["ls"]).ok();
+        if ls
+            .lines()
+            .any(|l| l.starts_with("stopped") && l.ends_with("running"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still not running:
+{ls}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let again = rt.advkit(&["ls", "--prune"]);
     assert!(
         again.stderr().contains("nothing to prune"),
