@@ -366,8 +366,39 @@ struct Connection {
 enum Next {
     Continue,
     Close,
-    /// A deadline passed; the message says which.
-    Expired(String),
+    /// A deadline passed.
+    Expired(Deadline),
+}
+
+/// What a connection owes by when ([`Limits`]).
+#[derive(Debug, Clone, Copy)]
+enum Deadline {
+    Auth,
+    Line,
+    Idle,
+}
+
+impl Deadline {
+    /// The reason sent before closing; `partial` bytes of a line had come.
+    fn message(self, limits: &Limits, partial: usize) -> String {
+        let secs = |d: Duration| d.as_secs_f64();
+        match self {
+            Deadline::Auth => format!(
+                "no `auth` within {} s of connecting; the connection is closed \
+                 (send `auth` with the token from <runtime dir>/<name>.token first)",
+                secs(limits.auth_timeout)
+            ),
+            Deadline::Line => format!(
+                "a request line took over {} s to arrive ({partial} bytes and no newline); \
+                 the connection is closed",
+                secs(limits.line_timeout)
+            ),
+            Deadline::Idle => format!(
+                "nothing sent for {} s (the engine's idle timeout); the connection is closed",
+                secs(limits.idle_timeout.unwrap_or_default())
+            ),
+        }
+    }
 }
 
 impl Connection {
@@ -429,7 +460,7 @@ impl Connection {
                 }
                 out.clear();
             }
-            let deadline = self.deadline(opened, last_read, line_started, buf.len());
+            let deadline = self.deadline(opened, last_read, line_started);
             let next = tokio::select! {
                 n = rd.read_buf(&mut buf) => match n {
                     Ok(0) | Err(_) => Next::Close,
@@ -453,7 +484,7 @@ impl Connection {
                     Err(broadcast::error::RecvError::Closed) => Next::Close,
                 },
                 () = sleep_until(deadline.as_ref().map(|(at, _)| *at)) => match deadline {
-                    Some((_, why)) => Next::Expired(why),
+                    Some((_, which)) => Next::Expired(which),
                     None => Next::Continue,
                 },
                 _ = stop.changed() => {
@@ -467,8 +498,11 @@ impl Connection {
                     write_last(&mut wr, &out).await;
                     return;
                 }
-                Next::Expired(why) => {
-                    let err = RpcError::new(codes::TIMED_OUT, why);
+                Next::Expired(which) => {
+                    let err = RpcError::new(
+                        codes::TIMED_OUT,
+                        which.message(&self.shared.limits, buf.len()),
+                    );
                     out.push_str(&protocol::error_response(None, self.shared.tick(), &err));
                     write_last(&mut wr, &out).await;
                     return;
@@ -508,46 +542,20 @@ impl Connection {
         (!self.authed).then(|| opened + self.shared.limits.auth_timeout)
     }
 
-    /// The first deadline this connection must meet, and what to tell it
-    /// when it does not.
+    /// The first deadline this connection must meet, and which it is.
     fn deadline(
         &self,
         opened: Instant,
         last_read: Instant,
         line_started: Option<Instant>,
-        partial: usize,
-    ) -> Option<(Instant, String)> {
+    ) -> Option<(Instant, Deadline)> {
         let limits = self.shared.limits;
-        let secs = |d: Duration| d.as_secs_f64();
-        let auth = self.auth_deadline(opened).map(|at| {
-            (
-                at,
-                format!(
-                    "no `auth` within {} s of connecting; the connection is closed \
-                 (send `auth` with the token from <runtime dir>/<name>.token first)",
-                    secs(limits.auth_timeout)
-                ),
-            )
-        });
-        let line = line_started.map(|t| {
-            (
-                t + limits.line_timeout,
-                format!(
-                    "a request line took over {} s to arrive ({partial} bytes and no newline); \
-                 the connection is closed",
-                    secs(limits.line_timeout)
-                ),
-            )
-        });
+        let auth = self.auth_deadline(opened).map(|at| (at, Deadline::Auth));
+        let line = line_started.map(|t| (t + limits.line_timeout, Deadline::Line));
         let idle = limits
             .idle_timeout
             .filter(|_| self.events.is_none())
-            .map(|d| {
-                (last_read + d, format!(
-                    "nothing sent for {} s (the engine's idle timeout); the connection is closed",
-                    secs(d)
-                ))
-            });
+            .map(|d| (last_read + d, Deadline::Idle));
         [auth, line, idle]
             .into_iter()
             .flatten()
