@@ -117,16 +117,7 @@ impl FrameWriter {
         // Two engines starting at once must not both decide the old file is
         // stale: creation is serialised by a lock on the directory.
         let dir_handle = File::open(dir).map_err(io_err("open", dir))?;
-        lock_exclusive_within(&dir_handle, Duration::from_secs(2)).map_err(|e| match e {
-            Some(source) => CreateError::Io {
-                what: "lock",
-                path: dir.to_owned(),
-                source,
-            },
-            None => CreateError::Busy {
-                path: dir.to_owned(),
-            },
-        })?;
+        lock_dir(&dir_handle, dir)?;
 
         // Not `File::open`: a FIFO under this name would block it for
         // ever while this process holds the directory lock.
@@ -574,16 +565,7 @@ pub fn prune(dir: &Path) -> Result<Vec<PathBuf>, CreateError> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(io_err("open", dir)(e)),
     };
-    lock_exclusive_within(&dir_handle, Duration::from_secs(2)).map_err(|e| match e {
-        Some(source) => CreateError::Io {
-            what: "lock",
-            path: dir.to_owned(),
-            source,
-        },
-        None => CreateError::Busy {
-            path: dir.to_owned(),
-        },
-    })?;
+    lock_dir(&dir_handle, dir)?;
     let mut removed = Vec::new();
     let mut remove = |path: PathBuf| {
         if fs::remove_file(&path).is_ok() {
@@ -634,19 +616,23 @@ pub fn prune(dir: &Path) -> Result<Vec<PathBuf>, CreateError> {
     Ok(removed)
 }
 
-/// `Ok` once locked; `Err(None)` on timeout; `Err(Some(e))` on failure.
-fn lock_exclusive_within(file: &File, timeout: Duration) -> Result<(), Option<io::Error>> {
-    let deadline = Instant::now() + timeout;
+/// Takes the exclusive lock on the runtime directory `dir` (open as
+/// `handle`) that serialises engines starting (and `prune`), waiting up to
+/// 2 s for another holder.
+fn lock_dir(handle: &File, dir: &Path) -> Result<(), CreateError> {
+    let deadline = Instant::now() + Duration::from_secs(2);
     loop {
-        match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        match flock(handle, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => return Ok(()),
-            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
-                if Instant::now() >= deadline {
-                    return Err(None);
-                }
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(5));
             }
-            Err(e) => return Err(Some(e.into())),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
+                return Err(CreateError::Busy {
+                    path: dir.to_owned(),
+                });
+            }
+            Err(e) => return Err(io_err("lock", dir)(e.into())),
         }
     }
 }
