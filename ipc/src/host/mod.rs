@@ -204,6 +204,8 @@ pub struct Host {
     signalled: Arc<AtomicBool>,
     stats: stats::Stats,
     snapshots: snapshot::SelfReader,
+    /// [`FrameWriter::regions_recreated`] when last reported.
+    regions_seen: u64,
 }
 
 impl Host {
@@ -350,6 +352,7 @@ impl Host {
         let mut host = Host {
             name: cfg.name,
             snapshots: snapshot::SelfReader::new(writer.path().to_owned()),
+            regions_seen: 0,
             writer,
             shared,
             mailbox,
@@ -485,7 +488,7 @@ impl Host {
     /// [`HostFrame::publish`] it, which does what [`publish`](Self::publish)
     /// does. Dropped unpublished, the slot is simply not shown.
     pub fn frame(&mut self) -> HostFrame<'_> {
-        self.keep_region();
+        self.note_new_region();
         HostFrame {
             loan: self.writer.loan(),
             after: AfterPublish {
@@ -506,10 +509,13 @@ impl Host {
         Ok(frame.publish(tick))
     }
 
-    /// Makes the frame region anew if another process truncated its file,
-    /// and says so on stderr and as a `log` event.
-    fn keep_region(&mut self) {
-        if self.writer.recover_if_lost() {
+    /// Says so (stderr and a `log` event) when the writer has made the
+    /// frame region anew since the last look, because another process
+    /// truncated its file, and reopens the host's own reader on it.
+    fn note_new_region(&mut self) {
+        let recreated = self.writer.regions_recreated();
+        if recreated != self.regions_seen {
+            self.regions_seen = recreated;
             let path = self.writer.path().to_owned();
             self.snapshots = snapshot::SelfReader::new(path.clone());
             let msg = format!(
@@ -562,15 +568,15 @@ impl Host {
                 match self.mailbox.recv_timeout(slice) {
                     Ok(cmd) => cmd,
                     Err(RecvTimeoutError::Timeout) => {
-                        self.keep_region();
                         self.writer.heartbeat();
+                        self.note_new_region();
                         self.maybe_refresh_stats();
                         continue;
                     }
                     Err(RecvTimeoutError::Disconnected) => {
                         std::thread::sleep(slice);
-                        self.keep_region();
                         self.writer.heartbeat();
+                        self.note_new_region();
                         continue;
                     }
                 }

@@ -26,6 +26,7 @@ impl SelfReader {
 
 impl Host {
     pub(super) fn snapshot(&mut self, p: SnapshotParams) -> Result<SnapshotResult, RpcError> {
+        self.note_new_region();
         let snapshots = &mut self.snapshots;
         if snapshots.open.is_none() {
             let reader = FrameReader::open(&snapshots.path)

@@ -105,14 +105,13 @@ impl FrameWriter {
         let geometry =
             Geometry::new(width, height, SLOTS).ok_or(CreateError::BadSize { width, height })?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        let file_name =
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .ok_or_else(|| CreateError::Io {
-                    what: "use",
-                    path: path.to_owned(),
-                    source: io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
-                })?;
+        if path.file_name().and_then(|n| n.to_str()).is_none() {
+            return Err(CreateError::Io {
+                what: "use",
+                path: path.to_owned(),
+                source: io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
+            });
+        }
 
         // Two engines starting at once must not both decide the old file is
         // stale: creation is serialised by a lock on the directory.
@@ -144,20 +143,19 @@ impl FrameWriter {
             }
         }
 
-        let built = Self::build_at(path, file_name, geometry, fps);
+        let built = Self::build_at(path, geometry, fps);
         drop(dir_handle); // releases the directory lock
         built
     }
 
     /// Builds a region under a temporary name next to `path` and renames it
     /// into place.
-    fn build_at(
-        path: &Path,
-        file_name: &str,
-        geometry: Geometry,
-        fps: f64,
-    ) -> Result<FrameWriter, CreateError> {
+    fn build_at(path: &Path, geometry: Geometry, fps: f64) -> Result<FrameWriter, CreateError> {
         let dir = path.parent().unwrap_or(Path::new("."));
+        let file_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("region");
         let tmp = dir.join(format!(".{file_name}.{}.tmp", system::current_pid()));
         let _ = fs::remove_file(&tmp);
         let file = OpenOptions::new()
@@ -180,8 +178,9 @@ impl FrameWriter {
     /// drawn between the truncation and this went to private zero pages
     /// (shm.rs, the SIGBUS guard) and are lost. Tried at most once a
     /// second while it fails. [`loan`](Self::loan) and
-    /// [`heartbeat`](Self::heartbeat) call it; true when it made one now.
-    pub fn recover_if_lost(&mut self) -> bool {
+    /// [`heartbeat`](Self::heartbeat) call it;
+    /// [`regions_recreated`](Self::regions_recreated) counts what it did.
+    fn recover_if_lost(&mut self) {
         // A fault is one atomic load to notice; a shrink that nothing has
         // touched yet costs an `fstat`, so that is asked every 100 ms, not
         // every frame (≈1 µs, a fifth of a small frame's publish).
@@ -197,30 +196,20 @@ impl FrameWriter {
                 .last_attempt
                 .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
         {
-            return false;
+            return;
         }
         self.last_attempt = Some(Instant::now());
-        let name = self
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("region")
-            .to_owned();
-        match Self::build_at(&self.path, &name, self.geometry, self.fps) {
+        match Self::build_at(&self.path, self.geometry, self.fps) {
             Ok(mut fresh) => {
                 fresh.recreated = self.recreated + 1;
                 // The old writer's drop leaves the path alone: it names the
                 // new file now.
                 *self = fresh;
-                true
             }
-            Err(e) => {
-                eprintln!(
-                    "advkit: the frame region {} was truncated by another process and could not be made anew ({e}); frames are not published until it can",
-                    self.path.display()
-                );
-                false
-            }
+            Err(e) => eprintln!(
+                "advkit: the frame region {} was truncated by another process and could not be made anew ({e}); frames are not published until it can",
+                self.path.display()
+            ),
         }
     }
 
