@@ -205,6 +205,17 @@ fn read_line(s: &mut std::io::BufReader<impl std::io::Read>) -> Option<serde_jso
     }
 }
 
+/// `reply` is an error with `code` whose message contains `says`.
+fn assert_error(reply: &serde_json::Value, code: i64, says: &str) {
+    assert_eq!(reply["error"]["code"], code, "{reply}");
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(says)),
+        "{reply}"
+    );
+}
+
 #[test]
 fn each_transport_has_its_own_cap_and_slow_or_silent_connections_are_closed() {
     use advkit_ipc::Limits;
@@ -250,13 +261,7 @@ fn each_transport_has_its_own_cap_and_slow_or_silent_connections_are_closed() {
         assert_eq!(read_line(s).expect("hello reply")["id"], 1);
     }
     let refused = read_line(&mut tcp()).expect("a refusal");
-    assert_eq!(refused["error"]["code"], -32005, "{refused}");
-    assert!(
-        refused["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("waiting to authenticate")),
-        "{refused}"
-    );
+    assert_error(&refused, -32005, "waiting to authenticate");
 
     // The owner's Unix socket is unaffected.
     let mut owner = Client::connect_unix(host.socket_path()).expect("connect");
@@ -275,24 +280,11 @@ fn each_transport_has_its_own_cap_and_slow_or_silent_connections_are_closed() {
         }
     }
     let reply = read_line(&mut trickle).expect("a reason before closing");
-    assert_eq!(reply["error"]["code"], -32009, "{reply}");
-    assert!(
-        reply["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("no newline")),
-        "{reply}"
-    );
+    assert_error(&reply, -32009, "no newline");
 
     // The silent ones were closed at their auth deadline, each told why.
     for s in &mut silent {
-        let reply = read_line(s).expect("a reason");
-        assert_eq!(reply["error"]["code"], -32009, "{reply}");
-        assert!(
-            reply["error"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("no `auth`")),
-            "{reply}"
-        );
+        assert_error(&read_line(s).expect("a reason"), -32009, "no `auth`");
         assert!(read_line(s).is_none(), "then closed");
     }
     // Their places are free again.
@@ -308,14 +300,7 @@ fn each_transport_has_its_own_cap_and_slow_or_silent_connections_are_closed() {
     listener
         .call(method::SUBSCRIBE, json!({"topics": ["log"]}))
         .expect("subscribe");
-    let reply = read_line(&mut idle).expect("a reason");
-    assert!(
-        reply["error"]["code"] == -32009
-            && reply["error"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("idle")),
-        "{reply}"
-    );
+    assert_error(&read_line(&mut idle).expect("a reason"), -32009, "idle");
     std::thread::sleep(Duration::from_millis(500));
     host.log("still there");
     let ev = listener
