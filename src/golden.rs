@@ -13,8 +13,10 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use advkit_core::golden::{Comparison, Scenario, compare, diff_image};
+use advkit_core::golden::{Capture, Comparison, Scenario, compare, diff_image};
 use advkit_core::{Compression, Frame, Scene, decode_png, encode_png};
+
+use crate::replay;
 
 /// Where things are, and what to do about differences.
 #[derive(Debug, Clone)]
@@ -27,6 +29,12 @@ pub struct Options {
     pub update: bool,
     /// In CI a missing golden is a failure, not a pending `.new.png`.
     pub ci: bool,
+    /// The `advkit` executable, to replay built-in scenarios through the
+    /// protocol (`advkit run`) when [`via_protocol`](Self::via_protocol).
+    pub advkit: Option<PathBuf>,
+    /// Replay built-in scenarios through the protocol too, not in-process
+    /// (scenarios with an `engine` always are).
+    pub via_protocol: bool,
 }
 
 impl Options {
@@ -38,6 +46,8 @@ impl Options {
             artifacts: root.join("target/advkit-golden"),
             update: false,
             ci: std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false"),
+            advkit: None,
+            via_protocol: false,
         }
     }
 }
@@ -59,9 +69,10 @@ pub enum Status {
     Updated {
         path: PathBuf,
     },
-    /// The frame hash sequence differs from the recorded one.
+    /// The frame hashes differ from the recorded ones in these ranges of
+    /// ticks (inclusive), the first first.
     Diverged {
-        tick: u64,
+        ranges: Vec<(u64, u64)>,
     },
 }
 
@@ -89,6 +100,12 @@ pub struct ScenarioResult {
     pub captures: Vec<CaptureResult>,
     /// The first tick where the frame hashes left the recorded sequence.
     pub first_divergence: Option<u64>,
+    /// What the run did at or last before that tick, for the report.
+    pub applied_before_divergence: Option<String>,
+    /// Which scene or engine ran.
+    pub ran: String,
+    /// Things to say that are not failures (a stale built-in scene).
+    pub warnings: Vec<String>,
     /// `report.html`, when something failed.
     pub report: Option<PathBuf>,
     /// The scenario could not run at all (bad file, bad scene…).
@@ -142,13 +159,39 @@ impl ScenarioResult {
                         c.tick
                     ),
                     Status::Updated { path } => format!("upd   {id} (tick {}): wrote {}", c.tick, path.display()),
-                    Status::Diverged { tick } => {
-                        format!("FAIL  {id}: frame hashes differ from the recorded run from tick {tick}{report}")
-                    }
+                    Status::Diverged { ranges } => format!(
+                        "FAIL  {id}: frame hashes differ from the recorded run at tick(s) {}{}{report}",
+                        describe_ranges(ranges),
+                        self.applied_before_divergence
+                            .as_ref()
+                            .map(|a| format!(" (last applied before: {a})"))
+                            .unwrap_or_default()
+                    ),
                 }
             })
             .collect()
     }
+}
+
+/// "3-7, 12, 40-41 (8 ticks)".
+pub fn describe_ranges(ranges: &[(u64, u64)]) -> String {
+    const SHOWN: usize = 8;
+    let total: u64 = ranges.iter().map(|(a, b)| b - a + 1).sum();
+    let mut parts: Vec<String> = ranges
+        .iter()
+        .take(SHOWN)
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    if ranges.len() > SHOWN {
+        parts.push(format!("… {} more range(s)", ranges.len() - SHOWN));
+    }
+    format!("{} ({total} tick(s))", parts.join(", "))
 }
 
 /// Scenario files under `paths` (directories are searched for `*.json`),
@@ -189,6 +232,9 @@ pub fn check_scenario(path: &Path, opts: &Options) -> ScenarioResult {
         path: path.to_owned(),
         captures: Vec::new(),
         first_divergence: None,
+        applied_before_divergence: None,
+        ran: String::new(),
+        warnings: Vec::new(),
         report: None,
         error: None,
     };
@@ -209,14 +255,58 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
         fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let scenario =
         Scenario::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())?;
-    let scene = match &scenario.scene {
-        None => Scene::builtin(),
-        Some(rel) => {
-            let scene_path = path.parent().unwrap_or(Path::new(".")).join(rel);
-            let text = fs::read_to_string(&scene_path)
+    let base = path.parent().unwrap_or(Path::new("."));
+    let scene_path = scenario.scene.as_ref().map(|rel| base.join(rel));
+    let scene = match &scene_path {
+        None => {
+            result.ran = "the built-in demo scene (compiled in)".into();
+            // The compiled-in copy can go stale against the file it came from.
+            let file = opts.golden_dir.join("../scenes/demo.json");
+            if let Ok(text) = fs::read_to_string(&file)
+                && text != advkit_core::scene::BUILTIN_SOURCE
+            {
+                result.warnings.push(format!(
+                    "{}: uses the built-in demo scene, compiled in, which differs from {}; \
+                     rebuild advkit, or give the scenario \"scene\" to use the file",
+                    result.name,
+                    file.display()
+                ));
+            }
+            Scene::builtin()
+        }
+        Some(scene_path) => {
+            result.ran = format!("scene {}", scene_path.display());
+            let text = fs::read_to_string(scene_path)
                 .map_err(|e| format!("cannot read scene {}: {e}", scene_path.display()))?;
             Scene::parse(&scene_path.display().to_string(), &text).map_err(|e| e.to_string())?
         }
+    };
+    let launch = match (&scenario.engine, opts.via_protocol) {
+        (Some(engine), _) => {
+            let cwd = base.join(engine.cwd.as_deref().unwrap_or("."));
+            let mut command = engine.command.clone();
+            if let Some(first) = command.first_mut()
+                && first.contains('/')
+                && !first.starts_with('/')
+            {
+                *first = cwd.join(&*first).display().to_string();
+            }
+            result.ran = format!("engine `{}` (through the protocol)", command.join(" "));
+            Some(replay::Launch { command, cwd })
+        }
+        (None, true) => {
+            let advkit = opts
+                .advkit
+                .as_deref()
+                .ok_or("replaying through the protocol needs the advkit executable")?;
+            let size = scenario.size()?;
+            let abs = scene_path
+                .as_deref()
+                .map(|p| fs::canonicalize(p).unwrap_or_else(|_| p.to_owned()));
+            result.ran.push_str(" (through the protocol)");
+            Some(replay::Launch::builtin(advkit, abs.as_deref(), size))
+        }
+        (None, false) => None,
     };
     let golden_dir = opts.golden_dir.join(&result.name);
     let artifacts = opts.artifacts.join(&result.name);
@@ -225,7 +315,7 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
 
     let mut failures: Vec<Failure> = Vec::new();
     let mut first_error: Option<String> = None;
-    let hashes = scenario.run(&scene, |capture, actual| {
+    let on_capture = |capture: &Capture, actual: &Frame| {
         let golden = golden_dir.join(format!("{}.png", capture.name));
         let status = match judge(&golden, actual, scenario.tolerance_for(capture), opts) {
             Ok(s) => s,
@@ -249,20 +339,38 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
             tick: capture.tick,
             status,
         });
-    })?;
+    };
+    let hashes = match &launch {
+        Some(launch) => replay::run(&scenario, launch, on_capture)?,
+        None => scenario.run(&scene, on_capture)?,
+    };
     if let Some(e) = first_error {
         return Err(e);
     }
 
     if scenario.record_hashes {
         let status = judge_hashes(&golden_dir, &hashes, opts)?;
-        if let Status::Diverged { tick } = status {
-            result.first_divergence = Some(tick);
+        if let Status::Diverged { ranges } = &status {
+            let first = ranges[0].0;
+            result.first_divergence = Some(first);
+            // Requests at tick t shape frame t + 1.
+            let plan = scenario.plan();
+            result.applied_before_divergence = Some(match plan.last_before(first - 1) {
+                Some((t, actions)) => format!(
+                    "at tick {t}: {}",
+                    actions
+                        .iter()
+                        .map(|a| a.describe())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                None => "nothing: the run diverged from its start".into(),
+            });
         }
         if status != Status::Pass {
             result.captures.push(CaptureResult {
                 name: "hashes".into(),
-                tick: hashes.len() as u64,
+                tick: hashes.last().map_or(0, |(t, _)| *t),
                 status,
             });
         }
@@ -320,45 +428,86 @@ fn judge(
     }
 }
 
-fn judge_hashes(dir: &Path, hashes: &[u64], opts: &Options) -> Result<Status, String> {
-    let file = dir.join("hashes.txt");
-    let text: String = hashes
+/// `<tick> <hash>` per line, as `hashes.txt` holds them.
+pub fn hashes_text(hashes: &[(u64, u64)]) -> String {
+    hashes
         .iter()
+        .map(|(tick, h)| format!("{tick} {h:016x}\n"))
+        .collect()
+}
+
+/// Reads `hashes.txt`; lines that are not `<tick> <hex>` are errors.
+pub fn parse_hashes(path: &Path, text: &str) -> Result<Vec<(u64, u64)>, String> {
+    text.lines()
         .enumerate()
-        .map(|(i, h)| format!("{} {h:016x}\n", i + 1))
-        .collect();
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, line)| {
+            let mut words = line.split_whitespace();
+            let tick = words.next().and_then(|w| w.parse().ok());
+            let hash = words.next().and_then(|w| u64::from_str_radix(w, 16).ok());
+            match (tick, hash, words.next()) {
+                (Some(t), Some(h), None) => Ok((t, h)),
+                _ => Err(format!(
+                    "{}:{}: expected `<tick> <16 hex digits>`, found `{line}`",
+                    path.display(),
+                    i + 1
+                )),
+            }
+        })
+        .collect()
+}
+
+/// The ranges of ticks (inclusive) where `actual` differs from `recorded`:
+/// a recorded tick the run did not reach counts as different; ticks the
+/// recording has no hash for (a recorder that missed a frame) are skipped.
+pub fn diverging_ranges(recorded: &[(u64, u64)], actual: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let actual: std::collections::BTreeMap<u64, u64> = actual.iter().copied().collect();
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    let mut prev_recorded: Option<u64> = None;
+    for &(tick, hash) in recorded {
+        if actual.get(&tick) != Some(&hash) {
+            match ranges.last_mut() {
+                // Adjacent in the recording: one range, across ticks it has
+                // no hash for.
+                Some(last) if prev_recorded == Some(last.1) => last.1 = tick,
+                _ => ranges.push((tick, tick)),
+            }
+        }
+        prev_recorded = Some(tick);
+    }
+    ranges
+}
+
+fn judge_hashes(dir: &Path, hashes: &[(u64, u64)], opts: &Options) -> Result<Status, String> {
+    let file = dir.join("hashes.txt");
+    let pending = dir.join("hashes.new.txt");
+    let text = hashes_text(hashes);
     let write = |path: &Path| -> Result<(), String> {
         fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         fs::write(path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
+    let bless = || -> Result<Status, String> {
+        write(&file)?;
+        let _ = fs::remove_file(&pending);
+        Ok(Status::Updated { path: file.clone() })
+    };
     let recorded = match fs::read_to_string(&file) {
-        Ok(t) => t,
-        Err(_) if opts.update => {
-            write(&file)?;
-            return Ok(Status::Updated { path: file });
-        }
+        Ok(t) => parse_hashes(&file, &t)?,
+        Err(_) if opts.update => return bless(),
         Err(_) if opts.ci => return Ok(Status::Missing),
         Err(_) => {
-            let pending = dir.join("hashes.new.txt");
             write(&pending)?;
             return Ok(Status::Pending { written: pending });
         }
     };
-    let first_diff = recorded
-        .lines()
-        .zip(text.lines())
-        .position(|(a, b)| a.trim() != b.trim())
-        .or_else(|| {
-            (recorded.lines().count() != text.lines().count())
-                .then(|| recorded.lines().count().min(text.lines().count()))
-        });
-    match first_diff {
-        None => Ok(Status::Pass),
-        Some(_) if opts.update => {
-            write(&file)?;
-            Ok(Status::Updated { path: file })
-        }
-        Some(i) => Ok(Status::Diverged { tick: i as u64 + 1 }),
+    let ranges = diverging_ranges(&recorded, hashes);
+    if ranges.is_empty() {
+        let _ = fs::remove_file(&pending);
+        Ok(Status::Pass)
+    } else if opts.update {
+        bless()
+    } else {
+        Ok(Status::Diverged { ranges })
     }
 }
 
@@ -414,11 +563,22 @@ fn report_html(result: &ScenarioResult, scenario: &Scenario, failures: &[Failure
         desc = esc(&scenario.description),
         path = esc(&result.path.display().to_string()),
     );
-    if let Some(t) = result.first_divergence {
+    let _ = write!(h, "<p>ran: {}</p>", esc(&result.ran));
+    let ranges = result.captures.iter().find_map(|c| match &c.status {
+        Status::Diverged { ranges } => Some(ranges),
+        _ => None,
+    });
+    if let (Some(t), Some(ranges)) = (result.first_divergence, ranges) {
         let _ = write!(
             h,
-            "<p class=bad>The frame hashes first differ from the recorded run at tick <b>{t}</b>.</p>"
+            "<p class=bad>The frame hashes first differ from the recorded run at tick <b>{t}</b>; \
+             last applied before it: {}.</p><table class=ranges><tr><th>diverging ticks</th><th>ticks</th></tr>",
+            esc(result.applied_before_divergence.as_deref().unwrap_or("-"))
         );
+        for (a, b) in ranges {
+            let _ = write!(h, "<tr><td>{a} – {b}</td><td>{}</td></tr>", b - a + 1);
+        }
+        h.push_str("</table>");
     }
     for f in failures {
         let c = &f.comparison;

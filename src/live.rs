@@ -54,7 +54,9 @@ pub struct Demo {
 
 impl Demo {
     /// Starts a host for `engine` (its params become the host's; the frame
-    /// size is the config's) and publishes the first frame.
+    /// size is the config's) and publishes the first frame: tick 1's, or
+    /// when the config starts paused, the frame before any update (tick 0),
+    /// so a live run lines up with a headless one from the start.
     pub fn start(
         engine: Engine,
         scene_path: Option<PathBuf>,
@@ -77,7 +79,11 @@ impl Demo {
             redraw: false,
             scene_path,
         };
-        demo.advance(1);
+        if demo.host.paused() {
+            demo.draw_and_publish();
+        } else {
+            demo.advance(1);
+        }
         Ok(demo)
     }
 

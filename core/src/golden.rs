@@ -6,9 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::{Map, Value as Json, json};
+
 use crate::engine::{Engine, Progress};
 use crate::frame::{Frame, Size, hash_pixels};
-use crate::input::{InputEvent, Timeline};
+use crate::input::{Button, InputAction, InputEvent, Timeline};
 use crate::scene::{Scene, SceneError};
 
 /// How different two frames may be and still match. The default is exact.
@@ -53,34 +55,134 @@ pub struct Capture {
     pub tolerance: Option<Tolerance>,
 }
 
+/// A protocol request sent to the engine at a tick, as `advkit record`
+/// writes them: applied just before the update from `tick` to `tick + 1`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Injected {
+    pub tick: u64,
+    pub method: String,
+    #[serde(default, skip_serializing_if = "Json::is_null")]
+    pub params: Json,
+}
+
+/// How to start a game that is not the built-in demo, to replay a scenario
+/// through the protocol.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSpec {
+    /// The program and its arguments. A first word with a `/` is relative
+    /// to `cwd`.
+    pub command: Vec<String>,
+    /// The working directory, relative to the scenario file (default: the
+    /// scenario file's directory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+}
+
 /// A scenario file (`fixtures/scenarios/*.json`, see `docs/golden.md`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// The game to start, for one that is not the built-in demo: replayed
+    /// through the protocol.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineSpec>,
     /// Scene file, relative to the scenario file; the built-in demo if absent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scene: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u32>,
     /// Frame size, `WxH`; 320x180 if absent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// Param values (as in `params.set`).
-    #[serde(default)]
-    pub params: serde_json::Map<String, serde_json::Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub params: Map<String, Json>,
+    /// The run starts from a fresh world at this tick: the engine runs this
+    /// many ticks, then reboots fresh (how `advkit record` starts). 0: a
+    /// new engine at tick 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start_tick: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<InputEvent>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reboots: Vec<Reboot>,
-    #[serde(default)]
+    /// Protocol requests at their ticks (what `advkit record` writes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<Injected>,
+    #[serde(default, skip_serializing_if = "Tolerance::is_exact")]
     pub tolerance: Tolerance,
-    /// Record the hash of every frame, so a failure names the first tick
-    /// where the run diverged.
-    #[serde(default)]
+    /// Record the hash of every frame, so a failure names the ticks where
+    /// the run diverged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub record_hashes: bool,
     pub captures: Vec<Capture>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Tolerance {
+    pub fn is_exact(&self) -> bool {
+        *self == Tolerance::default()
+    }
+}
+
+/// One thing done to the engine just before the update from a tick to the
+/// next, in the order a run does them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Reboot { keep_progress: bool },
+    Input { button: Button, action: InputAction },
+    Request { method: String, params: Json },
+}
+
+impl Action {
+    /// The protocol request that does it.
+    pub fn request(&self) -> (String, Json) {
+        match self {
+            Action::Reboot { keep_progress } => (
+                "engine.reboot".into(),
+                json!({"keep_progress": keep_progress, "confirm": true}),
+            ),
+            Action::Input { button, action } => (
+                "engine.input".into(),
+                json!({"button": button.name(), "action": action.name()}),
+            ),
+            Action::Request { method, params } => (method.clone(), params.clone()),
+        }
+    }
+
+    /// `engine.input {"button":"left","action":"press"}`, for reports.
+    pub fn describe(&self) -> String {
+        let (method, params) = self.request();
+        format!("{method} {params}")
+    }
+}
+
+/// Every action of a scenario, by tick.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    actions: std::collections::BTreeMap<u64, Vec<Action>>,
+}
+
+impl Plan {
+    /// What is done at `tick` (before its update), in order.
+    pub fn at(&self, tick: u64) -> &[Action] {
+        self.actions.get(&tick).map_or(&[], Vec::as_slice)
+    }
+
+    /// The last tick at or before `tick` where something was done, and what.
+    pub fn last_before(&self, tick: u64) -> Option<(u64, &[Action])> {
+        self.actions
+            .range(..=tick)
+            .next_back()
+            .map(|(t, a)| (*t, a.as_slice()))
+    }
 }
 
 impl Scenario {
@@ -141,6 +243,40 @@ impl Scenario {
         c.tolerance.unwrap_or(self.tolerance)
     }
 
+    /// The tick of the last frame the run makes (its last capture).
+    pub fn last_tick(&self) -> u64 {
+        self.captures.iter().map(|c| c.tick).max().unwrap_or(0)
+    }
+
+    /// Reboots, inputs and requests by tick: at one tick reboots come
+    /// first, then inputs (holds expanded), then requests, each in the
+    /// order written.
+    pub fn plan(&self) -> Plan {
+        let mut plan = Plan::default();
+        let mut push = |tick: u64, a: Action| plan.actions.entry(tick).or_default().push(a);
+        for r in &self.reboots {
+            push(
+                r.tick,
+                Action::Reboot {
+                    keep_progress: r.keep_progress,
+                },
+            );
+        }
+        for (tick, button, action) in Timeline::new(&self.inputs).events() {
+            push(tick, Action::Input { button, action });
+        }
+        for r in &self.requests {
+            push(
+                r.tick,
+                Action::Request {
+                    method: r.method.clone(),
+                    params: r.params.clone(),
+                },
+            );
+        }
+        plan
+    }
+
     /// The engine this scenario starts with: scene, seed and params.
     pub fn engine(&self, scene: Scene) -> Result<Engine, String> {
         let mut params = crate::params::for_scene(&scene);
@@ -161,35 +297,34 @@ impl Scenario {
         Ok(Engine::with_params(scene, params))
     }
 
-    /// Runs the scenario to its last capture, calling `capture` with each
-    /// captured frame. Returns the hash of the frame after every tick when
-    /// `record_hashes` is set (index 0 = tick 1).
+    /// Runs the scenario in-process to its last capture, calling `capture`
+    /// with each captured frame. Returns `(tick, hash)` of the frame after
+    /// every update when `record_hashes` is set.
     pub fn run(
         &self,
         scene: &Scene,
         mut capture: impl FnMut(&Capture, &Frame),
-    ) -> Result<Vec<u64>, String> {
+    ) -> Result<Vec<(u64, u64)>, String> {
         let mut engine = self.engine(scene.clone())?;
-        let timeline = Timeline::new(&self.inputs);
-        let last = self.captures.iter().map(|c| c.tick).max().unwrap_or(0);
+        if self.start_tick > 0 {
+            for _ in 0..self.start_tick {
+                engine.step();
+            }
+            engine.reboot(scene.clone(), Progress::Discard);
+        }
+        let plan = self.plan();
+        let last = self.last_tick();
         let mut frame = Frame::new(self.size()?);
         let mut hashes = Vec::new();
-        for tick in 0..last {
-            for r in self.reboots.iter().filter(|r| r.tick == tick) {
-                let progress = if r.keep_progress {
-                    Progress::Keep
-                } else {
-                    Progress::Discard
-                };
-                engine.reboot(scene.clone(), progress);
-            }
-            for (button, action) in timeline.at(tick) {
-                engine.input(button, action);
+        for tick in self.start_tick..last {
+            for action in plan.at(tick) {
+                apply(&mut engine, scene, action)
+                    .map_err(|e| format!("tick {tick}: {}: {e}", action.describe()))?;
             }
             engine.step();
             if self.record_hashes {
                 engine.render(&mut frame);
-                hashes.push(hash_pixels(frame.pixels()));
+                hashes.push((tick + 1, hash_pixels(frame.pixels())));
             }
             for c in self.captures.iter().filter(|c| c.tick == tick + 1) {
                 let size = self.capture_size(c)?;
@@ -207,6 +342,86 @@ impl Scenario {
         }
         Ok(hashes)
     }
+}
+
+/// Does `action` to the built-in engine as the live demo would answer its
+/// request (`engine.reboot`, `engine.input`, `params.set`, `params.reset`,
+/// `world.set`).
+pub fn apply(engine: &mut Engine, scene: &Scene, action: &Action) -> Result<(), String> {
+    match action {
+        Action::Reboot { keep_progress } => {
+            reboot(engine, scene, *keep_progress);
+            Ok(())
+        }
+        Action::Input { button, action } => {
+            engine.input(*button, *action);
+            Ok(())
+        }
+        Action::Request { method, params } => apply_request(engine, scene, method, params),
+    }
+}
+
+fn reboot(engine: &mut Engine, scene: &Scene, keep_progress: bool) {
+    let progress = if keep_progress {
+        Progress::Keep
+    } else {
+        Progress::Discard
+    };
+    engine.reboot(scene.clone(), progress);
+}
+
+fn apply_request(engine: &mut Engine, scene: &Scene, method: &str, p: &Json) -> Result<(), String> {
+    let text = |k: &str| p.get(k).and_then(Json::as_str);
+    match method {
+        "engine.reboot" => {
+            let keep = p
+                .get("keep_progress")
+                .and_then(Json::as_bool)
+                .unwrap_or(true);
+            reboot(engine, scene, keep);
+        }
+        "engine.input" => {
+            let button: Button = text("button").unwrap_or_default().parse()?;
+            let action: InputAction = text("action").unwrap_or("tap").parse()?;
+            engine.input(button, action);
+        }
+        "params.set" => {
+            let values: Vec<(String, Json)> = match (text("name"), p.get("value"), p.get("values"))
+            {
+                (Some(n), Some(v), _) => vec![(n.to_owned(), v.clone())],
+                (_, _, Some(Json::Object(map))) => {
+                    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+                }
+                _ => return Err("params.set takes name and value, or values".into()),
+            };
+            engine.update_params(|params| {
+                let typed = values
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), params.from_json(k, v)?)))
+                    .collect::<Result<Vec<_>, crate::ParamError>>()
+                    .map_err(|e| e.to_string())?;
+                params.set_many(&typed).map_err(|e| e.to_string())?;
+                Ok::<_, String>(())
+            })?;
+        }
+        "params.reset" => {
+            engine.update_params(|params| params.reset(text("name")).map_err(|e| e.to_string()))?;
+        }
+        "world.set" => {
+            let id = text("id").ok_or("world.set needs an id")?;
+            let attrs = p
+                .get("attrs")
+                .and_then(Json::as_object)
+                .ok_or("world.set needs attrs")?;
+            engine.set_entity(id, attrs)?;
+        }
+        other => {
+            return Err(format!(
+                "the built-in engine has no `{other}` to replay (give the scenario an \"engine\" to replay through the protocol)"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The outcome of comparing two frames.
@@ -467,6 +682,6 @@ mod tests {
         let mut f = Frame::new(s.size().expect("size"));
         engine.render(&mut f);
         assert_eq!(got.as_ref().map(Frame::hash), Some(f.hash()));
-        assert_eq!(hashes[2], f.hash());
+        assert_eq!(hashes[2], (3, f.hash()));
     }
 }

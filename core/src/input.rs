@@ -111,6 +111,16 @@ pub enum InputAction {
     Tap,
 }
 
+impl InputAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            InputAction::Press => "press",
+            InputAction::Release => "release",
+            InputAction::Tap => "tap",
+        }
+    }
+}
+
 impl FromStr for InputAction {
     type Err = String;
 
@@ -223,6 +233,11 @@ impl Timeline {
             .iter()
             .take_while(move |(t, _, _)| *t == tick)
             .map(|(_, b, a)| (*b, *a))
+    }
+
+    /// Every `(tick, button, action)`, holds expanded, in tick order.
+    pub fn events(&self) -> impl Iterator<Item = (u64, Button, InputAction)> + '_ {
+        self.events.iter().copied()
     }
 
     pub fn len(&self) -> usize {

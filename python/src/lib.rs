@@ -489,9 +489,11 @@ impl Host {
             })
             .transpose()?;
         let standard: Vec<&str> = standard.iter().map(String::as_str).collect();
+        let base = advkit_ipc::HostConfig::new(name, width, height);
         let mut cfg = advkit_ipc::HostConfig {
             fps,
-            paused,
+            // ADVKIT_PAUSED in the environment starts it paused too.
+            paused: paused || base.paused,
             tcp,
             allow_remote,
             params_file,
@@ -499,7 +501,7 @@ impl Host {
             engine: engine.unwrap_or_else(|| {
                 format!("{name} (Python, advkit {})", env!("CARGO_PKG_VERSION"))
             }),
-            ..advkit_ipc::HostConfig::new(name, width, height)
+            ..base
         }
         .with_params(Params::new(params.into_iter().map(|p| p.spec).collect()))
         .with_standard(&standard);

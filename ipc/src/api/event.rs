@@ -20,15 +20,20 @@ pub enum Topic {
     Tick,
     /// The game's own happenings, and entity changes.
     World,
+    /// Every request that changed the game's course (inputs, reboots,
+    /// entity edits, the game's mutating methods), once the game loop
+    /// applied it: what `advkit record` replays.
+    Applied,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 5] = [
+    pub const ALL: [Topic; 6] = [
         Topic::Params,
         Topic::Engine,
         Topic::Log,
         Topic::Tick,
         Topic::World,
+        Topic::Applied,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,6 +43,7 @@ impl Topic {
             Topic::Log => "log",
             Topic::Tick => "tick",
             Topic::World => "world",
+            Topic::Applied => "applied",
         }
     }
 
@@ -45,7 +51,7 @@ impl Topic {
         Topic::ALL.into_iter().find(|t| t.name() == s)
     }
 
-    /// "params, engine, log, tick, world"
+    /// "params, engine, log, tick, world, applied"
     pub fn list() -> String {
         Topic::ALL.map(Topic::name).join(", ")
     }
@@ -92,6 +98,15 @@ pub enum Event {
         kind: String,
         data: Json,
     },
+    /// A request of the game's own that changed its course was applied
+    /// (answered without error) at the event's tick, before the next
+    /// update: `method` and `params` as they can be sent again.
+    Applied {
+        method: String,
+        params: Json,
+        /// The connection that sent it.
+        by: u64,
+    },
     /// An event this version does not know (from a newer engine).
     Other {
         topic: String,
@@ -115,6 +130,7 @@ impl Event {
             Event::Log { .. } => Topic::Log,
             Event::Tick => Topic::Tick,
             Event::World { .. } => Topic::World,
+            Event::Applied { .. } => Topic::Applied,
             Event::Other { topic, .. } => return Topic::parse(topic),
         })
     }
@@ -149,6 +165,10 @@ impl Event {
             Event::Log { message } => ("line", json!({"message": message})),
             Event::Tick => ("tick", json!({"tick": tick})),
             Event::World { kind, data } => (kind.as_str(), data.clone()),
+            Event::Applied { method, params, by } => (
+                "request",
+                json!({"method": method, "params": params, "by": by}),
+            ),
             Event::Other { kind, data, .. } => (kind.as_str(), data.clone()),
         };
         (topic, kind.to_owned(), data)
@@ -186,6 +206,14 @@ impl Event {
                 kind: kind.to_owned(),
                 data: data.clone(),
             }),
+            ("applied", "request") => match (data["method"].as_str(), data["by"].as_u64()) {
+                (Some(method), Some(by)) => Some(Event::Applied {
+                    method: method.to_owned(),
+                    params: data["params"].clone(),
+                    by,
+                }),
+                _ => None,
+            },
             _ => None,
         };
         known.unwrap_or_else(|| Event::Other {
@@ -245,6 +273,11 @@ mod tests {
             Event::World {
                 kind: "event".into(),
                 data: json!({"talk": "npc:1"}),
+            },
+            Event::Applied {
+                method: "engine.input".into(),
+                params: json!({"button": "left"}),
+                by: 2,
             },
             Event::Other {
                 topic: "future".into(),

@@ -97,6 +97,10 @@ pub struct HostConfig {
     /// ends and dropping the host removes its files (default on).
     pub handle_signals: bool,
     /// Start paused: nothing ticks until `engine.resume` or `engine.step`.
+    /// [`HostConfig::new`] sets it when `ADVKIT_PAUSED` is set in the
+    /// environment (to anything but empty, `0` or `false`), so a tool can
+    /// start any game paused before its first update (`advkit golden`
+    /// replays that way).
     pub paused: bool,
 }
 
@@ -116,7 +120,8 @@ impl HostConfig {
             params_file: None,
             limits: Limits::default(),
             handle_signals: true,
-            paused: false,
+            paused: std::env::var_os("ADVKIT_PAUSED")
+                .is_some_and(|v| !v.is_empty() && v != "0" && v != "false"),
         }
     }
 
@@ -601,7 +606,7 @@ impl Host {
             client,
             reply,
         } = cmd;
-        let reply = Responder::new(name.clone(), client, reply);
+        let mut reply = Responder::new(name.clone(), client, reply);
         match name.as_str() {
             method::PARAMS_SET => {
                 reply.send(parse(params).and_then(|p| self.params_set(p, client)))
@@ -632,6 +637,9 @@ impl Host {
                 reply.ok(ShutdownResult { stopping: true });
             }
             _ => {
+                if self.shared.method(&name).is_some_and(|m| !m.read_only) {
+                    reply.announce_when_applied(Arc::clone(&self.shared), params.clone());
+                }
                 return match Request::new(name, params, reply) {
                     Ok(req) => Some(req),
                     Err((reply, err)) => {

@@ -1,14 +1,16 @@
 //! What the game loop is handed: the requests that are the game's own,
 //! typed, each with a [`Responder`] that answers the client.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::api::{
-    EntityParams, InputParams, RebootParams, RpcError, WorldSetParams, codes, method,
+    EntityParams, Event, InputParams, RebootParams, RpcError, WorldSetParams, codes, method,
 };
-use crate::server::parse;
+use crate::server::{Shared, parse};
 
 /// A request for the game. The host answers every generic method itself
 /// (params, pause, step, stats, snapshot, events, shutdown); these are
@@ -130,6 +132,9 @@ pub struct Responder {
     method: String,
     client: u64,
     tx: Option<oneshot::Sender<Result<Value, RpcError>>>,
+    /// For a method that changes the game (not read-only): its params, to
+    /// send as an `applied` event once it is answered without error.
+    applied: Option<(Arc<Shared>, Value)>,
 }
 
 impl Responder {
@@ -142,7 +147,13 @@ impl Responder {
             method,
             client,
             tx: Some(tx),
+            applied: None,
         }
+    }
+
+    /// Makes a successful answer send the `applied` event with `params`.
+    pub(crate) fn announce_when_applied(&mut self, shared: Arc<Shared>, params: Value) {
+        self.applied = Some((shared, params));
     }
 
     /// The connection that sent the request (as in `params` events' `by`).
@@ -167,6 +178,13 @@ impl Responder {
                 )
             })
         });
+        if let (Ok(_), Some((shared, params))) = (&result, self.applied.take()) {
+            shared.emit(&Event::Applied {
+                method: self.method.clone(),
+                params,
+                by: self.client,
+            });
+        }
         if let Some(tx) = self.tx.take() {
             let _ = tx.send(result);
         }

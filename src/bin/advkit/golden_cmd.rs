@@ -35,6 +35,11 @@ enum What {
         /// Where failure artifacts go.
         #[arg(long, value_name = "DIR", default_value = "target/advkit-golden")]
         artifacts: PathBuf,
+        /// Replay built-in scenarios through the protocol too (a paused
+        /// `advkit run` stepped tick by tick), not in-process; scenarios that
+        /// name an "engine" always are.
+        #[arg(long)]
+        protocol: bool,
     },
     /// Walk through pending and failed captures in the terminal: toggle
     /// expected/actual/diff, `a` accepts, `r` rejects.
@@ -53,11 +58,14 @@ pub fn run(args: GoldenArgs) -> Result<()> {
             update,
             golden_dir,
             artifacts,
+            protocol,
         } => {
             let mut opts = Options::new(std::path::Path::new("."));
             opts.golden_dir = golden_dir;
             opts.artifacts = artifacts;
             opts.update = update;
+            opts.via_protocol = protocol;
+            opts.advkit = std::env::current_exe().ok();
             check(&paths, &opts)
         }
         What::Review {
@@ -81,7 +89,10 @@ fn check(paths: &[PathBuf], opts: &Options) -> Result<()> {
         bar
     });
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<ScenarioResult>> = Mutex::new(Vec::new());
+    // Results are printed in file order (stable from run to run) as soon
+    // as every earlier one is done.
+    let done: Mutex<(usize, Vec<Option<ScenarioResult>>)> =
+        Mutex::new((0, vec![None; files.len()]));
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(files.len());
@@ -92,15 +103,25 @@ fn check(paths: &[PathBuf], opts: &Options) -> Result<()> {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
                     let r = check_scenario(file, opts);
-                    let text = r.lines().join("\n");
-                    match &bar {
-                        Some(b) => {
-                            b.println(&text);
-                            b.inc(1);
-                        }
-                        None => println!("{text}"),
+                    let mut done = done.lock().unwrap_or_else(|p| p.into_inner());
+                    done.1[i] = Some(r);
+                    if let Some(b) = &bar {
+                        b.inc(1);
                     }
-                    results.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+                    while let Some(Some(r)) = done.1.get(done.0) {
+                        let mut lines = r
+                            .warnings
+                            .iter()
+                            .map(|w| format!("warning: {w}"))
+                            .collect::<Vec<_>>();
+                        lines.extend(r.lines());
+                        let text = lines.join("\n");
+                        match &bar {
+                            Some(b) => b.println(&text),
+                            None => println!("{text}"),
+                        }
+                        done.0 += 1;
+                    }
                 }
             });
         }
@@ -108,8 +129,13 @@ fn check(paths: &[PathBuf], opts: &Options) -> Result<()> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
-    results.sort_by(|a, b| a.path.cmp(&b.path));
+    let results: Vec<ScenarioResult> = done
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .1
+        .into_iter()
+        .flatten()
+        .collect();
     let captures: usize = results.iter().map(|r| r.captures.len()).sum();
     let failed: Vec<&ScenarioResult> = results.iter().filter(|r| r.failed()).collect();
     let pending: usize = results.iter().map(ScenarioResult::pending).sum();

@@ -43,9 +43,11 @@ pub struct RunArgs {
     /// Allow --tcp on an address that is not loopback.
     #[arg(long, requires = "tcp")]
     allow_remote: bool,
-    /// Start paused on tick 1 (its frame published): nothing ticks until a
-    /// client resumes or steps it, so a live run lines up with a headless
-    /// one (`advkit render --ticks N` = tick 1 + `send step N-1`).
+    /// Start paused before the first update (tick 0, its frame published):
+    /// nothing ticks until a client resumes or steps it, so a live run lines
+    /// up with a headless one (`advkit render --ticks N` = `send step N`).
+    /// ADVKIT_PAUSED=1 in the environment does the same (for any game on
+    /// advkit's Host; `advkit golden` uses it to replay).
     #[arg(long)]
     paused: bool,
     /// Close a control connection that has sent nothing for SECONDS and
@@ -74,6 +76,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     let engine = Engine::with_params(scene, params);
     let fps = engine.settings().tick_rate;
+    let base = HostConfig::new(&args.name, args.size.width, args.size.height);
     let mut demo = Demo::start(
         engine,
         scene_path,
@@ -82,13 +85,13 @@ pub fn run(args: RunArgs) -> Result<()> {
             tcp: args.tcp,
             allow_remote: args.allow_remote,
             params_file: args.params.clone(),
-            paused: args.paused,
+            paused: args.paused || base.paused,
             limits: Limits {
                 idle_timeout: (args.idle_timeout > 0)
                     .then(|| std::time::Duration::from_secs(args.idle_timeout)),
                 ..Limits::default()
             },
-            ..HostConfig::new(&args.name, args.size.width, args.size.height)
+            ..base
         },
     )?;
     let host = demo.host();

@@ -1,0 +1,355 @@
+//! Replaying a scenario through the protocol, for any game on advkit's
+//! `Host`: the game is started paused (`ADVKIT_PAUSED=1`) in a private
+//! runtime directory, its params are set, and then, tick by tick, the
+//! scenario's requests are sent and `engine.step` advances it; each frame
+//! is read from the frame region (the reader checks the slot checksum)
+//! and hashed as the in-process run hashes it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use advkit_core::golden::{Capture, Scenario};
+use advkit_core::{Frame, Size, hash_pixels};
+use advkit_ipc::RuntimeDir;
+use advkit_ipc::api::HelloResult;
+use advkit_ipc::client::Client;
+use advkit_ipc::region::{AlignedBuf, FrameReader};
+use serde_json::{Value as Json, json};
+
+/// How long a game may take to start and open its socket.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The program to start and where.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub command: Vec<String>,
+    pub cwd: PathBuf,
+}
+
+impl Launch {
+    /// The built-in demo: `advkit run` of the given executable, on the
+    /// scenario's scene and size (its params are set through the protocol).
+    pub fn builtin(advkit: &Path, scene: Option<&Path>, size: Size) -> Launch {
+        let mut command = vec![
+            advkit.display().to_string(),
+            "run".into(),
+            "--name".into(),
+            "replay".into(),
+            "--size".into(),
+            format!("{}x{}", size.width, size.height),
+        ];
+        if let Some(scene) = scene {
+            command.extend(["--scene".into(), scene.display().to_string()]);
+        }
+        Launch {
+            command,
+            // Set below to the private directory, so no params file or other
+            // stray file of the user's working directory is picked up.
+            cwd: PathBuf::new(),
+        }
+    }
+}
+
+/// A game process started for a replay, with its private runtime
+/// directory; dropping it stops the game and removes the directory.
+#[derive(Debug)]
+pub struct Engine {
+    child: Child,
+    dir: PathBuf,
+    client: Client,
+    reader: FrameReader,
+    buf: AlignedBuf,
+    pub hello: HelloResult,
+}
+
+impl Engine {
+    /// Starts `launch` paused and connects to it.
+    pub fn start(launch: &Launch) -> Result<Engine, String> {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let base = if Path::new("/dev/shm").is_dir() {
+            PathBuf::from("/dev/shm")
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!(
+            "advkit-replay-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let (program, args) = launch
+            .command
+            .split_first()
+            .ok_or("the scenario's engine command is empty")?;
+        let cwd = if launch.cwd.as_os_str().is_empty() {
+            dir.clone()
+        } else {
+            launch.cwd.clone()
+        };
+        let stderr_path = dir.join("engine.stderr");
+        let stderr = fs::File::create(&stderr_path)
+            .map_err(|e| format!("cannot create {}: {e}", stderr_path.display()))?;
+        let child = Command::new(program)
+            .args(args)
+            .current_dir(&cwd)
+            .env("XDG_RUNTIME_DIR", &dir)
+            .env("ADVKIT_PAUSED", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| {
+                let _ = fs::remove_dir_all(&dir);
+                format!("cannot start `{}` in {}: {e}", program, cwd.display())
+            })?;
+        let mut starting = Starting {
+            child: Some(child),
+            dir: dir.clone(),
+        };
+        let runtime = RuntimeDir::at(dir.join("advkit"));
+        let started = Instant::now();
+        let name = loop {
+            if let Some(name) = runtime
+                .engine_names()
+                .ok()
+                .and_then(|n| n.into_iter().next())
+                && runtime.socket_path(&name).exists()
+            {
+                break name;
+            }
+            if let Some(status) = starting.child().try_wait().ok().flatten() {
+                return Err(format!(
+                    "the engine `{}` exited ({status}) before it answered{}",
+                    launch.command.join(" "),
+                    tail(&stderr_path)
+                ));
+            }
+            if started.elapsed() > START_TIMEOUT {
+                return Err(format!(
+                    "the engine `{}` opened no socket within {} s; is it a game on advkit's Host?{}",
+                    launch.command.join(" "),
+                    START_TIMEOUT.as_secs(),
+                    tail(&stderr_path)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let mut client = Client::connect_unix(&runtime.socket_path(&name))
+            .map_err(|e| format!("cannot connect to the engine: {e}"))?;
+        client.set_timeout(Duration::from_secs(30));
+        let hello: HelloResult = serde_json::from_value(
+            client
+                .call("hello", json!({}))
+                .map_err(|e| format!("hello: {e}"))?
+                .result,
+        )
+        .map_err(|e| format!("hello answered in an unexpected shape: {e}"))?;
+        let reader = FrameReader::open(&hello.frames.path)
+            .map_err(|e| format!("cannot open the engine's frames: {e}"))?;
+        let buf = reader.buffer();
+        Ok(Engine {
+            child: starting.child.take().ok_or("engine vanished")?,
+            dir,
+            client,
+            reader,
+            buf,
+            hello,
+        })
+    }
+
+    pub fn size(&self) -> Size {
+        Size::new(self.hello.frames.width, self.hello.frames.height).unwrap_or(Size::DEFAULT)
+    }
+
+    pub fn answers(&self, method: &str) -> bool {
+        self.hello.methods.iter().any(|m| m == method)
+    }
+
+    /// Calls `method` and returns its result, or an error naming it.
+    pub fn call(&mut self, method: &str, params: Json) -> Result<Json, String> {
+        match self.client.call(method, params) {
+            Ok(reply) => Ok(reply.result),
+            Err(e) => Err(format!("{method}: {e}{}", self.exited())),
+        }
+    }
+
+    /// Advances `count` ticks; returns the tick the engine is on.
+    pub fn step(&mut self, count: u64) -> Result<u64, String> {
+        let r = self.call("engine.step", json!({ "count": count }))?;
+        r["tick"]
+            .as_u64()
+            .ok_or_else(|| format!("engine.step answered without a tick: {r}"))
+    }
+
+    /// The newest frame: its tick and pixels (checked against the slot
+    /// checksum by the reader).
+    pub fn latest(&mut self) -> Result<(u64, &[u8]), String> {
+        let info = self
+            .reader
+            .read_latest(&mut self.buf)
+            .map_err(|e| format!("reading the frame: {e}"))?;
+        Ok((info.tick, self.buf.as_slice()))
+    }
+
+    /// ", and the engine exited (status): <last lines of its stderr>" when it did.
+    fn exited(&mut self) -> String {
+        match self.child.try_wait() {
+            Ok(Some(status)) => format!(
+                "; the engine exited ({status}){}",
+                tail(&self.dir.join("engine.stderr"))
+            ),
+            _ => String::new(),
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.client.call("engine.shutdown", json!({}));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A child not yet connected to: killed and cleaned up if starting fails.
+struct Starting {
+    child: Option<Child>,
+    dir: PathBuf,
+}
+
+impl Starting {
+    fn child(&mut self) -> &mut Child {
+        self.child.as_mut().expect("present until taken")
+    }
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// The last lines of an engine's stderr, as "\n  engine said: …".
+fn tail(path: &Path) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let last = &lines[lines.len().saturating_sub(5)..];
+    format!("\n  engine said: {}", last.join("\n  "))
+}
+
+/// Runs `scenario` on a game started by `launch`, through the protocol:
+/// the same frames, hashes and captures as [`Scenario::run`] makes
+/// in-process for the built-in demo.
+pub fn run(
+    scenario: &Scenario,
+    launch: &Launch,
+    mut capture: impl FnMut(&Capture, &Frame),
+) -> Result<Vec<(u64, u64)>, String> {
+    let mut engine = Engine::start(launch)?;
+    let size = engine.size();
+    let paused = engine.call("engine.pause", json!({}))?;
+    let at = paused["tick"].as_u64().unwrap_or(0);
+    if at != 0 {
+        return Err(format!(
+            "the engine had run to tick {at} before it answered; a replay needs it to start paused \
+             at tick 0 (a game on advkit's Host does when ADVKIT_PAUSED=1 is set)"
+        ));
+    }
+    let mut params = scenario.params.clone();
+    if let Some(seed) = scenario.seed {
+        params.insert("world_seed".into(), json!(seed));
+    }
+    if !params.is_empty() {
+        engine
+            .call("params.set", json!({ "values": params }))
+            .map_err(|e| format!("the scenario's params: {e}"))?;
+    }
+    if scenario.start_tick > 0 {
+        engine.step(scenario.start_tick)?;
+    }
+    // A fresh world with every param in effect (reboot-only ones too),
+    // as the in-process run starts.
+    if engine.answers("engine.reboot") {
+        engine
+            .call(
+                "engine.reboot",
+                json!({"keep_progress": false, "confirm": true}),
+            )
+            .map_err(|e| format!("starting fresh: {e}"))?;
+    }
+    let plan = scenario.plan();
+    let mut hashes = Vec::new();
+    for tick in scenario.start_tick..scenario.last_tick() {
+        for action in plan.at(tick) {
+            let (method, params) = action.request();
+            engine
+                .call(&method, params)
+                .map_err(|e| format!("tick {tick}: {}: {e}", action.describe()))?;
+        }
+        let now = engine.step(1)?;
+        if now != tick + 1 {
+            return Err(format!(
+                "engine.step from tick {tick} reached tick {now}, not {}",
+                tick + 1
+            ));
+        }
+        let (shown, pixels) = engine.latest()?;
+        if shown != tick + 1 {
+            return Err(format!(
+                "after stepping to tick {} the newest frame shows tick {shown}; the game must \
+                 publish a frame for every step",
+                tick + 1
+            ));
+        }
+        if scenario.record_hashes {
+            hashes.push((tick + 1, hash_pixels(pixels)));
+        }
+        let captured: Vec<&Capture> = scenario
+            .captures
+            .iter()
+            .filter(|c| c.tick == tick + 1)
+            .collect();
+        if captured.is_empty() {
+            continue;
+        }
+        let frame = Frame::from_pixels(size, pixels.to_vec()).ok_or_else(|| {
+            format!(
+                "the frame of tick {} is not {}x{}",
+                tick + 1,
+                size.width,
+                size.height
+            )
+        })?;
+        for c in captured {
+            let want = scenario.capture_size(c)?;
+            if want != size {
+                return Err(format!(
+                    "capture `{}` asks for {}x{}, but the engine draws {}x{}; a capture of its own \
+                     size needs the built-in engine's in-process run",
+                    c.name, want.width, want.height, size.width, size.height
+                ));
+            }
+            capture(c, &frame);
+        }
+    }
+    Ok(hashes)
+}
