@@ -283,16 +283,12 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
     };
     let launch = match (&scenario.engine, opts.via_protocol) {
         (Some(engine), _) => {
-            let cwd = base.join(engine.cwd.as_deref().unwrap_or("."));
-            let mut command = engine.command.clone();
-            if let Some(first) = command.first_mut()
-                && first.contains('/')
-                && !first.starts_with('/')
-            {
-                *first = cwd.join(&*first).display().to_string();
-            }
-            result.ran = format!("engine `{}` (through the protocol)", command.join(" "));
-            Some(replay::Launch { command, cwd })
+            let launch = launch(engine, base);
+            result.ran = format!(
+                "engine `{}` (through the protocol)",
+                launch.command.join(" ")
+            );
+            Some(launch)
         }
         (None, true) => {
             let advkit = opts
@@ -384,6 +380,21 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
         result.report = Some(report);
     }
     Ok(())
+}
+
+/// How to start a scenario's `engine`: its command, the program made
+/// absolute when it is a relative path, in its `cwd` relative to `base` (the
+/// scenario file's directory).
+pub fn launch(engine: &advkit_core::golden::EngineSpec, base: &Path) -> replay::Launch {
+    let cwd = base.join(engine.cwd.as_deref().unwrap_or("."));
+    let mut command = engine.command.clone();
+    if let Some(first) = command.first_mut()
+        && first.contains('/')
+        && !first.starts_with('/')
+    {
+        *first = cwd.join(&*first).display().to_string();
+    }
+    replay::Launch { command, cwd }
 }
 
 /// Compares one frame with its golden file (or deals with its absence).

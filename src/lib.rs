@@ -5,10 +5,12 @@
 //!   built only on the public host API.
 //! - [`golden`]: golden-frame checks with files (scenarios, goldens,
 //!   artifacts, reports), used by `advkit golden check` and by `cargo test`.
+//! - [`record`]: a live session recorded as a scenario (`advkit record`).
 //! - [`replay`]: a scenario replayed through the protocol on any game.
 
 #![forbid(unsafe_code)]
 
 pub mod golden;
 pub mod live;
+pub mod record;
 pub mod replay;

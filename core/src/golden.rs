@@ -48,10 +48,10 @@ pub struct Capture {
     /// Captured after this many ticks.
     pub tick: u64,
     /// Overrides the scenario's size for this capture.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// Overrides the scenario's tolerance for this capture.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<Tolerance>,
 }
 

@@ -25,6 +25,8 @@ mod ls_cmd;
 mod output;
 #[path = "advkit/params_cmd.rs"]
 mod params_cmd;
+#[path = "advkit/record_cmd.rs"]
+mod record_cmd;
 #[path = "advkit/render_cmd.rs"]
 mod render_cmd;
 #[path = "advkit/run_cmd.rs"]
@@ -87,6 +89,17 @@ enum Command {
     Watch(send_cmd::WatchArgs),
     /// Golden-frame testing: run scenarios, compare with blessed PNGs, review.
     Golden(golden_cmd::GoldenArgs),
+    /// Record a running engine's session (any game on advkit's Host) as a
+    /// golden scenario that replays it.
+    ///
+    /// Starts the engine fresh (a fresh reboot: asks first, --yes skips the
+    /// question), then records every input, param change, reboot, entity
+    /// edit and mutating method of the game's own, from every client, with
+    /// the tick the game applied it at, and the hash of every frame. Stops
+    /// on Ctrl-C, SIGTERM, --ticks N or when the engine exits; writes the
+    /// scenario, captures every --capture-every ticks and at the last tick,
+    /// and replays it headless to check it reproduces the session.
+    Record(record_cmd::RecordArgs),
     /// Print a shell completion script: `advkit completions bash > /etc/bash_completion.d/advkit`.
     /// In bash, zsh and fish, --name completes the engines running at the time.
     Completions {
@@ -116,6 +129,7 @@ fn main() -> ExitCode {
         Command::Send(args) => send_cmd::run(args),
         Command::Watch(args) => send_cmd::watch(args),
         Command::Golden(args) => golden_cmd::run(args),
+        Command::Record(args) => record_cmd::run(args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             // Generated in memory and written here, so a closed pipe

@@ -67,7 +67,7 @@ impl Target {
     /// A client error with what to do about it: over TCP without a token,
     /// which file was looked for and `--token`; for a refused fresh reboot,
     /// the command that goes ahead.
-    fn explain(&self, e: ClientError) -> anyhow::Error {
+    pub fn explain(&self, e: ClientError) -> anyhow::Error {
         match e {
             ClientError::Rpc(rpc) if rpc.code == codes::AUTH_REQUIRED && self.token.is_none() => {
                 let file = self.token_file();

@@ -1,0 +1,140 @@
+//! `advkit record`: attach to a running engine (any game on advkit's
+//! Host), start it from a known state, and write what happens as a golden
+//! scenario (advkit::record does the work; this file parses arguments,
+//! asks before a fresh reboot and prints).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use advkit::record::{self, Start, StopReason};
+use advkit_ipc::api::{RpcError, codes};
+use advkit_ipc::client::ClientError;
+use anyhow::{Context, Result, bail};
+
+use crate::send_cmd::Target;
+
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The scenario file to write, e.g. fixtures/scenarios/bug-42.json; its
+    /// goldens go to <golden-dir>/<file stem>/.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Stop after N ticks (otherwise on Ctrl-C, SIGTERM, or when the
+    /// engine exits).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    ticks: Option<u64>,
+    /// Capture a golden frame every N ticks (and at the last tick).
+    #[arg(long, value_name = "N", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    capture_every: u64,
+    /// Reboot the engine fresh to start without asking (a fresh reboot
+    /// throws away the player's progress; scripts need this).
+    #[arg(long)]
+    yes: bool,
+    /// Where goldens live (as for `advkit golden check`).
+    #[arg(long, value_name = "DIR", default_value = "fixtures/golden")]
+    golden_dir: PathBuf,
+    /// Do not replay the recording headless afterwards to check that it
+    /// reproduces every recorded frame.
+    #[arg(long)]
+    no_verify: bool,
+    /// A description for the scenario file.
+    #[arg(long, value_name = "TEXT")]
+    description: Option<String>,
+}
+
+pub fn run(args: RecordArgs) -> Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("cannot install the SIGINT/SIGTERM handlers")?;
+    }
+    let stem = args
+        .out
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| !s.is_empty())
+        .context("--out needs a file name, e.g. fixtures/scenarios/bug-42.json")?
+        .to_owned();
+    let connect = || args.target.connect();
+    let mut start = Start::new(connect().map_err(|e| args.target.explain(e))?)
+        .map_err(|e| args.target.explain(e))?;
+    match start.reboot_fresh(args.yes) {
+        Ok(()) => {}
+        Err(ClientError::Rpc(e)) if e.code == codes::CONFIRM_REQUIRED => {
+            if !ask(&e)? {
+                bail!("not recording: the engine was left as it was");
+            }
+            start
+                .reboot_fresh(true)
+                .map_err(|e| args.target.explain(e))?;
+        }
+        Err(e) => return Err(args.target.explain(e)),
+    }
+    let engine = start.engine_name().to_owned();
+    let mut recording = start.begin().map_err(|e| args.target.explain(e))?;
+    eprintln!(
+        "recording {engine} from a fresh start at tick {}{}; Ctrl-C stops",
+        recording.start_tick,
+        args.ticks
+            .map(|n| format!(" for {n} ticks"))
+            .unwrap_or_default()
+    );
+    let reason = recording
+        .run(args.ticks, args.capture_every, &stop)
+        .map_err(anyhow::Error::msg)?;
+    let golden = args.golden_dir.join(&stem);
+    let written = recording
+        .write(&args.out, &golden, args.description.as_deref())
+        .map_err(anyhow::Error::msg)?;
+    drop(recording);
+    let said = match reason {
+        StopReason::Ticks => "after --ticks",
+        StopReason::Signal => "on a stop signal",
+        StopReason::EngineGone => "when the engine exited",
+    };
+    println!(
+        "recorded {} tick(s) ({} request(s), {} frame hash(es)) from tick {} to {} {said}\n  scenario {}\n  goldens  {} ({} capture(s) and hashes.txt)",
+        written.ticks,
+        written.requests,
+        written.hashes,
+        written.start_tick,
+        written.last_tick,
+        args.out.display(),
+        golden.display(),
+        written.captures,
+    );
+    for w in &written.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !args.no_verify {
+        match record::verify(&args.out, &golden) {
+            Ok(n) => println!("replayed headless: all {n} recorded frame hash(es) match"),
+            Err(e) => eprintln!("warning: {e}"),
+        }
+    }
+    Ok(())
+}
+
+/// Asks on the terminal whether to reboot fresh, showing what it throws
+/// away; without a terminal, says to add --yes.
+fn ask(e: &RpcError) -> Result<bool> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        bail!(
+            "{}\nrecording starts from a fresh reboot; add --yes to go ahead",
+            e.message
+        );
+    }
+    eprint!(
+        "{}\nRecording starts from a fresh reboot. Reboot fresh now? [y/N] ",
+        e.message
+    );
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}

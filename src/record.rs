@@ -1,0 +1,684 @@
+//! Recording a live session as a golden scenario (`advkit record`), for
+//! any game on advkit's `Host`.
+//!
+//! The recorder starts the engine from a known state (a fresh reboot, or
+//! tick 0 of an engine started paused), then listens: the `applied` topic
+//! names every request that changed the game's course with the tick the
+//! loop applied it at, the `params` topic every param change; and it reads
+//! every frame from the frame region, hashing the first frame of each tick
+//! (what a headless run hashes after each update). A request stamped tick
+//! `t` was applied after frame `t` and before the update to `t + 1`, which
+//! is where a scenario's requests at `t` are replayed.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use advkit_core::golden::{Capture, EngineSpec, Injected, Scenario};
+use advkit_core::{Compression, Frame, Scene, Size, encode_png, hash_pixels};
+use advkit_ipc::api::event::Notification;
+use advkit_ipc::api::{Event, HelloResult};
+use advkit_ipc::client::{Client, ClientError};
+use advkit_ipc::region::{AlignedBuf, FrameReader};
+use serde_json::{Map, Value as Json, json};
+
+use crate::golden::{describe_ranges, diverging_ranges, hashes_text, parse_hashes};
+
+/// The engine string the built-in demo says in `hello`.
+const DEMO_ENGINE: &str = "Elmbrook demo engine";
+
+/// A connection to the engine before recording begins.
+#[derive(Debug)]
+pub struct Start {
+    client: Client,
+    hello: HelloResult,
+    start_tick: Option<u64>,
+    /// Wait for the `applied` event of our own reboot before recording.
+    own_reboot: bool,
+}
+
+impl Start {
+    /// Says hello and subscribes to what the recording needs.
+    pub fn new(mut client: Client) -> Result<Start, ClientError> {
+        let hello: HelloResult = serde_json::from_value(client.call("hello", json!({}))?.result)
+            .map_err(|e| ClientError::Protocol(format!("hello: {e}")))?;
+        client.call(
+            "events.subscribe",
+            json!({"topics": ["params", "applied", "engine"]}),
+        )?;
+        Ok(Start {
+            client,
+            hello,
+            start_tick: None,
+            own_reboot: false,
+        })
+    }
+
+    pub fn engine_name(&self) -> &str {
+        &self.hello.name
+    }
+
+    /// Reboots the engine fresh (−32003 unless `confirm`, saying what it
+    /// throws away). A game that answers no `engine.reboot` can still be
+    /// recorded from tick 0, started paused.
+    pub fn reboot_fresh(&mut self, confirm: bool) -> Result<(), ClientError> {
+        if !self.hello.methods.iter().any(|m| m == "engine.reboot") {
+            let paused = self.client.call("engine.pause", json!({}))?;
+            let tick = paused.result["tick"].as_u64().unwrap_or(0);
+            if tick != 0 {
+                return Err(ClientError::Protocol(format!(
+                    "`{}` answers no engine.reboot, so a recording cannot start it afresh at tick {tick}; \
+                     start it paused (ADVKIT_PAUSED=1) and record from tick 0",
+                    self.hello.name
+                )));
+            }
+            self.start_tick = Some(0);
+            return Ok(());
+        }
+        let r = self.client.call(
+            "engine.reboot",
+            json!({"keep_progress": false, "confirm": confirm}),
+        )?;
+        self.start_tick = Some(r.result["tick"].as_u64().unwrap_or(r.tick));
+        self.own_reboot = true;
+        Ok(())
+    }
+
+    /// Reads the params, opens the frame region and starts listening.
+    pub fn begin(mut self) -> Result<Recording, ClientError> {
+        let start_tick = self
+            .start_tick
+            .ok_or_else(|| ClientError::Protocol("begin before reboot_fresh".into()))?;
+        let values = self.client.call("params.get", json!({}))?.result["values"].clone();
+        let params = match values {
+            Json::Object(map) => map,
+            other => {
+                return Err(ClientError::Protocol(format!(
+                    "params.get answered without values: {other}"
+                )));
+            }
+        };
+        let reader = FrameReader::open(&self.hello.frames.path)
+            .map_err(|e| ClientError::Protocol(format!("cannot open the frames: {e}")))?;
+        let buf = reader.buffer();
+        // The frame of the start: the reboot's, or tick 0's. The next may
+        // be out already; the ring still holds the last three.
+        let latest = reader.latest_frame();
+        let prev = (latest.saturating_sub(2)..=latest)
+            .rev()
+            .find_map(|n| reader.peek(n).filter(|i| i.tick == start_tick))
+            .map(|i| (i.frame, i.tick));
+        let (to_thread, sync_rx) = channel();
+        let (tx, events) = channel();
+        let listener = std::thread::Builder::new()
+            .name("advkit-record-events".into())
+            .spawn(move || listen(self.client, &tx, &sync_rx))
+            .map_err(ClientError::Io)?;
+        Ok(Recording {
+            hello: self.hello,
+            start_tick,
+            params,
+            reader,
+            buf,
+            next: prev.map_or(latest + 1, |(n, _)| n + 1),
+            prev,
+            events,
+            sync: to_thread,
+            listener: Some(listener),
+            waiting_for_own_reboot: self.own_reboot,
+            requests: Vec::new(),
+            hashes: Vec::new(),
+            frames: BTreeMap::new(),
+            last: None,
+            every: 60,
+            warnings: Vec::new(),
+        })
+    }
+}
+
+/// What the listening thread passes on.
+#[derive(Debug)]
+enum Heard {
+    Event(Notification),
+    /// Every event sent before a sync request has been passed on.
+    Synced,
+    /// The connection ended: empty when the engine closed it, else why.
+    Closed(String),
+}
+
+/// Passes events on until the connection closes or the receiver goes; on
+/// a sync request, makes a round trip so every event the engine sent
+/// before it has arrived.
+fn listen(mut client: Client, tx: &Sender<Heard>, sync: &Receiver<()>) {
+    use std::sync::mpsc::TryRecvError;
+    loop {
+        let heard = match sync.try_recv() {
+            // The recording is over.
+            Err(TryRecvError::Disconnected) => return,
+            Ok(()) => {
+                let _ = client.call("engine.stats", json!({}));
+                while let Ok(Some(n)) = client.next_event(Some(Duration::from_millis(1))) {
+                    if tx.send(Heard::Event(n)).is_err() {
+                        return;
+                    }
+                }
+                Heard::Synced
+            }
+            Err(TryRecvError::Empty) => match client.next_event(Some(Duration::from_millis(20))) {
+                Ok(Some(n)) => Heard::Event(n),
+                Ok(None) => continue,
+                Err(ClientError::Closed) => Heard::Closed(String::new()),
+                Err(e) => Heard::Closed(e.to_string()),
+            },
+        };
+        let closed = matches!(heard, Heard::Closed(_));
+        if tx.send(heard).is_err() || closed {
+            return;
+        }
+    }
+}
+
+/// Why a recording stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    Ticks,
+    Signal,
+    EngineGone,
+}
+
+/// A recording under way.
+#[derive(Debug)]
+pub struct Recording {
+    hello: HelloResult,
+    pub start_tick: u64,
+    params: Map<String, Json>,
+    reader: FrameReader,
+    buf: AlignedBuf,
+    /// The next frame number to read.
+    next: u64,
+    /// The last frame read: (number, tick).
+    prev: Option<(u64, u64)>,
+    events: Receiver<Heard>,
+    sync: Sender<()>,
+    listener: Option<JoinHandle<()>>,
+    waiting_for_own_reboot: bool,
+    requests: Vec<Injected>,
+    hashes: Vec<(u64, u64)>,
+    /// Frames kept for captures, by tick.
+    frames: BTreeMap<u64, Frame>,
+    /// The newest first-of-its-tick frame.
+    last: Option<(u64, Frame)>,
+    every: u64,
+    warnings: Vec<String>,
+}
+
+/// What [`Recording::write`] wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub start_tick: u64,
+    pub last_tick: u64,
+    pub ticks: u64,
+    pub requests: usize,
+    pub hashes: usize,
+    pub captures: usize,
+    pub warnings: Vec<String>,
+}
+
+impl Recording {
+    /// Records until `ticks` ticks have passed, `stop` is set (a signal) or
+    /// the engine goes; keeps a frame every `every` ticks for captures.
+    pub fn run(
+        &mut self,
+        ticks: Option<u64>,
+        every: u64,
+        stop: &AtomicBool,
+    ) -> Result<StopReason, String> {
+        self.every = every.max(1);
+        let until = ticks.map(|n| self.start_tick + n);
+        let reason = loop {
+            if stop.load(Ordering::Relaxed) {
+                break StopReason::Signal;
+            }
+            if let (Some(until), Some((t, _))) = (until, &self.last)
+                && *t >= until
+            {
+                break StopReason::Ticks;
+            }
+            if self.take_events().is_err() {
+                // Frames the engine published before it went still count.
+                let _ = self.read_frames(until);
+                break StopReason::EngineGone;
+            }
+            match self
+                .reader
+                .wait_next(self.next.saturating_sub(1), Duration::from_millis(50))
+            {
+                Ok(_) => {
+                    if self.read_frames(until).is_err() {
+                        break StopReason::EngineGone;
+                    }
+                }
+                Err(advkit_ipc::region::ReadError::Timeout { .. }) => {}
+                Err(_) => break StopReason::EngineGone,
+            }
+        };
+        if reason != StopReason::EngineGone {
+            // Every event sent before the last frame read must be in.
+            let _ = self.sync.send(());
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match self.events.recv_timeout(left) {
+                    Ok(Heard::Synced) => break,
+                    Ok(Heard::Event(n)) => self.note(n),
+                    Ok(Heard::Closed(_)) | Err(RecvTimeoutError::Disconnected) => break,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.warnings.push(
+                            "the engine did not confirm its last events within 5 s; requests of the last moments may be missing"
+                                .into(),
+                        );
+                        break;
+                    }
+                }
+            }
+        } else {
+            while let Ok(heard) = self.events.try_recv() {
+                if let Heard::Event(n) = heard {
+                    self.note(n);
+                }
+            }
+        }
+        Ok(reason)
+    }
+
+    /// Takes the events that have arrived; `Err` once the engine is gone.
+    fn take_events(&mut self) -> Result<(), ()> {
+        loop {
+            match self.events.try_recv() {
+                Ok(Heard::Event(n)) => {
+                    let gone = n.event == Event::Shutdown;
+                    self.note(n);
+                    if gone {
+                        return Err(());
+                    }
+                }
+                Ok(Heard::Synced) => {}
+                Ok(Heard::Closed(why)) => {
+                    if !why.is_empty() {
+                        self.warnings.push(format!("the connection failed: {why}"));
+                    }
+                    return Err(());
+                }
+                Err(_) => return Ok(()),
+            }
+        }
+    }
+
+    fn note(&mut self, n: Notification) {
+        let Notification { tick, event } = n;
+        match event {
+            Event::Applied { method, params, .. } => {
+                if self.waiting_for_own_reboot {
+                    if method == "engine.reboot" && params["keep_progress"] == json!(false) {
+                        self.waiting_for_own_reboot = false;
+                    }
+                    return;
+                }
+                self.requests.push(Injected {
+                    tick,
+                    method,
+                    params,
+                });
+            }
+            Event::Params { change, .. } if !self.waiting_for_own_reboot => {
+                let values = serde_json::to_value(&change.values).unwrap_or_default();
+                self.requests.push(Injected {
+                    tick,
+                    method: "params.set".into(),
+                    params: json!({ "values": values }),
+                });
+            }
+            Event::Lagged { missed } => self.warnings.push(format!(
+                "{missed} event(s) were dropped because the recorder read too slowly; \
+                 the recording may miss requests"
+            )),
+            _ => {}
+        }
+    }
+
+    /// Reads every frame published since the last call.
+    fn read_frames(&mut self, until: Option<u64>) -> Result<(), ()> {
+        let latest = self.reader.latest_frame();
+        while self.next <= latest {
+            let n = self.next;
+            self.next += 1;
+            let info = match self.reader.read_frame(n, &mut self.buf) {
+                Ok(Some(info)) => info,
+                Ok(None) => {
+                    // Overwritten before it was read: the next frame cannot
+                    // be known to be the first of its tick.
+                    self.prev = None;
+                    continue;
+                }
+                Err(_) => return Err(()),
+            };
+            let first_of_tick = self
+                .prev
+                .is_some_and(|(pn, pt)| pn + 1 == n && pt < info.tick);
+            self.prev = Some((n, info.tick));
+            if !first_of_tick || info.tick <= self.start_tick {
+                continue;
+            }
+            let pixels = self.buf.as_slice();
+            self.hashes.push((info.tick, hash_pixels(pixels)));
+            let Some(frame) = Frame::from_pixels(self.size(), pixels.to_vec()) else {
+                continue;
+            };
+            if (info.tick - self.start_tick).is_multiple_of(self.every) {
+                self.frames.insert(info.tick, frame.clone());
+            }
+            self.last = Some((info.tick, frame));
+            if until.is_some_and(|u| info.tick >= u) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn size(&self) -> Size {
+        Size::new(self.hello.frames.width, self.hello.frames.height).unwrap_or(Size::DEFAULT)
+    }
+
+    /// Writes the scenario to `out` and its goldens (captures and
+    /// `hashes.txt`) to `golden`, replacing an earlier recording's.
+    pub fn write(
+        &mut self,
+        out: &Path,
+        golden: &Path,
+        description: Option<&str>,
+    ) -> Result<Written, String> {
+        let Some((last_tick, last_frame)) = self.last.clone() else {
+            return Err(format!(
+                "nothing to write: no frame after tick {} was published while recording \
+                 (a paused engine records nothing until it is stepped or resumed)",
+                self.start_tick
+            ));
+        };
+        // Requests at the last tick would shape frames not recorded.
+        let requests: Vec<Injected> = self
+            .requests
+            .iter()
+            .filter(|r| r.tick >= self.start_tick && r.tick < last_tick)
+            .cloned()
+            .collect();
+        let mut frames = self.frames.clone();
+        frames.insert(last_tick, last_frame);
+        let scenario_dir = out.parent().unwrap_or(Path::new("."));
+        let mut scenario = Scenario {
+            description: description.map_or_else(
+                || {
+                    format!(
+                        "Recorded from `{}` ({}), ticks {} to {last_tick}.",
+                        self.hello.name, self.hello.engine, self.start_tick
+                    )
+                },
+                str::to_owned,
+            ),
+            engine: None,
+            scene: None,
+            seed: None,
+            size: (self.size() != Size::DEFAULT)
+                .then(|| format!("{}x{}", self.size().width, self.size().height)),
+            params: self.params.clone(),
+            start_tick: self.start_tick,
+            inputs: Vec::new(),
+            reboots: Vec::new(),
+            requests,
+            tolerance: Default::default(),
+            record_hashes: true,
+            captures: frames
+                .keys()
+                .map(|t| Capture {
+                    name: format!("tick-{t}"),
+                    tick: *t,
+                    size: None,
+                    tolerance: None,
+                })
+                .collect(),
+        };
+        let launched = launched_as(self.hello.pid);
+        if self.hello.engine.contains(DEMO_ENGINE) {
+            scenario.scene = launched
+                .as_ref()
+                .and_then(|(args, cwd)| scene_arg(args, cwd))
+                .map(|scene| relative_to(&scene, scenario_dir).display().to_string());
+        } else {
+            let (command, cwd) = launched.ok_or_else(|| {
+                format!(
+                    "cannot read how pid {} was started (/proc/{}/cmdline); add \"engine\": \
+                     {{\"command\": [...]}} to the scenario by hand",
+                    self.hello.pid, self.hello.pid
+                )
+            })?;
+            self.warnings.push(format!(
+                "the scenario starts the game as `{}` in {}; edit \"engine\" in {} if that is not how it starts elsewhere",
+                command.join(" "),
+                cwd.display(),
+                out.display()
+            ));
+            scenario.engine = Some(EngineSpec {
+                command,
+                cwd: Some(relative_to(&cwd, scenario_dir).display().to_string()),
+            });
+        }
+        let text = serde_json::to_string_pretty(&scenario).map_err(|e| e.to_string())? + "\n";
+        // Whatever is written must read back as a scenario.
+        Scenario::parse(&out.display().to_string(), &text).map_err(|e| e.to_string())?;
+        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        // An earlier recording's goldens would be stale.
+        let _ = fs::remove_dir_all(golden);
+        fs::create_dir_all(golden)
+            .map_err(|e| format!("cannot create {}: {e}", golden.display()))?;
+        for (tick, frame) in &frames {
+            let path = golden.join(format!("tick-{tick}.png"));
+            let png = encode_png(frame, Compression::Best).map_err(|e| e.to_string())?;
+            fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        let hashes: Vec<(u64, u64)> = self
+            .hashes
+            .iter()
+            .copied()
+            .filter(|(t, _)| *t <= last_tick)
+            .collect();
+        let path = golden.join("hashes.txt");
+        fs::write(&path, hashes_text(&hashes))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        fs::write(out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        let ticks = last_tick - self.start_tick;
+        if (hashes.len() as u64) < ticks {
+            self.warnings.push(format!(
+                "{} of {ticks} tick(s) have no recorded hash (frames the engine did not publish, \
+                 or published faster than they could be read); those ticks are not compared",
+                ticks - hashes.len() as u64
+            ));
+        }
+        Ok(Written {
+            start_tick: self.start_tick,
+            last_tick,
+            ticks,
+            requests: scenario.requests.len(),
+            hashes: hashes.len(),
+            captures: frames.len(),
+            warnings: self.warnings.clone(),
+        })
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        // The listener ends when its channels are gone (within 20 ms).
+        let (_, dead) = channel();
+        drop(std::mem::replace(&mut self.events, dead));
+        let (dead, _) = channel();
+        drop(std::mem::replace(&mut self.sync, dead));
+        if let Some(t) = self.listener.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Replays the scenario at `path` headless and compares its frame hashes
+/// with the recorded ones in `golden/hashes.txt`: the number of hashes
+/// compared, or where and after what the replay diverged.
+pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
+    let text =
+        fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let scenario =
+        Scenario::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let hashes = match &scenario.engine {
+        Some(engine) => {
+            let launch = crate::golden::launch(engine, base);
+            crate::replay::run(&scenario, &launch, |_, _| {})?
+        }
+        None => {
+            let scene = match &scenario.scene {
+                Some(rel) => {
+                    let p = base.join(rel);
+                    let text = fs::read_to_string(&p)
+                        .map_err(|e| format!("cannot read scene {}: {e}", p.display()))?;
+                    Scene::parse(&p.display().to_string(), &text).map_err(|e| e.to_string())?
+                }
+                None => Scene::builtin(),
+            };
+            scenario.run(&scene, |_, _| {})?
+        }
+    };
+    let file = golden.join("hashes.txt");
+    let recorded = parse_hashes(
+        &file,
+        &fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?,
+    )?;
+    let ranges = diverging_ranges(&recorded, &hashes);
+    let Some(&(first, _)) = ranges.first() else {
+        return Ok(recorded.len());
+    };
+    let plan = scenario.plan();
+    let before = plan
+        .last_before(first - 1)
+        .map(|(t, a)| {
+            let what: Vec<String> = a.iter().map(|a| a.describe()).collect();
+            format!(
+                "the last thing applied before it was at tick {t}: {}",
+                what.join("; ")
+            )
+        })
+        .unwrap_or_else(|| "nothing was applied before it".into());
+    Err(format!(
+        "replayed headless, the recording differs from the live session at tick(s) {}; the first is \
+         tick {first}, and {before}. The game may read the clock or unseeded randomness, or \
+         handle a request later than it answers it",
+        describe_ranges(&ranges)
+    ))
+}
+
+/// The command line and working directory of process `pid` (Linux).
+fn launched_as(pid: u32) -> Option<(Vec<String>, PathBuf)> {
+    let raw = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let mut args: Vec<String> = raw
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let cwd = fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
+    // The program as the kernel ran it, so a relative argv[0] still works.
+    if let Ok(exe) = fs::read_link(format!("/proc/{pid}/exe"))
+        && let Some(first) = args.first_mut()
+    {
+        *first = exe.display().to_string();
+    }
+    (!args.is_empty()).then_some((args, cwd))
+}
+
+/// The absolute `--scene` of an `advkit run` command line.
+fn scene_arg(args: &[String], cwd: &Path) -> Option<PathBuf> {
+    let i = args.iter().position(|a| a == "--scene")?;
+    let p = PathBuf::from(args.get(i + 1)?);
+    Some(if p.is_absolute() { p } else { cwd.join(p) })
+}
+
+/// `path` relative to `base` when both are absolute (or both relative to
+/// the working directory); otherwise `path` as it is.
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let abs = |p: &Path| {
+        if p.is_absolute() {
+            Some(normal(p))
+        } else {
+            std::env::current_dir().ok().map(|c| normal(&c.join(p)))
+        }
+    };
+    let (Some(path), Some(base)) = (abs(path), abs(base)) else {
+        return path.to_owned();
+    };
+    let common = path
+        .components()
+        .zip(base.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = PathBuf::new();
+    for _ in base.components().skip(common) {
+        out.push("..");
+    }
+    for c in path.components().skip(common) {
+        out.push(c);
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// `a/./b/../c` as `a/c`, without touching the file system.
+fn normal(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_out_of_the_base() {
+        assert_eq!(
+            relative_to(
+                Path::new("/r/fixtures/scenes/a.json"),
+                Path::new("/r/fixtures/scenarios")
+            ),
+            PathBuf::from("../scenes/a.json")
+        );
+        assert_eq!(
+            relative_to(Path::new("/r/x"), Path::new("/r/x")),
+            PathBuf::from(".")
+        );
+        assert_eq!(
+            relative_to(Path::new("/r/a/./b/../c"), Path::new("/r")),
+            PathBuf::from("a/c")
+        );
+    }
+}
