@@ -464,15 +464,24 @@ impl Recording {
                     self.hello.pid, self.hello.pid
                 )
             })?;
+            let mut command = command;
+            if let Some(program) = command.first_mut() {
+                // Relative to the game's working directory, when under it.
+                let rel = relative_to(Path::new(program), &cwd);
+                if rel.is_relative() && !rel.starts_with("..") {
+                    *program = Path::new(".").join(rel).display().to_string();
+                }
+            }
+            let cwd_text = relative_to(&cwd, scenario_dir).display().to_string();
             self.warnings.push(format!(
-                "the scenario starts the game as `{}` in {}; edit \"engine\" in {} if that is not how it starts elsewhere",
+                "the scenario starts the game as `{}` in {cwd_text} (from the scenario's directory); \
+                 edit \"engine\" in {} if that is not how it starts elsewhere",
                 command.join(" "),
-                cwd.display(),
                 out.display()
             ));
             scenario.engine = Some(EngineSpec {
                 command,
-                cwd: Some(relative_to(&cwd, scenario_dir).display().to_string()),
+                cwd: Some(cwd_text),
             });
         }
         let text = serde_json::to_string_pretty(&scenario).map_err(|e| e.to_string())? + "\n";
@@ -613,8 +622,8 @@ fn scene_arg(args: &[String], cwd: &Path) -> Option<PathBuf> {
     Some(if p.is_absolute() { p } else { cwd.join(p) })
 }
 
-/// `path` relative to `base` when both are absolute (or both relative to
-/// the working directory); otherwise `path` as it is.
+/// `path` relative to `base` when they share a directory below the root
+/// (one project); otherwise `path` absolute.
 fn relative_to(path: &Path, base: &Path) -> PathBuf {
     let abs = |p: &Path| {
         if p.is_absolute() {
@@ -631,6 +640,9 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
         .zip(base.components())
         .take_while(|(a, b)| a == b)
         .count();
+    if common < 2 {
+        return path;
+    }
     let mut out = PathBuf::new();
     for _ in base.components().skip(common) {
         out.push("..");
@@ -679,6 +691,11 @@ mod tests {
         assert_eq!(
             relative_to(Path::new("/r/a/./b/../c"), Path::new("/r")),
             PathBuf::from("a/c")
+        );
+        assert_eq!(
+            relative_to(Path::new("/work/x/a"), Path::new("/tmp/s")),
+            PathBuf::from("/work/x/a"),
+            "no directory in common: absolute"
         );
     }
 }

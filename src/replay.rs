@@ -104,7 +104,13 @@ impl Engine {
             .spawn()
             .map_err(|e| {
                 let _ = fs::remove_dir_all(&dir);
-                format!("cannot start `{}` in {}: {e}", program, cwd.display())
+                let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                    " (build it first, e.g. `cargo build --example life` for the life example, \
+                     or fix \"engine\" in the scenario)"
+                } else {
+                    ""
+                };
+                format!("cannot start `{program}` in {}: {e}{hint}", cwd.display())
             })?;
         let mut starting = Starting {
             child: Some(child),
@@ -173,7 +179,15 @@ impl Engine {
     pub fn call(&mut self, method: &str, params: Json) -> Result<Json, String> {
         match self.client.call(method, params) {
             Ok(reply) => Ok(reply.result),
-            Err(e) => Err(format!("{method}: {e}{}", self.exited())),
+            Err(e) => {
+                let e = e.to_string();
+                let named = if e.starts_with(method) {
+                    e
+                } else {
+                    format!("{method}: {e}")
+                };
+                Err(format!("{named}{}", self.exited()))
+            }
         }
     }
 
@@ -283,8 +297,10 @@ pub fn run(
             .call("params.set", json!({ "values": params }))
             .map_err(|e| format!("the scenario's params: {e}"))?;
     }
-    if scenario.start_tick > 0 {
-        engine.step(scenario.start_tick)?;
+    // engine.step takes at most 10,000 ticks at a time.
+    let mut at = 0;
+    while at < scenario.start_tick {
+        at = engine.step((scenario.start_tick - at).min(10_000))?;
     }
     // A fresh world with every param in effect (reboot-only ones too),
     // as the in-process run starts.
