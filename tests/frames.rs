@@ -335,10 +335,10 @@ fn a_paused_engine_publishes_only_changes_and_snapshot_wait_takes_the_next_frame
     );
 }
 
-/// `advkit run --paused` stops on tick 1, so the README's live comparison
-/// with walk_tile's first golden passes (it could not against a running
-/// engine), and a paused live engine stepped N-1 times shows exactly what
-/// `advkit render --ticks N` draws.
+/// `advkit run --paused` stops before the first update (tick 0), so a
+/// live engine lines up with a headless run from the start: stepped once it
+/// matches walk_tile's first golden (tick 1), and stepped N times it shows
+/// exactly what `advkit render --ticks N` draws.
 #[test]
 fn run_paused_lines_up_with_goldens_and_with_render() {
     let rt = Runtime::new();
@@ -347,6 +347,13 @@ fn run_paused_lines_up_with_goldens_and_with_render() {
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/golden/walk_tile/start.png"
     );
+    let dir = Dir::new();
+    let start_png = dir.path("start.png").display().to_string();
+    let at_start = rt
+        .advkit(&["snapshot", "--name", "game", "--out", &start_png])
+        .ok();
+    assert!(at_start.contains("tick 0 "), "{at_start}");
+    rt.advkit(&["send", "--name", "game", "step"]).ok();
     let said = rt
         .advkit(&["snapshot", "--name", "game", "--compare", golden])
         .ok();
@@ -356,7 +363,6 @@ fn run_paused_lines_up_with_goldens_and_with_render() {
     );
 
     rt.advkit(&["send", "--name", "game", "step", "9"]).ok();
-    let dir = Dir::new();
     let live_png = dir.path("live.png").display().to_string();
     let live = rt
         .advkit(&["snapshot", "--name", "game", "--out", &live_png])

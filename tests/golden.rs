@@ -2,10 +2,18 @@
 //! fixtures/scenarios is its own test (libtest-mimic), checked by the same
 //! code as `advkit golden check`, with the same messages and artifacts.
 //! `cargo nextest run --partition count:1/2` splits them like any tests.
+//!
+//! Each built-in scenario is also replayed through the protocol (a paused
+//! `advkit run` stepped tick by tick), `golden::protocol::<scenario>`,
+//! which must give the same frame hash at every tick as the in-process run.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use advkit::golden::{Options, check_scenario, find_scenarios};
+use advkit::replay::{self, Launch};
+use advkit_core::Scene;
+use advkit_core::golden::Scenario;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 fn main() {
@@ -15,26 +23,119 @@ fn main() {
         eprintln!("cannot list fixtures/scenarios: {e}");
         std::process::exit(2)
     });
-    let trials = scenarios
-        .into_iter()
-        .map(|path: PathBuf| {
-            let name = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or("scenario")
-                .to_owned();
-            let root = root.to_owned();
-            Trial::test(format!("golden::{name}"), move || {
-                let result = check_scenario(&path, &Options::new(&root));
-                let text = result.lines().join("\n");
-                if result.failed() || result.pending() > 0 {
-                    return Err(Failed::from(format!(
-                        "{text}\n(re-bless with `cargo run -- golden check --update` if the change is intended)"
-                    )));
-                }
-                Ok(())
-            })
-        })
-        .collect();
+    let mut trials = Vec::new();
+    for path in scenarios {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("scenario")
+            .to_owned();
+        let root = root.to_owned();
+        let file = path.clone();
+        trials.push(Trial::test(format!("golden::{name}"), move || {
+            build_examples_it_starts(&file)?;
+            let result = check_scenario(&file, &Options::new(&root));
+            let text = result.lines().join("\n");
+            if result.failed() || result.pending() > 0 {
+                return Err(Failed::from(format!(
+                    "{text}\n(re-bless with `cargo run -- golden check --update` if the change is intended)"
+                )));
+            }
+            Ok(())
+        }));
+        trials.push(Trial::test(
+            format!("golden::protocol::{name}"),
+            move || both_paths_agree(&path),
+        ));
+    }
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// A scenario whose engine is `./target/<profile>/examples/<game>` needs
+/// that example built (`cargo test --test golden` alone builds none).
+fn build_examples_it_starts(path: &Path) -> Result<(), Failed> {
+    let scenario = read(path)?;
+    let Some(engine) = &scenario.engine else {
+        return Ok(());
+    };
+    let program = engine.command.first().map(String::as_str).unwrap_or("");
+    let Some(example) = program.split("/examples/").nth(1) else {
+        return Ok(());
+    };
+    let launch = advkit::golden::launch(engine, path.parent().unwrap_or(Path::new(".")));
+    if Path::new(&launch.command[0]).exists() {
+        return Ok(());
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .args(["build", "--example", example])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .map_err(|e| Failed::from(format!("cargo build --example {example}: {e}")))?;
+    if !built.success() {
+        return Err(Failed::from(format!(
+            "cargo build --example {example} failed"
+        )));
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<Scenario, Failed> {
+    let text = std::fs::read_to_string(path).map_err(|e| Failed::from(e.to_string()))?;
+    Scenario::parse(&path.display().to_string(), &text).map_err(|e| Failed::from(e.to_string()))
+}
+
+/// The in-process run and the replay through a paused `advkit run` give
+/// the same frame hash at every tick. Scenarios with an engine of their own
+/// have only the protocol path; captures of another size than the engine
+/// draws are left out (one engine draws one size).
+fn both_paths_agree(path: &Path) -> Result<(), Failed> {
+    let mut scenario = read(path)?;
+    if scenario.engine.is_some() {
+        return Ok(());
+    }
+    let size = scenario.size().map_err(Failed::from)?;
+    let own_size = scenario.clone();
+    scenario
+        .captures
+        .retain(|c| own_size.capture_size(c).ok() == Some(size));
+    if scenario.captures.is_empty() {
+        return Ok(());
+    }
+    scenario.record_hashes = true;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let scene_path: Option<PathBuf> = scenario.scene.as_ref().map(|s| base.join(s));
+    let scene = match &scene_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| Failed::from(e.to_string()))?;
+            Scene::parse(&p.display().to_string(), &text)
+                .map_err(|e| Failed::from(e.to_string()))?
+        }
+        None => Scene::builtin(),
+    };
+    let in_process = scenario.run(&scene, |_, _| {}).map_err(Failed::from)?;
+    let abs = scene_path.map(|p| std::fs::canonicalize(&p).unwrap_or(p));
+    let launch = Launch::builtin(
+        Path::new(env!("CARGO_BIN_EXE_advkit")),
+        abs.as_deref(),
+        size,
+    );
+    let protocol = replay::run(&scenario, &launch, |_, _| {}).map_err(Failed::from)?;
+    if in_process.len() != protocol.len() {
+        return Err(Failed::from(format!(
+            "{} hashes in-process, {} through the protocol",
+            in_process.len(),
+            protocol.len()
+        )));
+    }
+    if let Some(((tick, a), (_, b))) = in_process
+        .iter()
+        .zip(&protocol)
+        .find(|((_, a), (_, b))| a != b)
+    {
+        return Err(Failed::from(format!(
+            "tick {tick}: {a:016x} in-process, {b:016x} through the protocol"
+        )));
+    }
+    Ok(())
 }

@@ -6,5 +6,6 @@ mod control;
 mod frames;
 mod golden_cli;
 mod inspect;
+mod record;
 mod render;
 mod second_game;

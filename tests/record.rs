@@ -1,0 +1,205 @@
+//! `advkit record` on live engines driven by `advkit send`, then the
+//! recording replayed headless: in-process and through the protocol for
+//! the demo, through the protocol for the life example (a game not ours).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::util::{Dir, Runtime, path_str};
+
+/// Records engine `name` while `drive` runs, stops the recorder with
+/// SIGINT and returns its stdout and stderr.
+fn record_while(rt: &Runtime, name: &str, dir: &Dir, drive: impl FnOnce()) -> (String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_advkit"))
+        .args(["record", "--name", name, "--yes", "--capture-every", "30"])
+        .args(["--out", &path_str(&dir.path("scenarios/session.json"))])
+        .args(["--golden-dir", &path_str(&dir.path("golden"))])
+        .env("XDG_RUNTIME_DIR", rt.xdg())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start advkit record");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    stderr
+        .read_line(&mut first)
+        .expect("the recorder says it started");
+    assert!(first.starts_with("recording "), "{first}");
+    drive();
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("the recorder exits");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("stderr");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}\n{first}{rest}");
+    (stdout, first + &rest)
+}
+
+fn send(rt: &Runtime, name: &str, args: &[&str]) {
+    let mut all = vec!["send", "--name", name];
+    all.extend_from_slice(args);
+    rt.advkit(&all).ok();
+}
+
+fn pause_a_little() {
+    std::thread::sleep(Duration::from_millis(250));
+}
+
+/// The recording replays headless with the same frame hash at every
+/// recorded tick: the recorder checks it itself, and `golden check` agrees
+/// (for the demo both in-process and through a paused `advkit run`).
+#[test]
+fn a_session_driven_by_send_replays_headless_with_identical_hashes() {
+    let rt = Runtime::new();
+    let _engine = rt.start("game", &["--set", "autopilot=off"]);
+    let dir = Dir::new();
+    let (out, err) = record_while(&rt, "game", &dir, || {
+        send(&rt, "game", &["input", "press", "right"]);
+        pause_a_little();
+        send(&rt, "game", &["set", "walk_speed", "2"]);
+        pause_a_little();
+        send(&rt, "game", &["input", "release", "right"]);
+        send(&rt, "game", &["reboot"]);
+        send(&rt, "game", &["pause"]);
+        send(&rt, "game", &["step", "5"]);
+        send(&rt, "game", &["input", "tap", "down"]);
+        send(&rt, "game", &["step", "3"]);
+        send(&rt, "game", &["resume"]);
+        pause_a_little();
+    });
+    assert!(out.contains("on a stop signal"), "{out}\n{err}");
+    assert!(
+        out.contains("replayed headless: all") && out.contains("match"),
+        "{out}\n{err}"
+    );
+    let text = std::fs::read_to_string(dir.path("scenarios/session.json")).expect("scenario");
+    for method in ["engine.input", "params.set", "engine.reboot"] {
+        assert!(text.contains(method), "{method} not recorded:\n{text}");
+    }
+    // The steps of 5 and 3 published one frame each: 6 ticks have no hash.
+    assert!(err.contains("6 of "), "{err}");
+    for extra in [&[][..], &["--protocol"][..]] {
+        let mut args = vec![
+            "golden".to_owned(),
+            "check".into(),
+            path_str(&dir.path("scenarios")),
+            "--golden-dir".into(),
+            path_str(&dir.path("golden")),
+            "--artifacts".into(),
+            path_str(&dir.path("out")),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let checked = crate::util::advkit(&args).ok();
+        assert!(checked.contains("0 failed scenario(s)"), "{checked}");
+    }
+}
+
+#[test]
+fn a_session_of_the_life_example_replays_through_the_protocol() {
+    let rt = Runtime::new();
+    let _game = rt.start_example("life", "life");
+    let dir = Dir::new();
+    let (out, err) = record_while(&rt, "life", &dir, || {
+        send(
+            &rt,
+            "life",
+            &["call", "life.toggle", r#"{"x": 10, "y": 5}"#],
+        );
+        send(
+            &rt,
+            "life",
+            &["set", "palette", "amber", "generation_ticks", "1"],
+        );
+        pause_a_little();
+        send(&rt, "life", &["call", "life.population"]);
+        send(&rt, "life", &["pause"]);
+        send(&rt, "life", &["call", "life.clear"]);
+        send(
+            &rt,
+            "life",
+            &["call", "life.toggle", r#"{"x": 11, "y": 5}"#],
+        );
+        send(&rt, "life", &["step", "4"]);
+        send(&rt, "life", &["resume"]);
+        pause_a_little();
+    });
+    assert!(
+        out.contains("replayed headless: all") && out.contains("match"),
+        "{out}\n{err}"
+    );
+    let text = std::fs::read_to_string(dir.path("scenarios/session.json")).expect("scenario");
+    assert!(text.contains("\"engine\""), "{text}");
+    assert!(
+        text.contains("life.clear") && text.contains("life.toggle"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("life.population"),
+        "a read-only method is not recorded:\n{text}"
+    );
+}
+
+/// A recorded game that reads something the scenario does not hold (here:
+/// a scene edited after recording) diverges, and the replay names every
+/// range of ticks and what was applied before the first.
+#[test]
+fn a_changed_scene_makes_the_replay_name_every_diverging_range() {
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("scenarios")).expect("mkdir");
+    let scene = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/scenes/demo.json"
+    ))
+    .expect("demo scene");
+    dir.write("scene.json", &scene);
+    dir.write(
+        "scenarios/walk.json",
+        r#"{
+  "scene": "../scene.json",
+  "params": {"autopilot": false},
+  "requests": [{"tick": 3, "method": "engine.input", "params": {"button": "right", "action": "press"}}],
+  "record_hashes": true,
+  "captures": [{"name": "end", "tick": 40}]
+}"#,
+    );
+    let check = |extra: &[&str]| {
+        let mut args = vec![
+            "golden".to_owned(),
+            "check".into(),
+            path_str(&dir.path("scenarios")),
+            "--golden-dir".into(),
+            path_str(&dir.path("golden")),
+            "--artifacts".into(),
+            path_str(&dir.path("out")),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        crate::util::advkit(&args)
+    };
+    check(&["--update"]).ok();
+    // Grass one step bluer: every frame differs from the first.
+    let edited = scene.replacen("\"grass\": \"#5a9e3c\"", "\"grass\": \"#5a9e3d\"", 1);
+    assert_ne!(edited, scene, "the demo scene's grass colour moved");
+    dir.write("scene.json", &edited);
+    for extra in [&[][..], &["--protocol"][..]] {
+        let run = check(extra);
+        run.fails_with(1);
+        let err = run.stdout();
+        assert!(
+            err.contains("frame hashes differ from the recorded run at tick(s) 1-40 (40 tick(s))"),
+            "{err}"
+        );
+        assert!(
+            err.contains("nothing: the run diverged from its start"),
+            "{err}"
+        );
+        let report = std::fs::read_to_string(dir.path("out/walk/report.html")).expect("a report");
+        assert!(report.contains("diverging ticks"), "{report}");
+    }
+}
