@@ -134,7 +134,7 @@ pub struct Responder {
     tx: Option<oneshot::Sender<Result<Value, RpcError>>>,
     /// For a method that changes the game (not read-only): its params, to
     /// send as an `applied` event once it is answered without error.
-    applied: Option<(Arc<Shared>, Value)>,
+    applied: Option<Box<(Arc<Shared>, Value)>>,
 }
 
 impl Responder {
@@ -153,7 +153,7 @@ impl Responder {
 
     /// Makes a successful answer send the `applied` event with `params`.
     pub(crate) fn announce_when_applied(&mut self, shared: Arc<Shared>, params: Value) {
-        self.applied = Some((shared, params));
+        self.applied = Some(Box::new((shared, params)));
     }
 
     /// The connection that sent the request (as in `params` events' `by`).
@@ -178,7 +178,8 @@ impl Responder {
                 )
             })
         });
-        if let (Ok(_), Some((shared, params))) = (&result, self.applied.take()) {
+        if let (Ok(_), Some(applied)) = (&result, self.applied.take()) {
+            let (shared, params) = *applied;
             shared.emit(&Event::Applied {
                 method: self.method.clone(),
                 params,
