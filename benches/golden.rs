@@ -68,7 +68,17 @@ fn main() {
     row("PNG encode, fast (artifacts)", png_fast, None);
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let files = find_scenarios(&[root.join("fixtures/scenarios")]).expect("scenarios");
+    // Scenarios that start a game of their own need it built (tests build
+    // the examples; benches in release do not).
+    let files: Vec<_> = find_scenarios(&[root.join("fixtures/scenarios")])
+        .expect("scenarios")
+        .into_iter()
+        .filter(|f| {
+            !std::fs::read_to_string(f)
+                .unwrap_or_default()
+                .contains("\"engine\"")
+        })
+        .collect();
     let opts = Options {
         ci: true,
         ..Options::new(root)
@@ -92,8 +102,151 @@ fn main() {
     times.sort();
     println!();
     println!(
-        "checking all of fixtures/scenarios ({} scenarios, in parallel): {:.0} ms (median of 5)",
+        "checking the built-in scenarios of fixtures/scenarios ({} scenarios, in parallel): {:.0} ms (median of 5)",
         files.len(),
         times[2].as_secs_f64() * 1e3
+    );
+    replay_speed();
+    record_overhead();
+}
+
+/// A 1,000-tick session (an input every 25 ticks, a param change) replayed
+/// in-process and through the protocol (a paused `advkit run`).
+fn replay_speed() {
+    use advkit::replay::{self, Launch};
+    use advkit_core::golden::{Capture, Injected, Scenario};
+    let mut requests = Vec::new();
+    for (i, t) in (10..1000).step_by(25).enumerate() {
+        let button = ["right", "down", "left", "up"][i % 4];
+        requests.push(Injected {
+            tick: t,
+            method: "engine.input".into(),
+            params: serde_json::json!({"button": button, "action": "tap"}),
+        });
+    }
+    requests.push(Injected {
+        tick: 500,
+        method: "params.set".into(),
+        params: serde_json::json!({"values": {"walk_speed": 2.0}}),
+    });
+    let scenario = Scenario {
+        description: String::new(),
+        engine: None,
+        scene: None,
+        seed: Some(3),
+        size: None,
+        params: Default::default(),
+        start_tick: 0,
+        inputs: Vec::new(),
+        reboots: Vec::new(),
+        requests,
+        tolerance: Tolerance::default(),
+        record_hashes: true,
+        captures: vec![Capture {
+            name: "end".into(),
+            tick: 1000,
+            size: None,
+            tolerance: None,
+        }],
+    };
+    let scene = Scene::builtin();
+    let launch = Launch::builtin(Path::new(env!("CARGO_BIN_EXE_advkit")), None, Size::DEFAULT);
+    let mut inproc = Vec::new();
+    let mut proto = Vec::new();
+    let mut same = true;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let a = scenario.run(&scene, |_, _| {}).expect("in-process");
+        inproc.push(t.elapsed());
+        let t = Instant::now();
+        let b = replay::run(&scenario, &launch, |_, _| {}).expect("protocol");
+        proto.push(t.elapsed());
+        same &= a == b;
+    }
+    inproc.sort();
+    proto.sort();
+    let rate = |d: Duration| 1000.0 / d.as_secs_f64();
+    println!();
+    println!("replaying a 1,000-tick session, 320x180, hashing every frame (median of 5)");
+    println!(
+        "{:>34} {:>9.0} ticks/s (baseline)",
+        "in-process",
+        rate(inproc[2])
+    );
+    println!(
+        "{:>34} {:>9.0} ticks/s {:>6.3}x in-process (includes starting the engine: {:.0} ms in all); identical hashes: {same}",
+        "through the protocol",
+        rate(proto[2]),
+        inproc[2].as_secs_f64() / proto[2].as_secs_f64(),
+        proto[2].as_secs_f64() * 1e3
+    );
+}
+
+/// Frames a live `advkit run --fps 240` publishes in 3 s, alone and with
+/// `advkit record` attached (target: >= 0.95x).
+fn record_overhead() {
+    use std::process::{Command, Stdio};
+    let exe = env!("CARGO_BIN_EXE_advkit");
+    let dir = std::env::temp_dir().join(format!("advkit-bench-record-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut engine = Command::new(exe)
+        .args(["run", "--name", "bench", "--fps", "240"])
+        .env("XDG_RUNTIME_DIR", &dir)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("advkit run");
+    std::thread::sleep(Duration::from_millis(800));
+    let tick = || -> u64 {
+        let out = Command::new(exe)
+            .args(["send", "--name", "bench", "--json", "stats"])
+            .env("XDG_RUNTIME_DIR", &dir)
+            .output()
+            .expect("send stats");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        v["tick"].as_u64().unwrap_or(0)
+    };
+    let rate = || {
+        let (t0, a) = (Instant::now(), tick());
+        std::thread::sleep(Duration::from_secs(3));
+        (tick() - a) as f64 / t0.elapsed().as_secs_f64()
+    };
+    let mut alone = Vec::new();
+    let mut recording = Vec::new();
+    for _ in 0..3 {
+        alone.push(rate());
+        let mut rec = Command::new(exe)
+            .args(["record", "--name", "bench", "--yes", "--no-verify", "--out"])
+            .arg(dir.join("s.json"))
+            .arg("--golden-dir")
+            .arg(dir.join("golden"))
+            .env("XDG_RUNTIME_DIR", &dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("advkit record");
+        std::thread::sleep(Duration::from_millis(300));
+        recording.push(rate());
+        let _ = Command::new("kill")
+            .args(["-INT", &rec.id().to_string()])
+            .status();
+        let _ = rec.wait();
+    }
+    let _ = engine.kill();
+    let _ = engine.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (a, r) = (median(&mut alone), median(&mut recording));
+    println!();
+    println!("live engine at --fps 240, ticks per second over 3 s (median of 3)");
+    println!("{:>34} {a:>9.1} ticks/s (baseline)", "not recorded");
+    println!(
+        "{:>34} {r:>9.1} ticks/s {:>6.3}x (target >= 0.95x: {})",
+        "with advkit record attached",
+        r / a,
+        if r / a >= 0.95 { "ok" } else { "MISS" }
     );
 }
