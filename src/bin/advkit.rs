@@ -85,7 +85,7 @@ enum Command {
     /// 2 when there is no engine or the connection fails. The protocol is
     /// in docs/protocol.md.
     Send(send_cmd::SendArgs),
-    /// Print a running engine's events as they arrive (params, engine, log, tick, world).
+    /// Print a running engine's events as they arrive (params, engine, log, tick, world, applied).
     Watch(send_cmd::WatchArgs),
     /// Golden-frame testing: run scenarios, compare with blessed PNGs, review.
     Golden(golden_cmd::GoldenArgs),
