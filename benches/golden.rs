@@ -156,7 +156,13 @@ fn replay_speed() {
     let mut same = true;
     for _ in 0..5 {
         let t = Instant::now();
-        let a = scenario.run(&scene, |_, _| {}).expect("in-process");
+        let a = scenario
+            .run(
+                &scene,
+                |engine, name, params| advkit::live::answer(engine, &scene, name, params),
+                |_, _| {},
+            )
+            .expect("in-process");
         inproc.push(t.elapsed());
         let t = Instant::now();
         let b = replay::run(&scenario, &launch, |_, _| {}).expect("protocol");

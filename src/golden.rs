@@ -276,9 +276,7 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
         }
         Some(scene_path) => {
             result.ran = format!("scene {}", scene_path.display());
-            let text = fs::read_to_string(scene_path)
-                .map_err(|e| format!("cannot read scene {}: {e}", scene_path.display()))?;
-            Scene::parse(&scene_path.display().to_string(), &text).map_err(|e| e.to_string())?
+            scene_for(&scenario, base)?
         }
     };
     let launch = match (&scenario.engine, opts.via_protocol) {
@@ -338,7 +336,11 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
     };
     let hashes = match &launch {
         Some(launch) => replay::run(&scenario, launch, on_capture)?,
-        None => scenario.run(&scene, on_capture)?,
+        None => scenario.run(
+            &scene,
+            |engine, name, params| crate::live::answer(engine, &scene, name, params),
+            on_capture,
+        )?,
     };
     if let Some(e) = first_error {
         return Err(e);
@@ -349,19 +351,7 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
         if let Status::Diverged { ranges } = &status {
             let first = ranges[0].0;
             result.first_divergence = Some(first);
-            // Requests at tick t shape frame t + 1.
-            let plan = scenario.plan();
-            result.applied_before_divergence = Some(match plan.last_before(first - 1) {
-                Some((t, actions)) => format!(
-                    "at tick {t}: {}",
-                    actions
-                        .iter()
-                        .map(|a| a.describe())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-                None => "nothing: the run diverged from its start".into(),
-            });
+            result.applied_before_divergence = Some(applied_before(&scenario, first));
         }
         if status != Status::Pass {
             result.captures.push(CaptureResult {
@@ -382,6 +372,34 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
     Ok(())
 }
 
+/// What `scenario` did last before frame `tick` (requests at tick t shape
+/// frame t + 1): "at tick 12: engine.input {...}; params.set {...}".
+pub fn applied_before(scenario: &Scenario, tick: u64) -> String {
+    match scenario.plan().last_before(tick.saturating_sub(1)) {
+        Some((t, actions)) => format!(
+            "at tick {t}: {}",
+            actions
+                .iter()
+                .map(replay::describe)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        None => "nothing: the run diverged from its start".into(),
+    }
+}
+
+/// The scene a built-in scenario runs on: its `scene` file, relative to
+/// `base` (the scenario file's directory), or the compiled-in demo.
+pub fn scene_for(scenario: &Scenario, base: &Path) -> Result<Scene, String> {
+    let Some(rel) = &scenario.scene else {
+        return Ok(Scene::builtin());
+    };
+    let path = base.join(rel);
+    let text = fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read scene {}: {e}", path.display()))?;
+    Scene::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())
+}
+
 /// How to start a scenario's `engine`: its command, the program made
 /// absolute when it is a relative path, in its `cwd` relative to `base` (the
 /// scenario file's directory).
@@ -394,7 +412,10 @@ pub fn launch(engine: &advkit_core::golden::EngineSpec, base: &Path) -> replay::
     {
         *first = cwd.join(&*first).display().to_string();
     }
-    replay::Launch { command, cwd }
+    replay::Launch {
+        command,
+        cwd: Some(cwd),
+    }
 }
 
 /// Compares one frame with its golden file (or deals with its absence).

@@ -9,10 +9,11 @@ use std::time::Instant;
 use advkit_core::{Button, Engine, InputAction, Scene};
 use advkit_ipc::api::schema::GAME_METHODS;
 use advkit_ipc::api::{
-    ConfirmData, EntitiesResult, Event, InputParams, InputResult, Progress, RebootParams,
-    RebootResult, RpcError, WorldSetParams, codes,
+    ConfirmData, EntitiesResult, Event, InputParams, InputResult, ParamsResetParams,
+    ParamsSetParams, Progress, RebootParams, RebootResult, RpcError, WorldSetParams, codes, method,
 };
 use advkit_ipc::{Host, HostConfig, HostError, Request};
+use serde_json::Value as Json;
 use serde_json::json;
 
 /// Why a scene file could not be used.
@@ -50,6 +51,79 @@ pub struct Demo {
     redraw: bool,
     /// Re-read on every reboot, so an edited scene shows.
     scene_path: Option<PathBuf>,
+}
+
+/// `engine.input`, as the demo answers it live and in a scenario.
+fn input(engine: &mut Engine, p: &InputParams) -> Result<InputResult, RpcError> {
+    let button: Button = p
+        .button
+        .parse()
+        .map_err(|e: String| RpcError::invalid_params(format!("button: {e}")))?;
+    let action_name = p.action.as_deref().unwrap_or("tap").to_ascii_lowercase();
+    let action: InputAction = action_name
+        .parse()
+        .map_err(|e: String| RpcError::invalid_params(format!("action: {e}")))?;
+    engine.input(button, action);
+    Ok(InputResult {
+        button: button.name().to_owned(),
+        action: action_name,
+    })
+}
+
+/// Answers a scenario's request in-process, as the live demo would:
+/// `engine.reboot` (on `scene`, already read), `engine.input`,
+/// `params.set` (`name`/`value` or `values`), `params.reset` and
+/// `world.set`. The function [`advkit_core::golden::Scenario::run`] calls.
+pub fn answer(engine: &mut Engine, scene: &Scene, name: &str, params: &Json) -> Result<(), String> {
+    fn typed<T: serde::de::DeserializeOwned>(params: &Json) -> Result<T, String> {
+        serde_json::from_value(params.clone()).map_err(|e| e.to_string())
+    }
+    match name {
+        method::REBOOT => {
+            let p: RebootParams = typed(params)?;
+            let progress = if p.keep_progress {
+                advkit_core::Progress::Keep
+            } else {
+                advkit_core::Progress::Discard
+            };
+            engine.reboot(scene.clone(), progress);
+        }
+        method::INPUT => {
+            input(engine, &typed(params)?).map_err(|e| e.message)?;
+        }
+        method::PARAMS_SET => {
+            let p: ParamsSetParams = typed(params)?;
+            let values: Vec<(String, Json)> = match (p.name, p.value, p.values) {
+                (Some(n), Some(v), None) => vec![(n, v)],
+                (None, None, Some(map)) => map.into_iter().collect(),
+                _ => return Err("takes name and value, or values".into()),
+            };
+            engine.update_params(|params| {
+                let typed = values
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), params.from_json(k, v)?)))
+                    .collect::<Result<Vec<_>, advkit_core::ParamError>>()
+                    .map_err(|e| e.to_string())?;
+                params.set_many(&typed).map_err(|e| e.to_string())
+            })?;
+        }
+        method::PARAMS_RESET => {
+            let p: ParamsResetParams = typed(params)?;
+            engine
+                .update_params(|params| params.reset(p.name.as_deref()))
+                .map_err(|e| e.to_string())?;
+        }
+        method::WORLD_SET => {
+            let p: WorldSetParams = typed(params)?;
+            engine.set_entity(&p.id, &p.attrs)?;
+        }
+        other => {
+            return Err(format!(
+                "the built-in engine has no `{other}` to replay (give the scenario an \"engine\" to replay through the protocol)"
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl Demo {
@@ -246,19 +320,7 @@ impl Demo {
     }
 
     fn input(&mut self, p: &InputParams) -> Result<InputResult, RpcError> {
-        let button: Button = p
-            .button
-            .parse()
-            .map_err(|e: String| RpcError::invalid_params(format!("button: {e}")))?;
-        let action_name = p.action.as_deref().unwrap_or("tap").to_ascii_lowercase();
-        let action: InputAction = action_name
-            .parse()
-            .map_err(|e: String| RpcError::invalid_params(format!("action: {e}")))?;
-        self.engine.input(button, action);
-        Ok(InputResult {
-            button: button.name().to_owned(),
-            action: action_name,
-        })
+        input(&mut self.engine, p)
     }
 
     fn world_set(&mut self, p: WorldSetParams) -> Result<serde_json::Value, RpcError> {

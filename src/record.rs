@@ -19,9 +19,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use advkit_core::golden::{Capture, EngineSpec, Injected, Scenario};
-use advkit_core::{Compression, Frame, Scene, Size, encode_png, hash_pixels};
+use advkit_core::{Compression, Frame, Size, encode_png, hash_pixels};
 use advkit_ipc::api::event::Notification;
-use advkit_ipc::api::{Event, HelloResult};
+use advkit_ipc::api::{Event, HelloResult, method};
 use advkit_ipc::client::{Client, ClientError};
 use advkit_ipc::region::{AlignedBuf, FrameReader};
 use serde_json::{Map, Value as Json, json};
@@ -44,10 +44,11 @@ pub struct Start {
 impl Start {
     /// Says hello and subscribes to what the recording needs.
     pub fn new(mut client: Client) -> Result<Start, ClientError> {
-        let hello: HelloResult = serde_json::from_value(client.call("hello", json!({}))?.result)
-            .map_err(|e| ClientError::Protocol(format!("hello: {e}")))?;
+        let hello: HelloResult =
+            serde_json::from_value(client.call(method::HELLO, json!({}))?.result)
+                .map_err(|e| ClientError::Protocol(format!("hello: {e}")))?;
         client.call(
-            "events.subscribe",
+            method::SUBSCRIBE,
             json!({"topics": ["params", "applied", "engine"]}),
         )?;
         Ok(Start {
@@ -66,8 +67,8 @@ impl Start {
     /// throws away). A game that answers no `engine.reboot` can still be
     /// recorded from tick 0, started paused.
     pub fn reboot_fresh(&mut self, confirm: bool) -> Result<(), ClientError> {
-        if !self.hello.methods.iter().any(|m| m == "engine.reboot") {
-            let paused = self.client.call("engine.pause", json!({}))?;
+        if !self.hello.methods.iter().any(|m| m == method::REBOOT) {
+            let paused = self.client.call(method::PAUSE, json!({}))?;
             let tick = paused.result["tick"].as_u64().unwrap_or(0);
             if tick != 0 {
                 return Err(ClientError::Protocol(format!(
@@ -80,7 +81,7 @@ impl Start {
             return Ok(());
         }
         let r = self.client.call(
-            "engine.reboot",
+            method::REBOOT,
             json!({"keep_progress": false, "confirm": confirm}),
         )?;
         self.start_tick = Some(r.result["tick"].as_u64().unwrap_or(r.tick));
@@ -93,7 +94,7 @@ impl Start {
         let start_tick = self
             .start_tick
             .ok_or_else(|| ClientError::Protocol("begin before reboot_fresh".into()))?;
-        let values = self.client.call("params.get", json!({}))?.result["values"].clone();
+        let values = self.client.call(method::PARAMS_GET, json!({}))?.result["values"].clone();
         let params = match values {
             Json::Object(map) => map,
             other => {
@@ -160,7 +161,7 @@ fn listen(mut client: Client, tx: &Sender<Heard>, sync: &Receiver<()>) {
             // The recording is over.
             Err(TryRecvError::Disconnected) => return,
             Ok(()) => {
-                let _ = client.call("engine.stats", json!({}));
+                let _ = client.call(method::STATS, json!({}));
                 while let Ok(Some(n)) = client.next_event(Some(Duration::from_millis(1))) {
                     if tx.send(Heard::Event(n)).is_err() {
                         return;
@@ -321,16 +322,20 @@ impl Recording {
     fn note(&mut self, n: Notification) {
         let Notification { tick, event } = n;
         match event {
-            Event::Applied { method, params, .. } => {
+            Event::Applied {
+                method: name,
+                params,
+                ..
+            } => {
                 if self.waiting_for_own_reboot {
-                    if method == "engine.reboot" && params["keep_progress"] == json!(false) {
+                    if name == method::REBOOT && params["keep_progress"] == json!(false) {
                         self.waiting_for_own_reboot = false;
                     }
                     return;
                 }
                 self.requests.push(Injected {
                     tick,
-                    method,
+                    method: name,
                     params,
                 });
             }
@@ -338,7 +343,7 @@ impl Recording {
                 let values = serde_json::to_value(&change.values).unwrap_or_default();
                 self.requests.push(Injected {
                     tick,
-                    method: "params.set".into(),
+                    method: method::PARAMS_SET.into(),
                     params: json!({ "values": values }),
                 });
             }
@@ -557,16 +562,12 @@ pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
             crate::replay::run(&scenario, &launch, |_, _| {})?
         }
         None => {
-            let scene = match &scenario.scene {
-                Some(rel) => {
-                    let p = base.join(rel);
-                    let text = fs::read_to_string(&p)
-                        .map_err(|e| format!("cannot read scene {}: {e}", p.display()))?;
-                    Scene::parse(&p.display().to_string(), &text).map_err(|e| e.to_string())?
-                }
-                None => Scene::builtin(),
-            };
-            scenario.run(&scene, |_, _| {})?
+            let scene = crate::golden::scene_for(&scenario, base)?;
+            scenario.run(
+                &scene,
+                |engine, name, params| crate::live::answer(engine, &scene, name, params),
+                |_, _| {},
+            )?
         }
     };
     let file = golden.join("hashes.txt");
@@ -578,22 +579,12 @@ pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
     let Some(&(first, _)) = ranges.first() else {
         return Ok(recorded.len());
     };
-    let plan = scenario.plan();
-    let before = plan
-        .last_before(first - 1)
-        .map(|(t, a)| {
-            let what: Vec<String> = a.iter().map(|a| a.describe()).collect();
-            format!(
-                "the last thing applied before it was at tick {t}: {}",
-                what.join("; ")
-            )
-        })
-        .unwrap_or_else(|| "nothing was applied before it".into());
     Err(format!(
         "replayed headless, the recording differs from the live session at tick(s) {}; the first is \
-         tick {first}, and {before}. The game may read the clock or unseeded randomness, or \
-         handle a request later than it answers it",
-        describe_ranges(&ranges)
+         tick {first}; last applied before it: {}. The game may read the clock or unseeded \
+         randomness, or handle a request later than it answers it",
+        describe_ranges(&ranges),
+        crate::golden::applied_before(&scenario, first)
     ))
 }
 

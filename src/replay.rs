@@ -11,10 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use advkit_core::golden::{Capture, Scenario};
+use advkit_core::golden::{Action, Capture, Scenario};
 use advkit_core::{Frame, Size, hash_pixels};
 use advkit_ipc::RuntimeDir;
-use advkit_ipc::api::HelloResult;
+use advkit_ipc::api::{HelloResult, method};
 use advkit_ipc::client::Client;
 use advkit_ipc::region::{AlignedBuf, FrameReader};
 use serde_json::{Value as Json, json};
@@ -26,7 +26,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 #[derive(Debug, Clone)]
 pub struct Launch {
     pub command: Vec<String>,
-    pub cwd: PathBuf,
+    /// `None`: the replay's private directory, so no params file or other
+    /// stray file of the user's working directory is picked up.
+    pub cwd: Option<PathBuf>,
 }
 
 impl Launch {
@@ -44,12 +46,7 @@ impl Launch {
         if let Some(scene) = scene {
             command.extend(["--scene".into(), scene.display().to_string()]);
         }
-        Launch {
-            command,
-            // Set below to the private directory, so no params file or other
-            // stray file of the user's working directory is picked up.
-            cwd: PathBuf::new(),
-        }
+        Launch { command, cwd: None }
     }
 }
 
@@ -85,11 +82,7 @@ impl Engine {
             .command
             .split_first()
             .ok_or("the scenario's engine command is empty")?;
-        let cwd = if launch.cwd.as_os_str().is_empty() {
-            dir.clone()
-        } else {
-            launch.cwd.clone()
-        };
+        let cwd = launch.cwd.clone().unwrap_or_else(|| dir.clone());
         let stderr_path = dir.join("engine.stderr");
         let stderr = fs::File::create(&stderr_path)
             .map_err(|e| format!("cannot create {}: {e}", stderr_path.display()))?;
@@ -149,7 +142,7 @@ impl Engine {
         client.set_timeout(Duration::from_secs(30));
         let hello: HelloResult = serde_json::from_value(
             client
-                .call("hello", json!({}))
+                .call(method::HELLO, json!({}))
                 .map_err(|e| format!("hello: {e}"))?
                 .result,
         )
@@ -193,7 +186,7 @@ impl Engine {
 
     /// Advances `count` ticks; returns the tick the engine is on.
     pub fn step(&mut self, count: u64) -> Result<u64, String> {
-        let r = self.call("engine.step", json!({ "count": count }))?;
+        let r = self.call(method::STEP, json!({ "count": count }))?;
         r["tick"]
             .as_u64()
             .ok_or_else(|| format!("engine.step answered without a tick: {r}"))
@@ -223,7 +216,7 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        let _ = self.client.call("engine.shutdown", json!({}));
+        let _ = self.client.call(method::SHUTDOWN, json!({}));
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -270,6 +263,27 @@ fn tail(path: &Path) -> String {
     format!("\n  engine said: {}", last.join("\n  "))
 }
 
+/// The protocol request that does `action`.
+pub fn request(action: &Action) -> (&str, Json) {
+    match action {
+        Action::Reboot { keep_progress } => (
+            method::REBOOT,
+            json!({"keep_progress": keep_progress, "confirm": true}),
+        ),
+        Action::Input { button, action } => (
+            method::INPUT,
+            json!({"button": button.name(), "action": action.name()}),
+        ),
+        Action::Request { method, params } => (method, params.clone()),
+    }
+}
+
+/// `engine.input {"action":"press","button":"left"}`, for reports.
+pub fn describe(action: &Action) -> String {
+    let (name, params) = request(action);
+    format!("{name} {params}")
+}
+
 /// Runs `scenario` on a game started by `launch`, through the protocol:
 /// the same frames, hashes and captures as [`Scenario::run`] makes
 /// in-process for the built-in demo.
@@ -280,7 +294,7 @@ pub fn run(
 ) -> Result<Vec<(u64, u64)>, String> {
     let mut engine = Engine::start(launch)?;
     let size = engine.size();
-    let paused = engine.call("engine.pause", json!({}))?;
+    let paused = engine.call(method::PAUSE, json!({}))?;
     let at = paused["tick"].as_u64().unwrap_or(0);
     if at != 0 {
         return Err(format!(
@@ -294,7 +308,7 @@ pub fn run(
     }
     if !params.is_empty() {
         engine
-            .call("params.set", json!({ "values": params }))
+            .call(method::PARAMS_SET, json!({ "values": params }))
             .map_err(|e| format!("the scenario's params: {e}"))?;
     }
     // engine.step takes at most 10,000 ticks at a time.
@@ -304,10 +318,10 @@ pub fn run(
     }
     // A fresh world with every param in effect (reboot-only ones too),
     // as the in-process run starts.
-    if engine.answers("engine.reboot") {
+    if engine.answers(method::REBOOT) {
         engine
             .call(
-                "engine.reboot",
+                method::REBOOT,
                 json!({"keep_progress": false, "confirm": true}),
             )
             .map_err(|e| format!("starting fresh: {e}"))?;
@@ -316,10 +330,10 @@ pub fn run(
     let mut hashes = Vec::new();
     for tick in scenario.start_tick..scenario.last_tick() {
         for action in plan.at(tick) {
-            let (method, params) = action.request();
+            let (name, params) = request(action);
             engine
-                .call(&method, params)
-                .map_err(|e| format!("tick {tick}: {}: {e}", action.describe()))?;
+                .call(name, params)
+                .map_err(|e| format!("tick {tick}: {}: {e}", describe(action)))?;
         }
         let now = engine.step(1)?;
         if now != tick + 1 {

@@ -12,7 +12,6 @@ use std::process::Command;
 
 use advkit::golden::{Options, check_scenario, find_scenarios};
 use advkit::replay::{self, Launch};
-use advkit_core::Scene;
 use advkit_core::golden::Scenario;
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -105,15 +104,14 @@ fn both_paths_agree(path: &Path) -> Result<(), Failed> {
     scenario.record_hashes = true;
     let base = path.parent().unwrap_or(Path::new("."));
     let scene_path: Option<PathBuf> = scenario.scene.as_ref().map(|s| base.join(s));
-    let scene = match &scene_path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| Failed::from(e.to_string()))?;
-            Scene::parse(&p.display().to_string(), &text)
-                .map_err(|e| Failed::from(e.to_string()))?
-        }
-        None => Scene::builtin(),
-    };
-    let in_process = scenario.run(&scene, |_, _| {}).map_err(Failed::from)?;
+    let scene = advkit::golden::scene_for(&scenario, base).map_err(Failed::from)?;
+    let in_process = scenario
+        .run(
+            &scene,
+            |engine, name, params| advkit::live::answer(engine, &scene, name, params),
+            |_, _| {},
+        )
+        .map_err(Failed::from)?;
     let abs = scene_path.map(|p| std::fs::canonicalize(&p).unwrap_or(p));
     let launch = Launch::builtin(
         Path::new(env!("CARGO_BIN_EXE_advkit")),

@@ -14,7 +14,8 @@ const SCENARIO: &str = r#"{
   "captures": [{"name": "a", "tick": 5}, {"name": "b", "tick": 30}]
 }"#;
 
-fn check(dir: &Dir, ci: bool, extra: &[&str]) -> crate::util::Run {
+/// `advkit golden check` on `dir`'s scenarios/, golden/ and out/ (CI set or not).
+pub fn check(dir: &Dir, ci: bool, extra: &[&str]) -> crate::util::Run {
     let mut args = vec![
         "golden".to_owned(),
         "check".to_owned(),

@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::golden_cli::check;
 use crate::util::{Dir, Runtime, path_str};
 
 /// Records engine `name` while `drive` runs, stops the recorder with
@@ -86,17 +87,7 @@ fn a_session_driven_by_send_replays_headless_with_identical_hashes() {
     // The steps of 5 and 3 published one frame each: 6 ticks have no hash.
     assert!(err.contains("6 of "), "{err}");
     for extra in [&[][..], &["--protocol"][..]] {
-        let mut args = vec![
-            "golden".to_owned(),
-            "check".into(),
-            path_str(&dir.path("scenarios")),
-            "--golden-dir".into(),
-            path_str(&dir.path("golden")),
-            "--artifacts".into(),
-            path_str(&dir.path("out")),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let checked = crate::util::advkit(&args).ok();
+        let checked = check(&dir, false, extra).ok();
         assert!(checked.contains("0 failed scenario(s)"), "{checked}");
     }
 }
@@ -169,26 +160,13 @@ fn a_changed_scene_makes_the_replay_name_every_diverging_range() {
   "captures": [{"name": "end", "tick": 40}]
 }"#,
     );
-    let check = |extra: &[&str]| {
-        let mut args = vec![
-            "golden".to_owned(),
-            "check".into(),
-            path_str(&dir.path("scenarios")),
-            "--golden-dir".into(),
-            path_str(&dir.path("golden")),
-            "--artifacts".into(),
-            path_str(&dir.path("out")),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        crate::util::advkit(&args)
-    };
-    check(&["--update"]).ok();
+    check(&dir, false, &["--update"]).ok();
     // Grass one step bluer: every frame differs from the first.
     let edited = scene.replacen("\"grass\": \"#5a9e3c\"", "\"grass\": \"#5a9e3d\"", 1);
     assert_ne!(edited, scene, "the demo scene's grass colour moved");
     dir.write("scene.json", &edited);
     for extra in [&[][..], &["--protocol"][..]] {
-        let run = check(extra);
+        let run = check(&dir, false, extra);
         run.fails_with(1);
         let err = run.stdout();
         assert!(

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 
 use crate::engine::{Engine, Progress};
 use crate::frame::{Frame, Size, hash_pixels};
@@ -139,29 +139,6 @@ pub enum Action {
     Reboot { keep_progress: bool },
     Input { button: Button, action: InputAction },
     Request { method: String, params: Json },
-}
-
-impl Action {
-    /// The protocol request that does it.
-    pub fn request(&self) -> (String, Json) {
-        match self {
-            Action::Reboot { keep_progress } => (
-                "engine.reboot".into(),
-                json!({"keep_progress": keep_progress, "confirm": true}),
-            ),
-            Action::Input { button, action } => (
-                "engine.input".into(),
-                json!({"button": button.name(), "action": action.name()}),
-            ),
-            Action::Request { method, params } => (method.clone(), params.clone()),
-        }
-    }
-
-    /// `engine.input {"button":"left","action":"press"}`, for reports.
-    pub fn describe(&self) -> String {
-        let (method, params) = self.request();
-        format!("{method} {params}")
-    }
 }
 
 /// Every action of a scenario, by tick.
@@ -298,11 +275,15 @@ impl Scenario {
     }
 
     /// Runs the scenario in-process to its last capture, calling `capture`
-    /// with each captured frame. Returns `(tick, hash)` of the frame after
-    /// every update when `record_hashes` is set.
+    /// with each captured frame. Reboots and inputs are done here; each
+    /// protocol request (`method`, `params`) is handed to `request`, which
+    /// answers it as the live game would (this crate knows no protocol).
+    /// Returns `(tick, hash)` of the frame after every update when
+    /// `record_hashes` is set.
     pub fn run(
         &self,
         scene: &Scene,
+        mut request: impl FnMut(&mut Engine, &str, &Json) -> Result<(), String>,
         mut capture: impl FnMut(&Capture, &Frame),
     ) -> Result<Vec<(u64, u64)>, String> {
         let mut engine = self.engine(scene.clone())?;
@@ -318,8 +299,19 @@ impl Scenario {
         let mut hashes = Vec::new();
         for tick in self.start_tick..last {
             for action in plan.at(tick) {
-                apply(&mut engine, scene, action)
-                    .map_err(|e| format!("tick {tick}: {}: {e}", action.describe()))?;
+                match action {
+                    Action::Reboot { keep_progress } => {
+                        let progress = if *keep_progress {
+                            Progress::Keep
+                        } else {
+                            Progress::Discard
+                        };
+                        engine.reboot(scene.clone(), progress);
+                    }
+                    Action::Input { button, action } => engine.input(*button, *action),
+                    Action::Request { method, params } => request(&mut engine, method, params)
+                        .map_err(|e| format!("tick {tick}: {method} {params}: {e}"))?,
+                }
             }
             engine.step();
             if self.record_hashes {
@@ -342,86 +334,6 @@ impl Scenario {
         }
         Ok(hashes)
     }
-}
-
-/// Does `action` to the built-in engine as the live demo would answer its
-/// request (`engine.reboot`, `engine.input`, `params.set`, `params.reset`,
-/// `world.set`).
-pub fn apply(engine: &mut Engine, scene: &Scene, action: &Action) -> Result<(), String> {
-    match action {
-        Action::Reboot { keep_progress } => {
-            reboot(engine, scene, *keep_progress);
-            Ok(())
-        }
-        Action::Input { button, action } => {
-            engine.input(*button, *action);
-            Ok(())
-        }
-        Action::Request { method, params } => apply_request(engine, scene, method, params),
-    }
-}
-
-fn reboot(engine: &mut Engine, scene: &Scene, keep_progress: bool) {
-    let progress = if keep_progress {
-        Progress::Keep
-    } else {
-        Progress::Discard
-    };
-    engine.reboot(scene.clone(), progress);
-}
-
-fn apply_request(engine: &mut Engine, scene: &Scene, method: &str, p: &Json) -> Result<(), String> {
-    let text = |k: &str| p.get(k).and_then(Json::as_str);
-    match method {
-        "engine.reboot" => {
-            let keep = p
-                .get("keep_progress")
-                .and_then(Json::as_bool)
-                .unwrap_or(true);
-            reboot(engine, scene, keep);
-        }
-        "engine.input" => {
-            let button: Button = text("button").unwrap_or_default().parse()?;
-            let action: InputAction = text("action").unwrap_or("tap").parse()?;
-            engine.input(button, action);
-        }
-        "params.set" => {
-            let values: Vec<(String, Json)> = match (text("name"), p.get("value"), p.get("values"))
-            {
-                (Some(n), Some(v), _) => vec![(n.to_owned(), v.clone())],
-                (_, _, Some(Json::Object(map))) => {
-                    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-                }
-                _ => return Err("params.set takes name and value, or values".into()),
-            };
-            engine.update_params(|params| {
-                let typed = values
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), params.from_json(k, v)?)))
-                    .collect::<Result<Vec<_>, crate::ParamError>>()
-                    .map_err(|e| e.to_string())?;
-                params.set_many(&typed).map_err(|e| e.to_string())?;
-                Ok::<_, String>(())
-            })?;
-        }
-        "params.reset" => {
-            engine.update_params(|params| params.reset(text("name")).map_err(|e| e.to_string()))?;
-        }
-        "world.set" => {
-            let id = text("id").ok_or("world.set needs an id")?;
-            let attrs = p
-                .get("attrs")
-                .and_then(Json::as_object)
-                .ok_or("world.set needs attrs")?;
-            engine.set_entity(id, attrs)?;
-        }
-        other => {
-            return Err(format!(
-                "the built-in engine has no `{other}` to replay (give the scenario an \"engine\" to replay through the protocol)"
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The outcome of comparing two frames.
@@ -675,7 +587,13 @@ mod tests {
         .expect("valid");
         let scene = Scene::builtin();
         let mut got = None;
-        let hashes = s.run(&scene, |_, f| got = Some(f.clone())).expect("runs");
+        let hashes = s
+            .run(
+                &scene,
+                |_, m, _| Err(m.into()),
+                |_, f| got = Some(f.clone()),
+            )
+            .expect("runs");
         assert_eq!(hashes.len(), 3);
         let mut engine = s.engine(scene).expect("engine");
         engine.run(3, &Timeline::default());

@@ -275,7 +275,7 @@ mod tests {
                 data: json!({"talk": "npc:1"}),
             },
             Event::Applied {
-                method: "engine.input".into(),
+                method: crate::api::method::INPUT.into(),
                 params: json!({"button": "left"}),
                 by: 2,
             },
