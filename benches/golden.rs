@@ -31,10 +31,20 @@ fn main() {
         black_box(dst[0]);
     });
     let exact_same = median_per_iter(Duration::from_millis(200), || {
-        black_box(compare(&expected, black_box(&same), Tolerance::default()));
+        black_box(compare(
+            &expected,
+            black_box(&same),
+            Tolerance::default(),
+            &[],
+        ));
     });
     let exact_diff = median_per_iter(Duration::from_millis(200), || {
-        black_box(compare(&expected, black_box(&noisy), Tolerance::default()));
+        black_box(compare(
+            &expected,
+            black_box(&noisy),
+            Tolerance::default(),
+            &[],
+        ));
     });
     let tolerant = median_per_iter(Duration::from_millis(200), || {
         black_box(compare(
@@ -44,6 +54,7 @@ fn main() {
                 max_diff: 2,
                 max_pixels: 100,
             },
+            &[],
         ));
     });
     let png_fast = median_per_iter(Duration::from_millis(300), || {
@@ -141,12 +152,14 @@ fn replay_speed() {
         reboots: Vec::new(),
         requests,
         tolerance: Tolerance::default(),
+        mask: Vec::new(),
         record_hashes: true,
         captures: vec![Capture {
             name: "end".into(),
             tick: 1000,
             size: None,
             tolerance: None,
+            mask: Vec::new(),
         }],
     };
     let scene = Scene::builtin();
@@ -156,18 +169,14 @@ fn replay_speed() {
     let mut same = true;
     for _ in 0..5 {
         let t = Instant::now();
-        let a = scenario
-            .run(
-                &scene,
-                |engine, name, params| advkit::live::answer(engine, &scene, name, params),
-                |_, _| {},
-            )
+        // With the world states, as `golden check` replays a recording.
+        let a = advkit::golden::run_scenario(&scenario, &scene, None, true, |_, _, _| {})
             .expect("in-process");
         inproc.push(t.elapsed());
         let t = Instant::now();
-        let b = replay::run(&scenario, &launch, |_, _| {}).expect("protocol");
+        let b = replay::run(&scenario, &launch, true, |_, _, _| {}).expect("protocol");
         proto.push(t.elapsed());
-        same &= a == b;
+        same &= a.hashes == b.hashes && a.states == b.states;
     }
     inproc.sort();
     proto.sort();

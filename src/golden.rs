@@ -13,10 +13,11 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use advkit_core::golden::{Capture, Comparison, Scenario, compare, diff_image};
+use advkit_core::golden::{Capture, Comparison, Ran, Scenario, Tolerance, compare, diff_image};
 use advkit_core::{Compression, Frame, Scene, decode_png, encode_png};
+use serde_json::Value as Json;
 
-use crate::replay;
+use crate::{replay, state};
 
 /// Where things are, and what to do about differences.
 #[derive(Debug, Clone)]
@@ -90,6 +91,9 @@ pub struct CaptureResult {
     pub name: String,
     pub tick: u64,
     pub status: Status,
+    /// More to say: how much differed on a pass within tolerance, where a
+    /// missing golden's actual frame went.
+    pub note: Option<String>,
 }
 
 /// Everything `check_scenario` found for one scenario file.
@@ -102,6 +106,8 @@ pub struct ScenarioResult {
     pub first_divergence: Option<u64>,
     /// What the run did at or last before that tick, for the report.
     pub applied_before_divergence: Option<String>,
+    /// The world and the pictures at the first divergent tick.
+    pub forensics: Option<Forensics>,
     /// Which scene or engine ran.
     pub ran: String,
     /// Things to say that are not failures (a stale built-in scene).
@@ -124,7 +130,8 @@ impl ScenarioResult {
             .count()
     }
 
-    /// One line per capture, as `advkit golden check` prints them.
+    /// One line per capture, as `advkit golden check` prints them, and
+    /// what the run knows of a divergence.
     pub fn lines(&self) -> Vec<String> {
         if let Some(e) = &self.error {
             return vec![format!("ERROR {}: {e}", self.name)];
@@ -138,12 +145,14 @@ impl ScenarioResult {
             .as_ref()
             .map(|r| format!(" -> {}", r.display()))
             .unwrap_or_default();
-        self.captures
+        let mut lines: Vec<String> = self
+            .captures
             .iter()
             .map(|c| {
                 let id = format!("{}/{}", self.name, c.name);
+                let note = c.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default();
                 match &c.status {
-                    Status::Pass => format!("pass  {id} (tick {})", c.tick),
+                    Status::Pass => format!("pass  {id} (tick {}){note}", c.tick),
                     Status::Fail { comparison } => format!(
                         "FAIL  {id} (tick {}): {}{diverged}{report}",
                         c.tick,
@@ -155,7 +164,7 @@ impl ScenarioResult {
                         written.display()
                     ),
                     Status::Missing => format!(
-                        "FAIL  {id} (tick {}): no golden, and CI is set; bless it locally with `advkit golden check --update`",
+                        "FAIL  {id} (tick {}): no golden, and CI is set; bless it locally with `advkit golden check --update`{note}",
                         c.tick
                     ),
                     Status::Updated { path } => format!("upd   {id} (tick {}): wrote {}", c.tick, path.display()),
@@ -169,7 +178,16 @@ impl ScenarioResult {
                     ),
                 }
             })
-            .collect()
+            .collect();
+        if let Some(f) = &self.forensics {
+            lines.extend(
+                f.world
+                    .lines(f.tick)
+                    .into_iter()
+                    .map(|l| format!("      {l}")),
+            );
+        }
+        lines
     }
 }
 
@@ -233,6 +251,7 @@ pub fn check_scenario(path: &Path, opts: &Options) -> ScenarioResult {
         captures: Vec::new(),
         first_divergence: None,
         applied_before_divergence: None,
+        forensics: None,
         ran: String::new(),
         warnings: Vec::new(),
         report: None,
@@ -248,6 +267,26 @@ struct Failure {
     capture: String,
     tick: u64,
     comparison: Comparison,
+}
+
+/// Runs `scenario` in-process on `scene` (the built-in demo) or, with a
+/// `launch`, through the protocol: [`Scenario::run`] or [`replay::run`].
+pub fn run_scenario(
+    scenario: &Scenario,
+    scene: &Scene,
+    launch: Option<&replay::Launch>,
+    states: bool,
+    capture: impl FnMut(&Capture, &Frame, &[Json]),
+) -> Result<Ran, String> {
+    match launch {
+        Some(launch) => replay::run(scenario, launch, states, capture),
+        None => scenario.run(
+            scene,
+            |engine, name, params| crate::live::answer(engine, scene, name, params),
+            states,
+            capture,
+        ),
+    }
 }
 
 fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Result<(), String> {
@@ -309,55 +348,128 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
 
     let mut failures: Vec<Failure> = Vec::new();
     let mut first_error: Option<String> = None;
-    let on_capture = |capture: &Capture, actual: &Frame| {
+    let on_capture = |capture: &Capture, actual: &Frame, entities: &[Json]| {
         let golden = golden_dir.join(format!("{}.png", capture.name));
-        let status = match judge(&golden, actual, scenario.tolerance_for(capture), opts) {
+        let tol = scenario.tolerance_for(capture);
+        let judged = scenario
+            .masks_for(capture)
+            .map(|m| m.resolve(entities))
+            .filter_map(Result::transpose)
+            .collect::<Result<Vec<[u32; 4]>, String>>()
+            .map_err(|e| format!("capture `{}` (tick {}): {e}", capture.name, capture.tick))
+            .and_then(|masks| {
+                let status = judge(&golden, actual, tol, &masks, opts)?;
+                Ok((status, masks))
+            });
+        let (status, masks) = match judged {
             Ok(s) => s,
             Err(e) => {
                 first_error.get_or_insert(e);
                 return;
             }
         };
-        if let Status::Fail { comparison } = &status {
-            if let Err(e) = write_artifacts(&artifacts, &capture.name, &golden, actual) {
-                first_error.get_or_insert(e);
+        let mut note = None;
+        match &status {
+            Status::Fail { comparison } => {
+                if let Err(e) =
+                    write_artifacts(&artifacts, &capture.name, &golden, actual, tol, &masks)
+                {
+                    first_error.get_or_insert(e);
+                }
+                failures.push(Failure {
+                    capture: capture.name.clone(),
+                    tick: capture.tick,
+                    comparison: *comparison,
+                });
             }
-            failures.push(Failure {
-                capture: capture.name.clone(),
-                tick: capture.tick,
-                comparison: *comparison,
-            });
+            Status::Missing => {
+                // CI keeps what it would have blessed, to upload.
+                let written = artifacts.join(format!("{}.actual.png", capture.name));
+                match write_png(&written, actual, Compression::Fast) {
+                    Ok(()) => note = Some(format!("wrote {}", written.display())),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            Status::Pass => {
+                let said = fs::read(&golden)
+                    .ok()
+                    .and_then(|b| decode_png(&b).ok())
+                    .map(|expected| compare(&expected, actual, tol, &masks).describe_pass())
+                    .unwrap_or_default();
+                note = (!said.is_empty()).then_some(said);
+            }
+            _ => {}
         }
         result.captures.push(CaptureResult {
             name: capture.name.clone(),
             tick: capture.tick,
             status,
+            note,
         });
     };
-    let hashes = match &launch {
-        Some(launch) => replay::run(&scenario, launch, on_capture)?,
-        None => scenario.run(
-            &scene,
-            |engine, name, params| crate::live::answer(engine, &scene, name, params),
-            on_capture,
-        )?,
-    };
+    let ran = run_scenario(
+        &scenario,
+        &scene,
+        launch.as_ref(),
+        scenario.record_hashes,
+        on_capture,
+    )?;
     if let Some(e) = first_error {
         return Err(e);
     }
 
     if scenario.record_hashes {
-        let status = judge_hashes(&golden_dir, &hashes, opts)?;
+        let states: Vec<(u64, state::Flat)> = ran
+            .states
+            .iter()
+            .map(|(t, e)| (*t, state::flatten(e)))
+            .collect();
+        let status = judge_hashes(&golden_dir, &ran.hashes, &states, opts)?;
         if let Status::Diverged { ranges } = &status {
             let first = ranges[0].0;
             result.first_divergence = Some(first);
             result.applied_before_divergence = Some(applied_before(&scenario, first));
+            write_text(
+                &artifacts.join("hashes.actual.txt"),
+                &hashes_text(&ran.hashes),
+            )?;
+            if !states.is_empty() {
+                write_text(
+                    &artifacts.join("states.actual.jsonl"),
+                    &state::log_text(&states),
+                )?;
+            }
+            let world = world_at(&golden_dir, &states, first, ran.states.is_empty());
+            let pictures = divergence_pictures(
+                &scenario,
+                &scene,
+                launch.as_ref(),
+                first,
+                &golden_dir,
+                &artifacts,
+            )?;
+            result.forensics = Some(Forensics {
+                tick: first,
+                world,
+                pictures,
+            });
         }
         if status != Status::Pass {
+            if scenario.record_hashes && !scenario.tolerance.is_exact() {
+                result.warnings.push(format!(
+                    "{}: the frame hashes are exact and win over the tolerance; captures passed \
+                     within it still fail the hashes (drop \"record_hashes\" to rely on the \
+                     tolerance alone)",
+                    result.name
+                ));
+            }
             result.captures.push(CaptureResult {
                 name: "hashes".into(),
-                tick: hashes.last().map_or(0, |(t, _)| *t),
+                tick: ran.hashes.last().map_or(0, |(t, _)| *t),
                 status,
+                note: None,
             });
         }
     }
@@ -370,6 +482,167 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
         result.report = Some(report);
     }
     Ok(())
+}
+
+/// Why a run left the recorded one, at its first divergent frame.
+#[derive(Debug, Clone)]
+pub struct Forensics {
+    /// The first tick whose frame hash differs.
+    pub tick: u64,
+    pub world: World,
+    /// Pictures in the artifacts directory: (file, caption).
+    pub pictures: Vec<(String, String)>,
+}
+
+/// The world (entities and flags) at the first divergent frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum World {
+    /// Nothing to compare with, and why.
+    Unknown(String),
+    /// Recorded and actual states agree: only the pixels differ.
+    Agrees,
+    /// They differ; the world first differed at tick `since` (at or before
+    /// the frame's), and these keys differ at the divergent frame.
+    Differs {
+        since: u64,
+        changes: Vec<state::Change>,
+    },
+}
+
+impl World {
+    /// Lines for the terminal and the report.
+    pub fn lines(&self, tick: u64) -> Vec<String> {
+        const SHOWN: usize = 12;
+        match self {
+            World::Unknown(why) => vec![format!("no world state to compare: {why}")],
+            World::Agrees => vec![format!(
+                "at tick {tick} the world (entities and flags) agrees with the recording: only the pixels differ"
+            )],
+            World::Differs { since, changes } => {
+                let mut out = vec![if *since < tick {
+                    format!(
+                        "the world first differed at tick {since}, before the frames did; at tick {tick}:"
+                    )
+                } else {
+                    format!("at tick {tick} the world differs too:")
+                }];
+                out.extend(changes.iter().take(SHOWN).map(|c| format!("  {c}")));
+                if changes.len() > SHOWN {
+                    out.push(format!("  … {} more", changes.len() - SHOWN));
+                }
+                out
+            }
+        }
+    }
+}
+
+/// Compares the recorded states (`states.jsonl` beside `hashes.txt`) with
+/// this run's at `tick`, and finds the first tick they differ.
+fn world_at(golden_dir: &Path, actual: &[(u64, state::Flat)], tick: u64, none: bool) -> World {
+    if none {
+        return World::Unknown("the game does not list its entities (world.entities)".into());
+    }
+    let file = golden_dir.join("states.jsonl");
+    let log = match fs::read_to_string(&file) {
+        Ok(text) => match state::Log::parse(&file.display().to_string(), &text) {
+            Ok(log) => log,
+            Err(e) => return World::Unknown(e),
+        },
+        Err(_) => {
+            return World::Unknown(format!(
+                "{} is missing (bless with `advkit golden check --update` to record it)",
+                file.display()
+            ));
+        }
+    };
+    let Some(now) = actual.iter().find(|(t, _)| *t == tick).map(|(_, f)| f) else {
+        return World::Unknown(format!("the run has no state at tick {tick}"));
+    };
+    let Some(recorded) = log.at(tick) else {
+        return World::Unknown(format!("{} has no state at tick {tick}", file.display()));
+    };
+    let changes = state::diff(&recorded, now);
+    if changes.is_empty() {
+        return World::Agrees;
+    }
+    let since = actual
+        .iter()
+        .take_while(|(t, _)| *t <= tick)
+        .find(|(t, f)| log.at(*t).is_some_and(|r| r != *f))
+        .map_or(tick, |(t, _)| *t);
+    World::Differs { since, changes }
+}
+
+/// Every failure is a picture: a run whose hashes diverge is run again to
+/// the first divergent tick, and its frames there and the tick before are
+/// written beside the blessed capture nearest to it.
+fn divergence_pictures(
+    scenario: &Scenario,
+    scene: &Scene,
+    launch: Option<&replay::Launch>,
+    tick: u64,
+    golden_dir: &Path,
+    artifacts: &Path,
+) -> Result<Vec<(String, String)>, String> {
+    let mut again = scenario.clone();
+    again.record_hashes = false;
+    again.mask.clear();
+    again.captures = (tick.saturating_sub(1).max(scenario.start_tick + 1).max(1)..=tick)
+        .map(|t| Capture {
+            name: format!("tick-{t}"),
+            tick: t,
+            size: None,
+            tolerance: None,
+            mask: Vec::new(),
+        })
+        .collect();
+    let mut pictures = Vec::new();
+    let mut first_error = None;
+    run_scenario(&again, scene, launch, false, |c, frame, _| {
+        let file = format!("diverged-{}.actual.png", c.name);
+        match write_png(&artifacts.join(&file), frame, Compression::Fast) {
+            Ok(()) => pictures.push((
+                file,
+                if c.tick == tick {
+                    format!("actual, tick {} (first divergent)", c.tick)
+                } else {
+                    format!("actual, tick {} (the tick before)", c.tick)
+                },
+            )),
+            Err(e) => first_error = Some(e),
+        }
+    })?;
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    let nearest = scenario
+        .captures
+        .iter()
+        .filter(|c| golden_dir.join(format!("{}.png", c.name)).is_file())
+        .min_by_key(|c| c.tick.abs_diff(tick));
+    if let Some(c) = nearest {
+        let file = format!("nearest-{}.golden.png", c.name);
+        fs::copy(
+            golden_dir.join(format!("{}.png", c.name)),
+            artifacts.join(&file),
+        )
+        .map_err(|e| format!("cannot copy the golden `{}`: {e}", c.name))?;
+        pictures.push((
+            file,
+            format!(
+                "golden `{}`, tick {} (the nearest blessed capture)",
+                c.name, c.tick
+            ),
+        ));
+    }
+    Ok(pictures)
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// What `scenario` did last before frame `tick` (requests at tick t shape
@@ -422,7 +695,8 @@ pub fn launch(engine: &advkit_core::golden::EngineSpec, base: &Path) -> replay::
 fn judge(
     golden: &Path,
     actual: &Frame,
-    tol: advkit_core::golden::Tolerance,
+    tol: Tolerance,
+    masks: &[[u32; 4]],
     opts: &Options,
 ) -> Result<Status, String> {
     let bless = |path: &Path| -> Result<Status, String> {
@@ -449,7 +723,7 @@ fn judge(
     };
     let expected = decode_png(&bytes)
         .map_err(|e| format!("golden {} is not a readable PNG: {e}", golden.display()))?;
-    let comparison = compare(&expected, actual, tol);
+    let comparison = compare(&expected, actual, tol, masks);
     if comparison.passes() {
         let _ = fs::remove_file(golden.with_extension("new.png"));
         Ok(Status::Pass)
@@ -510,17 +784,35 @@ pub fn diverging_ranges(recorded: &[(u64, u64)], actual: &[(u64, u64)]) -> Vec<(
     ranges
 }
 
-fn judge_hashes(dir: &Path, hashes: &[(u64, u64)], opts: &Options) -> Result<Status, String> {
+/// Compares the run's frame hashes with `hashes.txt`. The states go with
+/// the hashes: `states.jsonl` is blessed, pending (`.new`) or removed
+/// together with them.
+fn judge_hashes(
+    dir: &Path,
+    hashes: &[(u64, u64)],
+    states: &[(u64, state::Flat)],
+    opts: &Options,
+) -> Result<Status, String> {
     let file = dir.join("hashes.txt");
+    let states_file = dir.join("states.jsonl");
     let pending = dir.join("hashes.new.txt");
-    let text = hashes_text(hashes);
-    let write = |path: &Path| -> Result<(), String> {
-        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        fs::write(path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let pending_states = dir.join("states.new.jsonl");
+    let write = |hashes_to: &Path, states_to: &Path| -> Result<(), String> {
+        write_text(hashes_to, &hashes_text(hashes))?;
+        if states.is_empty() {
+            let _ = fs::remove_file(states_to);
+            Ok(())
+        } else {
+            write_text(states_to, &state::log_text(states))
+        }
+    };
+    let drop_pending = || {
+        let _ = fs::remove_file(&pending);
+        let _ = fs::remove_file(&pending_states);
     };
     let bless = || -> Result<Status, String> {
-        write(&file)?;
-        let _ = fs::remove_file(&pending);
+        write(&file, &states_file)?;
+        drop_pending();
         Ok(Status::Updated { path: file.clone() })
     };
     let recorded = match fs::read_to_string(&file) {
@@ -528,13 +820,19 @@ fn judge_hashes(dir: &Path, hashes: &[(u64, u64)], opts: &Options) -> Result<Sta
         Err(_) if opts.update => return bless(),
         Err(_) if opts.ci => return Ok(Status::Missing),
         Err(_) => {
-            write(&pending)?;
+            write(&pending, &pending_states)?;
             return Ok(Status::Pending { written: pending });
         }
     };
     let ranges = diverging_ranges(&recorded, hashes);
     if ranges.is_empty() {
-        let _ = fs::remove_file(&pending);
+        drop_pending();
+        // Hashes recorded before states were kept: `--update` adds the
+        // states, which belong to these very frames.
+        if opts.update && !states.is_empty() && !states_file.exists() {
+            write_text(&states_file, &state::log_text(states))?;
+            return Ok(Status::Updated { path: states_file });
+        }
         Ok(Status::Pass)
     } else if opts.update {
         bless()
@@ -554,7 +852,14 @@ fn write_png(path: &Path, frame: &Frame, level: Compression) -> Result<(), Strin
 /// `<capture>.expected.png`, `.actual.png` and `.diff.png`. Artifacts are
 /// written with fast compression: they are made on every failure and read
 /// once (a 1080p frame: ~18 ms instead of ~770 ms).
-fn write_artifacts(dir: &Path, capture: &str, golden: &Path, actual: &Frame) -> Result<(), String> {
+fn write_artifacts(
+    dir: &Path,
+    capture: &str,
+    golden: &Path,
+    actual: &Frame,
+    tol: Tolerance,
+    masks: &[[u32; 4]],
+) -> Result<(), String> {
     let expected = fs::read(golden)
         .ok()
         .and_then(|b| decode_png(&b).ok())
@@ -571,7 +876,7 @@ fn write_artifacts(dir: &Path, capture: &str, golden: &Path, actual: &Frame) -> 
     )?;
     write_png(
         &dir.join(format!("{capture}.diff.png")),
-        &diff_image(&expected, actual),
+        &diff_image(&expected, actual, tol, masks),
         Compression::Fast,
     )
 }
@@ -611,6 +916,47 @@ fn report_html(result: &ScenarioResult, scenario: &Scenario, failures: &[Failure
             let _ = write!(h, "<tr><td>{a} – {b}</td><td>{}</td></tr>", b - a + 1);
         }
         h.push_str("</table>");
+    }
+    if let Some(f) = &result.forensics {
+        let _ = write!(h, "<h2>The world at tick {}</h2>", f.tick);
+        match &f.world {
+            World::Differs { since, changes } => {
+                if *since < f.tick {
+                    let _ = write!(
+                        h,
+                        "<p class=bad>The world first differed at tick <b>{since}</b>, before the frames did.</p>"
+                    );
+                }
+                h.push_str("<table class=world><tr><th>entity.attribute</th><th>recorded</th><th>now</th></tr>");
+                let show =
+                    |v: &Option<Json>| v.as_ref().map_or("(absent)".to_owned(), Json::to_string);
+                for c in changes {
+                    let _ = write!(
+                        h,
+                        "<tr><td>{}</td><td>{}</td><td class=bad>{}</td></tr>",
+                        esc(&c.key),
+                        esc(&show(&c.recorded)),
+                        esc(&show(&c.actual))
+                    );
+                }
+                h.push_str("</table>");
+            }
+            other => {
+                let _ = write!(h, "<p>{}</p>", esc(&other.lines(f.tick).join(" ")));
+            }
+        }
+        if !f.pictures.is_empty() {
+            h.push_str("<div class=row>");
+            for (file, caption) in &f.pictures {
+                let _ = write!(
+                    h,
+                    "<figure><img src=\"{}\"><figcaption>{}</figcaption></figure>",
+                    esc(file),
+                    esc(caption)
+                );
+            }
+            h.push_str("</div>");
+        }
     }
     for f in failures {
         let c = &f.comparison;

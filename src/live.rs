@@ -51,6 +51,8 @@ pub struct Demo {
     redraw: bool,
     /// Re-read on every reboot, so an edited scene shows.
     scene_path: Option<PathBuf>,
+    /// The frame size, for where entities are drawn.
+    size: (u32, u32),
 }
 
 /// `engine.input`, as the demo answers it live and in a scenario.
@@ -146,12 +148,14 @@ impl Demo {
         }
         .with_params(engine.params().clone())
         .with_standard(&GAME_METHODS);
+        let size = (cfg.width, cfg.height);
         let host = Host::start(cfg)?;
         let mut demo = Demo {
             engine,
             host,
             redraw: false,
             scene_path,
+            size,
         };
         if demo.host.paused() {
             demo.draw_and_publish();
@@ -237,7 +241,7 @@ impl Demo {
             Request::Reboot { params, reply } => reply.send(self.reboot(params)),
             Request::Input { params, reply } => reply.send(self.input(&params)),
             Request::Entities { reply } => reply.ok(EntitiesResult {
-                entities: self.engine.entities(),
+                entities: self.engine.entities_in_frame(self.size),
             }),
             Request::WorldGet { params, reply } => {
                 let found = self.engine.entity(&params.id).ok_or_else(|| {

@@ -444,6 +444,7 @@ impl Recording {
             reboots: Vec::new(),
             requests,
             tolerance: Default::default(),
+            mask: Vec::new(),
             record_hashes: true,
             captures: frames
                 .keys()
@@ -452,6 +453,7 @@ impl Recording {
                     tick: *t,
                     size: None,
                     tolerance: None,
+                    mask: Vec::new(),
                 })
                 .collect(),
         };
@@ -549,36 +551,47 @@ impl Drop for Recording {
 
 /// Replays the scenario at `path` headless and compares its frame hashes
 /// with the recorded ones in `golden/hashes.txt`: the number of hashes
-/// compared, or where and after what the replay diverged.
+/// compared, or where and after what the replay diverged. When they all
+/// match, the replay's world states (what `world.entities` lists after
+/// each tick, for a game that answers it) are written beside them as
+/// `states.jsonl`, for divergence reports later.
 pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
     let text =
         fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let scenario =
         Scenario::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())?;
     let base = path.parent().unwrap_or(Path::new("."));
-    let hashes = match &scenario.engine {
-        Some(engine) => {
-            let launch = crate::golden::launch(engine, base);
-            crate::replay::run(&scenario, &launch, |_, _| {})?
-        }
-        None => {
-            let scene = crate::golden::scene_for(&scenario, base)?;
-            scenario.run(
-                &scene,
-                |engine, name, params| crate::live::answer(engine, &scene, name, params),
-                |_, _| {},
-            )?
-        }
+    let launch = scenario
+        .engine
+        .as_ref()
+        .map(|engine| crate::golden::launch(engine, base));
+    let scene = match launch {
+        Some(_) => advkit_core::Scene::builtin(),
+        None => crate::golden::scene_for(&scenario, base)?,
     };
+    let ran = crate::golden::run_scenario(&scenario, &scene, launch.as_ref(), true, |_, _, _| {})?;
     let file = golden.join("hashes.txt");
     let recorded = parse_hashes(
         &file,
         &fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?,
     )?;
-    let ranges = diverging_ranges(&recorded, &hashes);
+    let ranges = diverging_ranges(&recorded, &ran.hashes);
+    let states = golden.join("states.jsonl");
     let Some(&(first, _)) = ranges.first() else {
+        if ran.states.is_empty() {
+            let _ = fs::remove_file(&states);
+        } else {
+            let flat: Vec<_> = ran
+                .states
+                .iter()
+                .map(|(t, e)| (*t, crate::state::flatten(e)))
+                .collect();
+            fs::write(&states, crate::state::log_text(&flat))
+                .map_err(|e| format!("cannot write {}: {e}", states.display()))?;
+        }
         return Ok(recorded.len());
     };
+    let _ = fs::remove_file(&states);
     Err(format!(
         "replayed headless, the recording differs from the live session at tick(s) {}; the first is \
          tick {first}; last applied before it: {}. The game may read the clock or unseeded \

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use advkit_core::golden::{Action, Capture, Scenario};
+use advkit_core::golden::{Action, Capture, Ran, Scenario};
 use advkit_core::{Frame, Size, hash_pixels};
 use advkit_ipc::RuntimeDir;
 use advkit_ipc::api::{HelloResult, method};
@@ -59,6 +59,7 @@ pub struct Engine {
     client: Client,
     reader: FrameReader,
     buf: AlignedBuf,
+    last_tick: u64,
     pub hello: HelloResult,
 }
 
@@ -156,6 +157,7 @@ impl Engine {
             client,
             reader,
             buf,
+            last_tick: 0,
             hello,
         })
     }
@@ -199,7 +201,24 @@ impl Engine {
             .reader
             .read_latest(&mut self.buf)
             .map_err(|e| format!("reading the frame: {e}"))?;
+        self.last_tick = info.tick;
         Ok((info.tick, self.buf.as_slice()))
+    }
+
+    /// The frame [`latest`](Self::latest) read last.
+    fn latest_read(&self) -> (u64, &[u8]) {
+        (self.last_tick, self.buf.as_slice())
+    }
+
+    /// Every entity, as `world.entities` lists them.
+    pub fn entities(&mut self) -> Result<Vec<Json>, String> {
+        let r = self.call(method::ENTITIES, json!({}))?;
+        match r.get("entities") {
+            Some(Json::Array(a)) => Ok(a.clone()),
+            _ => Err(format!(
+                "world.entities answered without a list of entities: {r}"
+            )),
+        }
     }
 
     /// ", and the engine exited (status): <last lines of its stderr>" when it did.
@@ -290,9 +309,12 @@ pub fn describe(action: &Action) -> String {
 pub fn run(
     scenario: &Scenario,
     launch: &Launch,
-    mut capture: impl FnMut(&Capture, &Frame),
-) -> Result<Vec<(u64, u64)>, String> {
+    states: bool,
+    mut capture: impl FnMut(&Capture, &Frame, &[Json]),
+) -> Result<Ran, String> {
     let mut engine = Engine::start(launch)?;
+    // A game that lists no entities has no state to compare.
+    let states = states && engine.answers(method::ENTITIES);
     let size = engine.size();
     let paused = engine.call(method::PAUSE, json!({}))?;
     let at = paused["tick"].as_u64().unwrap_or(0);
@@ -327,7 +349,7 @@ pub fn run(
             .map_err(|e| format!("starting fresh: {e}"))?;
     }
     let plan = scenario.plan();
-    let mut hashes = Vec::new();
+    let mut ran = Ran::default();
     for tick in scenario.start_tick..scenario.last_tick() {
         for action in plan.at(tick) {
             let (name, params) = request(action);
@@ -351,8 +373,18 @@ pub fn run(
             ));
         }
         if scenario.record_hashes {
-            hashes.push((tick + 1, hash_pixels(pixels)));
+            ran.hashes.push((tick + 1, hash_pixels(pixels)));
+            if states {
+                let mut entities = engine.entities()?;
+                for e in &mut entities {
+                    if let Some(m) = e.as_object_mut() {
+                        m.remove("box");
+                    }
+                }
+                ran.states.push((tick + 1, entities));
+            }
         }
+        let (_, pixels) = engine.latest_read();
         let captured: Vec<&Capture> = scenario
             .captures
             .iter()
@@ -378,8 +410,13 @@ pub fn run(
                     c.name, want.width, want.height, size.width, size.height
                 ));
             }
-            capture(c, &frame);
+            let entities = if scenario.needs_entities(c) {
+                engine.entities()?
+            } else {
+                Vec::new()
+            };
+            capture(c, &frame, &entities);
         }
     }
-    Ok(hashes)
+    Ok(ran)
 }

@@ -105,12 +105,7 @@ fn both_paths_agree(path: &Path) -> Result<(), Failed> {
     let base = path.parent().unwrap_or(Path::new("."));
     let scene_path: Option<PathBuf> = scenario.scene.as_ref().map(|s| base.join(s));
     let scene = advkit::golden::scene_for(&scenario, base).map_err(Failed::from)?;
-    let in_process = scenario
-        .run(
-            &scene,
-            |engine, name, params| advkit::live::answer(engine, &scene, name, params),
-            |_, _| {},
-        )
+    let in_process = advkit::golden::run_scenario(&scenario, &scene, None, true, |_, _, _| {})
         .map_err(Failed::from)?;
     let abs = scene_path.map(|p| std::fs::canonicalize(&p).unwrap_or(p));
     let launch = Launch::builtin(
@@ -118,7 +113,20 @@ fn both_paths_agree(path: &Path) -> Result<(), Failed> {
         abs.as_deref(),
         size,
     );
-    let protocol = replay::run(&scenario, &launch, |_, _| {}).map_err(Failed::from)?;
+    let ran = replay::run(&scenario, &launch, true, |_, _, _| {}).map_err(Failed::from)?;
+    // The world states agree too (what a divergence report compares).
+    let states = |ran: &advkit_core::golden::Ran| -> Vec<(u64, advkit::state::Flat)> {
+        ran.states
+            .iter()
+            .map(|(t, e)| (*t, advkit::state::flatten(e)))
+            .collect()
+    };
+    if states(&in_process) != states(&ran) {
+        return Err(Failed::from(
+            "the entities differ between the in-process run and the protocol",
+        ));
+    }
+    let (in_process, protocol) = (in_process.hashes, ran.hashes);
     if in_process.len() != protocol.len() {
         return Err(Failed::from(format!(
             "{} hashes in-process, {} through the protocol",

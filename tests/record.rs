@@ -177,7 +177,24 @@ fn a_changed_scene_makes_the_replay_name_every_diverging_range() {
             err.contains("nothing: the run diverged from its start"),
             "{err}"
         );
+        assert!(
+            err.contains(
+                "at tick 1 the world (entities and flags) agrees with the recording: only the pixels differ"
+            ),
+            "{err}"
+        );
         let report = std::fs::read_to_string(dir.path("out/walk/report.html")).expect("a report");
         assert!(report.contains("diverging ticks"), "{report}");
+        assert!(report.contains("only the pixels differ"), "{report}");
+        // Every failure is a picture: the capture's diff, and the frames
+        // where the hashes first left the recording.
+        for file in [
+            "end.diff.png",
+            "diverged-tick-1.actual.png",
+            "nearest-end.golden.png",
+        ] {
+            assert!(dir.path("out/walk").join(file).is_file(), "{file}");
+            assert!(report.contains(file), "{file} in {report}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 mod util;
 
 mod control;
+mod forensics;
 mod frames;
 mod golden_cli;
 mod inspect;

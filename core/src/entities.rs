@@ -55,6 +55,31 @@ impl Engine {
         all
     }
 
+    /// Every entity, as [`Engine::entities`], each with `box`: where it is
+    /// drawn in a frame of `size`, `[x, y, w, h]` in frame pixels (null
+    /// when out of view). Golden masks use it (`{"entity": "npc:2"}`).
+    pub fn entities_in_frame(&self, size: (u32, u32)) -> Vec<Value> {
+        let w = self.world();
+        let actors = std::iter::once(&w.player).chain(w.npcs.iter().map(|n| &n.actor));
+        self.entities()
+            .into_iter()
+            .zip(actors)
+            .map(|(mut e, actor)| {
+                let b = crate::render::Renderer::actor_box(
+                    self.scene(),
+                    w,
+                    self.settings(),
+                    size,
+                    actor,
+                );
+                if let Value::Object(m) = &mut e {
+                    m.insert("box".into(), json!(b));
+                }
+                e
+            })
+            .collect()
+    }
+
     /// One entity by id.
     pub fn entity(&self, id: &str) -> Option<Value> {
         self.entities()

@@ -53,6 +53,60 @@ pub struct Capture {
     /// Overrides the scenario's tolerance for this capture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<Tolerance>,
+    /// Parts of this capture not compared (besides the scenario's `mask`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mask: Vec<Mask>,
+}
+
+/// A part of a frame left out of the comparison: a rectangle, or wherever
+/// an entity is drawn at the capture's tick (its `box` in
+/// `world.entities`). Exactly one of the two.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mask {
+    /// `[x, y, width, height]` in frame pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rect: Option<[u32; 4]>,
+    /// An entity id, e.g. `npc:2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+}
+
+impl Mask {
+    /// The rectangle this mask covers, given the entities at that tick (as
+    /// `world.entities` lists them, with `box`). An entity out of view
+    /// covers nothing; an unknown one is an error.
+    pub fn resolve(&self, entities: &[Json]) -> Result<Option<[u32; 4]>, String> {
+        match (&self.rect, &self.entity) {
+            (Some(r), None) => Ok(Some(*r)),
+            (None, Some(id)) => {
+                let e = entities
+                    .iter()
+                    .find(|e| e.get("id").and_then(Json::as_str) == Some(id))
+                    .ok_or_else(|| {
+                        let ids: Vec<&str> = entities
+                            .iter()
+                            .filter_map(|e| e.get("id").and_then(Json::as_str))
+                            .collect();
+                        format!(
+                            "mask: no entity `{id}` at this tick (there are: {})",
+                            ids.join(", ")
+                        )
+                    })?;
+                match e.get("box") {
+                    None => Err(format!(
+                        "mask: entity `{id}` has no `box` in world.entities, so the game \
+                         does not say where it is drawn; mask a \"rect\" instead"
+                    )),
+                    Some(Json::Null) => Ok(None),
+                    Some(b) => serde_json::from_value(b.clone())
+                        .map(Some)
+                        .map_err(|e| format!("mask: entity `{id}`'s box {b}: {e}")),
+                }
+            }
+            _ => Err("a mask is either {\"rect\": [x, y, w, h]} or {\"entity\": \"id\"}".into()),
+        }
+    }
 }
 
 /// A protocol request sent to the engine at a tick, as `advkit record`
@@ -115,6 +169,9 @@ pub struct Scenario {
     pub requests: Vec<Injected>,
     #[serde(default, skip_serializing_if = "Tolerance::is_exact")]
     pub tolerance: Tolerance,
+    /// Parts of every capture not compared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mask: Vec<Mask>,
     /// Record the hash of every frame, so a failure names the ticks where
     /// the run diverged.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -201,6 +258,14 @@ impl Scenario {
         s.size().map_err(fail)?;
         for c in &s.captures {
             s.capture_size(c).map_err(fail)?;
+            for m in s.masks_for(c) {
+                if m.rect.is_some() == m.entity.is_some() {
+                    return Err(fail(format!(
+                        "capture `{}`: a mask is either {{\"rect\": [x, y, w, h]}} or {{\"entity\": \"id\"}}",
+                        c.name
+                    )));
+                }
+            }
         }
         Ok(s)
     }
@@ -218,6 +283,16 @@ impl Scenario {
 
     pub fn tolerance_for(&self, c: &Capture) -> Tolerance {
         c.tolerance.unwrap_or(self.tolerance)
+    }
+
+    /// The scenario's masks and the capture's own.
+    pub fn masks_for<'a>(&'a self, c: &'a Capture) -> impl Iterator<Item = &'a Mask> {
+        self.mask.iter().chain(&c.mask)
+    }
+
+    /// Whether a capture's masks need the entities at its tick.
+    pub fn needs_entities(&self, c: &Capture) -> bool {
+        self.masks_for(c).any(|m| m.entity.is_some())
     }
 
     /// The tick of the last frame the run makes (its last capture).
@@ -275,17 +350,19 @@ impl Scenario {
     }
 
     /// Runs the scenario in-process to its last capture, calling `capture`
-    /// with each captured frame. Reboots and inputs are done here; each
-    /// protocol request (`method`, `params`) is handed to `request`, which
-    /// answers it as the live game would (this crate knows no protocol).
-    /// Returns `(tick, hash)` of the frame after every update when
-    /// `record_hashes` is set.
+    /// with each captured frame and, when a mask needs them, the entities
+    /// at that tick with their boxes. Reboots and inputs are done here;
+    /// each protocol request (`method`, `params`) is handed to `request`,
+    /// which answers it as the live game would (this crate knows no
+    /// protocol). With `record_hashes` the [`Ran`] holds the hash of the
+    /// frame after every update, and with `states` the entities too.
     pub fn run(
         &self,
         scene: &Scene,
         mut request: impl FnMut(&mut Engine, &str, &Json) -> Result<(), String>,
-        mut capture: impl FnMut(&Capture, &Frame),
-    ) -> Result<Vec<(u64, u64)>, String> {
+        states: bool,
+        mut capture: impl FnMut(&Capture, &Frame, &[Json]),
+    ) -> Result<Ran, String> {
         let mut engine = self.engine(scene.clone())?;
         if self.start_tick > 0 {
             for _ in 0..self.start_tick {
@@ -296,7 +373,7 @@ impl Scenario {
         let plan = self.plan();
         let last = self.last_tick();
         let mut frame = Frame::new(self.size()?);
-        let mut hashes = Vec::new();
+        let mut ran = Ran::default();
         for tick in self.start_tick..last {
             for action in plan.at(tick) {
                 match action {
@@ -316,32 +393,56 @@ impl Scenario {
             engine.step();
             if self.record_hashes {
                 engine.render(&mut frame);
-                hashes.push((tick + 1, hash_pixels(frame.pixels())));
+                ran.hashes.push((tick + 1, hash_pixels(frame.pixels())));
+                if states {
+                    ran.states.push((tick + 1, engine.entities()));
+                }
             }
             for c in self.captures.iter().filter(|c| c.tick == tick + 1) {
                 let size = self.capture_size(c)?;
+                let entities = if self.needs_entities(c) {
+                    engine.entities_in_frame((size.width, size.height))
+                } else {
+                    Vec::new()
+                };
                 if size == frame.size() {
                     if !self.record_hashes {
                         engine.render(&mut frame);
                     }
-                    capture(c, &frame);
+                    capture(c, &frame, &entities);
                 } else {
                     let mut other = Frame::new(size);
                     engine.render(&mut other);
-                    capture(c, &other);
+                    capture(c, &other, &entities);
                 }
             }
         }
-        Ok(hashes)
+        Ok(ran)
     }
+}
+
+/// What a run saw besides its captures.
+#[derive(Clone, Debug, Default)]
+pub struct Ran {
+    /// `(tick, frame hash)` after every update, when the scenario has
+    /// `record_hashes`.
+    pub hashes: Vec<(u64, u64)>,
+    /// `(tick, entities)` after every update, when asked for (and the game
+    /// lists its entities): what a divergence report compares.
+    pub states: Vec<(u64, Vec<Json>)>,
 }
 
 /// The outcome of comparing two frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Comparison {
-    /// Pixels whose largest channel difference exceeds the tolerance.
+    /// Pixels whose largest channel difference exceeds the tolerance
+    /// (outside the masks).
     pub differing: u64,
-    /// The largest channel difference anywhere.
+    /// Pixels that differ, but by no more than the tolerance's `max_diff`.
+    pub tolerated: u64,
+    /// Differing pixels inside a mask, not counted.
+    pub masked: u64,
+    /// The largest channel difference anywhere outside the masks.
     pub max_diff: u8,
     /// Bounding box of the differing pixels: (x0, y0, x1, y1), inclusive.
     pub bbox: Option<(u32, u32, u32, u32)>,
@@ -353,6 +454,11 @@ pub struct Comparison {
 impl Comparison {
     pub fn passes(&self) -> bool {
         self.size_mismatch.is_none() && self.differing <= self.tolerance.max_pixels
+    }
+
+    /// Whether the frames are the same outside the masks.
+    pub fn identical(&self) -> bool {
+        self.size_mismatch.is_none() && self.max_diff == 0
     }
 
     /// One line for people: "1234 pixels differ (max 87) in 10,20-200,150".
@@ -367,19 +473,73 @@ impl Comparison {
             .bbox
             .map(|(x0, y0, x1, y1)| format!(" in {x0},{y0}-{x1},{y1}"))
             .unwrap_or_default();
+        let tolerated = if self.tolerated > 0 {
+            format!("; {} more within the tolerance", self.tolerated)
+        } else {
+            String::new()
+        };
         format!(
-            "{} pixel(s) differ by more than {} (largest difference {}, allowed {} pixel(s)){place}",
-            self.differing, self.tolerance.max_diff, self.max_diff, self.tolerance.max_pixels
+            "{} pixel(s) differ by more than {} (largest difference {}, allowed {} pixel(s)){place}{tolerated}{}",
+            self.differing,
+            self.tolerance.max_diff,
+            self.max_diff,
+            self.tolerance.max_pixels,
+            self.describe_masked()
         )
+    }
+
+    /// What a pass let through, for a pass that was not exact: "within
+    /// tolerance: 12 pixel(s) differ by at most 1 (allowed: 2 per channel,
+    /// 64 pixel(s))". Empty for an exact match.
+    pub fn describe_pass(&self) -> String {
+        if self.identical() {
+            return if self.masked > 0 {
+                format!("identical{}", self.describe_masked())
+            } else {
+                String::new()
+            };
+        }
+        format!(
+            "within tolerance: {} pixel(s) differ by more than {} (allowed {}), {} more by at most {}; largest difference {}{}",
+            self.differing,
+            self.tolerance.max_diff,
+            self.tolerance.max_pixels,
+            self.tolerated,
+            self.tolerance.max_diff,
+            self.max_diff,
+            self.describe_masked()
+        )
+    }
+
+    fn describe_masked(&self) -> String {
+        if self.masked > 0 {
+            format!("; {} differing pixel(s) masked", self.masked)
+        } else {
+            String::new()
+        }
     }
 }
 
-/// Compares `actual` with `expected`. Identical buffers take a fast path
-/// (one memcmp); otherwise every pixel's largest channel difference is
-/// measured against `tolerance.max_diff`.
-pub fn compare(expected: &Frame, actual: &Frame, tolerance: Tolerance) -> Comparison {
+/// Rectangles `[x, y, w, h]` left out of a comparison.
+fn in_masks(masks: &[[u32; 4]], x: u32, y: u32) -> bool {
+    masks
+        .iter()
+        .any(|&[mx, my, w, h]| x >= mx && y >= my && x - mx < w && y - my < h)
+}
+
+/// Compares `actual` with `expected` outside `masks`. Identical buffers
+/// take a fast path (one memcmp); otherwise every pixel's largest channel
+/// difference is measured against `tolerance.max_diff`.
+pub fn compare(
+    expected: &Frame,
+    actual: &Frame,
+    tolerance: Tolerance,
+    masks: &[[u32; 4]],
+) -> Comparison {
     let mut c = Comparison {
         differing: 0,
+        tolerated: 0,
+        masked: 0,
         max_diff: 0,
         bbox: None,
         size_mismatch: None,
@@ -415,15 +575,21 @@ pub fn compare(expected: &Frame, actual: &Frame, tolerance: Tolerance) -> Compar
                 if e == a {
                     continue;
                 }
+                let (x, y) = ((block * 16 + i) as u32, row as u32);
+                if in_masks(masks, x, y) {
+                    c.masked += 1;
+                    continue;
+                }
                 let d = channel_diff(e, a);
                 c.max_diff = c.max_diff.max(d);
                 if d > tolerance.max_diff {
                     c.differing += 1;
-                    let (x, y) = ((block * 16 + i) as u32, row as u32);
                     x0 = x0.min(x);
                     y0 = y0.min(y);
                     x1 = x1.max(x);
                     y1 = y1.max(y);
+                } else {
+                    c.tolerated += 1;
                 }
             }
         }
@@ -436,8 +602,16 @@ pub fn compare(expected: &Frame, actual: &Frame, tolerance: Tolerance) -> Compar
 
 /// A heat map of the difference: matching pixels are a dim grey copy of
 /// the expected frame; differing ones run from dark red (small) to yellow
-/// and white (large), so a person sees at once where and how much.
-pub fn diff_image(expected: &Frame, actual: &Frame) -> Frame {
+/// and white (large), so a person sees at once where and how much. Pixels
+/// that differ within `tolerance` are blue instead, and masked areas are
+/// hatched over a dim copy of the actual frame (still visible, not
+/// compared).
+pub fn diff_image(
+    expected: &Frame,
+    actual: &Frame,
+    tolerance: Tolerance,
+    masks: &[[u32; 4]],
+) -> Frame {
     let size = actual.size();
     let mut out = Frame::new(size);
     if expected.size() != size {
@@ -452,16 +626,29 @@ pub fn diff_image(expected: &Frame, actual: &Frame) -> Frame {
         }
         return out;
     }
-    for ((o, e), a) in out
+    let w = size.width as usize;
+    for (i, ((o, e), a)) in out
         .pixels_mut()
         .chunks_exact_mut(4)
         .zip(expected.pixels().chunks_exact(4))
         .zip(actual.pixels().chunks_exact(4))
+        .enumerate()
     {
+        let (x, y) = ((i % w) as u32, (i / w) as u32);
         let d = channel_diff(e, a);
-        if d == 0 {
+        if !masks.is_empty() && in_masks(masks, x, y) {
+            // Hatched: diagonal stripes of violet over the dimmed actual.
+            let l = luma(a) / 3;
+            if (x + y) / 3 % 2 == 0 {
+                o.copy_from_slice(&[l / 2 + 90, l / 2 + 40, l / 2 + 120, 255]);
+            } else {
+                o.copy_from_slice(&[l, l, l, 255]);
+            }
+        } else if d == 0 {
             let l = luma(e) / 4;
             o.copy_from_slice(&[l, l, l, 255]);
+        } else if d <= tolerance.max_diff {
+            o.copy_from_slice(&[40, 110, 230, 255]);
         } else {
             // 1..255 → red ramps up first, then green, then blue.
             let t = u32::from(d).max(1) * 3;
@@ -501,11 +688,11 @@ mod tests {
     fn exact_and_tolerant_comparison() {
         let a = frame(8, 4, [10, 20, 30, 255]);
         let mut b = a.clone();
-        assert!(compare(&a, &b, Tolerance::default()).passes());
+        assert!(compare(&a, &b, Tolerance::default(), &[]).passes());
         // Two pixels off by 3 and 40.
         b.pixels_mut()[(4 + 2) * 4] = 13;
         b.pixels_mut()[(3 * 8 + 7) * 4 + 1] = 60;
-        let exact = compare(&a, &b, Tolerance::default());
+        let exact = compare(&a, &b, Tolerance::default(), &[]);
         assert_eq!((exact.differing, exact.max_diff), (2, 40));
         assert_eq!(exact.bbox, Some((6, 0, 7, 3)));
         assert!(!exact.passes());
@@ -521,6 +708,7 @@ mod tests {
                 max_diff: 5,
                 max_pixels: 0,
             },
+            &[],
         );
         assert_eq!(fuzzy.differing, 1);
         assert!(
@@ -530,12 +718,13 @@ mod tests {
                 Tolerance {
                     max_diff: 5,
                     max_pixels: 1
-                }
+                },
+                &[]
             )
             .passes()
         );
         let other = frame(4, 4, [0; 4]);
-        let c = compare(&a, &other, Tolerance::default());
+        let c = compare(&a, &other, Tolerance::default(), &[]);
         assert!(!c.passes() && c.describe().contains("size 4x4 but the golden is 8x4"));
     }
 
@@ -544,7 +733,7 @@ mod tests {
         let a = frame(4, 1, [100, 100, 100, 255]);
         let mut b = a.clone();
         b.pixels_mut()[4] = 255;
-        let d = diff_image(&a, &b);
+        let d = diff_image(&a, &b, Tolerance::default(), &[]);
         assert_eq!(d.pixel(0, 0), [25, 25, 25, 255]);
         assert!(d.pixel(1, 0)[0] > 200, "{:?}", d.pixel(1, 0));
     }
@@ -587,19 +776,93 @@ mod tests {
         .expect("valid");
         let scene = Scene::builtin();
         let mut got = None;
-        let hashes = s
+        let ran = s
             .run(
                 &scene,
                 |_, m, _| Err(m.into()),
-                |_, f| got = Some(f.clone()),
+                true,
+                |_, f, _| got = Some(f.clone()),
             )
             .expect("runs");
+        let hashes = ran.hashes;
         assert_eq!(hashes.len(), 3);
+        assert_eq!(ran.states.len(), 3);
+        assert_eq!(ran.states[2].1[0]["id"], "player");
         let mut engine = s.engine(scene).expect("engine");
         engine.run(3, &Timeline::default());
         let mut f = Frame::new(s.size().expect("size"));
         engine.render(&mut f);
         assert_eq!(got.as_ref().map(Frame::hash), Some(f.hash()));
         assert_eq!(hashes[2], (3, f.hash()));
+    }
+
+    #[test]
+    fn masks_leave_pixels_out_and_tolerated_ones_are_counted_apart() {
+        let a = frame(8, 4, [10, 20, 30, 255]);
+        let mut b = a.clone();
+        b.pixels_mut()[0] = 11; // (0,0) by 1
+        b.pixels_mut()[(8 + 5) * 4] = 90; // (5,1) by 80
+        b.pixels_mut()[(3 * 8 + 7) * 4] = 90; // (7,3) by 80
+        let tol = Tolerance {
+            max_diff: 2,
+            max_pixels: 0,
+        };
+        let c = compare(&a, &b, tol, &[[5, 1, 1, 1]]);
+        assert_eq!((c.differing, c.tolerated, c.masked), (1, 1, 1));
+        assert_eq!(c.bbox, Some((7, 3, 7, 3)));
+        assert!(
+            c.describe().contains("1 more within the tolerance"),
+            "{}",
+            c.describe()
+        );
+        let pass = compare(&a, &b, tol, &[[5, 1, 3, 3]]);
+        assert!(pass.passes());
+        assert!(
+            pass.describe_pass()
+                .starts_with("within tolerance: 0 pixel(s)"),
+            "{}",
+            pass.describe_pass()
+        );
+        let d = diff_image(&a, &b, tol, &[[5, 1, 3, 3]]);
+        assert_eq!(d.pixel(0, 0), [40, 110, 230, 255], "tolerated is blue");
+        assert_ne!(d.pixel(7, 3)[0], 255, "masked is not painted red");
+        let stripes: std::collections::BTreeSet<[u8; 4]> = (5..8)
+            .map(|x| d.pixel(x, 1))
+            .chain((5..8).map(|x| d.pixel(x, 3)))
+            .collect();
+        assert!(stripes.len() > 1, "hatched: {stripes:?}");
+    }
+
+    #[test]
+    fn entity_masks_resolve_through_the_entity_box() {
+        let m = Mask {
+            rect: None,
+            entity: Some("npc:1".into()),
+        };
+        let entities = vec![
+            serde_json::json!({"id": "player", "box": [1, 2, 3, 4]}),
+            serde_json::json!({"id": "npc:1", "box": [10, 20, 16, 16]}),
+            serde_json::json!({"id": "npc:2", "box": null}),
+        ];
+        assert_eq!(m.resolve(&entities), Ok(Some([10, 20, 16, 16])));
+        let gone = Mask {
+            rect: None,
+            entity: Some("npc:2".into()),
+        };
+        assert_eq!(gone.resolve(&entities), Ok(None));
+        let unknown = Mask {
+            rect: None,
+            entity: Some("npc:9".into()),
+        };
+        let e = unknown.resolve(&entities).expect_err("unknown");
+        assert!(
+            e.contains("no entity `npc:9`") && e.contains("npc:1"),
+            "{e}"
+        );
+        let bad = r#"{"captures": [{"name": "a", "tick": 1, "mask": [{"rect": [0,0,1,1], "entity": "player"}]}]}"#;
+        let err = Scenario::parse("s.json", bad)
+            .expect_err("both")
+            .to_string();
+        assert!(err.contains("either"), "{err}");
     }
 }

@@ -130,22 +130,32 @@ impl Renderer {
         self.upscale(zoom as usize, canvas);
     }
 
-    /// Top-left of the view in scene pixels: centred on the player, kept
-    /// inside the map (or centring the map when it is smaller than the view).
+    /// Where `actor` is drawn in a frame of `width`×`height`: `[x, y, w,
+    /// h]` in frame pixels, clipped to the frame; `None` when out of view.
+    pub fn actor_box(
+        scene: &Scene,
+        world: &World,
+        settings: &Settings,
+        (width, height): (u32, u32),
+        actor: &Actor,
+    ) -> Option<[u32; 4]> {
+        let zoom = Renderer::zoom_for(width, height, settings.zoom);
+        let (lw, lh) = (
+            width.div_ceil(zoom) as usize,
+            height.div_ceil(zoom) as usize,
+        );
+        let (cx, cy) = camera(scene, &world.player, lw, lh);
+        let zoom = zoom as i32;
+        let x0 = (actor.x.div_euclid(SUB) - cx) * zoom;
+        let y0 = (actor.y.div_euclid(SUB) - cy) * zoom;
+        let x1 = (x0 + T as i32 * zoom).min(width as i32);
+        let y1 = (y0 + T as i32 * zoom).min(height as i32);
+        let (x0, y0) = (x0.max(0), y0.max(0));
+        (x1 > x0 && y1 > y0).then(|| [x0 as u32, y0 as u32, (x1 - x0) as u32, (y1 - y0) as u32])
+    }
+
     fn camera(&self, scene: &Scene, player: &Actor) -> (i32, i32) {
-        let axis = |p: i32, view: usize, map_tiles: u32| -> i32 {
-            let map = (map_tiles * TILE_PX) as i32;
-            let view = view as i32;
-            if map <= view {
-                -(view - map) / 2
-            } else {
-                (p.div_euclid(SUB) + T as i32 / 2 - view / 2).clamp(0, map - view)
-            }
-        };
-        (
-            axis(player.x, self.lw, scene.width),
-            axis(player.y, self.lh, scene.height),
-        )
+        camera(scene, player, self.lw, self.lh)
     }
 
     fn draw_tiles(&mut self, scene: &Scene, tick: u64, (cx, cy): (i32, i32)) {
@@ -415,6 +425,25 @@ impl Renderer {
             }
         }
     }
+}
+
+/// Top-left of the view (`lw`×`lh` logical pixels) in scene pixels:
+/// centred on the player, kept inside the map (or centring the map when it
+/// is smaller than the view).
+fn camera(scene: &Scene, player: &Actor, lw: usize, lh: usize) -> (i32, i32) {
+    let axis = |p: i32, view: usize, map_tiles: u32| -> i32 {
+        let map = (map_tiles * TILE_PX) as i32;
+        let view = view as i32;
+        if map <= view {
+            -(view - map) / 2
+        } else {
+            (p.div_euclid(SUB) + T as i32 / 2 - view / 2).clamp(0, map - view)
+        }
+    };
+    (
+        axis(player.x, lw, scene.width),
+        axis(player.y, lh, scene.height),
+    )
 }
 
 fn glyph(ch: char) -> [u8; 8] {

@@ -122,9 +122,12 @@ pub fn run(args: SnapshotArgs) -> Result<()> {
             max_diff: args.max_diff,
             max_pixels: args.max_pixels,
         };
-        let c = compare(&expected, &frame, tolerance);
+        let c = compare(&expected, &frame, tolerance, &[]);
         if !c.passes() {
-            let diff = encode_png(&diff_image(&expected, &frame), Compression::Fast)?;
+            let diff = encode_png(
+                &diff_image(&expected, &frame, tolerance, &[]),
+                Compression::Fast,
+            )?;
             std::fs::write(&args.diff, diff)
                 .with_context(|| format!("cannot write {}", args.diff.display()))?;
             anyhow::bail!(

@@ -1,0 +1,130 @@
+//! Divergence forensics and masks: what `advkit golden check` says and
+//! draws when a scene edit makes a run leave its blessed one.
+
+use crate::golden_cli::check;
+use crate::util::Dir;
+
+/// The demo scene with `edit` applied to its JSON.
+fn demo_scene(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/scenes/demo.json"
+    ))
+    .expect("demo scene");
+    let mut scene: serde_json::Value = serde_json::from_str(&text).expect("json");
+    edit(&mut scene);
+    serde_json::to_string_pretty(&scene).expect("json")
+}
+
+fn npc<'a>(scene: &'a mut serde_json::Value, name: &str) -> &'a mut serde_json::Value {
+    scene["npcs"]
+        .as_array_mut()
+        .expect("npcs")
+        .iter_mut()
+        .find(|n| n["name"] == name)
+        .expect("the npc")
+}
+
+/// A scene copy and a scenario on it, blessed.
+fn blessed(scenario: &str) -> Dir {
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("scenarios")).expect("mkdir");
+    dir.write("scene.json", &demo_scene(|_| {}));
+    dir.write("scenarios/still.json", scenario);
+    check(&dir, false, &["--update"]).ok();
+    dir
+}
+
+const STILL: &str = r#"{
+  "scene": "../scene.json",
+  "seed": 3,
+  "params": {"autopilot": false},
+  "record_hashes": true,
+  "captures": [{"name": "t400", "tick": 400}]
+}"#;
+
+#[test]
+fn a_moved_waypoint_shows_the_npc_position_difference_at_the_first_divergent_tick() {
+    let dir = blessed(STILL);
+    assert!(dir.path("golden/still/states.jsonl").is_file());
+    // Old Tom (npc:1) now walks to x 26 before going south.
+    dir.write(
+        "scene.json",
+        &demo_scene(|s| {
+            npc(s, "Old Tom")["behaviour"]["waypoints"][1] = serde_json::json!([26, 22])
+        }),
+    );
+    for extra in [&[][..], &["--protocol"][..]] {
+        let run = check(&dir, false, extra);
+        run.fails_with(1);
+        let out = run.stdout();
+        let first = out
+            .split("the run first diverged at tick ")
+            .nth(1)
+            .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+            .expect("a first divergent tick");
+        assert!(
+            out.contains(&format!(
+                "the world first differed at tick 1, before the frames did; at tick {first}:"
+            )),
+            "{out}"
+        );
+        assert!(out.contains("npc:1.behaviour.waypoints: recorded"), "{out}");
+        assert!(out.contains("npc:1.tile: recorded [24,"), "{out}");
+        assert!(out.contains("npc:1.pixel: recorded"), "{out}");
+        assert!(!out.contains("npc:0."), "only Old Tom moved: {out}");
+        let report = std::fs::read_to_string(dir.path("out/still/report.html")).expect("a report");
+        assert!(report.contains("<td>npc:1.tile</td>"), "{report}");
+        let before = format!(
+            "diverged-tick-{}.actual.png",
+            first.parse::<u64>().expect("tick") - 1
+        );
+        assert!(dir.path("out/still").join(&before).is_file(), "{before}");
+    }
+}
+
+#[test]
+fn an_entity_mask_hides_a_changed_npc_while_the_rest_is_still_compared() {
+    let masked = STILL.replace(
+        r#"[{"name": "t400", "tick": 400}]"#,
+        r#"[{"name": "t400", "tick": 400, "mask": [{"entity": "npc:0"}]}]"#,
+    );
+    let dir = blessed(&masked.replace("\"record_hashes\": true,", ""));
+    // Mira (npc:0) changes colour; she is in view at tick 400.
+    dir.write(
+        "scene.json",
+        &demo_scene(|s| npc(s, "Mira")["color"] = serde_json::json!("#20e020")),
+    );
+    let out = check(&dir, false, &[]).ok();
+    assert!(
+        out.contains("pass  still/t400 (tick 400): identical; ")
+            && out.contains("differing pixel(s) masked"),
+        "{out}"
+    );
+    // The same scenario without the mask fails on her.
+    dir.write(
+        "scenarios/still.json",
+        &STILL.replace("\"record_hashes\": true,", ""),
+    );
+    check(&dir, false, &[]).fails_with(1);
+    // With the mask, a change elsewhere still fails.
+    dir.write(
+        "scenarios/still.json",
+        &masked.replace("\"record_hashes\": true,", ""),
+    );
+    dir.write(
+        "scene.json",
+        &demo_scene(|s| {
+            npc(s, "Mira")["color"] = serde_json::json!("#20e020");
+            s["palette"]["grass"] = serde_json::json!("#5a9e3d");
+        }),
+    );
+    let run = check(&dir, false, &[]);
+    run.fails_with(1);
+    assert!(
+        run.stdout().contains("FAIL  still/t400"),
+        "{}",
+        run.stdout()
+    );
+    assert!(dir.path("out/still/t400.diff.png").is_file());
+}
