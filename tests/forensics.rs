@@ -128,3 +128,69 @@ fn an_entity_mask_hides_a_changed_npc_while_the_rest_is_still_compared() {
     );
     assert!(dir.path("out/still/t400.diff.png").is_file());
 }
+
+/// How many pixels in columns `x0..x1` of `shot` are within 3 of `rgb`.
+fn count_near(shot: &advkit_core::Frame, (x0, x1): (u32, u32), rgb: [u8; 3]) -> usize {
+    (0..shot.height())
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let p = shot.pixel(x, y);
+            (0..3).all(|i| p[i].abs_diff(rgb[i]) <= 3)
+        })
+        .count()
+}
+
+#[test]
+fn the_report_shows_its_three_images_and_the_divergence_table_in_chromium() {
+    let dir = blessed(STILL);
+    // Grass one step bluer: every frame differs, the world does not.
+    dir.write(
+        "scene.json",
+        &demo_scene(|s| s["palette"]["grass"] = serde_json::json!("#5a9e3d")),
+    );
+    check(&dir, false, &[]).fails_with(1);
+    let report = dir.path("out/still/report.html");
+    let shot = dir.path("shot.png");
+    let status = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            "--window-size=1200,2400",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path("chromium").display()
+        ))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", report.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("chromium runs (installed by .ci/run)");
+    assert!(status.success(), "chromium failed: {status}");
+    let shot = advkit_core::decode_png(&std::fs::read(&shot).expect("a screenshot"))
+        .expect("a PNG screenshot");
+    let third = shot.width() / 3;
+    let (left, middle, right) = ((0, third), (third, 2 * third), (2 * third, shot.width()));
+    // Expected (old grass) on the left, actual (new grass) in the middle,
+    // the heat map's dark red (every grass pixel off by 1) on the right:
+    // each drawn at least 200x100 pixels.
+    let enough = 200 * 100 / 2;
+    let old_grass = count_near(&shot, left, [0x5a, 0x9e, 0x3c]);
+    let new_grass = count_near(&shot, middle, [0x5a, 0x9e, 0x3d]);
+    let diff_red = count_near(&shot, right, [99, 0, 0]);
+    assert!(
+        old_grass > enough && new_grass > enough && diff_red > enough,
+        "expected/actual/diff pixels: {old_grass} {new_grass} {diff_red}"
+    );
+    // The divergence table's background.
+    let table = count_near(&shot, (0, shot.width()), [0x2a, 0x21, 0x40]);
+    assert!(table > 2_000, "divergence table pixels: {table}");
+    // And it says what a person needs.
+    let html = std::fs::read_to_string(&report).expect("report");
+    assert!(html.contains("<td>1 – 400</td>"), "{html}");
+    assert!(html.contains("only the pixels differ"), "{html}");
+}

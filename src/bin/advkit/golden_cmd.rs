@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use advkit::golden::{Options, ScenarioResult, check_scenario, find_scenarios};
+use advkit::golden::{Options, ScenarioResult, check_scenario, find_scenarios, output};
 use anyhow::{Context, Result, bail};
 
 #[derive(Debug, clap::Args)]
@@ -19,39 +19,83 @@ enum What {
     /// Run scenarios headless and compare their captures with golden PNGs.
     ///
     /// Exit status 1 if anything fails. Failures leave actual, expected and
-    /// diff PNGs and report.html in target/advkit-golden/<scenario>/. A
-    /// missing golden is written as <capture>.new.png (pending), or fails
-    /// when CI is set.
+    /// diff PNGs and report.html in target/advkit-golden/<scenario>/, and
+    /// target/advkit-golden/index.html links every report. A missing golden
+    /// is written as <capture>.new.png (pending), or fails when CI is set
+    /// (its actual frame is then left in the artifacts, to upload).
+    ///
+    /// Without paths it works on the project around the current directory:
+    /// the nearest directory at or above it with fixtures/scenarios.
     Check {
-        /// Scenario files or directories.
-        #[arg(default_value = "fixtures/scenarios")]
+        /// Scenario files or directories [default: <project>/fixtures/scenarios].
         paths: Vec<PathBuf>,
-        /// Re-bless failing and missing captures (says which files changed).
+        /// Re-bless failing and missing captures only (says which files
+        /// changed); ADVKIT_GOLDEN_UPDATE=1 does the same.
         #[arg(long)]
         update: bool,
-        /// Where goldens live.
-        #[arg(long, value_name = "DIR", default_value = "fixtures/golden")]
-        golden_dir: PathBuf,
-        /// Where failure artifacts go.
-        #[arg(long, value_name = "DIR", default_value = "target/advkit-golden")]
-        artifacts: PathBuf,
+        /// Where goldens live [default: <project>/fixtures/golden].
+        #[arg(long, value_name = "DIR")]
+        golden_dir: Option<PathBuf>,
+        /// Where failure artifacts go [default: <project>/target/advkit-golden].
+        #[arg(long, value_name = "DIR")]
+        artifacts: Option<PathBuf>,
         /// Replay built-in scenarios through the protocol too (a paused
         /// `advkit run` stepped tick by tick), not in-process; scenarios that
         /// name an "engine" always are.
         #[arg(long)]
         protocol: bool,
+        /// Print one JSON document (every scenario, capture and number)
+        /// instead of lines.
+        #[arg(long)]
+        json: bool,
+        /// Also write JUnit XML to FILE, for CI test panels.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Golden files no scenario refers to (a renamed capture's old PNG,
+        /// a deleted scenario's directory): list them (warn), fail on them
+        /// (reject) or remove them (delete).
+        #[arg(long, value_name = "ACTION")]
+        unreferenced: Option<Unreferenced>,
     },
     /// Walk through pending and failed captures in the terminal: toggle
     /// expected/actual/diff, `a` accepts, `r` rejects.
     Review {
-        #[arg(long, value_name = "DIR", default_value = "fixtures/golden")]
-        golden_dir: PathBuf,
-        #[arg(long, value_name = "DIR", default_value = "target/advkit-golden")]
-        artifacts: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        golden_dir: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        artifacts: Option<PathBuf>,
     },
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Unreferenced {
+    Warn,
+    Reject,
+    Delete,
+}
+
+/// The project's directory: the nearest with fixtures/scenarios at or
+/// above the current one, as a short path (`.` or `../..`).
+fn project() -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    match advkit::golden::project_root(&cwd) {
+        Some(root) if root == cwd => PathBuf::from("."),
+        Some(root) => {
+            let up = cwd
+                .strip_prefix(&root)
+                .map_or(0, |p| p.components().count());
+            if up == 0 {
+                root
+            } else {
+                std::iter::repeat_n("..", up).collect()
+            }
+        }
+        None => PathBuf::from("."),
+    }
+}
+
 pub fn run(args: GoldenArgs) -> Result<()> {
+    let root = project();
     match args.what {
         What::Check {
             paths,
@@ -59,23 +103,59 @@ pub fn run(args: GoldenArgs) -> Result<()> {
             golden_dir,
             artifacts,
             protocol,
+            json,
+            junit,
+            unreferenced,
         } => {
-            let mut opts = Options::new(std::path::Path::new("."));
-            opts.golden_dir = golden_dir;
-            opts.artifacts = artifacts;
-            opts.update = update;
+            let mut opts = Options::new(&root);
+            if let Some(g) = golden_dir {
+                opts.golden_dir = g;
+            }
+            if let Some(a) = artifacts {
+                opts.artifacts = a;
+            }
+            opts.update |= update;
             opts.via_protocol = protocol;
             opts.advkit = std::env::current_exe().ok();
-            check(&paths, &opts)
+            let paths = if paths.is_empty() {
+                let dir = root.join("fixtures/scenarios");
+                if !dir.is_dir() {
+                    bail!(
+                        "no fixtures/scenarios in this directory or any above it; run from your \
+                         project, or name scenario files or directories"
+                    );
+                }
+                vec![dir]
+            } else {
+                paths
+            };
+            let out = Output { json, junit };
+            check(&paths, &opts, &out, unreferenced)
         }
         What::Review {
             golden_dir,
             artifacts,
-        } => review(&golden_dir, &artifacts),
+        } => {
+            let opts = Options::new(&root);
+            review(
+                &golden_dir.unwrap_or(opts.golden_dir),
+                &artifacts.unwrap_or(opts.artifacts),
+            )
+        }
     }
 }
 
-fn check(paths: &[PathBuf], opts: &Options) -> Result<()> {
+struct Output {
+    json: bool,
+    junit: Option<PathBuf>,
+}
+
+fn check(
+    paths: &[PathBuf],
+    opts: &Options,
+    out: &Output,
+    unreferenced: Option<Unreferenced>,
+) -> Result<()> {
     let files = find_scenarios(paths)?;
     if files.is_empty() {
         bail!("no scenarios found in {paths:?}");
@@ -116,9 +196,10 @@ fn check(paths: &[PathBuf], opts: &Options) -> Result<()> {
                             .collect::<Vec<_>>();
                         lines.extend(r.lines());
                         let text = lines.join("\n");
-                        match &bar {
-                            Some(b) => b.println(&text),
-                            None => println!("{text}"),
+                        match (&bar, out.json) {
+                            (_, true) => {}
+                            (Some(b), false) => b.println(&text),
+                            (None, false) => println!("{text}"),
                         }
                         done.0 += 1;
                     }
@@ -136,41 +217,122 @@ fn check(paths: &[PathBuf], opts: &Options) -> Result<()> {
         .into_iter()
         .flatten()
         .collect();
+
+    // What the run leaves: the index of every report, JUnit for CI.
+    let index = opts.artifacts.join("index.html");
+    std::fs::create_dir_all(&opts.artifacts)
+        .and_then(|()| std::fs::write(&index, output::index_html(&results, &opts.artifacts)))
+        .with_context(|| format!("cannot write {}", index.display()))?;
+    if let Some(file) = &out.junit {
+        std::fs::write(file, output::junit_xml(&results))
+            .with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    let orphans = match unreferenced {
+        Some(action) => {
+            let all = find_scenarios(&[opts.golden_dir.join("../scenarios")]).unwrap_or_default();
+            let mut known = files.clone();
+            known.extend(all);
+            let orphans = advkit::golden::unreferenced(&opts.golden_dir, &known);
+            if let Unreferenced::Delete = action {
+                for o in &orphans {
+                    let gone = if o.is_dir() {
+                        std::fs::remove_dir_all(o)
+                    } else {
+                        std::fs::remove_file(o)
+                    };
+                    gone.with_context(|| format!("cannot remove {}", o.display()))?;
+                }
+            }
+            Some((action, orphans))
+        }
+        None => None,
+    };
+
     let captures: usize = results.iter().map(|r| r.captures.len()).sum();
-    let failed: Vec<&ScenarioResult> = results.iter().filter(|r| r.failed()).collect();
+    let errors: Vec<&ScenarioResult> = results.iter().filter(|r| r.error.is_some()).collect();
+    let failed: Vec<&ScenarioResult> = results
+        .iter()
+        .filter(|r| r.failed() && r.error.is_none())
+        .collect();
     let pending: usize = results.iter().map(ScenarioResult::pending).sum();
     let updated: usize = results
         .iter()
         .flat_map(|r| &r.captures)
         .filter(|c| matches!(c.status, advkit::golden::Status::Updated { .. }))
         .count();
-    let mut out = std::io::stdout().lock();
-    let first = failed.first().and_then(|r| {
-        r.captures
-            .iter()
-            .find(|c| c.status.is_failure())
-            .map(|c| format!("{}/{}", r.name, c.name))
-            .or_else(|| Some(r.name.clone()))
-    });
-    writeln!(
-        out,
-        "\n{} scenario(s), {captures} capture(s): {} failed scenario(s), {pending} pending, {updated} updated{}",
-        results.len(),
-        failed.len(),
-        first
-            .map(|f| format!("; first failure: {f}"))
-            .unwrap_or_default()
-    )?;
+    let rejected = matches!(&orphans, Some((Unreferenced::Reject, o)) if !o.is_empty());
+    let mut stdout = std::io::stdout().lock();
+    if out.json {
+        let doc = serde_json::json!({
+            "scenarios": results.iter().map(output::json).collect::<Vec<_>>(),
+            "summary": {
+                "scenarios": results.len(),
+                "captures": captures,
+                "failed": failed.len(),
+                "errors": errors.len(),
+                "pending": pending,
+                "updated": updated,
+            },
+            "unreferenced": orphans.as_ref().map(|(_, o)| o.clone()),
+            "index": index,
+        });
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        if let Some((action, orphans)) = &orphans {
+            let verb = match action {
+                Unreferenced::Delete => "removed",
+                _ => "unreferenced",
+            };
+            for o in orphans {
+                writeln!(stdout, "{verb}: {}", o.display())?;
+            }
+        }
+        let first = failed.first().and_then(|r| {
+            r.captures
+                .iter()
+                .find(|c| c.status.is_failure())
+                .map(|c| format!("{}/{}", r.name, c.name))
+        });
+        writeln!(
+            stdout,
+            "\n{} scenario(s), {captures} capture(s): {} failed scenario(s), {} could not run, {pending} pending, {updated} updated{}",
+            results.len(),
+            failed.len(),
+            errors.len(),
+            first
+                .map(|f| format!("; first failure: {f}"))
+                .unwrap_or_default()
+        )?;
+        if !failed.is_empty() || !errors.is_empty() {
+            writeln!(stdout, "index of the reports: {}", index.display())?;
+        }
+        if pending > 0 {
+            writeln!(
+                stdout,
+                "pending: review with `advkit golden review` or accept all with `--update`"
+            )?;
+        }
+    }
+    let mut why = Vec::new();
+    if !errors.is_empty() {
+        why.push(format!(
+            "{} scenario file(s) could not run; fix them as the ERROR lines say (re-blessing would not help)",
+            errors.len()
+        ));
+    }
     if !failed.is_empty() {
-        bail!(
-            "golden check failed; see the reports above, then fix the code or re-bless with `advkit golden check --update`"
+        why.push(
+            "frames differ from their goldens; see the reports, then fix the code or re-bless with `advkit golden check --update` (or `advkit golden review`)".to_owned(),
         );
     }
-    if pending > 0 {
-        writeln!(
-            out,
-            "pending: review with `advkit golden review` or accept all with `--update`"
-        )?;
+    if rejected {
+        why.push(
+            "golden files no scenario refers to; remove them with `--unreferenced delete`"
+                .to_owned(),
+        );
+    }
+    if !why.is_empty() {
+        bail!("golden check failed: {}", why.join("; "));
     }
     Ok(())
 }

@@ -19,6 +19,8 @@ use serde_json::Value as Json;
 
 use crate::{replay, state};
 
+pub mod output;
+
 /// Where things are, and what to do about differences.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -40,17 +42,100 @@ pub struct Options {
 
 impl Options {
     /// Paths relative to `root` (the repository); `ci` from the `CI`
-    /// environment variable, as insta does.
+    /// environment variable, as insta does, and `update` from
+    /// [`UPDATE_ENV`] (so `cargo test` can bless).
     pub fn new(root: &Path) -> Options {
+        let set = |name: &str| {
+            std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+        };
         Options {
             golden_dir: root.join("fixtures/golden"),
             artifacts: root.join("target/advkit-golden"),
-            update: false,
-            ci: std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false"),
+            update: set(UPDATE_ENV),
+            ci: set("CI"),
             advkit: None,
             via_protocol: false,
         }
     }
+}
+
+/// Set to bless failing and missing goldens, as `--update` does:
+/// `ADVKIT_GOLDEN_UPDATE=1 cargo test --test golden`.
+pub const UPDATE_ENV: &str = "ADVKIT_GOLDEN_UPDATE";
+
+/// The directory at or above `dir` that holds `fixtures/scenarios`: the
+/// project `advkit golden` works on when no paths are given.
+pub fn project_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join("fixtures/scenarios").is_dir())
+        .map(Path::to_owned)
+}
+
+/// Files and directories in `golden_dir` that no scenario in `scenarios`
+/// refers to: a renamed capture's old PNG, a deleted scenario's directory.
+pub fn unreferenced(golden_dir: &Path, scenarios: &[PathBuf]) -> Vec<PathBuf> {
+    let mut wanted: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for path in scenarios {
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let Ok(scenario) = fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Scenario::parse("", &t).map_err(|e| e.to_string()))
+        else {
+            // A scenario that does not parse keeps all its files.
+            wanted.insert(name.to_owned(), vec!["*".into()]);
+            continue;
+        };
+        let mut files: Vec<String> = scenario
+            .captures
+            .iter()
+            .flat_map(|c| [format!("{}.png", c.name), format!("{}.new.png", c.name)])
+            .collect();
+        if scenario.record_hashes {
+            files.extend(
+                [
+                    "hashes.txt",
+                    "hashes.new.txt",
+                    "states.jsonl",
+                    "states.new.jsonl",
+                ]
+                .map(String::from),
+            );
+        }
+        wanted.insert(name.to_owned(), files);
+    }
+    let mut out = Vec::new();
+    let Ok(dirs) = fs::read_dir(golden_dir) else {
+        return out;
+    };
+    let mut dirs: Vec<PathBuf> = dirs.flatten().map(|e| e.path()).collect();
+    dirs.sort();
+    for dir in dirs {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some(files) = wanted.get(&name) else {
+            out.push(dir);
+            continue;
+        };
+        if files.iter().any(|f| f == "*") || !dir.is_dir() {
+            continue;
+        }
+        let mut inside: Vec<PathBuf> = fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        inside.sort();
+        out.extend(inside.into_iter().filter(|f| {
+            let n = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            !files.contains(&n)
+        }));
+    }
+    out
 }
 
 /// The verdict on one capture (or on the hash sequence).
@@ -136,49 +221,7 @@ impl ScenarioResult {
         if let Some(e) = &self.error {
             return vec![format!("ERROR {}: {e}", self.name)];
         }
-        let diverged = self
-            .first_divergence
-            .map(|t| format!("; the run first diverged at tick {t}"))
-            .unwrap_or_default();
-        let report = self
-            .report
-            .as_ref()
-            .map(|r| format!(" -> {}", r.display()))
-            .unwrap_or_default();
-        let mut lines: Vec<String> = self
-            .captures
-            .iter()
-            .map(|c| {
-                let id = format!("{}/{}", self.name, c.name);
-                let note = c.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default();
-                match &c.status {
-                    Status::Pass => format!("pass  {id} (tick {}){note}", c.tick),
-                    Status::Fail { comparison } => format!(
-                        "FAIL  {id} (tick {}): {}{diverged}{report}",
-                        c.tick,
-                        comparison.describe()
-                    ),
-                    Status::Pending { written } => format!(
-                        "new   {id} (tick {}): no golden yet; wrote {} (accept with `advkit golden review` or `--update`)",
-                        c.tick,
-                        written.display()
-                    ),
-                    Status::Missing => format!(
-                        "FAIL  {id} (tick {}): no golden, and CI is set; bless it locally with `advkit golden check --update`{note}",
-                        c.tick
-                    ),
-                    Status::Updated { path } => format!("upd   {id} (tick {}): wrote {}", c.tick, path.display()),
-                    Status::Diverged { ranges } => format!(
-                        "FAIL  {id}: frame hashes differ from the recorded run at tick(s) {}{}{report}",
-                        describe_ranges(ranges),
-                        self.applied_before_divergence
-                            .as_ref()
-                            .map(|a| format!(" (last applied before: {a})"))
-                            .unwrap_or_default()
-                    ),
-                }
-            })
-            .collect();
+        let mut lines: Vec<String> = self.captures.iter().map(|c| self.line(c)).collect();
         if let Some(f) = &self.forensics {
             lines.extend(
                 f.world
@@ -188,6 +231,53 @@ impl ScenarioResult {
             );
         }
         lines
+    }
+
+    /// The line `advkit golden check` prints for capture `c`.
+    pub fn line(&self, c: &CaptureResult) -> String {
+        let diverged = self
+            .first_divergence
+            .map(|t| format!("; the run first diverged at tick {t}"))
+            .unwrap_or_default();
+        let report = self
+            .report
+            .as_ref()
+            .map(|r| format!(" -> {}", r.display()))
+            .unwrap_or_default();
+        let id = format!("{}/{}", self.name, c.name);
+        let note = c
+            .note
+            .as_ref()
+            .map(|n| format!(": {n}"))
+            .unwrap_or_default();
+        match &c.status {
+            Status::Pass => format!("pass  {id} (tick {}){note}", c.tick),
+            Status::Fail { comparison } => format!(
+                "FAIL  {id} (tick {}): {}{diverged}{report}",
+                c.tick,
+                comparison.describe()
+            ),
+            Status::Pending { written } => format!(
+                "new   {id} (tick {}): no golden yet; wrote {} (accept with `advkit golden review` or `--update`)",
+                c.tick,
+                written.display()
+            ),
+            Status::Missing => format!(
+                "FAIL  {id} (tick {}): no golden, and CI is set; bless it locally with `advkit golden check --update`{note}",
+                c.tick
+            ),
+            Status::Updated { path } => {
+                format!("upd   {id} (tick {}): wrote {}", c.tick, path.display())
+            }
+            Status::Diverged { ranges } => format!(
+                "FAIL  {id}: frame hashes differ from the recorded run at tick(s) {}{}{report}",
+                describe_ranges(ranges),
+                self.applied_before_divergence
+                    .as_ref()
+                    .map(|a| format!(" (last applied before: {a})"))
+                    .unwrap_or_default()
+            ),
+        }
     }
 }
 
@@ -678,6 +768,9 @@ pub fn scene_for(scenario: &Scenario, base: &Path) -> Result<Scene, String> {
 /// scenario file's directory).
 pub fn launch(engine: &advkit_core::golden::EngineSpec, base: &Path) -> replay::Launch {
     let cwd = base.join(engine.cwd.as_deref().unwrap_or("."));
+    // Absolute, since the program is started in `cwd` and a relative
+    // path would be taken from there a second time.
+    let cwd = fs::canonicalize(&cwd).unwrap_or(cwd);
     let mut command = engine.command.clone();
     if let Some(first) = command.first_mut()
         && first.contains('/')
@@ -894,7 +987,8 @@ fn report_html(result: &ScenarioResult, scenario: &Scenario, failures: &[Failure
          <style>body{{font:14px sans-serif;background:#1b1b22;color:#ddd;margin:24px}}\
          img{{image-rendering:pixelated;width:100%;border:1px solid #444}}\
          .row{{display:grid;grid-template-columns:1fr 1fr 1fr;gap:12px}}\
-         h2{{margin-top:32px}} td{{padding:2px 10px}} .bad{{color:#ff7b72}}</style>\
+         h2{{margin-top:32px}} td{{padding:2px 10px}} .bad{{color:#ff7b72}}\
+         table.ranges,table.world{{background:#2a2140;border-collapse:collapse}}</style>\
          <h1>{name}</h1><p>{desc}</p><p>scenario: <code>{path}</code></p>",
         name = esc(&result.name),
         desc = esc(&scenario.description),

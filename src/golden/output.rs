@@ -1,0 +1,201 @@
+//! What a whole `golden check` run leaves for people and machines: an
+//! index report linking every scenario's, JUnit XML for CI test panels,
+//! and JSON.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::{Value as Json, json};
+
+use super::{ScenarioResult, Status};
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The line for a capture that did not pass; `None` for a pass.
+fn problem(r: &ScenarioResult, c: &super::CaptureResult) -> Option<String> {
+    match &c.status {
+        Status::Pass | Status::Updated { .. } => None,
+        _ => Some(r.line(c)),
+    }
+}
+
+/// `index.html` in the artifacts directory: one row per scenario, failures
+/// first, each linking its `report.html` (relative to `artifacts`).
+pub fn index_html(results: &[ScenarioResult], artifacts: &Path) -> String {
+    let mut rows: Vec<&ScenarioResult> = results.iter().collect();
+    rows.sort_by_key(|r| (!r.failed(), r.pending() == 0, r.name.clone()));
+    let failed = results.iter().filter(|r| r.failed()).count();
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html><meta charset=utf-8><title>advkit golden: {failed} failed</title>\
+         <style>body{{font:14px sans-serif;background:#1b1b22;color:#ddd;margin:24px}}\
+         td{{padding:3px 12px;vertical-align:top}} a{{color:#8ab4f8}} .bad{{color:#ff7b72}}\
+         .new{{color:#e3b341}} .ok{{color:#7ee787}}</style>\
+         <h1>advkit golden check</h1><p>{} scenario(s), {failed} failed</p><table>\
+         <tr><th>scenario</th><th>verdict</th><th>what</th></tr>",
+        results.len()
+    );
+    for r in rows {
+        let (class, verdict) = if r.error.is_some() {
+            ("bad", "error")
+        } else if r.failed() {
+            ("bad", "FAIL")
+        } else if r.pending() > 0 {
+            ("new", "pending")
+        } else {
+            ("ok", "pass")
+        };
+        let name = match &r.report {
+            Some(report) => {
+                let rel = report.strip_prefix(artifacts).unwrap_or(report);
+                format!(
+                    "<a href=\"{}\">{}</a>",
+                    esc(&rel.display().to_string()),
+                    esc(&r.name)
+                )
+            }
+            None => esc(&r.name),
+        };
+        let what: Vec<String> = match &r.error {
+            Some(e) => vec![e.clone()],
+            None => r.captures.iter().filter_map(|c| problem(r, c)).collect(),
+        };
+        let _ = write!(
+            h,
+            "<tr><td>{name}</td><td class={class}>{verdict}</td><td>{}</td></tr>",
+            what.iter().map(|w| esc(w)).collect::<Vec<_>>().join("<br>")
+        );
+    }
+    h.push_str("</table>");
+    h
+}
+
+/// JUnit XML: a test suite per scenario, a test case per capture (and
+/// `hashes`); a scenario that cannot run is one errored case.
+pub fn junit_xml(results: &[ScenarioResult]) -> String {
+    let failures: usize = results
+        .iter()
+        .flat_map(|r| &r.captures)
+        .filter(|c| c.status.is_failure())
+        .count();
+    let errors = results.iter().filter(|r| r.error.is_some()).count();
+    let tests: usize = results.iter().map(|r| r.captures.len().max(1)).sum();
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"advkit golden\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">"
+    );
+    for r in results {
+        let suite_failures = r.captures.iter().filter(|c| c.status.is_failure()).count();
+        let _ = writeln!(
+            x,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{suite_failures}\" errors=\"{}\">",
+            esc(&r.name),
+            r.captures.len().max(1),
+            usize::from(r.error.is_some())
+        );
+        if let Some(e) = &r.error {
+            let _ = writeln!(
+                x,
+                "    <testcase classname=\"{0}\" name=\"{0}\" file=\"{1}\"><error message=\"{2}\">{2}</error></testcase>",
+                esc(&r.name),
+                esc(&r.path.display().to_string()),
+                esc(e)
+            );
+        }
+        for c in &r.captures {
+            let _ = write!(
+                x,
+                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\">",
+                esc(&r.name),
+                esc(&c.name),
+                esc(&r.path.display().to_string())
+            );
+            if c.status.is_failure() {
+                let text = problem(r, c).unwrap_or_default();
+                let mut body = r.lines().join("\n");
+                if let Some(report) = &r.report {
+                    let _ = write!(body, "\nreport: {}", report.display());
+                }
+                let _ = write!(
+                    x,
+                    "<failure message=\"{}\">{}</failure>",
+                    esc(&text),
+                    esc(&body)
+                );
+            } else if matches!(c.status, Status::Pending { .. }) {
+                x.push_str("<skipped message=\"no golden yet (pending review)\"/>");
+            }
+            x.push_str("</testcase>\n");
+        }
+        x.push_str("  </testsuite>\n");
+    }
+    x.push_str("</testsuites>\n");
+    x
+}
+
+/// One scenario as JSON: name, file, verdict, what ran, every capture
+/// with its status and numbers, the divergence and the report.
+pub fn json(r: &ScenarioResult) -> Json {
+    let captures: Vec<Json> = r
+        .captures
+        .iter()
+        .map(|c| {
+            let mut o = json!({"name": c.name, "tick": c.tick});
+            let (status, extra) = match &c.status {
+                Status::Pass => ("pass", json!({})),
+                Status::Fail { comparison: k } => (
+                    "fail",
+                    json!({
+                        "differing": k.differing,
+                        "tolerated": k.tolerated,
+                        "masked": k.masked,
+                        "max_diff": k.max_diff,
+                        "bbox": k.bbox.map(|(a, b, c, d)| [a, b, c, d]),
+                        "size_mismatch": k.size_mismatch.is_some(),
+                    }),
+                ),
+                Status::Pending { written } => ("pending", json!({"written": written})),
+                Status::Missing => ("missing", json!({})),
+                Status::Updated { path } => ("updated", json!({"written": path})),
+                Status::Diverged { ranges } => ("diverged", json!({"ranges": ranges})),
+            };
+            o["status"] = json!(status);
+            if let (Json::Object(o), Json::Object(extra)) = (&mut o, extra) {
+                o.extend(extra);
+            }
+            if let Some(n) = &c.note {
+                o["note"] = json!(n);
+            }
+            o
+        })
+        .collect();
+    let verdict = if r.error.is_some() {
+        "error"
+    } else if r.failed() {
+        "fail"
+    } else if r.pending() > 0 {
+        "pending"
+    } else {
+        "pass"
+    };
+    json!({
+        "name": r.name,
+        "file": r.path,
+        "verdict": verdict,
+        "ran": r.ran,
+        "error": r.error,
+        "warnings": r.warnings,
+        "captures": captures,
+        "first_divergence": r.first_divergence,
+        "applied_before_divergence": r.applied_before_divergence,
+        "world": r.forensics.as_ref().map(|f| f.world.lines(f.tick)),
+        "report": r.report,
+    })
+}
