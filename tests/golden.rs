@@ -1,7 +1,8 @@
 //! The project's golden frames as `cargo test` cases: every scenario in
 //! fixtures/scenarios is its own test (libtest-mimic), checked by the same
 //! code as `advkit golden check`, with the same messages and artifacts.
-//! `cargo nextest run --partition count:1/2` splits them like any tests.
+//! `cargo nextest run --test golden --partition count:1/2` splits them
+//! like any tests; `ADVKIT_GOLDEN_UPDATE=1` blesses as `--update` does.
 //!
 //! Each built-in scenario is also replayed through the protocol (a paused
 //! `advkit run` stepped tick by tick), `golden::protocol::<scenario>`,
@@ -35,9 +36,14 @@ fn main() {
             build_examples_it_starts(&file)?;
             let result = check_scenario(&file, &Options::new(&root));
             let text = result.lines().join("\n");
+            if result.error.is_some() {
+                return Err(Failed::from(text));
+            }
             if result.failed() || result.pending() > 0 {
                 return Err(Failed::from(format!(
-                    "{text}\n(re-bless with `cargo run -- golden check --update` if the change is intended)"
+                    "{text}\n(if the change is intended, re-bless with `cargo run -- golden check --update` \
+                     or `{}=1 cargo test --test golden`)",
+                    advkit::golden::UPDATE_ENV
                 )));
             }
             Ok(())

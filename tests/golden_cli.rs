@@ -168,7 +168,7 @@ fn snapshot_compare_checks_a_live_engine_against_a_golden() {
 fn review_in_tmux_shows_a_pending_capture_and_accepting_blesses_it() {
     let dir = Dir::new();
     setup(&dir, SCENARIO);
-    check(&dir, false, &[]).ok(); // writes a.new.png and b.new.png
+    check(&dir, false, &[]).ok(); // writes a.new.png, b.new.png and hashes.new.txt
     let cmd = format!(
         "{} golden review --golden-dir {} --artifacts {}; echo REVIEW-DONE; sleep 30",
         env!("CARGO_BIN_EXE_advkit"),
@@ -178,7 +178,7 @@ fn review_in_tmux_shows_a_pending_capture_and_accepting_blesses_it() {
     let tmux = crate::util::Tmux::start(&cmd, 100, 40);
     let screen = tmux.wait_for("walk/a", std::time::Duration::from_secs(10));
     assert!(
-        screen.contains("NEW") && screen.contains("a accept"),
+        screen.contains("1/3  NEW") && screen.contains("a/r accept/reject"),
         "{screen}"
     );
     assert!(
@@ -186,17 +186,124 @@ fn review_in_tmux_shows_a_pending_capture_and_accepting_blesses_it() {
         "the frame is drawn in half blocks:\n{screen}"
     );
     tmux.keys(&["e"]);
-    tmux.wait_for("no golden yet", std::time::Duration::from_secs(5));
+    tmux.wait_for(
+        "a new capture has no golden",
+        std::time::Duration::from_secs(5),
+    );
     tmux.keys(&["a"]);
     tmux.wait_for("walk/b", std::time::Duration::from_secs(5));
     tmux.keys(&["r"]);
+    // The hash sequence is reviewed too.
+    tmux.wait_for("walk/hashes", std::time::Duration::from_secs(5));
+    tmux.keys(&["a"]);
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("REVIEW-DONE", std::time::Duration::from_secs(5));
-    assert!(screen.contains("1 accepted, 1 rejected"), "{screen}");
+    assert!(screen.contains("2 accepted, 1 rejected"), "{screen}");
     assert!(dir.path("golden/walk/a.png").exists(), "accepted: blessed");
     assert!(!dir.path("golden/walk/a.new.png").exists());
     assert!(
         !dir.path("golden/walk/b.png").exists() && !dir.path("golden/walk/b.new.png").exists(),
         "rejected"
     );
+    assert!(
+        dir.path("golden/walk/hashes.txt").exists(),
+        "hashes blessed"
+    );
+    assert!(
+        dir.path("golden/walk/states.jsonl").exists(),
+        "with their states"
+    );
+    assert!(!dir.path("golden/walk/hashes.new.txt").exists());
+}
+
+#[test]
+fn review_accept_by_name_blesses_without_a_screen_and_names_what_is_left() {
+    let dir = Dir::new();
+    setup(&dir, SCENARIO);
+    check(&dir, false, &[]).ok();
+    let review = |name: &str| {
+        advkit_env(
+            &[],
+            &[
+                "golden",
+                "review",
+                "--golden-dir",
+                &path_str(&dir.path("golden")),
+                "--artifacts",
+                &path_str(&dir.path("out")),
+                "--accept",
+                name,
+            ],
+        )
+    };
+    let err = review("walk/nope").fails_with(1);
+    assert!(
+        err.contains("nothing to accept named `walk/nope`")
+            && err.contains("walk/a, walk/b, walk/hashes"),
+        "{err}"
+    );
+    let out = review("walk/a").ok();
+    assert!(out.contains("accepted walk/a"), "{out}");
+    review("walk").ok();
+    // Everything blessed: the check passes.
+    let out = check(&dir, true, &[]).ok();
+    assert!(out.contains("0 failed scenario(s)"), "{out}");
+}
+
+#[test]
+fn machine_output_unreferenced_goldens_and_the_project_root() {
+    let dir = Dir::new();
+    setup(&dir, SCENARIO);
+    check(&dir, false, &["--update"]).ok();
+    // A renamed capture leaves its old golden behind.
+    dir.write("golden/walk/old_name.png", "not even a png");
+    let junit = path_str(&dir.path("golden.xml"));
+    let out = check(
+        &dir,
+        false,
+        &["--json", "--junit", &junit, "--unreferenced", "warn"],
+    )
+    .ok();
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(doc["summary"]["failed"], 0, "{doc}");
+    assert_eq!(doc["scenarios"][0]["verdict"], "pass", "{doc}");
+    assert_eq!(doc["scenarios"][0]["captures"][1]["tick"], 30, "{doc}");
+    let orphans = doc["unreferenced"].to_string();
+    assert!(
+        orphans.contains("old_name.png") && !orphans.contains("a.png"),
+        "{orphans}"
+    );
+    let xml = std::fs::read_to_string(dir.path("golden.xml")).expect("junit");
+    assert!(
+        xml.contains("<testcase classname=\"walk\" name=\"b\""),
+        "{xml}"
+    );
+    assert!(dir.path("out/index.html").is_file());
+    check(&dir, false, &["--unreferenced", "reject"]).fails_with(1);
+    let out = check(&dir, false, &["--unreferenced", "delete"]).ok();
+    assert!(out.contains("removed: "), "{out}");
+    assert!(!dir.path("golden/walk/old_name.png").exists());
+
+    // A failure is a JUnit failure with the terminal's text.
+    dir.write(
+        "scenarios/walk.json",
+        &SCENARIO.replace("\"seed\": 1", "\"seed\": 2"),
+    );
+    check(&dir, false, &["--junit", &junit]).fails_with(1);
+    let xml = std::fs::read_to_string(dir.path("golden.xml")).expect("junit");
+    assert!(xml.contains("<failure message=\"FAIL  walk/"), "{xml}");
+
+    // From a subdirectory of a project, without paths.
+    std::fs::create_dir_all(dir.path("fixtures/scenarios")).expect("mkdir");
+    std::fs::create_dir_all(dir.path("fixtures/deep/er")).expect("mkdir");
+    dir.write("fixtures/scenarios/walk.json", SCENARIO);
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_advkit"))
+        .args(["golden", "check", "--update"])
+        .current_dir(dir.path("fixtures/deep/er"))
+        .output()
+        .expect("runs");
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{out}");
+    assert!(out.contains("wrote ../../../fixtures/golden/walk/a.png"), "{out}");
+    assert!(dir.path("fixtures/golden/walk/a.png").is_file());
 }

@@ -461,8 +461,19 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
         let mut note = None;
         match &status {
             Status::Fail { comparison } => {
+                let numbers = serde_json::json!({
+                    "tick": capture.tick,
+                    "summary": comparison.describe(),
+                    "bbox": comparison.bbox.map(|(a, b, c, d)| [a, b, c, d]),
+                });
                 if let Err(e) =
                     write_artifacts(&artifacts, &capture.name, &golden, actual, tol, &masks)
+                        .and_then(|()| {
+                            write_text(
+                                &artifacts.join(format!("{}.json", capture.name)),
+                                &numbers.to_string(),
+                            )
+                        })
                 {
                     first_error.get_or_insert(e);
                 }
@@ -540,6 +551,18 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
                 &golden_dir,
                 &artifacts,
             )?;
+            // For `advkit golden review`: what to show and what accepting
+            // writes.
+            let numbers = serde_json::json!({
+                "tick": first,
+                "summary": format!(
+                    "frame hashes differ at tick(s) {}",
+                    describe_ranges(ranges)
+                ),
+                "world": world.lines(first),
+                "pictures": pictures.iter().map(|(f, _)| f).collect::<Vec<_>>(),
+            });
+            write_text(&artifacts.join("hashes.json"), &numbers.to_string())?;
             result.forensics = Some(Forensics {
                 tick: first,
                 world,

@@ -18,7 +18,7 @@ use crate::halfblock::{ColorMode, HalfBlocks, downsample, fit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// No golden yet (`<capture>.new.png`).
+    /// No golden yet (`<capture>.new.png`, `hashes.new.txt`).
     Pending,
     /// Differs from its golden (artifacts in target/advkit-golden).
     Failed,
@@ -29,6 +29,10 @@ pub enum View {
     Expected,
     Actual,
     Diff,
+    /// Expected and actual next to each other.
+    SideBySide,
+    /// Expected and actual in turn, twice a second.
+    Blink,
 }
 
 #[derive(Debug)]
@@ -38,11 +42,47 @@ pub struct Item {
     pub kind: Kind,
     pub golden: PathBuf,
     pub expected: Option<Frame>,
-    pub actual: Frame,
+    /// For a hash sequence: the frame at its first divergent tick, if any.
+    pub actual: Option<Frame>,
     pub diff: Option<Frame>,
+    /// What `golden check` measured: tick, pixels, largest difference,
+    /// box; for hashes the ranges and the world (`<capture>.json`).
+    pub numbers: Vec<String>,
+    /// The differing pixels' box `[x0, y0, x1, y1]`, for zoom.
+    pub bbox: Option<[u32; 4]>,
+    /// Accepting copies these files (a hash sequence and its states)
+    /// instead of writing `actual` to `golden`; a `None` source removes
+    /// the target.
+    pub copies: Vec<(Option<PathBuf>, PathBuf)>,
     /// Files to remove once decided.
     pub leftovers: Vec<PathBuf>,
     pub decided: Option<&'static str>,
+}
+
+impl Item {
+    /// `scenario/capture`, as `--accept` names it.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.scenario, self.capture)
+    }
+}
+
+/// Reads `<capture>.json`, written by `golden check` beside a failure.
+fn numbers(path: &Path) -> (Vec<String>, Option<[u32; 4]>) {
+    let Some(v) = fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    else {
+        return (Vec::new(), None);
+    };
+    let mut lines = Vec::new();
+    if let (Some(tick), Some(summary)) = (v["tick"].as_u64(), v["summary"].as_str()) {
+        lines.push(format!("tick {tick}: {summary}"));
+    }
+    if let Some(world) = v["world"].as_array() {
+        lines.extend(world.iter().filter_map(|l| l.as_str()).map(str::to_owned));
+    }
+    let bbox = serde_json::from_value(v["bbox"].clone()).ok();
+    (lines, bbox)
 }
 
 #[derive(Debug)]
@@ -53,6 +93,10 @@ pub struct ReviewApp {
     pub message: String,
     pub quit: bool,
     pub mode: ColorMode,
+    /// Show only the differing pixels' box (padded), not the whole frame.
+    pub zoom: bool,
+    /// Blink shows the expected frame when set.
+    pub blink_expected: bool,
 }
 
 fn load(path: &Path) -> Option<Frame> {
@@ -108,7 +152,8 @@ fn find(root: &Path, suffix: &str) -> Vec<Found> {
     found
 }
 
-/// Finds pending and failed captures.
+/// Finds pending and failed captures, and pending and diverged hash
+/// sequences.
 pub fn collect(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
     let pending = find(golden_dir, ".new.png").into_iter().map(|f| {
         let golden = f.dir.join(format!("{}.png", f.capture));
@@ -116,32 +161,122 @@ pub fn collect(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
             scenario: f.scenario,
             kind: Kind::Pending,
             expected: load(&golden),
-            actual: f.actual,
+            actual: Some(f.actual),
             diff: None,
+            numbers: Vec::new(),
+            bbox: None,
+            copies: Vec::new(),
             golden,
             leftovers: vec![f.file],
             capture: f.capture,
             decided: None,
         }
     });
-    let failed = find(artifacts, ".actual.png").into_iter().map(|f| {
-        let expected_path = f.dir.join(format!("{}.expected.png", f.capture));
-        let diff_path = f.dir.join(format!("{}.diff.png", f.capture));
-        Item {
-            golden: golden_dir
+    let failed = find(artifacts, ".actual.png")
+        .into_iter()
+        .filter(|f| !f.capture.starts_with("diverged-"))
+        .map(|f| {
+            let expected_path = f.dir.join(format!("{}.expected.png", f.capture));
+            let diff_path = f.dir.join(format!("{}.diff.png", f.capture));
+            let numbers_path = f.dir.join(format!("{}.json", f.capture));
+            let (numbers, bbox) = numbers(&numbers_path);
+            let golden = golden_dir
                 .join(&f.scenario)
-                .join(format!("{}.png", f.capture)),
-            scenario: f.scenario,
-            kind: Kind::Failed,
-            expected: load(&expected_path),
-            diff: load(&diff_path),
-            actual: f.actual,
-            leftovers: vec![f.file, expected_path, diff_path],
-            capture: f.capture,
-            decided: None,
+                .join(format!("{}.png", f.capture));
+            Item {
+                scenario: f.scenario,
+                kind: if expected_path.exists() {
+                    Kind::Failed
+                } else {
+                    // CI's actual frame for a missing golden.
+                    Kind::Pending
+                },
+                expected: load(&expected_path),
+                diff: load(&diff_path),
+                actual: Some(f.actual),
+                numbers,
+                bbox,
+                copies: Vec::new(),
+                golden,
+                leftovers: vec![f.file, expected_path, diff_path, numbers_path],
+                capture: f.capture,
+                decided: None,
+            }
+        });
+    let mut items: Vec<Item> = pending.chain(failed).collect();
+    items.extend(hash_items(golden_dir, artifacts));
+    items
+}
+
+/// Hash sequences: `hashes.new.txt` (pending) and `hashes.actual.txt`
+/// beside a diverged run's artifacts.
+fn hash_items(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
+    let mut items = Vec::new();
+    for (root, kind) in [(golden_dir, Kind::Pending), (artifacts, Kind::Failed)] {
+        for dir in sorted_entries(root).into_iter().filter(|p| p.is_dir()) {
+            let scenario = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("?")
+                .to_owned();
+            let (hashes, states) = match kind {
+                Kind::Pending => (dir.join("hashes.new.txt"), dir.join("states.new.jsonl")),
+                Kind::Failed => (
+                    dir.join("hashes.actual.txt"),
+                    dir.join("states.actual.jsonl"),
+                ),
+            };
+            if !hashes.is_file() {
+                continue;
+            }
+            let target = golden_dir.join(&scenario);
+            let numbers_path = dir.join("hashes.json");
+            let (mut numbers, _) = numbers(&numbers_path);
+            if numbers.is_empty() {
+                numbers.push("no frame hashes blessed yet".into());
+            }
+            // The pictures `golden check` left: the first divergent frame
+            // and the nearest golden.
+            let pictures: Vec<PathBuf> = fs::read_to_string(&numbers_path)
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| v["pictures"].as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| p.as_str().map(|p| dir.join(p)))
+                .collect();
+            let named = |prefix: &str| {
+                pictures
+                    .iter()
+                    .rev()
+                    .find(|p| {
+                        p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+                    })
+                    .and_then(|p| load(p))
+            };
+            let (actual, expected) = (named("diverged-"), named("nearest-"));
+            let states_src = states.is_file().then(|| states.clone());
+            items.push(Item {
+                scenario,
+                capture: "hashes".into(),
+                kind,
+                golden: target.join("hashes.txt"),
+                expected,
+                actual,
+                diff: None,
+                numbers,
+                bbox: None,
+                copies: vec![
+                    (Some(hashes.clone()), target.join("hashes.txt")),
+                    (states_src, target.join("states.jsonl")),
+                ],
+                leftovers: vec![hashes, states, numbers_path],
+                decided: None,
+            });
         }
-    });
-    pending.chain(failed).collect()
+    }
+    items
 }
 
 impl ReviewApp {
@@ -153,6 +288,8 @@ impl ReviewApp {
             message: String::new(),
             quit: false,
             mode,
+            zoom: false,
+            blink_expected: false,
         }
     }
 
@@ -162,13 +299,27 @@ impl ReviewApp {
             KeyCode::Char('e') | KeyCode::Char('1') => self.view = View::Expected,
             KeyCode::Char('c') | KeyCode::Char('2') => self.view = View::Actual,
             KeyCode::Char('d') | KeyCode::Char('3') => self.view = View::Diff,
+            KeyCode::Char('s') | KeyCode::Char('4') => self.view = View::SideBySide,
+            KeyCode::Char('b') | KeyCode::Char('5') => self.view = View::Blink,
+            KeyCode::Char('z') => {
+                self.zoom = !self.zoom;
+                self.message = match (self.zoom, self.items.get(self.index).and_then(|i| i.bbox)) {
+                    (true, None) => "zoom: this item has no box of differing pixels".into(),
+                    (true, Some([x0, y0, x1, y1])) => format!("zoomed to {x0},{y0}-{x1},{y1}"),
+                    (false, _) => String::new(),
+                };
+            }
             KeyCode::Tab | KeyCode::Char(' ') => {
                 self.view = match self.view {
                     View::Expected => View::Actual,
                     View::Actual => View::Diff,
-                    View::Diff => View::Expected,
+                    View::Diff => View::SideBySide,
+                    View::SideBySide => View::Blink,
+                    View::Blink => View::Expected,
                 }
             }
+            KeyCode::Char('A') => self.all(Self::accept),
+            KeyCode::Char('R') => self.all(Self::reject),
             KeyCode::Right | KeyCode::Char('n') => self.next(),
             KeyCode::Left | KeyCode::Char('p') => self.index = self.index.saturating_sub(1),
             KeyCode::Char('a') => self.accept(),
@@ -183,28 +334,28 @@ impl ReviewApp {
         }
     }
 
+    /// Does `what` to every undecided item from the first.
+    fn all(&mut self, what: fn(&mut ReviewApp)) {
+        for i in 0..self.items.len() {
+            if self.items[i].decided.is_none() {
+                self.index = i;
+                what(self);
+            }
+        }
+        let n = self.items.iter().filter(|i| i.decided.is_some()).count();
+        self.message = format!("{n} of {} decided", self.items.len());
+    }
+
     fn accept(&mut self) {
         let Some(item) = self.items.get_mut(self.index) else {
             return;
         };
-        let written = encode_png(&item.actual, Compression::Best)
-            .map_err(|e| e.to_string())
-            .and_then(|png| {
-                if let Some(dir) = item.golden.parent() {
-                    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-                }
-                fs::write(&item.golden, png).map_err(|e| e.to_string())
-            });
-        match written {
+        match accept(item) {
             Ok(()) => {
-                for f in &item.leftovers {
-                    let _ = fs::remove_file(f);
-                }
-                item.decided = Some("accepted");
                 self.message = format!("accepted: wrote {}", item.golden.display());
                 self.next();
             }
-            Err(e) => self.message = format!("could not write {}: {e}", item.golden.display()),
+            Err(e) => self.message = e,
         }
     }
 
@@ -232,13 +383,16 @@ impl ReviewApp {
     }
 
     pub fn render(&self, screen: &mut Screen) {
-        let [head, body, foot] = Layout::vertical([
+        let item = self.items.get(self.index);
+        let numbers = item.map_or(0, |i| i.numbers.len().min(6)) as u16;
+        let [head, info, body, foot] = Layout::vertical([
             Constraint::Length(2),
+            Constraint::Length(numbers),
             Constraint::Min(3),
             Constraint::Length(2),
         ])
         .areas(screen.area());
-        let Some(item) = self.items.get(self.index) else {
+        let Some(item) = item else {
             screen.render_widget(
                 Paragraph::new("Nothing to review: no pending or failed captures. Press q."),
                 body,
@@ -249,24 +403,25 @@ impl ReviewApp {
             Kind::Pending => Span::styled("NEW", Style::new().fg(Color::Yellow).bold()),
             Kind::Failed => Span::styled("FAILED", Style::new().fg(Color::Red).bold()),
         };
+        let size = item
+            .actual
+            .as_ref()
+            .map(|a| format!("{}x{}  ", a.width(), a.height()))
+            .unwrap_or_default();
         let title = Line::from(vec![
             Span::raw(format!("{}/{}  ", self.index + 1, self.items.len())),
             kind,
-            Span::raw(format!(
-                "  {}/{}  {}x{}  ",
-                item.scenario,
-                item.capture,
-                item.actual.width(),
-                item.actual.height()
-            )),
+            Span::raw(format!("  {}  {size}", item.id())),
             Span::styled(item.decided.unwrap_or(""), Style::new().fg(Color::Green)),
         ]);
         let views = [
             (View::Expected, "e expected"),
             (View::Actual, "c actual"),
             (View::Diff, "d diff"),
+            (View::SideBySide, "s side by side"),
+            (View::Blink, "b blink"),
         ];
-        let tabs: Vec<Span> = views
+        let mut tabs: Vec<Span> = views
             .iter()
             .flat_map(|(v, label)| {
                 let style = if *v == self.view {
@@ -277,43 +432,144 @@ impl ReviewApp {
                 [Span::styled(format!(" {label} "), style), Span::raw(" ")]
             })
             .collect();
+        if self.zoom {
+            tabs.push(Span::styled(" z zoomed ", Style::new().reversed()));
+        }
         screen.render_widget(Paragraph::new(vec![title, Line::from(tabs)]), head);
-
-        let shown = match self.view {
-            View::Expected => item.expected.as_ref(),
-            View::Actual => Some(&item.actual),
-            View::Diff => item.diff.as_ref(),
-        };
-        let block = Block::bordered();
-        let inner = block.inner(body);
-        screen.render_widget(block, body);
-        match shown {
-            Some(f) => {
-                let (cols, rows) = fit(f.width(), f.height(), inner.width, inner.height);
-                let img = downsample(f.pixels(), f.width(), f.height(), cols, rows, 8);
-                screen.render_widget(
-                    HalfBlocks {
-                        image: &img,
-                        mode: self.mode,
-                    },
-                    inner,
-                );
-            }
-            None => screen.render_widget(
-                Paragraph::new(match self.view {
-                    View::Expected => "no golden yet: this capture is new",
-                    _ => "no diff for a new capture",
-                }),
-                inner,
+        screen.render_widget(
+            Paragraph::new(
+                item.numbers
+                    .iter()
+                    .take(6)
+                    .map(|l| Line::raw(l.as_str()))
+                    .collect::<Vec<_>>(),
             ),
+            info,
+        );
+
+        let zoom = if self.zoom { item.bbox } else { None };
+        match self.view {
+            View::SideBySide => {
+                let [l, r] =
+                    Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(body);
+                self.picture(screen, l, " expected ", item.expected.as_ref(), zoom);
+                self.picture(screen, r, " actual ", item.actual.as_ref(), zoom);
+            }
+            view => {
+                let (label, shown) = match view {
+                    View::Expected => (" expected ", item.expected.as_ref()),
+                    View::Diff => (" diff ", item.diff.as_ref()),
+                    View::Blink if self.blink_expected => {
+                        (" expected (blink) ", item.expected.as_ref())
+                    }
+                    View::Blink => (" actual (blink) ", item.actual.as_ref()),
+                    _ => (" actual ", item.actual.as_ref()),
+                };
+                self.picture(screen, body, label, shown, zoom);
+            }
         }
         let help = if self.message.is_empty() {
-            "a accept  r reject  Tab/e/c/d view  ←/→ prev/next  q quit".to_owned()
+            "a/r accept/reject  A/R all  Tab e c d s b view  z zoom  ←/→ prev/next  q quit"
+                .to_owned()
         } else {
             format!("{}   (a accept  r reject  q quit)", self.message)
         };
         screen.render_widget(Paragraph::new(help), foot);
     }
+
+    /// One frame in a titled box, cropped to `zoom` (padded) when given.
+    fn picture(
+        &self,
+        screen: &mut Screen,
+        area: ratatui::layout::Rect,
+        title: &str,
+        frame: Option<&Frame>,
+        zoom: Option<[u32; 4]>,
+    ) {
+        let block = Block::bordered().title(title);
+        let inner = block.inner(area);
+        screen.render_widget(block, area);
+        let Some(f) = frame else {
+            screen.render_widget(
+                Paragraph::new(
+                    "(no picture: a new capture has no golden, and only a failed one has a diff)",
+                ),
+                inner,
+            );
+            return;
+        };
+        let cropped = zoom.and_then(|b| crop(f, b));
+        let f = cropped.as_ref().unwrap_or(f);
+        let (cols, rows) = fit(f.width(), f.height(), inner.width, inner.height);
+        let img = downsample(f.pixels(), f.width(), f.height(), cols, rows, 8);
+        screen.render_widget(
+            HalfBlocks {
+                image: &img,
+                mode: self.mode,
+            },
+            inner,
+        );
+    }
+}
+
+/// The box `[x0, y0, x1, y1]` (inclusive) grown to at least 32×18 pixels
+/// and by a quarter on each side, cut out of `f`.
+fn crop(f: &Frame, [x0, y0, x1, y1]: [u32; 4]) -> Option<Frame> {
+    let grow = |a: u32, b: u32, min: u32, max: u32| {
+        let len = (b - a + 1).max(min);
+        let pad = len / 4 + (len - (b - a + 1)) / 2;
+        let lo = a.saturating_sub(pad);
+        let hi = (b + pad + 1).min(max);
+        (lo, hi.max(lo + 1))
+    };
+    if x1 >= f.width() || y1 >= f.height() || x0 > x1 || y0 > y1 {
+        return None;
+    }
+    let (ax, bx) = grow(x0, x1, 32, f.width());
+    let (ay, by) = grow(y0, y1, 18, f.height());
+    let w = (bx - ax) as usize;
+    let stride = f.width() as usize * 4;
+    let mut px = Vec::with_capacity(w * (by - ay) as usize * 4);
+    for y in ay..by {
+        let start = y as usize * stride + ax as usize * 4;
+        px.extend_from_slice(&f.pixels()[start..start + w * 4]);
+    }
+    Frame::from_pixels(advkit_frame::Size::new(bx - ax, by - ay).ok()?, px)
+}
+
+/// Blesses `item`: its actual frame becomes the golden, or its hash
+/// sequence and states are copied into place; its leftovers go.
+pub fn accept(item: &mut Item) -> Result<(), String> {
+    let written = if item.copies.is_empty() {
+        let actual = item.actual.as_ref().ok_or("nothing to accept")?;
+        encode_png(actual, Compression::Best)
+            .map_err(|e| e.to_string())
+            .and_then(|png| {
+                if let Some(dir) = item.golden.parent() {
+                    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                }
+                fs::write(&item.golden, png).map_err(|e| e.to_string())
+            })
+    } else {
+        item.copies.iter().try_for_each(|(from, to)| match from {
+            Some(from) => {
+                if let Some(dir) = to.parent() {
+                    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                }
+                fs::copy(from, to).map(drop).map_err(|e| e.to_string())
+            }
+            None => match fs::remove_file(to) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.to_string()),
+                _ => Ok(()),
+            },
+        })
+    };
+    written.map_err(|e| format!("could not write {}: {e}", item.golden.display()))?;
+    for f in &item.leftovers {
+        let _ = fs::remove_file(f);
+    }
+    item.decided = Some("accepted");
+    Ok(())
 }
 
 /// How a review ended.
@@ -330,7 +586,9 @@ pub fn run(items: Vec<Item>) -> std::io::Result<Summary> {
     let stop = crate::terminal::StopSignals::install()?;
     {
         let mut session = crate::terminal::Session::start()?;
+        let started = std::time::Instant::now();
         while !app.quit && !stop.requested() {
+            app.blink_expected = started.elapsed().as_millis() / 500 % 2 == 1;
             session.terminal.draw(|f| app.render(f))?;
             if event::poll(Duration::from_millis(250))?
                 && let Event::Key(k) = event::read()?

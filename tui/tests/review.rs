@@ -35,7 +35,11 @@ fn write(path: &Path, f: &Frame) {
 }
 
 fn draw(app: &ReviewApp) -> String {
-    let mut t = Terminal::new(TestBackend::new(60, 16)).expect("terminal");
+    draw_at(app, 60, 16)
+}
+
+fn draw_at(app: &ReviewApp, cols: u16, rows: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(cols, rows)).expect("terminal");
     t.draw(|f| app.render(f)).expect("draw");
     format!("{}", t.backend())
 }
@@ -98,4 +102,66 @@ fn pending_and_failed_captures_are_shown_and_decided() {
 fn nothing_to_review_says_so() {
     let app = ReviewApp::new(Vec::new(), ColorMode::Ansi256);
     assert!(draw(&app).contains("Nothing to review"));
+}
+
+#[test]
+fn numbers_zoom_side_by_side_and_hash_sequences_are_reviewed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (golden, artifacts) = (tmp.path().join("golden"), tmp.path().join("artifacts"));
+    write(&golden.join("walk/end.png"), &frame(10));
+    write(&artifacts.join("walk/end.actual.png"), &frame(12));
+    write(&artifacts.join("walk/end.expected.png"), &frame(10));
+    write(&artifacts.join("walk/end.diff.png"), &frame(11));
+    fs::write(
+        artifacts.join("walk/end.json"),
+        r#"{"tick": 40, "summary": "24 pixel(s) differ by more than 0 (largest difference 240, allowed 0 pixel(s)) in 10,4-17,9", "bbox": [10, 4, 17, 9]}"#,
+    )
+    .expect("numbers");
+    // A diverged hash sequence, as `golden check` leaves it.
+    fs::write(golden.join("walk/hashes.txt"), "1 00000000000000aa\n").expect("hashes");
+    fs::write(
+        artifacts.join("walk/hashes.actual.txt"),
+        "1 00000000000000bb\n",
+    )
+    .expect("hashes");
+    fs::write(artifacts.join("walk/states.actual.jsonl"), "{\"tick\":1}\n").expect("states");
+    write(
+        &artifacts.join("walk/diverged-tick-1.actual.png"),
+        &frame(12),
+    );
+    fs::write(
+        artifacts.join("walk/hashes.json"),
+        r#"{"tick": 1, "summary": "frame hashes differ at tick(s) 1 (1 tick(s))", "world": ["at tick 1 the world (entities and flags) agrees with the recording: only the pixels differ"], "pictures": ["diverged-tick-1.actual.png"]}"#,
+    )
+    .expect("numbers");
+
+    let items = collect(&golden, &artifacts);
+    let ids: Vec<String> = items.iter().map(|i| i.id()).collect();
+    assert_eq!(ids, ["walk/end", "walk/hashes"]);
+    let mut app = ReviewApp::new(items, ColorMode::TrueColor);
+    app.handle_key(KeyCode::Char('s'));
+    app.handle_key(KeyCode::Char('z'));
+    app.message.clear();
+    let screen = draw(&app);
+    assert!(screen.contains("tick 40: 24 pixel(s) differ"), "{screen}");
+    assert_snapshot!("failed_side_by_side_zoomed", screen);
+
+    app.handle_key(KeyCode::Right);
+    let screen = draw_at(&app, 120, 24);
+    assert!(screen.contains("only the pixels differ"), "{screen}");
+    app.handle_key(KeyCode::Char('A'));
+    assert_eq!(
+        fs::read_to_string(golden.join("walk/hashes.txt")).expect("blessed"),
+        "1 00000000000000bb\n",
+        "accepting a hash sequence blesses it"
+    );
+    assert!(golden.join("walk/states.jsonl").is_file(), "and its states");
+    assert!(!artifacts.join("walk/hashes.actual.txt").exists());
+    assert_eq!(
+        app.items
+            .iter()
+            .filter(|i| i.decided == Some("accepted"))
+            .count(),
+        2
+    );
 }

@@ -57,13 +57,20 @@ enum What {
         #[arg(long, value_name = "ACTION")]
         unreferenced: Option<Unreferenced>,
     },
-    /// Walk through pending and failed captures in the terminal: toggle
-    /// expected/actual/diff, `a` accepts, `r` rejects.
+    /// Walk through pending and failed captures and hash sequences in the
+    /// terminal, with what `check` measured (tick, pixels, largest
+    /// difference, box; the world, for hashes): expected, actual, diff,
+    /// side by side or blinking; `z` zooms to the differing box; `a`/`r`
+    /// accept/reject, `A`/`R` all.
     Review {
         #[arg(long, value_name = "DIR")]
         golden_dir: Option<PathBuf>,
         #[arg(long, value_name = "DIR")]
         artifacts: Option<PathBuf>,
+        /// Accept without a screen (for scripts): `scenario/capture`,
+        /// `scenario/hashes`, a whole `scenario`, or `all`. Repeatable.
+        #[arg(long, value_name = "NAME")]
+        accept: Vec<String>,
     },
 }
 
@@ -135,11 +142,13 @@ pub fn run(args: GoldenArgs) -> Result<()> {
         What::Review {
             golden_dir,
             artifacts,
+            accept,
         } => {
             let opts = Options::new(&root);
             review(
                 &golden_dir.unwrap_or(opts.golden_dir),
                 &artifacts.unwrap_or(opts.artifacts),
+                &accept,
             )
         }
     }
@@ -337,8 +346,36 @@ fn check(
     Ok(())
 }
 
-fn review(golden_dir: &std::path::Path, artifacts: &std::path::Path) -> Result<()> {
-    let items = advkit_tui::review::collect(golden_dir, artifacts);
+fn review(
+    golden_dir: &std::path::Path,
+    artifacts: &std::path::Path,
+    accept: &[String],
+) -> Result<()> {
+    let mut items = advkit_tui::review::collect(golden_dir, artifacts);
+    if !accept.is_empty() {
+        let mut accepted = 0;
+        for name in accept {
+            let chosen: Vec<&mut advkit_tui::review::Item> = items
+                .iter_mut()
+                .filter(|i| {
+                    i.decided.is_none() && (name == "all" || *name == i.scenario || *name == i.id())
+                })
+                .collect();
+            if chosen.is_empty() {
+                bail!(
+                    "nothing to accept named `{name}`; pending or failed: {}",
+                    describe(&items)
+                );
+            }
+            for item in chosen {
+                advkit_tui::review::accept(item).map_err(anyhow::Error::msg)?;
+                println!("accepted {}: wrote {}", item.id(), item.golden.display());
+                accepted += 1;
+            }
+        }
+        println!("{accepted} accepted");
+        return Ok(());
+    }
     if items.is_empty() {
         println!(
             "nothing to review: no pending captures in {} and no failures in {}",
@@ -353,4 +390,18 @@ fn review(golden_dir: &std::path::Path, artifacts: &std::path::Path) -> Result<(
         s.accepted, s.rejected, s.undecided
     );
     Ok(())
+}
+
+/// "walk/t400, walk/hashes" (or "none").
+fn describe(items: &[advkit_tui::review::Item]) -> String {
+    let ids: Vec<String> = items
+        .iter()
+        .filter(|i| i.decided.is_none())
+        .map(advkit_tui::review::Item::id)
+        .collect();
+    if ids.is_empty() {
+        "none".into()
+    } else {
+        ids.join(", ")
+    }
 }
