@@ -304,6 +304,9 @@ fn machine_output_unreferenced_goldens_and_the_project_root() {
         .expect("runs");
     let out = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{out}");
-    assert!(out.contains("wrote ../../../fixtures/golden/walk/a.png"), "{out}");
+    assert!(
+        out.contains("wrote ../../../fixtures/golden/walk/a.png"),
+        "{out}"
+    );
     assert!(dir.path("fixtures/golden/walk/a.png").is_file());
 }
