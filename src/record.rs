@@ -581,12 +581,7 @@ pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
         if ran.states.is_empty() {
             let _ = fs::remove_file(&states);
         } else {
-            let flat: Vec<_> = ran
-                .states
-                .iter()
-                .map(|(t, e)| (*t, crate::state::flatten(e)))
-                .collect();
-            fs::write(&states, crate::state::log_text(&flat))
+            fs::write(&states, crate::state::log_text(&ran.states))
                 .map_err(|e| format!("cannot write {}: {e}", states.display()))?;
         }
         return Ok(recorded.len());

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use advkit_core::golden::{Action, Capture, Ran, Scenario};
-use advkit_core::{Frame, Size, hash_pixels};
+use advkit_core::{Frame, Size, hash_pixels, state};
 use advkit_ipc::RuntimeDir;
 use advkit_ipc::api::{HelloResult, method};
 use advkit_ipc::client::Client;
@@ -375,13 +375,8 @@ pub fn run(
         if scenario.record_hashes {
             ran.hashes.push((tick + 1, hash_pixels(pixels)));
             if states {
-                let mut entities = engine.entities()?;
-                for e in &mut entities {
-                    if let Some(m) = e.as_object_mut() {
-                        m.remove("box");
-                    }
-                }
-                ran.states.push((tick + 1, entities));
+                ran.states
+                    .push((tick + 1, state::flatten(&engine.entities()?)));
             }
         }
         let (_, pixels) = engine.latest_read();

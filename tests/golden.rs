@@ -121,13 +121,7 @@ fn both_paths_agree(path: &Path) -> Result<(), Failed> {
     );
     let ran = replay::run(&scenario, &launch, true, |_, _, _| {}).map_err(Failed::from)?;
     // The world states agree too (what a divergence report compares).
-    let states = |ran: &advkit_core::golden::Ran| -> Vec<(u64, advkit::state::Flat)> {
-        ran.states
-            .iter()
-            .map(|(t, e)| (*t, advkit::state::flatten(e)))
-            .collect()
-    };
-    if states(&in_process) != states(&ran) {
+    if in_process.states != ran.states {
         return Err(Failed::from(
             "the entities differ between the in-process run and the protocol",
         ));

@@ -12,6 +12,7 @@ use crate::engine::{Engine, Progress};
 use crate::frame::{Frame, Size, hash_pixels};
 use crate::input::{Button, InputAction, InputEvent, Timeline};
 use crate::scene::{Scene, SceneError};
+use crate::state;
 
 /// How different two frames may be and still match. The default is exact.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -395,7 +396,8 @@ impl Scenario {
                 engine.render(&mut frame);
                 ran.hashes.push((tick + 1, hash_pixels(frame.pixels())));
                 if states {
-                    ran.states.push((tick + 1, engine.entities()));
+                    ran.states
+                        .push((tick + 1, state::flatten(&engine.entities())));
                 }
             }
             for c in self.captures.iter().filter(|c| c.tick == tick + 1) {
@@ -427,9 +429,10 @@ pub struct Ran {
     /// `(tick, frame hash)` after every update, when the scenario has
     /// `record_hashes`.
     pub hashes: Vec<(u64, u64)>,
-    /// `(tick, entities)` after every update, when asked for (and the game
-    /// lists its entities): what a divergence report compares.
-    pub states: Vec<(u64, Vec<Json>)>,
+    /// `(tick, world state)` after every update, when asked for (and the
+    /// game lists its entities), flattened: what a divergence report
+    /// compares.
+    pub states: Vec<(u64, state::Flat)>,
 }
 
 /// The outcome of comparing two frames.
@@ -787,7 +790,11 @@ mod tests {
         let hashes = ran.hashes;
         assert_eq!(hashes.len(), 3);
         assert_eq!(ran.states.len(), 3);
-        assert_eq!(ran.states[2].1[0]["id"], "player");
+        assert!(
+            ran.states[2].1.contains_key("player.tile"),
+            "{:?}",
+            ran.states[2]
+        );
         let mut engine = s.engine(scene).expect("engine");
         engine.run(3, &Timeline::default());
         let mut f = Frame::new(s.size().expect("size"));

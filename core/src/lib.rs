@@ -12,6 +12,7 @@
 //! - [`engine`]: all of the above behind one [`Engine`], with reboot and save/restore.
 //! - [`entities`]: the player and NPCs as JSON records tools can edit.
 //! - [`golden`]: scenarios, frame comparison with a tolerance, diff heat maps.
+//! - [`state`]: world states flattened per tick, their delta log and diffs.
 //! - [`input`]: buttons and the input [`Timeline`] that scripts a run.
 //! - [`frame`], [`image`]: frames and PNG, re-exported from advkit-frame.
 
@@ -31,6 +32,7 @@ pub mod render;
 pub mod rng;
 pub mod scene;
 mod sprites;
+pub mod state;
 pub mod world;
 
 pub use advkit_frame::Canvas;

@@ -522,12 +522,7 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
     }
 
     if scenario.record_hashes {
-        let states: Vec<(u64, state::Flat)> = ran
-            .states
-            .iter()
-            .map(|(t, e)| (*t, state::flatten(e)))
-            .collect();
-        let status = judge_hashes(&golden_dir, &ran.hashes, &states, opts)?;
+        let status = judge_hashes(&golden_dir, &ran.hashes, &ran.states, opts)?;
         if let Status::Diverged { ranges } = &status {
             let first = ranges[0].0;
             result.first_divergence = Some(first);
@@ -536,13 +531,13 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
                 &artifacts.join("hashes.actual.txt"),
                 &hashes_text(&ran.hashes),
             )?;
-            if !states.is_empty() {
+            if !ran.states.is_empty() {
                 write_text(
                     &artifacts.join("states.actual.jsonl"),
-                    &state::log_text(&states),
+                    &state::log_text(&ran.states),
                 )?;
             }
-            let world = world_at(&golden_dir, &states, first, ran.states.is_empty());
+            let world = world_at(&golden_dir, &ran.states, first);
             let pictures = divergence_pictures(
                 &scenario,
                 &scene,
@@ -650,9 +645,10 @@ impl World {
 }
 
 /// Compares the recorded states (`states.jsonl` beside `hashes.txt`) with
-/// this run's at `tick`, and finds the first tick they differ.
-fn world_at(golden_dir: &Path, actual: &[(u64, state::Flat)], tick: u64, none: bool) -> World {
-    if none {
+/// this run's at `tick`, and finds the first tick they differ. A run
+/// with no states is a game that lists no entities.
+fn world_at(golden_dir: &Path, actual: &[(u64, state::Flat)], tick: u64) -> World {
+    if actual.is_empty() {
         return World::Unknown("the game does not list its entities (world.entities)".into());
     }
     let file = golden_dir.join("states.jsonl");
