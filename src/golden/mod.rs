@@ -448,10 +448,10 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
             .collect::<Result<Vec<[u32; 4]>, String>>()
             .map_err(|e| format!("capture `{}` (tick {}): {e}", capture.name, capture.tick))
             .and_then(|masks| {
-                let status = judge(&golden, actual, tol, &masks, opts)?;
-                Ok((status, masks))
+                let (status, expected) = judge(&golden, actual, tol, &masks, opts)?;
+                Ok((status, expected, masks))
             });
-        let (status, masks) = match judged {
+        let (status, expected, masks) = match judged {
             Ok(s) => s,
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -459,15 +459,15 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
             }
         };
         let mut note = None;
-        match &status {
-            Status::Fail { comparison } => {
+        match (&status, &expected) {
+            (Status::Fail { comparison }, Some((expected, _))) => {
                 let numbers = serde_json::json!({
                     "tick": capture.tick,
                     "summary": comparison.describe(),
                     "bbox": comparison.bbox.map(|(a, b, c, d)| [a, b, c, d]),
                 });
                 if let Err(e) =
-                    write_artifacts(&artifacts, &capture.name, &golden, actual, tol, &masks)
+                    write_artifacts(&artifacts, &capture.name, expected, actual, tol, &masks)
                         .and_then(|()| {
                             write_text(
                                 &artifacts.join(format!("{}.json", capture.name)),
@@ -483,7 +483,7 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
                     comparison: *comparison,
                 });
             }
-            Status::Missing => {
+            (Status::Missing, _) => {
                 // CI keeps what it would have blessed, to upload.
                 let written = artifacts.join(format!("{}.actual.png", capture.name));
                 match write_png(&written, actual, Compression::Fast) {
@@ -493,12 +493,8 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
                     }
                 }
             }
-            Status::Pass => {
-                let said = fs::read(&golden)
-                    .ok()
-                    .and_then(|b| decode_png(&b).ok())
-                    .map(|expected| compare(&expected, actual, tol, &masks).describe_pass())
-                    .unwrap_or_default();
+            (Status::Pass, Some((_, comparison))) => {
+                let said = comparison.describe_pass();
                 note = (!said.is_empty()).then_some(said);
             }
             _ => {}
@@ -803,14 +799,16 @@ pub fn launch(engine: &advkit_core::golden::EngineSpec, base: &Path) -> replay::
     }
 }
 
-/// Compares one frame with its golden file (or deals with its absence).
+/// Compares one frame with its golden file (or deals with its absence):
+/// the verdict, and the golden as decoded with the comparison, when there
+/// was one to compare with.
 fn judge(
     golden: &Path,
     actual: &Frame,
     tol: Tolerance,
     masks: &[[u32; 4]],
     opts: &Options,
-) -> Result<Status, String> {
+) -> Result<(Status, Option<(Frame, Comparison)>), String> {
     let bless = |path: &Path| -> Result<Status, String> {
         write_png(path, actual, Compression::Best)?;
         let _ = fs::remove_file(path.with_extension("new.png"));
@@ -822,28 +820,29 @@ fn judge(
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if opts.update {
-                return bless(golden);
+                return Ok((bless(golden)?, None));
             }
             if opts.ci {
-                return Ok(Status::Missing);
+                return Ok((Status::Missing, None));
             }
             let pending = golden.with_extension("new.png");
             write_png(&pending, actual, Compression::Best)?;
-            return Ok(Status::Pending { written: pending });
+            return Ok((Status::Pending { written: pending }, None));
         }
         Err(e) => return Err(format!("cannot read golden {}: {e}", golden.display())),
     };
     let expected = decode_png(&bytes)
         .map_err(|e| format!("golden {} is not a readable PNG: {e}", golden.display()))?;
     let comparison = compare(&expected, actual, tol, masks);
-    if comparison.passes() {
+    let status = if comparison.passes() {
         let _ = fs::remove_file(golden.with_extension("new.png"));
-        Ok(Status::Pass)
+        Status::Pass
     } else if opts.update {
-        bless(golden)
+        bless(golden)?
     } else {
-        Ok(Status::Fail { comparison })
-    }
+        Status::Fail { comparison }
+    };
+    Ok((status, Some((expected, comparison))))
 }
 
 /// `<tick> <hash>` per line, as `hashes.txt` holds them.
@@ -967,18 +966,14 @@ fn write_png(path: &Path, frame: &Frame, level: Compression) -> Result<(), Strin
 fn write_artifacts(
     dir: &Path,
     capture: &str,
-    golden: &Path,
+    expected: &Frame,
     actual: &Frame,
     tol: Tolerance,
     masks: &[[u32; 4]],
 ) -> Result<(), String> {
-    let expected = fs::read(golden)
-        .ok()
-        .and_then(|b| decode_png(&b).ok())
-        .ok_or_else(|| format!("cannot read golden {}", golden.display()))?;
     write_png(
         &dir.join(format!("{capture}.expected.png")),
-        &expected,
+        expected,
         Compression::Fast,
     )?;
     write_png(
@@ -988,7 +983,7 @@ fn write_artifacts(
     )?;
     write_png(
         &dir.join(format!("{capture}.diff.png")),
-        &diff_image(&expected, actual, tol, masks),
+        &diff_image(expected, actual, tol, masks),
         Compression::Fast,
     )
 }
