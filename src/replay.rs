@@ -59,7 +59,6 @@ pub struct Engine {
     client: Client,
     reader: FrameReader,
     buf: AlignedBuf,
-    last_tick: u64,
     pub hello: HelloResult,
 }
 
@@ -157,7 +156,6 @@ impl Engine {
             client,
             reader,
             buf,
-            last_tick: 0,
             hello,
         })
     }
@@ -194,20 +192,19 @@ impl Engine {
             .ok_or_else(|| format!("engine.step answered without a tick: {r}"))
     }
 
-    /// The newest frame: its tick and pixels (checked against the slot
-    /// checksum by the reader).
-    pub fn latest(&mut self) -> Result<(u64, &[u8]), String> {
+    /// Reads the newest frame (checked against the slot checksum by the
+    /// reader) and returns its tick; [`pixels`](Self::pixels) has it.
+    pub fn latest(&mut self) -> Result<u64, String> {
         let info = self
             .reader
             .read_latest(&mut self.buf)
             .map_err(|e| format!("reading the frame: {e}"))?;
-        self.last_tick = info.tick;
-        Ok((info.tick, self.buf.as_slice()))
+        Ok(info.tick)
     }
 
-    /// The frame [`latest`](Self::latest) read last.
-    fn latest_read(&self) -> (u64, &[u8]) {
-        (self.last_tick, self.buf.as_slice())
+    /// The pixels of the frame [`latest`](Self::latest) read last.
+    pub fn pixels(&self) -> &[u8] {
+        self.buf.as_slice()
     }
 
     /// Every entity, as `world.entities` lists them.
@@ -364,7 +361,7 @@ pub fn run(
                 tick + 1
             ));
         }
-        let (shown, pixels) = engine.latest()?;
+        let shown = engine.latest()?;
         if shown != tick + 1 {
             return Err(format!(
                 "after stepping to tick {} the newest frame shows tick {shown}; the game must \
@@ -373,13 +370,12 @@ pub fn run(
             ));
         }
         if scenario.record_hashes {
-            ran.hashes.push((tick + 1, hash_pixels(pixels)));
+            ran.hashes.push((tick + 1, hash_pixels(engine.pixels())));
             if states {
                 ran.states
                     .push((tick + 1, state::flatten(&engine.entities()?)));
             }
         }
-        let (_, pixels) = engine.latest_read();
         let captured: Vec<&Capture> = scenario
             .captures
             .iter()
@@ -388,7 +384,7 @@ pub fn run(
         if captured.is_empty() {
             continue;
         }
-        let frame = Frame::from_pixels(size, pixels.to_vec()).ok_or_else(|| {
+        let frame = Frame::from_pixels(size, engine.pixels().to_vec()).ok_or_else(|| {
             format!(
                 "the frame of tick {} is not {}x{}",
                 tick + 1,

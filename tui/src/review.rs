@@ -66,14 +66,17 @@ impl Item {
     }
 }
 
-/// Reads `<capture>.json`, written by `golden check` beside a failure.
-fn numbers(path: &Path) -> (Vec<String>, Option<[u32; 4]>) {
-    let Some(v) = fs::read_to_string(path)
+/// Reads `<capture>.json` (or `hashes.json`), written by `golden check`
+/// beside a failure; null when absent.
+fn sidecar(path: &Path) -> serde_json::Value {
+    fs::read_to_string(path)
         .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-    else {
-        return (Vec::new(), None);
-    };
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// The lines to show and the box, from a sidecar ([`sidecar`]).
+fn numbers(v: &serde_json::Value) -> (Vec<String>, Option<[u32; 4]>) {
     let mut lines = Vec::new();
     if let (Some(tick), Some(summary)) = (v["tick"].as_u64(), v["summary"].as_str()) {
         lines.push(format!("tick {tick}: {summary}"));
@@ -121,15 +124,26 @@ fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// `(scenario, directory)` for every directory in `root`, sorted.
+fn scenario_dirs(root: &Path) -> Vec<(String, PathBuf)> {
+    sorted_entries(root)
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .map(|dir| {
+            let scenario = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("?")
+                .to_owned();
+            (scenario, dir)
+        })
+        .collect()
+}
+
 /// Every readable `<root>/<scenario>/<capture><suffix>` PNG, sorted.
 fn find(root: &Path, suffix: &str) -> Vec<Found> {
     let mut found = Vec::new();
-    for dir in sorted_entries(root).into_iter().filter(|p| p.is_dir()) {
-        let scenario = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_owned();
+    for (scenario, dir) in scenario_dirs(root) {
         for file in sorted_entries(&dir) {
             let Some(capture) = file
                 .file_name()
@@ -179,7 +193,7 @@ pub fn collect(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
             let expected_path = f.dir.join(format!("{}.expected.png", f.capture));
             let diff_path = f.dir.join(format!("{}.diff.png", f.capture));
             let numbers_path = f.dir.join(format!("{}.json", f.capture));
-            let (numbers, bbox) = numbers(&numbers_path);
+            let (numbers, bbox) = numbers(&sidecar(&numbers_path));
             let golden = golden_dir
                 .join(&f.scenario)
                 .join(format!("{}.png", f.capture));
@@ -213,12 +227,7 @@ pub fn collect(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
 fn hash_items(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
     let mut items = Vec::new();
     for (root, kind) in [(golden_dir, Kind::Pending), (artifacts, Kind::Failed)] {
-        for dir in sorted_entries(root).into_iter().filter(|p| p.is_dir()) {
-            let scenario = dir
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("?")
-                .to_owned();
+        for (scenario, dir) in scenario_dirs(root) {
             let (hashes, states) = match kind {
                 Kind::Pending => (dir.join("hashes.new.txt"), dir.join("states.new.jsonl")),
                 Kind::Failed => (
@@ -231,18 +240,17 @@ fn hash_items(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
             }
             let target = golden_dir.join(&scenario);
             let numbers_path = dir.join("hashes.json");
-            let (mut numbers, _) = numbers(&numbers_path);
+            let sidecar = sidecar(&numbers_path);
+            let (mut numbers, _) = numbers(&sidecar);
             if numbers.is_empty() {
                 numbers.push("no frame hashes blessed yet".into());
             }
             // The pictures `golden check` left: the first divergent frame
             // and the nearest golden.
-            let pictures: Vec<PathBuf> = fs::read_to_string(&numbers_path)
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .and_then(|v| v["pictures"].as_array().cloned())
-                .unwrap_or_default()
-                .iter()
+            let pictures: Vec<PathBuf> = sidecar["pictures"]
+                .as_array()
+                .into_iter()
+                .flatten()
                 .filter_map(|p| p.as_str().map(|p| dir.join(p)))
                 .collect();
             let named = |prefix: &str| {
