@@ -194,3 +194,27 @@ fn the_report_shows_its_three_images_and_the_divergence_table_in_chromium() {
     assert!(html.contains("<td>1 – 400</td>"), "{html}");
     assert!(html.contains("only the pixels differ"), "{html}");
 }
+
+#[test]
+fn hashes_win_over_a_tolerance_and_a_tolerated_pass_says_how_much_differed() {
+    let dir = blessed(&STILL.replace(
+        r#"{"name": "t400", "tick": 400}"#,
+        r#"{"name": "t400", "tick": 400, "tolerance": {"max_diff": 2, "max_pixels": 64}}"#,
+    ));
+    dir.write(
+        "scene.json",
+        &demo_scene(|s| s["palette"]["grass"] = serde_json::json!("#5a9e3d")),
+    );
+    let run = check(&dir, false, &[]);
+    run.fails_with(1);
+    let out = run.stdout();
+    assert!(
+        out.contains("pass  still/t400 (tick 400): within tolerance: 0 pixel(s) differ by more than 2 (allowed 64),"),
+        "{out}"
+    );
+    assert!(out.contains("FAIL  still/hashes"), "{out}");
+    assert!(
+        out.contains("warning: still: the frame hashes are exact and win over the tolerance"),
+        "{out}"
+    );
+}
