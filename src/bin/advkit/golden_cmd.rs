@@ -82,11 +82,12 @@ enum Unreferenced {
 }
 
 /// The project's directory: the nearest with fixtures/scenarios at or
-/// above the current one, as a short path (`.` or `../..`).
+/// above the current one, as a short path (empty or `../..`).
 fn project() -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     match advkit::golden::project_root(&cwd) {
-        Some(root) if root == cwd => PathBuf::from("."),
+        // Empty, not ".", so paths print as "target/…", not "./target/…".
+        Some(root) if root == cwd => PathBuf::new(),
         Some(root) => {
             let up = cwd
                 .strip_prefix(&root)
