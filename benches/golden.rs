@@ -148,6 +148,7 @@ fn replay_speed() {
         size: None,
         params: Default::default(),
         start_tick: 0,
+        state: None,
         inputs: Vec::new(),
         reboots: Vec::new(),
         requests,

@@ -1,7 +1,8 @@
 //! The built-in demo, live: advkit-core's engine on an
 //! [`advkit_ipc::Host`], through the same public API any other game uses.
 //! The host answers params, pause, step, stats, snapshot and events; this
-//! module answers what only the demo can: reboot, input and the world.
+//! module answers what only the demo can: reboot, input and the world
+//! (entities, and saving and loading it whole).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,7 +11,8 @@ use advkit_core::{Button, Engine, InputAction, Scene};
 use advkit_ipc::api::schema::GAME_METHODS;
 use advkit_ipc::api::{
     ConfirmData, EntitiesResult, Event, InputParams, InputResult, ParamsResetParams,
-    ParamsSetParams, Progress, RebootParams, RebootResult, RpcError, WorldSetParams, codes, method,
+    ParamsSetParams, Progress, RebootParams, RebootResult, RpcError, WorldLoadParams, WorldLoaded,
+    WorldSetParams, WorldState, codes, method,
 };
 use advkit_ipc::{Host, HostConfig, HostError, Request};
 use serde_json::Value as Json;
@@ -254,6 +256,11 @@ impl Demo {
                 reply.send(found);
             }
             Request::WorldSet { params, reply } => reply.send(self.world_set(params)),
+            Request::WorldSave { reply } => reply.ok(WorldState {
+                tick: self.engine.tick(),
+                state: self.engine.save_state(),
+            }),
+            Request::WorldLoad { params, reply } => reply.send(self.world_load(params)),
             other => other.unsupported(),
         }
     }
@@ -325,6 +332,22 @@ impl Demo {
 
     fn input(&mut self, p: &InputParams) -> Result<InputResult, RpcError> {
         input(&mut self.engine, p)
+    }
+
+    /// Goes back to a saved state (its tick may be earlier than the last
+    /// frame's), shown once the answer is out: its `applied` event is
+    /// stamped with the tick it was loaded at, as every request's is.
+    fn world_load(&mut self, p: WorldLoadParams) -> Result<WorldLoaded, RpcError> {
+        self.engine
+            .restore_state(&p.state)
+            .map_err(|e| RpcError::invalid_params(format!("state: {e}; nothing changed")))?;
+        self.redraw = true;
+        let tick = self.engine.tick();
+        self.host.emit(&Event::World {
+            kind: "loaded".into(),
+            data: json!({ "tick": tick }),
+        });
+        Ok(WorldLoaded { tick })
     }
 
     fn world_set(&mut self, p: WorldSetParams) -> Result<serde_json::Value, RpcError> {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use advkit_core::golden::{Capture, EngineSpec, Injected, Scenario};
 use advkit_core::{Compression, Frame, Size, encode_png, hash_pixels};
 use advkit_ipc::api::event::Notification;
-use advkit_ipc::api::{Event, HelloResult, method};
+use advkit_ipc::api::{Event, HelloResult, RpcError, codes, method};
 use advkit_ipc::client::{Client, ClientError};
 use advkit_ipc::region::{AlignedBuf, FrameReader};
 use serde_json::{Map, Value as Json, json};
@@ -39,6 +39,8 @@ pub struct Start {
     start_tick: Option<u64>,
     /// Wait for the `applied` event of our own reboot before recording.
     own_reboot: bool,
+    /// The state `world.save` gave, with `--from-now`.
+    state: Option<Json>,
 }
 
 impl Start {
@@ -56,7 +58,57 @@ impl Start {
             hello,
             start_tick: None,
             own_reboot: false,
+            state: None,
         })
+    }
+
+    /// Whether the game can be recorded from where it is (`world.save`
+    /// and `world.load`).
+    pub fn can_save(&self) -> bool {
+        [method::WORLD_SAVE, method::WORLD_LOAD]
+            .iter()
+            .all(|name| self.hello.methods.iter().any(|m| m == name))
+    }
+
+    /// Starts from where the game is: pauses it for a moment, saves its
+    /// state with `world.save` (embedded in the scenario) and lets it run
+    /// on if it was running.
+    pub fn from_now(&mut self) -> Result<(), ClientError> {
+        if !self.can_save() {
+            // The game's answer, as if it had been asked.
+            return Err(ClientError::Rpc(RpcError::new(
+                codes::METHOD_NOT_FOUND,
+                format!(
+                    "`{}` answers no {} and {}, so it cannot be recorded from where it is; \
+                     record from a fresh reboot (without --from-now)",
+                    self.hello.name,
+                    method::WORLD_SAVE,
+                    method::WORLD_LOAD
+                ),
+            )));
+        }
+        let running = !self.client.call(method::STATS, json!({}))?.result["paused"]
+            .as_bool()
+            .unwrap_or(false);
+        if running {
+            self.client.call(method::PAUSE, json!({}))?;
+        }
+        let saved = self.client.call(method::WORLD_SAVE, json!({}));
+        if running {
+            self.client.call(method::RESUME, json!({}))?;
+        }
+        let saved = saved?.result;
+        let tick = saved["tick"].as_u64().ok_or_else(|| {
+            ClientError::Protocol(format!(
+                "{} answered without a tick: {saved}",
+                method::WORLD_SAVE
+            ))
+        })?;
+        // Requests applied before the save are in the state already.
+        while let Ok(Some(_)) = self.client.next_event(Some(Duration::ZERO)) {}
+        self.start_tick = Some(tick);
+        self.state = Some(saved["state"].clone());
+        Ok(())
     }
 
     pub fn engine_name(&self) -> &str {
@@ -131,6 +183,8 @@ impl Start {
             sync: to_thread,
             listener: Some(listener),
             waiting_for_own_reboot: self.own_reboot,
+            state: self.state,
+            loaded_at: None,
             requests: Vec::new(),
             hashes: Vec::new(),
             frames: BTreeMap::new(),
@@ -189,6 +243,8 @@ pub enum StopReason {
     Ticks,
     Signal,
     EngineGone,
+    /// Another client loaded a saved state: the game jumped in time.
+    Loaded,
 }
 
 /// A recording under way.
@@ -207,6 +263,11 @@ pub struct Recording {
     sync: Sender<()>,
     listener: Option<JoinHandle<()>>,
     waiting_for_own_reboot: bool,
+    /// The state recorded from, with `--from-now`.
+    state: Option<Json>,
+    /// The tick of a `world.load` by another client: the game jumped, so
+    /// the recording ends before it.
+    loaded_at: Option<u64>,
     requests: Vec<Injected>,
     hashes: Vec<(u64, u64)>,
     /// Frames kept for captures, by tick.
@@ -243,6 +304,9 @@ impl Recording {
         let reason = loop {
             if stop.load(Ordering::Relaxed) {
                 break StopReason::Signal;
+            }
+            if self.loaded_at.is_some() {
+                break StopReason::Loaded;
             }
             if let (Some(until), Some((t, _))) = (until, &self.last)
                 && *t >= until
@@ -333,6 +397,10 @@ impl Recording {
                     }
                     return;
                 }
+                if name == method::WORLD_LOAD {
+                    self.loaded_at.get_or_insert(tick);
+                    return;
+                }
                 self.requests.push(Injected {
                     tick,
                     method: name,
@@ -375,7 +443,10 @@ impl Recording {
                 .prev
                 .is_some_and(|(pn, pt)| pn + 1 == n && pt < info.tick);
             self.prev = Some((n, info.tick));
-            if !first_of_tick || info.tick <= self.start_tick {
+            // A tick at or before the last one hashed is the game jumping
+            // back (a `world.load`), never a new tick.
+            let newer = self.hashes.last().is_none_or(|(t, _)| info.tick > *t);
+            if !first_of_tick || !newer || info.tick <= self.start_tick {
                 continue;
             }
             let pixels = self.buf.as_slice();
@@ -406,6 +477,22 @@ impl Recording {
         golden: &Path,
         description: Option<&str>,
     ) -> Result<Written, String> {
+        if let Some(at) = self.loaded_at {
+            // Nothing after the load can be replayed: end at the last
+            // frame kept before it.
+            self.last = self
+                .frames
+                .range(..=at)
+                .next_back()
+                .map(|(t, f)| (*t, f.clone()));
+            self.frames.retain(|t, _| *t <= at);
+            self.warnings.push(format!(
+                "another client loaded a saved state ({}) at tick {at}, so the game jumped in time; \
+                 the recording ends at tick {} (the last kept frame before it)",
+                method::WORLD_LOAD,
+                self.last.as_ref().map_or(self.start_tick, |(t, _)| *t)
+            ));
+        }
         let Some((last_tick, last_frame)) = self.last.clone() else {
             return Err(format!(
                 "nothing to write: no frame after tick {} was published while recording \
@@ -440,6 +527,7 @@ impl Recording {
                 .then(|| format!("{}x{}", self.size().width, self.size().height)),
             params: self.params.clone(),
             start_tick: self.start_tick,
+            state: self.state.clone(),
             inputs: Vec::new(),
             reboots: Vec::new(),
             requests,
@@ -549,12 +637,15 @@ impl Drop for Recording {
     }
 }
 
-/// Replays the scenario at `path` headless and compares its frame hashes
-/// with the recorded ones in `golden/hashes.txt`: the number of hashes
-/// compared, or where and after what the replay diverged. When they all
-/// match, the replay's world states (what `world.entities` lists after
-/// each tick, for a game that answers it) are written beside them as
-/// `states.jsonl`, for divergence reports later.
+/// Replays the scenario at `path` headless twice and compares the frame
+/// hashes with each other and with the recorded ones in
+/// `golden/hashes.txt`: the number of hashes compared, or where the
+/// replays diverged, after what, and whether the game disagrees with
+/// itself (two replays differ: it reads the clock or unseeded randomness)
+/// or only with the live session. When all match, the replay's world
+/// states (what `world.entities` lists after each tick, for a game that
+/// answers it) are written beside them as `states.jsonl`, for divergence
+/// reports later.
 pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
     let text =
         fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -569,15 +660,19 @@ pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
         Some(_) => advkit_core::Scene::builtin(),
         None => crate::golden::scene_for(&scenario, base)?,
     };
-    let ran = crate::golden::run_scenario(&scenario, &scene, launch.as_ref(), true, |_, _, _| {})?;
+    let replay =
+        || crate::golden::run_scenario(&scenario, &scene, launch.as_ref(), true, |_, _, _| {});
+    let ran = replay()?;
+    let again = replay()?;
     let file = golden.join("hashes.txt");
     let recorded = parse_hashes(
         &file,
         &fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?,
     )?;
-    let ranges = diverging_ranges(&recorded, &ran.hashes);
     let states = golden.join("states.jsonl");
-    let Some(&(first, _)) = ranges.first() else {
+    let itself = diverging_ranges(&ran.hashes, &again.hashes);
+    let live = diverging_ranges(&recorded, &ran.hashes);
+    if itself.is_empty() && live.is_empty() {
         if ran.states.is_empty() {
             let _ = fs::remove_file(&states);
         } else {
@@ -585,15 +680,27 @@ pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
                 .map_err(|e| format!("cannot write {}: {e}", states.display()))?;
         }
         return Ok(recorded.len());
-    };
+    }
     let _ = fs::remove_file(&states);
-    Err(format!(
-        "replayed headless, the recording differs from the live session at tick(s) {}; the first is \
-         tick {first}; last applied before it: {}. The game may read the clock or unseeded \
-         randomness, or handle a request later than it answers it",
-        describe_ranges(&ranges),
-        crate::golden::applied_before(&scenario, first)
-    ))
+    Err(if let Some(&(first, _)) = itself.first() {
+        format!(
+            "two headless replays of the recording disagree with each other at tick(s) {}; the \
+             first is tick {first}; last applied before it: {}. The game is not deterministic: \
+             it may read the clock or unseeded randomness, so no recording of it replays",
+            describe_ranges(&itself),
+            crate::golden::applied_before(&scenario, first)
+        )
+    } else {
+        let first = live[0].0;
+        format!(
+            "replayed headless (twice, alike), the recording differs from the live session at \
+             tick(s) {}; the first is tick {first}; last applied before it: {}. The game may \
+             handle a request at another tick than its `applied` event says, or the live run \
+             depended on something the recording does not hold (the clock, a file)",
+            describe_ranges(&live),
+            crate::golden::applied_before(&scenario, first)
+        )
+    })
 }
 
 /// The command line and working directory of process `pid` (Linux).
@@ -605,11 +712,14 @@ fn launched_as(pid: u32) -> Option<(Vec<String>, PathBuf)> {
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
     let cwd = fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
-    // The program as the kernel ran it, so a relative argv[0] still works.
-    if let Ok(exe) = fs::read_link(format!("/proc/{pid}/exe"))
-        && let Some(first) = args.first_mut()
+    // A relative path is made absolute; a bare name is found on PATH
+    // again. Not /proc/<pid>/exe: for a virtual environment's python that
+    // is the base interpreter, which knows none of the venv's packages.
+    if let Some(first) = args.first_mut()
+        && first.contains('/')
+        && Path::new(first.as_str()).is_relative()
     {
-        *first = exe.display().to_string();
+        *first = normal(&cwd.join(first.as_str())).display().to_string();
     }
     (!args.is_empty()).then_some((args, cwd))
 }

@@ -279,6 +279,27 @@ fn tail(path: &Path) -> String {
     format!("\n  engine said: {}", last.join("\n  "))
 }
 
+/// Loads the scenario's saved state, which must put the game at `tick`.
+fn load(engine: &mut Engine, state: &Json, tick: u64) -> Result<(), String> {
+    if !engine.answers(method::WORLD_LOAD) {
+        return Err(format!(
+            "the scenario starts from a saved state, but the game answers no {}; record it \
+             from a fresh reboot instead (advkit record without --from-now)",
+            method::WORLD_LOAD
+        ));
+    }
+    let loaded = engine
+        .call(method::WORLD_LOAD, json!({ "state": state }))
+        .map_err(|e| format!("loading the scenario's state: {e}"))?;
+    let at = loaded["tick"].as_u64().unwrap_or(0);
+    if at != tick {
+        return Err(format!(
+            "the scenario's state put the game at tick {at}, but its start_tick is {tick}"
+        ));
+    }
+    Ok(())
+}
+
 /// The protocol request that does `action`.
 pub fn request(action: &Action) -> (&str, Json) {
     match action {
@@ -332,7 +353,7 @@ pub fn run(
     }
     // engine.step takes at most 10,000 ticks at a time.
     let mut at = 0;
-    while at < scenario.start_tick {
+    while scenario.state.is_none() && at < scenario.start_tick {
         at = engine.step((scenario.start_tick - at).min(10_000))?;
     }
     // A fresh world with every param in effect (reboot-only ones too),
@@ -344,6 +365,9 @@ pub fn run(
                 json!({"keep_progress": false, "confirm": true}),
             )
             .map_err(|e| format!("starting fresh: {e}"))?;
+    }
+    if let Some(state) = &scenario.state {
+        load(&mut engine, state, scenario.start_tick)?;
     }
     let plan = scenario.plan();
     let mut ran = Ran::default();

@@ -9,11 +9,23 @@ use std::time::Duration;
 use crate::golden_cli::check;
 use crate::util::{Dir, Runtime, path_str};
 
-/// Records engine `name` while `drive` runs, stops the recorder with
-/// SIGINT and returns its stdout and stderr.
+/// Records engine `name` from a fresh reboot while `drive` runs, stops
+/// the recorder with SIGINT and returns its stdout and stderr.
 fn record_while(rt: &Runtime, name: &str, dir: &Dir, drive: impl FnOnce()) -> (String, String) {
+    record_from(rt, name, dir, "--yes", drive)
+}
+
+/// The same, starting as `how` says (`--yes`: a fresh reboot;
+/// `--from-now`: the game's saved state).
+fn record_from(
+    rt: &Runtime,
+    name: &str,
+    dir: &Dir,
+    how: &str,
+    drive: impl FnOnce(),
+) -> (String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_advkit"))
-        .args(["record", "--name", name, "--yes", "--capture-every", "30"])
+        .args(["record", "--name", name, how, "--capture-every", "30"])
         .args(["--out", &path_str(&dir.path("scenarios/session.json"))])
         .args(["--golden-dir", &path_str(&dir.path("golden"))])
         .env("XDG_RUNTIME_DIR", rt.xdg())
@@ -90,6 +102,89 @@ fn a_session_driven_by_send_replays_headless_with_identical_hashes() {
         let checked = check(&dir, false, extra).ok();
         assert!(checked.contains("0 failed scenario(s)"), "{checked}");
     }
+}
+
+/// `--from-now` records from where the game is, mid-walk with a tuned
+/// param: the state (held buttons included) is embedded and loaded by
+/// both replay paths, and nothing before the start is replayed.
+#[test]
+fn a_session_recorded_from_now_replays_from_its_saved_state() {
+    let rt = Runtime::new();
+    let _engine = rt.start("game", &["--set", "autopilot=off"]);
+    send(&rt, "game", &["set", "walk_speed", "2"]);
+    send(&rt, "game", &["input", "press", "right"]);
+    pause_a_little();
+    let dir = Dir::new();
+    let (out, err) = record_from(&rt, "game", &dir, "--from-now", || {
+        pause_a_little();
+        send(&rt, "game", &["input", "release", "right"]);
+        send(&rt, "game", &["input", "press", "down"]);
+        pause_a_little();
+        send(&rt, "game", &["set", "walk_speed", "1.5"]);
+        pause_a_little();
+    });
+    assert!(err.contains("from its saved state at tick"), "{err}");
+    assert!(
+        out.contains("replayed headless: all") && out.contains("match"),
+        "{out}\n{err}"
+    );
+    let text = std::fs::read_to_string(dir.path("scenarios/session.json")).expect("scenario");
+    let scenario: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert!(scenario["start_tick"].as_u64() > Some(0), "{text}");
+    assert_eq!(scenario["state"]["held"], serde_json::json!(["right"]));
+    assert_eq!(scenario["params"]["walk_speed"], serde_json::json!(2.0));
+    let requests = scenario["requests"].as_array().expect("requests");
+    assert_eq!(requests.len(), 3, "only what came after the start: {text}");
+    for extra in [&[][..], &["--protocol"][..]] {
+        let checked = check(&dir, false, extra).ok();
+        assert!(checked.contains("0 failed scenario(s)"), "{checked}");
+    }
+}
+
+/// A game that cannot save its state says so, and another client's
+/// `world.load` ends a recording where the game jumped in time.
+#[test]
+fn from_now_needs_world_save_and_a_load_ends_the_recording() {
+    let rt = Runtime::new();
+    let _game = rt.start_example("life", "life");
+    let dir = Dir::new();
+    let out = dir.path("s.json");
+    let err = rt
+        .advkit(&[
+            "record",
+            "--name",
+            "life",
+            "--from-now",
+            "--out",
+            &path_str(&out),
+        ])
+        .fails_with(1);
+    assert!(
+        err.contains("answers no world.save and world.load") && err.contains("without --from-now"),
+        "{err}"
+    );
+    assert!(!out.exists());
+
+    let _engine = rt.start("game", &[]);
+    let saved = rt
+        .advkit(&["send", "--name", "game", "--json", "call", "world.save"])
+        .ok();
+    let saved: serde_json::Value = serde_json::from_str(&saved).expect("json");
+    let load = serde_json::json!({ "state": saved["state"] }).to_string();
+    let (out, err) = record_from(&rt, "game", &dir, "--yes", || {
+        std::thread::sleep(Duration::from_millis(1200));
+        send(&rt, "game", &["call", "world.load", &load]);
+        pause_a_little();
+    });
+    assert!(
+        out.contains("when a saved state was loaded"),
+        "{out}\n{err}"
+    );
+    assert!(err.contains("the game jumped in time"), "{err}");
+    assert!(
+        out.contains("replayed headless: all") && out.contains("match"),
+        "{out}\n{err}"
+    );
 }
 
 #[test]

@@ -49,6 +49,9 @@ pub enum StateError {
 struct SavedState {
     scene: String,
     world: World,
+    /// Buttons held down, so a run restored mid-walk walks on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    held: Vec<Button>,
 }
 
 /// A running game, without any I/O.
@@ -199,11 +202,13 @@ impl Engine {
         }
     }
 
-    /// The world as JSON: what a save file holds.
+    /// The world and the buttons held down, as JSON: what a save file
+    /// holds, and what `world.save` answers.
     pub fn save_state(&self) -> serde_json::Value {
         serde_json::to_value(SavedState {
             scene: self.scene.name.clone(),
             world: self.world.clone(),
+            held: self.controls.held().iter().collect(),
         })
         .unwrap_or(serde_json::Value::Null)
     }
@@ -223,6 +228,7 @@ impl Engine {
             .map_err(StateError::DoesNotFit)?;
         self.world = saved.world;
         self.controls.release_all();
+        self.controls.hold(saved.held);
         Ok(())
     }
 

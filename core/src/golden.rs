@@ -158,9 +158,14 @@ pub struct Scenario {
     pub params: Map<String, Json>,
     /// The run starts from a fresh world at this tick: the engine runs this
     /// many ticks, then reboots fresh (how `advkit record` starts). 0: a
-    /// new engine at tick 0.
+    /// new engine at tick 0. With `state`, the tick the state is at.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub start_tick: u64,
+    /// The game's state at `start_tick`, as `world.save` answered it
+    /// (what `advkit record --from-now` writes): the run starts fresh with
+    /// the scenario's params, loads it, and goes on from `start_tick`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<Json>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<InputEvent>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -365,7 +370,18 @@ impl Scenario {
         mut capture: impl FnMut(&Capture, &Frame, &[Json]),
     ) -> Result<Ran, String> {
         let mut engine = self.engine(scene.clone())?;
-        if self.start_tick > 0 {
+        if let Some(state) = &self.state {
+            engine
+                .restore_state(state)
+                .map_err(|e| format!("the scenario's state: {e}"))?;
+            if engine.tick() != self.start_tick {
+                return Err(format!(
+                    "the scenario's state is at tick {}, but its start_tick is {}",
+                    engine.tick(),
+                    self.start_tick
+                ));
+            }
+        } else if self.start_tick > 0 {
             for _ in 0..self.start_tick {
                 engine.step();
             }

@@ -179,6 +179,14 @@ impl Controls {
     pub fn release_all(&mut self) {
         *self = Controls::default();
     }
+
+    /// Holds `buttons` down as if pressed before the last tick (no edge:
+    /// `action` does not fire again).
+    pub fn hold(&mut self, buttons: impl IntoIterator<Item = Button>) {
+        for b in buttons {
+            self.held.insert(b);
+        }
+    }
 }
 
 /// One scripted input: at `tick`, do `action` to `button`. With `hold`, the

@@ -297,6 +297,23 @@ fn save_and_restore_round_trip_continues_identically() {
 }
 
 #[test]
+fn a_state_saved_mid_walk_walks_on_without_firing_action_again() {
+    let mut e = Engine::new(Scene::builtin());
+    idle(&mut e, 10);
+    e.input(Button::Right, InputAction::Press);
+    idle(&mut e, 7);
+    let saved = e.save_state();
+    assert_eq!(saved["held"], serde_json::json!(["right"]));
+    idle(&mut e, 30);
+    let want = e.save_state();
+
+    let mut other = Engine::new(Scene::builtin());
+    other.restore_state(&saved).expect("restores");
+    idle(&mut other, 30);
+    assert_eq!(other.save_state(), want, "the restored run walks on");
+}
+
+#[test]
 fn restore_refuses_bad_states_and_changes_nothing() {
     let mut e = room();
     idle(&mut e, 5);

@@ -8,6 +8,7 @@ import shutil
 import signal
 import struct
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -295,3 +296,60 @@ def test_ctrl_c_in_the_python_game_removes_its_files(runtime, life):
     left = sorted(os.listdir(runtime))
     assert left == [], "files left behind: %s" % left
     assert ROOT.exists()
+
+
+NOISY_GAME = '''
+import random
+import time
+
+import advkit
+
+W, H = 32, 16
+host = advkit.Host("noisy", W, H, fps=60.0, engine="noisy (unseeded randomness)")
+
+
+def frame():
+    shade = random.randrange(256)  # never seeded: no two runs alike
+    return bytes((shade, shade, shade, 255)) * (W * H)
+
+
+tick = 0
+with host:
+    host.publish(tick, frame())
+    deadline = time.monotonic()
+    while host.running:
+        host.serve(lambda req: req.error(-32601, "no methods"), deadline)
+        due = host.ticks_due()
+        tick += due
+        if due:
+            host.publish(tick, frame())
+        deadline = host.next_deadline(deadline)
+'''
+
+
+def test_record_warns_when_two_replays_of_a_game_disagree(runtime, spawn, tmp_path):
+    """A game that reads unseeded randomness is recorded, and the recorder
+    says its replays disagree with each other, not only with the session."""
+    script = tmp_path / "noisy.py"
+    script.write_text(NOISY_GAME)
+    env_paused = dict(os.environ, ADVKIT_PAUSED="1")
+    game = subprocess.Popen([sys.executable, str(script)], env=env_paused,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(runtime / "noisy.sock")
+        out = tmp_path / "scenarios" / "noisy.json"
+        rec = subprocess.Popen([advkit_bin(), "record", "--name", "noisy", "--yes",
+                                "--ticks", "20", "--out", str(out),
+                                "--golden-dir", str(tmp_path / "golden")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        run_advkit("send", "--name", "noisy", "resume")
+        stdout, stderr = rec.communicate(timeout=60)
+        assert rec.returncode == 0, stdout + stderr
+        assert "recorded 20 tick(s)" in stdout, stdout + stderr
+        assert "two headless replays of the recording disagree with each other" in stderr, \
+            stdout + stderr
+        assert "not deterministic" in stderr, stderr
+    finally:
+        game.terminate()
+        game.wait(timeout=10)

@@ -76,6 +76,10 @@ methods! {
     WorldGet, WORLD_GET = "world.get", EntityParams => serde_json::Value;
     /// Change an entity's attributes (a game method).
     WorldSet, WORLD_SET = "world.set", WorldSetParams => serde_json::Value;
+    /// The game's whole state, to load later (a game method).
+    WorldSave, WORLD_SAVE = "world.save", NoParams => WorldState;
+    /// Go back to a state `world.save` gave (a game method).
+    WorldLoad, WORLD_LOAD = "world.load", WorldLoadParams => WorldLoaded;
 }
 
 /// The name of the notification every event travels in.

@@ -290,7 +290,7 @@ pub fn host_methods() -> Vec<MethodSpec> {
 }
 
 /// A standard game method by name (`engine.reboot`, `engine.input`,
-/// `world.entities`, `world.get`, `world.set`), for a game that answers it
+/// `world.entities`, `world.get`, `world.set`, `world.save`, `world.load`), for a game that answers it
 /// to register; `None` for any other name.
 pub fn game_method(name: &str) -> Option<MethodSpec> {
     use ParamType::*;
@@ -325,17 +325,29 @@ pub fn game_method(name: &str) -> Option<MethodSpec> {
                 Object,
                 "attributes to change, e.g. {\"tile\": [10, 12]}",
             )),
+        method::WORLD_SAVE => MethodSpec::new(
+            method::WORLD_SAVE,
+            "The game's whole state and its tick, for world.load (advkit record --from-now)",
+        )
+        .read_only(),
+        method::WORLD_LOAD => MethodSpec::new(
+            method::WORLD_LOAD,
+            "Go back to a state world.save gave; nothing changes if it does not fit",
+        )
+        .param(req("state", Object, "what world.save answered as `state`")),
         _ => return None,
     })
 }
 
 /// Every standard game method's name.
-pub const GAME_METHODS: [&str; 5] = [
+pub const GAME_METHODS: [&str; 7] = [
     method::REBOOT,
     method::INPUT,
     method::ENTITIES,
     method::WORLD_GET,
     method::WORLD_SET,
+    method::WORLD_SAVE,
+    method::WORLD_LOAD,
 ];
 
 #[cfg(test)]

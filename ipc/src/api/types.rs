@@ -281,6 +281,26 @@ pub struct EntityParams {
     pub id: String,
 }
 
+/// `world.save`'s answer and `world.load`'s params: the game's whole
+/// state (opaque to advkit) and the tick it was taken at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorldState {
+    pub tick: u64,
+    pub state: Json,
+}
+
+/// `world.load`'s params: a state `world.save` gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorldLoadParams {
+    pub state: Json,
+}
+
+/// `world.load`'s answer: the tick the game is at now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorldLoaded {
+    pub tick: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorldSetParams {
     pub id: String,

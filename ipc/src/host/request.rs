@@ -8,7 +8,8 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::api::{
-    EntityParams, Event, InputParams, RebootParams, RpcError, WorldSetParams, codes, method,
+    EntityParams, Event, InputParams, RebootParams, RpcError, WorldLoadParams, WorldSetParams,
+    codes, method,
 };
 use crate::server::{Shared, parse};
 
@@ -41,6 +42,14 @@ pub enum Request {
         params: WorldSetParams,
         reply: Responder,
     },
+    /// `world.save`: the game's whole state, answered as
+    /// [`WorldState`](crate::api::WorldState).
+    WorldSave { reply: Responder },
+    /// `world.load`: go back to a state `world.save` gave.
+    WorldLoad {
+        params: WorldLoadParams,
+        reply: Responder,
+    },
     /// A method the game registered itself.
     Custom {
         method: String,
@@ -58,6 +67,8 @@ impl Request {
             Request::Entities { .. } => method::ENTITIES,
             Request::WorldGet { .. } => method::WORLD_GET,
             Request::WorldSet { .. } => method::WORLD_SET,
+            Request::WorldSave { .. } => method::WORLD_SAVE,
+            Request::WorldLoad { .. } => method::WORLD_LOAD,
             Request::Custom { method, .. } => method,
         }
     }
@@ -76,7 +87,10 @@ impl Request {
         let params = match &self {
             Request::Reboot { params, .. } => serde_json::to_value(params),
             Request::Input { params, .. } => serde_json::to_value(params),
-            Request::Entities { .. } => Ok(Value::Object(Default::default())),
+            Request::Entities { .. } | Request::WorldSave { .. } => {
+                Ok(Value::Object(Default::default()))
+            }
+            Request::WorldLoad { params, .. } => serde_json::to_value(params),
             Request::WorldGet { params, .. } => serde_json::to_value(params),
             Request::WorldSet { params, .. } => serde_json::to_value(params),
             Request::Custom { params, .. } => Ok(params.clone()),
@@ -90,6 +104,8 @@ impl Request {
             Request::Reboot { reply, .. }
             | Request::Input { reply, .. }
             | Request::Entities { reply }
+            | Request::WorldSave { reply }
+            | Request::WorldLoad { reply, .. }
             | Request::WorldGet { reply, .. }
             | Request::WorldSet { reply, .. }
             | Request::Custom { reply, .. } => reply,
@@ -116,6 +132,8 @@ impl Request {
             method::ENTITIES => Ok(Request::Entities { reply }),
             method::WORLD_GET => typed!(WorldGet),
             method::WORLD_SET => typed!(WorldSet),
+            method::WORLD_SAVE => Ok(Request::WorldSave { reply }),
+            method::WORLD_LOAD => typed!(WorldLoad),
             _ => Ok(Request::Custom {
                 method,
                 params,

@@ -1,5 +1,6 @@
 //! `advkit record`: attach to a running engine (any game on advkit's
-//! Host), start it from a known state, and write what happens as a golden
+//! Host), start it from a known state (a fresh reboot, or its saved
+//! state with --from-now), and write what happens as a golden
 //! scenario (advkit::record does the work; this file parses arguments,
 //! asks before a fresh reboot and prints).
 
@@ -34,6 +35,11 @@ pub struct RecordArgs {
     /// throws away the player's progress; scripts need this).
     #[arg(long)]
     yes: bool,
+    /// Record from where the game is instead of a fresh reboot: its state
+    /// (world.save) is embedded in the scenario and loaded (world.load)
+    /// when it is replayed. For a game that answers both.
+    #[arg(long, conflicts_with = "yes")]
+    from_now: bool,
     /// Where goldens live (as for `advkit golden check`).
     #[arg(long, value_name = "DIR", default_value = "fixtures/golden")]
     golden_dir: PathBuf,
@@ -62,22 +68,20 @@ pub fn run(args: RecordArgs) -> Result<()> {
     let connect = || args.target.connect();
     let mut start = Start::new(connect().map_err(|e| args.target.explain(e))?)
         .map_err(|e| args.target.explain(e))?;
-    match start.reboot_fresh(args.yes) {
-        Ok(()) => {}
-        Err(ClientError::Rpc(e)) if e.code == codes::CONFIRM_REQUIRED => {
-            if !ask(&e)? {
-                bail!("not recording: the engine was left as it was");
-            }
-            start
-                .reboot_fresh(true)
-                .map_err(|e| args.target.explain(e))?;
-        }
-        Err(e) => return Err(args.target.explain(e)),
+    if args.from_now {
+        start.from_now().map_err(|e| args.target.explain(e))?;
+    } else {
+        reboot_fresh(&mut start, &args)?;
     }
     let engine = start.engine_name().to_owned();
     let mut recording = start.begin().map_err(|e| args.target.explain(e))?;
     eprintln!(
-        "recording {engine} from a fresh start at tick {}{}; Ctrl-C stops",
+        "recording {engine} from {} at tick {}{}; Ctrl-C stops",
+        if args.from_now {
+            "its saved state"
+        } else {
+            "a fresh start"
+        },
         recording.start_tick,
         args.ticks
             .map(|n| format!(" for {n} ticks"))
@@ -95,6 +99,7 @@ pub fn run(args: RecordArgs) -> Result<()> {
         StopReason::Ticks => "after --ticks",
         StopReason::Signal => "on a stop signal",
         StopReason::EngineGone => "when the engine exited",
+        StopReason::Loaded => "when a saved state was loaded",
     };
     println!(
         "recorded {} tick(s) ({} request(s), {} frame hash(es)) from tick {} to {} {said}\n  scenario {}\n  goldens  {} ({} capture(s) and hashes.txt)",
@@ -117,6 +122,20 @@ pub fn run(args: RecordArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Reboots the engine fresh, asking first when that throws progress away.
+fn reboot_fresh(start: &mut Start, args: &RecordArgs) -> Result<()> {
+    match start.reboot_fresh(args.yes) {
+        Ok(()) => Ok(()),
+        Err(ClientError::Rpc(e)) if e.code == codes::CONFIRM_REQUIRED => {
+            if !ask(&e)? {
+                bail!("not recording: the engine was left as it was");
+            }
+            start.reboot_fresh(true).map_err(|e| args.target.explain(e))
+        }
+        Err(e) => Err(args.target.explain(e)),
+    }
 }
 
 /// Asks on the terminal whether to reboot fresh, showing what it throws
