@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::util::{Runtime, Tmux};
+use crate::util::{Dir, Runtime, Tmux, path_str};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -241,4 +241,82 @@ fn demo_with_a_params_file_saves_with_s() {
     assert!(saved.contains("walk_speed"), "{saved}");
     tmux.keys(&["q"]);
     tmux.wait_for("DEMO-EXIT-0", WAIT);
+}
+
+/// An inspector started in `dir` (where Ctrl-R's recordings go:
+/// fixtures/scenarios and fixtures/golden).
+fn inspector_in(rt: &Runtime, name: &str, dir: &Dir) -> Tmux {
+    let cmd = format!(
+        "cd {} && XDG_RUNTIME_DIR={} {} inspect --name {name}; echo INSPECT-EXIT-$?; sleep 30",
+        dir.path("").display(),
+        rt.xdg().display(),
+        env!("CARGO_BIN_EXE_advkit")
+    );
+    Tmux::start(&cmd, 110, 36)
+}
+
+/// Ctrl-R records a golden scenario while the game runs on: from where
+/// the demo is (it saves its state), and for a game that cannot save,
+/// from a fresh reboot after asking. Quitting mid-recording still writes
+/// it. Both recordings pass `golden check`.
+#[test]
+fn ctrl_r_records_a_scenario_that_golden_check_passes() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    let _engine = rt.start("game", &["--fps", "30"]);
+    let tmux = inspector_in(&rt, "game", &dir);
+    tmux.wait_for("● connected", WAIT);
+    tmux.keys(&["C-r"]);
+    tmux.wait_for("● REC", WAIT);
+    tmux.keys(&["Right"]);
+    std::thread::sleep(Duration::from_millis(700));
+    tmux.keys(&["C-r"]);
+    let screen = tmux.wait_for("recorded fixtures/scenarios/game-1.json", WAIT);
+    assert!(
+        screen.contains("from its saved state") || screen.contains("replayed headless: all"),
+        "{screen}"
+    );
+    tmux.wait_for("replayed headless: all", WAIT);
+    let text =
+        std::fs::read_to_string(dir.path("fixtures/scenarios/game-1.json")).expect("a scenario");
+    assert!(
+        text.contains("\"state\"") && text.contains("walk_speed"),
+        "{text}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("INSPECT-EXIT-0", WAIT);
+
+    let _life = rt.start_example("life", "life");
+    let tmux = inspector_in(&rt, "life", &dir);
+    tmux.wait_for("● connected", WAIT);
+    tmux.keys(&["C-r"]);
+    tmux.wait_for("Record from a fresh reboot?", WAIT);
+    tmux.keys(&["y"]);
+    tmux.wait_for("● REC", WAIT);
+    std::thread::sleep(Duration::from_millis(500));
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("INSPECT-EXIT-0", WAIT);
+    assert!(
+        screen.contains("stopping the recording to fixtures/scenarios/life-1.json")
+            && screen.contains("replayed headless: all"),
+        "{screen}"
+    );
+
+    let checked = crate::util::advkit_env(
+        &[],
+        &[
+            "golden".to_owned(),
+            "check".to_owned(),
+            path_str(&dir.path("fixtures/scenarios")),
+            "--golden-dir".to_owned(),
+            path_str(&dir.path("fixtures/golden")),
+            "--artifacts".to_owned(),
+            path_str(&dir.path("out")),
+        ],
+    )
+    .ok();
+    assert!(
+        checked.contains("2 scenario(s)") && checked.contains("0 failed scenario(s)"),
+        "{checked}"
+    );
 }

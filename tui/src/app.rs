@@ -58,6 +58,25 @@ pub enum Modal {
     ConfirmFresh {
         what: String,
     },
+    /// A recording of a game that cannot save its state starts with a
+    /// fresh reboot.
+    ConfirmRecord,
+}
+
+/// What the recording key asks the runner to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordAsk {
+    Start(crate::recorder::Start),
+    Stop,
+}
+
+/// A recording under way, as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recording {
+    /// The scenario file it will write.
+    pub out: String,
+    pub from_tick: u64,
+    pub stopping: bool,
 }
 
 /// One param as the engine reported it.
@@ -124,6 +143,14 @@ pub struct App {
     pub game_input: bool,
     pub status: String,
     pub quit: bool,
+    /// The game answers `world.save` and `world.load`: a recording can
+    /// start from where it is.
+    pub can_save: bool,
+    /// Whether the inspector can record at all (it was given a command).
+    pub can_record: bool,
+    pub recording: Option<Recording>,
+    /// For the runner: start or stop a recording.
+    pub record_ask: Option<RecordAsk>,
 }
 
 const LOG_LINES: usize = 500;
@@ -151,6 +178,10 @@ impl App {
             game_input: false,
             status: String::new(),
             quit: false,
+            can_save: false,
+            can_record: false,
+            recording: None,
+            record_ask: None,
         }
     }
 
@@ -174,6 +205,9 @@ impl App {
         self.conn = Conn::Connected;
         self.status.clear();
         self.frame_size = (hello.frames.width, hello.frames.height);
+        self.can_save = [method::WORLD_SAVE, method::WORLD_LOAD]
+            .iter()
+            .all(|name| hello.methods.iter().any(|m| m == name));
         self.set_param_list(hello.params, hello.revision);
         self.push_log(format!(
             "attached to engine {} ({})",
@@ -374,6 +408,15 @@ impl App {
                 self.status = "fresh reboot cancelled".into();
                 return Vec::new();
             }
+            Modal::ConfirmRecord => {
+                self.modal = Modal::None;
+                if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                    self.record_ask = Some(RecordAsk::Start(crate::recorder::Start::Fresh));
+                } else {
+                    self.status = "not recording".into();
+                }
+                return Vec::new();
+            }
             Modal::Edit { name, buffer } => {
                 match key.code {
                     KeyCode::Esc => self.modal = Modal::None,
@@ -446,6 +489,10 @@ impl App {
             )];
         }
         let shift = key.modifiers.contains(KeyModifiers::SHIFT);
+        if key.code == KeyCode::Char('r') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.toggle_recording();
+            return Vec::new();
+        }
         match key.code {
             KeyCode::Char('q') => self.quit = true,
             KeyCode::Char('?') => self.modal = Modal::Help,
@@ -511,6 +558,23 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Ctrl-R: stops the recording under way, or starts one: from where
+    /// the game is when it can save its state, else (asking first) from a
+    /// fresh reboot.
+    fn toggle_recording(&mut self) {
+        if !self.can_record {
+            self.status = "recording needs the advkit command (advkit inspect)".into();
+        } else if self.recording.is_some() {
+            self.record_ask = Some(RecordAsk::Stop);
+        } else if !self.connected() {
+            self.status = "not connected: nothing to record".into();
+        } else if self.can_save {
+            self.record_ask = Some(RecordAsk::Start(crate::recorder::Start::FromNow));
+        } else {
+            self.modal = Modal::ConfirmRecord;
+        }
     }
 
     /// Mouse: wheel moves the selection, a click on a param selects it.

@@ -7,6 +7,7 @@
 //! - [`run`]: the loop: attach, reattach, input, capped-rate drawing.
 //! - [`halfblock`]: frames drawn in `▀` cells (area-average downsampling,
 //!   truecolor / 256 / 16 colours).
+//! - [`recorder`]: the recording key, running `advkit record` beside.
 //! - [`review`]: `advkit golden review`, pending and failed golden
 //!   captures one at a time (state, keys and drawing apart, like the app).
 //! - [`terminal`]: setting the terminal up and always restoring it.
@@ -15,6 +16,7 @@
 
 pub mod app;
 pub mod halfblock;
+pub mod recorder;
 pub mod review;
 pub mod run;
 pub mod terminal;

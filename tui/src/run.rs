@@ -17,8 +17,9 @@ use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use serde_json::Value as Json;
 
-use crate::app::{App, Conn, Request, Tag};
+use crate::app::{App, Conn, RecordAsk, Request, Tag};
 use crate::halfblock::{ColorMode, downsample, fit};
+use crate::recorder::{RecordWith, Recorder};
 use crate::terminal::Session;
 use crate::view;
 
@@ -36,6 +37,8 @@ pub struct Options {
     /// Bits kept per colour channel (1-8). Fewer bits mean fewer cells
     /// change when the camera pans: `cargo bench --bench inspector`.
     pub color_bits: u8,
+    /// How Ctrl-R records (`advkit record …`); none: it cannot.
+    pub record: Option<RecordWith>,
 }
 
 enum Msg {
@@ -207,6 +210,8 @@ pub fn run(opts: Options) -> std::io::Result<()> {
     let stop = crate::terminal::StopSignals::install()?;
     let mut session = Session::start()?;
     let mut app = App::new(&opts.name, opts.colors);
+    app.can_record = opts.record.is_some();
+    let mut recorder: Option<Recorder> = None;
     let mut link: Option<Link> = None;
     let mut next_attach = Instant::now();
     let mut next_check = Instant::now();
@@ -316,6 +321,25 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             }
         }
 
+        if let Some(ask) = app.record_ask.take() {
+            recording_key(&mut app, &opts, &mut recorder, ask);
+        }
+        if let Some(r) = &mut recorder {
+            let (lines, exited) = r.poll();
+            for line in lines {
+                app.push_log(format!("record: {line}"));
+            }
+            if let Some(ok) = exited {
+                app.status = if ok {
+                    format!("recorded {} (the log has its summary)", r.out.display())
+                } else {
+                    "recording failed: the log says why".into()
+                };
+                app.recording = None;
+                recorder = None;
+            }
+        }
+
         let now = Instant::now();
         if now < next_draw {
             continue;
@@ -378,7 +402,41 @@ pub fn run(opts: Options) -> std::io::Result<()> {
         }
     }
     drop(session);
+    if let Some(r) = recorder {
+        // Quitting stops the recording; it still writes its scenario.
+        eprintln!("stopping the recording to {} …", r.out.display());
+        let done = r.finish(Duration::from_secs(60));
+        for line in &done.lines {
+            eprintln!("{line}");
+        }
+    }
     Ok(())
+}
+
+/// Starts or stops a recording, as Ctrl-R asked.
+fn recording_key(app: &mut App, opts: &Options, recorder: &mut Option<Recorder>, ask: RecordAsk) {
+    match (ask, recorder.as_mut(), &opts.record) {
+        (RecordAsk::Stop, Some(r), _) => {
+            r.stop();
+            if let Some(rec) = &mut app.recording {
+                rec.stopping = true;
+            }
+            app.status = "stopping: the recorder writes the scenario and replays it".into();
+        }
+        (RecordAsk::Start(how), None, Some(with)) => match Recorder::start(with, &opts.name, how) {
+            Ok(r) => {
+                app.recording = Some(crate::app::Recording {
+                    out: r.out.display().to_string(),
+                    from_tick: app.tick,
+                    stopping: false,
+                });
+                app.status = "Ctrl-R again stops".into();
+                *recorder = Some(r);
+            }
+            Err(e) => app.status = format!("cannot start the recorder: {e}"),
+        },
+        _ => {}
+    }
 }
 
 fn save_snapshot(name: &str, r: Json) -> String {

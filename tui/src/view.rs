@@ -72,7 +72,7 @@ impl Widget for &App {
         let footer = if self.game_input {
             "GAME FOCUS: arrows move · Space action · g/Esc back to the inspector · q quit"
         } else {
-            "q quit  ? help  Tab focus  ↑↓ select  ←→ adjust (⇧×10)  ⏎ edit  ␣ toggle  r/R reboot/fresh  p pause  . step  s save  S snap  g game"
+            "q quit  ? help  Tab focus  ↑↓ select  ←→ adjust (⇧×10)  ⏎ edit  ␣ toggle  r/R reboot/fresh  p pause  . step  s save  S snap  g game  ^R rec"
         };
         Paragraph::new(footer)
             .style(Style::new().fg(Color::DarkGray))
@@ -85,6 +85,15 @@ impl Widget for &App {
                 buf,
                 "Fresh reboot?",
                 &format!("{what}\n\nPress y to reboot and lose it, any other key to cancel."),
+                Color::Red,
+            ),
+            Modal::ConfirmRecord => dialog(
+                area,
+                buf,
+                "Record from a fresh reboot?",
+                "This game cannot save its state (it answers no world.save and world.load), so a \
+                 recording starts from a fresh reboot, which throws away the player's progress.\n\n\
+                 Press y to reboot and record, any other key to cancel.",
                 Color::Red,
             ),
             Modal::Edit { name, buffer } => dialog(
@@ -271,33 +280,46 @@ impl App {
             Conn::NoEngine(_) => ("○ no engine", Color::Yellow),
             Conn::Disconnected(_) => ("✖ disconnected", Color::Red),
         };
+        // What needs seeing comes first; the running figures last, where a
+        // narrow terminal cuts them.
         let mut spans = vec![
             Span::styled(
                 format!(" {} ", self.name),
                 Style::new().add_modifier(Modifier::REVERSED),
             ),
             Span::styled(format!(" {state} "), Style::new().fg(color)),
-            Span::raw(format!(
-                " tick {}  engine {:.1} fps  inspector {:.1} fps  {}  {}",
-                self.tick,
-                self.engine_fps,
-                self.ui_fps,
-                bytes(self.bytes_per_sec),
-                self.colors.name()
-            )),
         ];
+        if let Some(rec) = &self.recording {
+            let what = if rec.stopping {
+                "writing".to_owned()
+            } else {
+                format!("{} tick(s)", self.tick.saturating_sub(rec.from_tick))
+            };
+            spans.push(Span::styled(
+                format!(" ● REC {what} → {} ", rec.out),
+                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            ));
+        }
         if self.paused {
             spans.push(Span::styled(
-                "  PAUSED",
+                " PAUSED ",
                 Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
             ));
         }
         if !self.status.is_empty() {
             spans.push(Span::styled(
-                format!("  {}", crate::app::printable(&self.status)),
+                format!(" {} ", crate::app::printable(&self.status)),
                 Style::new().fg(Color::Cyan),
             ));
         }
+        spans.push(Span::raw(format!(
+            " tick {}  engine {:.1} fps  inspector {:.1} fps  {}  {}",
+            self.tick,
+            self.engine_fps,
+            self.ui_fps,
+            bytes(self.bytes_per_sec),
+            self.colors.name()
+        )));
         Line::from(spans).render(area, buf);
     }
 }
@@ -385,7 +407,14 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 fn dialog(area: Rect, buf: &mut Buffer, title: &str, text: &str, color: Color) {
-    let h = text.lines().count() as u16 + 4;
+    // Rows the text takes once wrapped inside the borders (words wrap a
+    // little earlier than this; the spare rows absorb it).
+    let inner = usize::from(64.min(area.width).saturating_sub(2)).max(1);
+    let rows: usize = text
+        .lines()
+        .map(|l| l.chars().count().div_ceil(inner).max(1))
+        .sum();
+    let h = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(4);
     let r = centered(area, 64, h);
     Clear.render(r, buf);
     Paragraph::new(text.to_owned())
@@ -415,6 +444,7 @@ fn help(area: Rect, buf: &mut Buffer) {
         ("s", "save params to the engine's params file"),
         ("S", "snapshot to a PNG in the current directory"),
         ("g", "game focus: arrows and Space go to the game"),
+        ("Ctrl-R", "record a golden scenario; again to stop"),
         ("mouse", "wheel selects, click focuses"),
     ];
     let text: String = keys.iter().map(|(k, d)| format!("{k:>6}  {d}\n")).collect();

@@ -232,3 +232,59 @@ fn an_engines_control_characters_are_shown_escaped_never_sent_raw() {
     assert!(screen.contains(r"boom\u{1b}]0;pwned\u{7}"), "{screen}");
     assert!(!screen.contains('\u{1b}') && !screen.contains('\u{7}'));
 }
+
+/// Ctrl-R on a game that cannot save its state asks before the fresh
+/// reboot a recording then starts with; one that can records at once,
+/// and the status bar shows the recording first.
+#[test]
+fn ctrl_r_asks_before_recording_from_a_fresh_reboot() {
+    use advkit_tui::app::{Modal, RecordAsk, Recording};
+    use advkit_tui::recorder::Start;
+    let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
+    let mut app = attached();
+    assert!(app.handle_key(ctrl_r).is_empty());
+    assert!(
+        app.status.contains("needs the advkit command"),
+        "{}",
+        app.status
+    );
+    app.can_record = true;
+    assert!(!app.can_save, "the test game answers no world.save");
+    assert!(app.handle_key(ctrl_r).is_empty(), "no reboot yet");
+    assert_eq!(app.modal, Modal::ConfirmRecord);
+    let screen = draw(&app);
+    assert!(screen.contains("Press y to reboot and record"), "{screen}");
+    app.handle_key(key(KeyCode::Char('n')));
+    assert_eq!((app.record_ask, app.modal.clone()), (None, Modal::None));
+    app.handle_key(ctrl_r);
+    app.handle_key(key(KeyCode::Char('y')));
+    assert_eq!(app.record_ask.take(), Some(RecordAsk::Start(Start::Fresh)));
+
+    app.can_save = true;
+    app.handle_key(ctrl_r);
+    assert_eq!(
+        app.record_ask.take(),
+        Some(RecordAsk::Start(Start::FromNow))
+    );
+    app.recording = Some(Recording {
+        out: "fixtures/scenarios/default-1.json".into(),
+        from_tick: 10,
+        stopping: false,
+    });
+    app.handle_key(ctrl_r);
+    assert_eq!(app.record_ask, Some(RecordAsk::Stop));
+    let screen = draw(&app);
+    assert!(
+        screen.contains(
+            " default  ● connected  ● REC 20 tick(s) → fixtures/scenarios/default-1.json"
+        ),
+        "{screen}"
+    );
+    assert_snapshot!("ctrl_r_confirm", {
+        app.recording = None;
+        app.can_save = false;
+        app.record_ask = None;
+        app.handle_key(ctrl_r);
+        draw(&app)
+    });
+}

@@ -34,6 +34,10 @@ pub struct ViewArgs {
     /// compared with 8, with little visible loss.
     #[arg(long, value_name = "BITS", default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=8))]
     color_bits: u8,
+    /// Where Ctrl-R writes recorded scenarios (`<engine>-<n>.json`; their
+    /// goldens go to fixtures/golden/, as `advkit record` does).
+    #[arg(long, value_name = "DIR", default_value = "fixtures/scenarios")]
+    record_dir: std::path::PathBuf,
 }
 
 impl ViewArgs {
@@ -45,6 +49,13 @@ impl ViewArgs {
             colors: self.colors.unwrap_or_else(ColorMode::detect),
             max_bandwidth: self.max_bandwidth,
             color_bits: self.color_bits,
+            record: std::env::current_exe()
+                .ok()
+                .map(|program| advkit_tui::recorder::RecordWith {
+                    program,
+                    args: vec!["record".into(), "--name".into(), name.to_owned()],
+                    dir: self.record_dir.clone(),
+                }),
         }
     }
 }
