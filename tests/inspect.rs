@@ -101,7 +101,7 @@ struct Sshd {
     child: std::process::Child,
     port: u16,
     key: std::path::PathBuf,
-    _dir: crate::util::Dir,
+    _dir: Dir,
 }
 
 impl Drop for Sshd {
@@ -112,7 +112,7 @@ impl Drop for Sshd {
 }
 
 fn start_sshd() -> Sshd {
-    let dir = crate::util::Dir::new();
+    let dir = Dir::new();
     let keygen = |path: &std::path::Path| {
         let ok = std::process::Command::new("ssh-keygen")
             .args(["-q", "-t", "ed25519", "-N", "", "-f"])
@@ -225,7 +225,7 @@ fn a_hung_up_terminal_ends_the_inspector_instead_of_leaving_it_spinning() {
 #[test]
 fn demo_with_a_params_file_saves_with_s() {
     let rt = Runtime::new();
-    let dir = crate::util::Dir::new();
+    let dir = Dir::new();
     let file = dir.path("demo-params.json");
     let cmd = format!(
         "XDG_RUNTIME_DIR={} {} demo --params {} --colors 256; echo DEMO-EXIT-$?; sleep 30",
