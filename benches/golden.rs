@@ -117,8 +117,80 @@ fn main() {
         files.len(),
         times[2].as_secs_f64() * 1e3
     );
+    check_many();
     replay_speed();
     record_overhead();
+}
+
+/// `advkit golden check` on 200 scenarios (copies of the built-in ones
+/// that replay in-process, with their goldens), one at a time and one per
+/// core: the wall time, and how much the cores shorten it.
+fn check_many() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (scenarios, golden) = (dir.path().join("scenarios"), dir.path().join("golden"));
+    std::fs::create_dir_all(&scenarios).expect("mkdir");
+    let sources: Vec<_> = find_scenarios(&[root.join("fixtures/scenarios")])
+        .expect("scenarios")
+        .into_iter()
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            !text.contains("\"engine\"")
+        })
+        .collect();
+    for i in 0..200 {
+        let src = &sources[i % sources.len()];
+        let stem = src.file_stem().and_then(|s| s.to_str()).expect("stem");
+        let name = format!("{stem}-{i:03}");
+        std::fs::copy(src, scenarios.join(format!("{name}.json"))).expect("copy");
+        let from = root.join("fixtures/golden").join(stem);
+        let to = golden.join(&name);
+        std::fs::create_dir_all(&to).expect("mkdir");
+        for entry in std::fs::read_dir(&from).expect("goldens") {
+            let entry = entry.expect("entry");
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let time = |jobs: usize| {
+        let mut times: Vec<Duration> = (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                let out = std::process::Command::new(env!("CARGO_BIN_EXE_advkit"))
+                    .args(["golden", "check"])
+                    .arg(&scenarios)
+                    .arg("--golden-dir")
+                    .arg(&golden)
+                    .arg("--artifacts")
+                    .arg(dir.path().join("out"))
+                    .args(["--jobs", &jobs.to_string()])
+                    .output()
+                    .expect("advkit golden check");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stdout)
+                );
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[1]
+    };
+    let one = time(1);
+    let all = time(cores);
+    println!();
+    println!(
+        "advkit golden check on 200 scenarios ({} kinds, in-process), median of 3",
+        sources.len()
+    );
+    println!("{:>34} {:>9.2} s (baseline)", "--jobs 1", one.as_secs_f64());
+    println!(
+        "{:>34} {:>9.2} s ({:.2}x faster)",
+        format!("--jobs {cores} (one per core)"),
+        all.as_secs_f64(),
+        one.as_secs_f64() / all.as_secs_f64()
+    );
 }
 
 /// A 1,000-tick session (an input every 25 ticks, a param change) replayed

@@ -56,6 +56,9 @@ enum What {
         /// (reject) or remove them (delete).
         #[arg(long, value_name = "ACTION")]
         unreferenced: Option<Unreferenced>,
+        /// Scenarios checked at once [default: one per core].
+        #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        jobs: Option<u32>,
     },
     /// Walk through pending and failed captures and hash sequences in the
     /// terminal, with what `check` measured (tick, pixels, largest
@@ -114,6 +117,7 @@ pub fn run(args: GoldenArgs) -> Result<()> {
             json,
             junit,
             unreferenced,
+            jobs,
         } => {
             let mut opts = Options::new(&root);
             if let Some(g) = golden_dir {
@@ -137,7 +141,11 @@ pub fn run(args: GoldenArgs) -> Result<()> {
             } else {
                 paths
             };
-            let out = Output { json, junit };
+            let jobs = jobs.map_or_else(
+                || std::thread::available_parallelism().map_or(2, |n| n.get()),
+                |n| n as usize,
+            );
+            let out = Output { json, junit, jobs };
             check(&paths, &opts, &out, unreferenced)
         }
         What::Review {
@@ -158,6 +166,8 @@ pub fn run(args: GoldenArgs) -> Result<()> {
 struct Output {
     json: bool,
     junit: Option<PathBuf>,
+    /// Scenarios checked at once.
+    jobs: usize,
 }
 
 fn check(
@@ -183,9 +193,7 @@ fn check(
     // as every earlier one is done.
     let done: Mutex<(usize, Vec<Option<ScenarioResult>>)> =
         Mutex::new((0, vec![None; files.len()]));
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(files.len());
+    let workers = out.jobs.min(files.len()).max(1);
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
