@@ -22,16 +22,33 @@ pub enum ColorMode {
     Ansi256,
     /// The 16 basic colours.
     Ansi16,
+    /// No colour at all (`NO_COLOR`, `TERM=dumb`): the picture is a grey
+    /// ramp of block characters (` ░▒▓█`, `▀`/`▄` where the two pixels of
+    /// a cell differ), in the terminal's own colours.
+    Mono,
 }
 
 impl ColorMode {
-    /// Truecolor when `COLORTERM` says so, else 256 colours.
+    /// From the environment: `NO_COLOR` (set and not empty) or
+    /// `TERM=dumb` → mono; `COLORTERM=truecolor|24bit` → truecolor; a
+    /// `TERM` naming 256 colours → 256; any other `TERM` (`linux`, `vt100`,
+    /// `xterm`, `screen`) → 16.
     pub fn detect() -> ColorMode {
-        match std::env::var("COLORTERM") {
-            Ok(v) if v.eq_ignore_ascii_case("truecolor") || v.eq_ignore_ascii_case("24bit") => {
-                ColorMode::TrueColor
-            }
-            _ => ColorMode::Ansi256,
+        let var = |k: &str| std::env::var(k).unwrap_or_default();
+        ColorMode::from_env(&var("NO_COLOR"), &var("COLORTERM"), &var("TERM"))
+    }
+
+    pub fn from_env(no_color: &str, colorterm: &str, term: &str) -> ColorMode {
+        if !no_color.is_empty() || term == "dumb" {
+            ColorMode::Mono
+        } else if colorterm.eq_ignore_ascii_case("truecolor")
+            || colorterm.eq_ignore_ascii_case("24bit")
+        {
+            ColorMode::TrueColor
+        } else if term.contains("256") || term.contains("direct") || term.is_empty() {
+            ColorMode::Ansi256
+        } else {
+            ColorMode::Ansi16
         }
     }
 
@@ -40,7 +57,8 @@ impl ColorMode {
             "truecolor" | "24bit" => Ok(ColorMode::TrueColor),
             "256" => Ok(ColorMode::Ansi256),
             "16" => Ok(ColorMode::Ansi16),
-            _ => Err(format!("colors `{s}`: choose truecolor, 256 or 16")),
+            "mono" | "none" => Ok(ColorMode::Mono),
+            _ => Err(format!("colors `{s}`: choose truecolor, 256, 16 or mono")),
         }
     }
 
@@ -49,6 +67,7 @@ impl ColorMode {
             ColorMode::TrueColor => "truecolor",
             ColorMode::Ansi256 => "256",
             ColorMode::Ansi16 => "16",
+            ColorMode::Mono => "mono",
         }
     }
 }
@@ -122,6 +141,17 @@ pub struct HalfBlocks<'a> {
 impl Widget for HalfBlocks<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let img = self.image;
+        // Mono: the frame's own darkest to lightest spread over the ramp,
+        // so a game of mid tones still shows its shapes.
+        let (lo, hi) = img
+            .pixels
+            .iter()
+            .map(|p| luma(*p))
+            .fold((255, 0), |(lo, hi), l| (l.min(lo), l.max(hi)));
+        let stretch = |p: [u8; 3]| -> u8 {
+            let l = (luma(p).saturating_sub(lo) * 255) / hi.saturating_sub(lo).max(1);
+            l.min(255) as u8
+        };
         for cy in 0..(img.height / 2).min(area.height) {
             for cx in 0..img.width.min(area.width) {
                 let top =
@@ -129,22 +159,46 @@ impl Widget for HalfBlocks<'_> {
                 let bottom = img.pixels
                     [(usize::from(cy) * 2 + 1) * usize::from(img.width) + usize::from(cx)];
                 if let Some(cell) = buf.cell_mut((area.x + cx, area.y + cy)) {
-                    cell.set_symbol("▀")
-                        .set_fg(color(top, self.mode))
-                        .set_bg(color(bottom, self.mode));
+                    if self.mode == ColorMode::Mono {
+                        cell.set_symbol(shade(stretch(top), stretch(bottom)))
+                            .set_fg(Color::Reset)
+                            .set_bg(Color::Reset);
+                    } else {
+                        cell.set_symbol("▀")
+                            .set_fg(color(top, self.mode))
+                            .set_bg(color(bottom, self.mode));
+                    }
                 }
             }
         }
     }
 }
 
-/// A pixel's colour in `mode`.
+/// A pixel's colour in `mode` (none in mono: the terminal's own).
 pub fn color([r, g, b]: [u8; 3], mode: ColorMode) -> Color {
     match mode {
         ColorMode::TrueColor => Color::Rgb(r, g, b),
         ColorMode::Ansi256 => Color::Indexed(xterm256(r, g, b)),
         ColorMode::Ansi16 => ansi16(r, g, b),
+        ColorMode::Mono => Color::Reset,
     }
+}
+
+/// Relative luminance, 0-255 (Rec. 709 weights).
+fn luma([r, g, b]: [u8; 3]) -> u32 {
+    (2126 * u32::from(r) + 7152 * u32::from(g) + 722 * u32::from(b)) / 10_000
+}
+
+/// A cell of two pixels of brightness `t` (top) and `b` (bottom), 0-255,
+/// without colour: a shade of the pair's brightness, or a half block
+/// where one is much brighter than the other (light ink on a dark
+/// terminal: brighter is more ink).
+pub fn shade(t: u8, b: u8) -> &'static str {
+    const RAMP: [&str; 5] = [" ", "░", "▒", "▓", "█"];
+    if t.abs_diff(b) >= 96 {
+        return if t > b { "▀" } else { "▄" };
+    }
+    RAMP[((u32::from(t) + u32::from(b)) / 2 * 5 / 256) as usize]
 }
 
 /// The nearest entry of the xterm 6×6×6 cube or its 24 greys.
@@ -173,32 +227,45 @@ pub fn xterm256(r: u8, g: u8, b: u8) -> u8 {
     }
 }
 
+/// The nearest of the 16 basic colours by hue, not by distance: the
+/// basic colours are few and far between, and the nearest by distance of
+/// a muted green (grass) is grey. Colours with little saturation are
+/// greys; the rest keep their hue (one of six) and pick the bright
+/// variant when light.
 fn ansi16(r: u8, g: u8, b: u8) -> Color {
-    const PALETTE: [(Color, [u8; 3]); 16] = [
-        (Color::Black, [0, 0, 0]),
-        (Color::Red, [170, 0, 0]),
-        (Color::Green, [0, 170, 0]),
-        (Color::Yellow, [170, 85, 0]),
-        (Color::Blue, [0, 0, 170]),
-        (Color::Magenta, [170, 0, 170]),
-        (Color::Cyan, [0, 170, 170]),
-        (Color::Gray, [170, 170, 170]),
-        (Color::DarkGray, [85, 85, 85]),
-        (Color::LightRed, [255, 85, 85]),
-        (Color::LightGreen, [85, 255, 85]),
-        (Color::LightYellow, [255, 255, 85]),
-        (Color::LightBlue, [85, 85, 255]),
-        (Color::LightMagenta, [255, 85, 255]),
-        (Color::LightCyan, [85, 255, 255]),
-        (Color::White, [255, 255, 255]),
-    ];
-    PALETTE
-        .iter()
-        .min_by_key(|(_, c)| {
-            let d = |a: u8, b: u8| u32::from(a.abs_diff(b)).pow(2);
-            d(c[0], r) + d(c[1], g) + d(c[2], b)
-        })
-        .map_or(Color::Black, |(c, _)| *c)
+    let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+    let chroma = u32::from(max - min);
+    if chroma * 4 < u32::from(max).max(1) || chroma < 24 {
+        return match luma([r, g, b]) {
+            0..=42 => Color::Black,
+            43..=127 => Color::DarkGray,
+            128..=212 => Color::Gray,
+            _ => Color::White,
+        };
+    }
+    let (rf, gf, bf, c) = (
+        f32::from(r),
+        f32::from(g),
+        f32::from(b),
+        f32::from(max - min),
+    );
+    let hue = if max == r {
+        ((gf - bf) / c).rem_euclid(6.0)
+    } else if max == g {
+        (bf - rf) / c + 2.0
+    } else {
+        (rf - gf) / c + 4.0
+    } * 60.0;
+    let bright = max >= 216;
+    let pick = |dark: Color, light: Color| if bright { light } else { dark };
+    match hue as u32 {
+        0..=20 | 331..=360 => pick(Color::Red, Color::LightRed),
+        21..=70 => pick(Color::Yellow, Color::LightYellow),
+        71..=160 => pick(Color::Green, Color::LightGreen),
+        161..=200 => pick(Color::Cyan, Color::LightCyan),
+        201..=260 => pick(Color::Blue, Color::LightBlue),
+        _ => pick(Color::Magenta, Color::LightMagenta),
+    }
 }
 
 #[cfg(test)]
@@ -232,8 +299,36 @@ mod tests {
         assert_eq!(xterm256(255, 0, 0), 196);
         assert_eq!(xterm256(128, 128, 128), 244);
         assert_eq!(ansi16(250, 250, 250), Color::White);
+        // The demo's grass stays green, its water blue, a path yellow.
+        assert_eq!(ansi16(0x5a, 0x9e, 0x3c), Color::Green);
+        assert_eq!(ansi16(0x3a, 0x6e, 0xc8), Color::Blue);
+        assert_eq!(ansi16(0xc8, 0xa8, 0x6a), Color::Yellow);
+        assert_eq!(ansi16(100, 100, 102), Color::DarkGray);
         assert_eq!(ColorMode::parse("256"), Ok(ColorMode::Ansi256));
         assert!(ColorMode::parse("lots").is_err());
+    }
+
+    #[test]
+    fn the_environment_picks_the_mode() {
+        use ColorMode::*;
+        let m = ColorMode::from_env;
+        assert_eq!(m("1", "truecolor", "xterm-256color"), Mono);
+        assert_eq!(m("", "", "dumb"), Mono);
+        assert_eq!(m("", "truecolor", "xterm"), TrueColor);
+        assert_eq!(m("", "", "xterm-256color"), Ansi256);
+        assert_eq!(m("", "", "tmux-256color"), Ansi256);
+        assert_eq!(m("", "", "linux"), Ansi16);
+        assert_eq!(m("", "", "vt100"), Ansi16);
+    }
+
+    #[test]
+    fn mono_shades_brightness_and_keeps_edges() {
+        let (black, white, grey) = (0, 255, 128);
+        assert_eq!(shade(black, black), " ");
+        assert_eq!(shade(white, white), "█");
+        assert_eq!(shade(grey, grey), "▒");
+        assert_eq!(shade(white, black), "▀");
+        assert_eq!(shade(black, white), "▄");
     }
 
     #[test]

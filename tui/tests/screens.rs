@@ -288,3 +288,31 @@ fn ctrl_r_asks_before_recording_from_a_fresh_reboot() {
         draw(&app)
     });
 }
+
+/// NO_COLOR: the picture is a grey ramp of block characters in the
+/// terminal's own colours, and the status bar says `mono`.
+#[test]
+fn no_color_draws_a_grey_ramp() {
+    let mut app = attached();
+    app.colors = ColorMode::Mono;
+    let mut t = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    t.draw(|f| f.render_widget(&app, f.area())).expect("draw");
+    let buf = t.backend().buffer().clone();
+    let inner = view::frame_inner(ratatui::layout::Rect::new(0, 0, W, H));
+    let mut shades = std::collections::BTreeSet::new();
+    for y in inner.y..inner.y + inner.height {
+        for x in inner.x..inner.x + inner.width {
+            let cell = &buf[(x, y)];
+            assert_eq!(
+                (cell.fg, cell.bg),
+                (ratatui::style::Color::Reset, ratatui::style::Color::Reset),
+                "no colour at {x},{y}"
+            );
+            shades.insert(cell.symbol().to_owned());
+        }
+    }
+    assert!(shades.len() >= 4, "a ramp, not stripes: {shades:?}");
+    let screen = format!("{}", t.backend());
+    assert!(screen.contains("  mono"), "{screen}");
+    assert_snapshot!(screen);
+}

@@ -24,7 +24,8 @@ pub struct ViewArgs {
     /// Inspector frames per second at most; a slower terminal skips frames.
     #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
     fps: u32,
-    /// Colours: truecolor, 256 or 16 (default: truecolor if COLORTERM says so, else 256).
+    /// Colours: truecolor, 256, 16 or mono [default: mono with NO_COLOR or TERM=dumb,
+    /// truecolor if COLORTERM says so, 256 if TERM names it, else 16].
     #[arg(long, value_name = "MODE", value_parser = ColorMode::parse)]
     colors: Option<ColorMode>,
     /// Keep terminal output under N bytes/s (lowers colour precision, then fps).
