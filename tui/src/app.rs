@@ -635,6 +635,7 @@ impl App {
 
     fn adjust(&mut self, dir: i64, big: bool) -> Vec<Request> {
         if !self.connected() {
+            self.status = "not connected: nothing was changed".into();
             return Vec::new();
         }
         let Some(row) = self.current() else {
@@ -644,8 +645,7 @@ impl App {
         let new = match (&row.spec.kind, Self::shown(row)) {
             (Kind::Float { min, max, step, .. }, v) => {
                 let cur = v.as_f64().unwrap_or(*min);
-                let next = ((cur + step * (dir * mult) as f64) / step).round() * step;
-                Value::Float(next.clamp(*min, *max))
+                Value::Float(snap(cur + step * (dir * mult) as f64, *step).clamp(*min, *max))
             }
             (Kind::Int { min, max, step, .. }, v) => {
                 let cur = v.as_i64().unwrap_or(*min);
@@ -746,5 +746,36 @@ fn compact(v: &Json) -> String {
         format!("{}…", s.chars().take(80).collect::<String>())
     } else {
         s
+    }
+}
+
+/// `value` on the nearest multiple of `step`, written with no more
+/// decimals than `step` has: 0.1 + 0.05 is 0.15, not 0.15000000000000002.
+pub fn snap(value: f64, step: f64) -> f64 {
+    if step.is_nan() || step <= 0.0 || !value.is_finite() {
+        return value;
+    }
+    let on = (value / step).round() * step;
+    let decimals = (0..=12)
+        .find(|d| {
+            let scaled = step * 10f64.powi(*d);
+            (scaled - scaled.round()).abs() < 1e-9
+        })
+        .unwrap_or(12);
+    let p = 10f64.powi(decimals);
+    (on * p).round() / p
+}
+
+#[cfg(test)]
+mod snap_tests {
+    use super::snap;
+
+    #[test]
+    fn floats_snap_to_their_step_without_binary_noise() {
+        assert_eq!(snap(0.1 + 0.05, 0.05), 0.15);
+        assert_eq!(snap(0.15000000000000002, 0.05), 0.15);
+        assert_eq!(snap(1.26, 0.25), 1.25);
+        assert_eq!(snap(3.0, 1.0), 3.0);
+        assert_eq!(snap(0.7, 0.0), 0.7, "no step: unchanged");
     }
 }

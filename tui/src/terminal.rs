@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -52,7 +51,7 @@ impl Session {
         install_panic_hook();
         enable_raw_mode()?;
         let mut out = io::stdout();
-        if let Err(e) = execute!(out, EnterAlternateScreen, EnableMouseCapture) {
+        if let Err(e) = execute!(out, EnterAlternateScreen, ButtonMouse(true)) {
             restore();
             return Err(e);
         }
@@ -76,7 +75,25 @@ impl Drop for Session {
 /// Leaves raw mode and the alternate screen; safe to call more than once.
 pub fn restore() {
     let _ = disable_raw_mode();
-    let _ = execute!(io::stdout(), DisableMouseCapture, LeaveAlternateScreen);
+    let _ = execute!(io::stdout(), ButtonMouse(false), LeaveAlternateScreen);
+}
+
+/// Mouse reporting for presses, releases, drags and the wheel only (modes
+/// 1000 and 1002, SGR coordinates 1006), not every motion (1003, which
+/// crossterm's `EnableMouseCapture` also turns on): over SSH a moving
+/// pointer would otherwise send a report per cell it crosses.
+#[derive(Debug, Clone, Copy)]
+struct ButtonMouse(bool);
+
+impl crossterm::Command for ButtonMouse {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        if self.0 {
+            f.write_str("\x1b[?1000h\x1b[?1002h\x1b[?1006h")
+        } else {
+            // 1003 too, in case something else turned it on.
+            f.write_str("\x1b[?1006l\x1b[?1003l\x1b[?1002l\x1b[?1000l")
+        }
+    }
 }
 
 fn install_panic_hook() {

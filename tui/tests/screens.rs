@@ -196,6 +196,10 @@ fn disconnected_and_no_engine_screens() {
         app.handle_key(key(KeyCode::Right)).is_empty(),
         "nothing is sent while disconnected"
     );
+    assert_eq!(
+        app.status, "not connected: nothing was changed",
+        "and it says so"
+    );
     assert_snapshot!("disconnected", draw(&app));
     let mut fresh = App::new("game", ColorMode::Ansi256);
     fresh.on_disconnect("engine game is not running (no /run/user/1000/advkit/game.frames)".into());
