@@ -320,3 +320,46 @@ fn ctrl_r_records_a_scenario_that_golden_check_passes() {
         "{checked}"
     );
 }
+
+/// Paused, the inspector writes nothing at all to the terminal (the
+/// figures settle, the picture does not change), and when the game runs
+/// again the picture moves again.
+#[test]
+fn a_paused_game_costs_not_a_byte_of_terminal_output() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    let _engine = rt.start("game", &["--fps", "30"]);
+    rt.advkit(&["send", "--name", "game", "pause"]).ok();
+    let typescript = dir.path("typescript");
+    let cmd = format!(
+        "XDG_RUNTIME_DIR={} script -q -f -c '{} inspect --name game --colors 256' {}",
+        rt.xdg().display(),
+        env!("CARGO_BIN_EXE_advkit"),
+        typescript.display()
+    );
+    let tmux = Tmux::start(&cmd, 100, 30);
+    tmux.wait_for("PAUSED", WAIT);
+    // After the first second's drawing the figures fall to 0 fps and
+    // 0 B/s (they start there, too), then nothing moves.
+    std::thread::sleep(Duration::from_millis(2500));
+    tmux.wait_for("engine 0.0 fps  inspector 0.0 fps  0 B/s", WAIT);
+    let size = || std::fs::metadata(&typescript).map_or(0, |m| m.len());
+    let before = size();
+    std::thread::sleep(Duration::from_secs(3));
+    let written = std::fs::read(&typescript).expect("typescript");
+    assert_eq!(
+        written.len() as u64,
+        before,
+        "bytes written while paused: {:?}",
+        String::from_utf8_lossy(&written[before as usize..])
+    );
+    rt.advkit(&["send", "--name", "game", "resume"]).ok();
+    let deadline = std::time::Instant::now() + WAIT;
+    while size() < before + 1000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing drawn after resume"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

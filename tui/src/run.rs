@@ -222,6 +222,11 @@ pub fn run(opts: Options) -> std::io::Result<()> {
     let mut next_draw = Instant::now();
     let (mut drawn, mut window_start, mut written_at_start) = (0u32, Instant::now(), 0u64);
     let mut image_key = (0u64, 0u16, 0u16, 0u8);
+    // Something may look different: draw (if the screen really changed).
+    let mut dirty = true;
+    let mut figures_only = false;
+    let mut last_change = Instant::now();
+    let mut shown = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::default());
 
     while !app.quit && !stop.requested() {
         let now = Instant::now();
@@ -250,6 +255,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
         if let Some(l) = &mut link {
             let mut outgoing = Vec::new();
             while let Ok(m) = l.msgs.try_recv() {
+                dirty = true;
                 match m {
                     Msg::Reply(Tag::Snapshot, Ok(r)) => app.status = save_snapshot(&opts.name, r),
                     Msg::Reply(tag, r) => outgoing.extend(app.on_reply(tag, r)),
@@ -281,16 +287,25 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             }
         }
         if let Some(why) = lost {
+            dirty = true;
             link = None;
             app.on_disconnect(why);
             next_attach = now + Duration::from_millis(300);
         }
 
-        // Input, waiting at most until the next draw.
-        let wait = next_draw
-            .saturating_duration_since(Instant::now())
-            .min(Duration::from_millis(50));
+        // Input, waiting at most until the next draw; after a second with
+        // nothing new on screen, up to 200 ms (a paused game, no engine:
+        // next to no CPU), so a game that starts again shows within that.
+        let idle = last_change.elapsed() > Duration::from_secs(1);
+        let wait = if idle && !dirty {
+            Duration::from_millis(200)
+        } else {
+            next_draw
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(50))
+        };
         if event::poll(wait)? {
+            dirty = true;
             let size = session.terminal.size()?;
             let screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
             let requests = match event::read()? {
@@ -321,6 +336,9 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             }
         }
 
+        if app.record_ask.is_some() || recorder.is_some() {
+            dirty = true;
+        }
         if let Some(ask) = app.record_ask.take() {
             recording_key(&mut app, &opts, &mut recorder, ask);
         }
@@ -351,6 +369,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             let latest = l.frames.latest.lock().unwrap_or_else(|p| p.into_inner());
             let key = (latest.frame, inner.width, inner.height, bits);
             if latest.frame > 0 && key != image_key {
+                dirty = true;
                 let g = l.reader.geometry();
                 let (cols, rows) = fit(g.width, g.height, inner.width, inner.height);
                 app.image = downsample(
@@ -367,19 +386,44 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             drop(latest);
             l.frames.shown();
         }
-        crossterm::queue!(session.terminal.backend_mut(), BeginSynchronizedUpdate)?;
-        session.terminal.draw(|f| f.render_widget(&app, f.area()))?;
-        crossterm::execute!(session.terminal.backend_mut(), EndSynchronizedUpdate)?;
-        drawn += 1;
         let period = Duration::from_secs(1) / fps;
         next_draw = (next_draw + period).max(now);
+        // Nothing new, or nothing that looks different: not a byte is
+        // written (paused, no engine, an unchanged frame).
+        let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+        let mut next = ratatui::buffer::Buffer::empty(area);
+        if dirty {
+            ratatui::widgets::Widget::render(&app, area, &mut next);
+        }
+        if dirty && next != shown {
+            let before = session.written.load(Ordering::Relaxed);
+            crossterm::queue!(session.terminal.backend_mut(), BeginSynchronizedUpdate)?;
+            session.terminal.draw(|f| f.render_widget(&app, f.area()))?;
+            crossterm::execute!(session.terminal.backend_mut(), EndSynchronizedUpdate)?;
+            if figures_only {
+                written_at_start += session.written.load(Ordering::Relaxed) - before;
+            } else {
+                drawn += 1;
+            }
+            shown = next;
+            last_change = Instant::now();
+        }
+        dirty = false;
+        figures_only = false;
 
         let elapsed = now.duration_since(window_start);
         if elapsed >= Duration::from_secs(1) {
             let written = session.written.load(Ordering::Relaxed);
+            let before = (app.ui_fps, app.bytes_per_sec);
             app.ui_fps = f64::from(drawn) / elapsed.as_secs_f64();
             app.bytes_per_sec =
                 ((written - written_at_start) as f64 / elapsed.as_secs_f64()) as u64;
+            // The figures are news only when they moved; redrawing them
+            // alone is not counted in them (or they would never settle).
+            if before != (app.ui_fps, app.bytes_per_sec) && !dirty {
+                figures_only = true;
+                dirty = true;
+            }
             if let Some(limit) = opts.max_bandwidth {
                 // Over budget: fewer colour levels first, then fewer frames.
                 if app.bytes_per_sec > limit {
