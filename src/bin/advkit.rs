@@ -93,12 +93,14 @@ enum Command {
     /// golden scenario that replays it.
     ///
     /// Starts the engine fresh (a fresh reboot: asks first, --yes skips the
-    /// question), then records every input, param change, reboot, entity
-    /// edit and mutating method of the game's own, from every client, with
-    /// the tick the game applied it at, and the hash of every frame. Stops
-    /// on Ctrl-C, SIGTERM, --ticks N or when the engine exits; writes the
+    /// question) or, with --from-now, from where it is (its saved state),
+    /// then records every input, param change, reboot, entity edit and
+    /// mutating method of the game's own, from every client, with the tick
+    /// the game applied it at, and the hash of every frame. Stops on
+    /// Ctrl-C, SIGTERM, --ticks N or when the engine exits; writes the
     /// scenario, captures every --capture-every ticks and at the last tick,
-    /// and replays it headless to check it reproduces the session.
+    /// and replays it headless twice to check it reproduces the session.
+    /// The inspector's Ctrl-R runs it too.
     Record(record_cmd::RecordArgs),
     /// Print a shell completion script: `advkit completions bash > /etc/bash_completion.d/advkit`.
     /// In bash, zsh and fish, --name completes the engines running at the time.
