@@ -62,19 +62,11 @@ impl Start {
         })
     }
 
-    /// Whether the game can be recorded from where it is (`world.save`
-    /// and `world.load`).
-    pub fn can_save(&self) -> bool {
-        [method::WORLD_SAVE, method::WORLD_LOAD]
-            .iter()
-            .all(|name| self.hello.methods.iter().any(|m| m == name))
-    }
-
     /// Starts from where the game is: pauses it for a moment, saves its
     /// state with `world.save` (embedded in the scenario) and lets it run
     /// on if it was running.
     pub fn from_now(&mut self) -> Result<(), ClientError> {
-        if !self.can_save() {
+        if !self.hello.can_save() {
             // The game's answer, as if it had been asked.
             return Err(ClientError::Rpc(RpcError::new(
                 codes::METHOD_NOT_FOUND,
@@ -119,7 +111,7 @@ impl Start {
     /// throws away). A game that answers no `engine.reboot` can still be
     /// recorded from tick 0, started paused.
     pub fn reboot_fresh(&mut self, confirm: bool) -> Result<(), ClientError> {
-        if !self.hello.methods.iter().any(|m| m == method::REBOOT) {
+        if !self.hello.answers(method::REBOOT) {
             let paused = self.client.call(method::PAUSE, json!({}))?;
             let tick = paused.result["tick"].as_u64().unwrap_or(0);
             if tick != 0 {

@@ -165,7 +165,7 @@ impl Engine {
     }
 
     pub fn answers(&self, method: &str) -> bool {
-        self.hello.methods.iter().any(|m| m == method)
+        self.hello.answers(method)
     }
 
     /// Calls `method` and returns its result, or an error naming it.

@@ -205,9 +205,7 @@ impl App {
         self.conn = Conn::Connected;
         self.status.clear();
         self.frame_size = (hello.frames.width, hello.frames.height);
-        self.can_save = [method::WORLD_SAVE, method::WORLD_LOAD]
-            .iter()
-            .all(|name| hello.methods.iter().any(|m| m == name));
+        self.can_save = hello.can_save();
         self.set_param_list(hello.params, hello.revision);
         self.push_log(format!(
             "attached to engine {} ({})",

@@ -48,6 +48,19 @@ pub struct HelloResult {
     pub methods: Vec<String>,
 }
 
+impl HelloResult {
+    /// Whether the engine answers `method`.
+    pub fn answers(&self, method: &str) -> bool {
+        self.methods.iter().any(|m| m == method)
+    }
+
+    /// Whether the game can save its state and load it back (`world.save`
+    /// and `world.load`): a recording can start from where it is.
+    pub fn can_save(&self) -> bool {
+        self.answers(super::method::WORLD_SAVE) && self.answers(super::method::WORLD_LOAD)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthParams {
     pub token: String,
