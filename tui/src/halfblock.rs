@@ -142,12 +142,16 @@ impl Widget for HalfBlocks<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let img = self.image;
         // Mono: the frame's own darkest to lightest spread over the ramp,
-        // so a game of mid tones still shows its shapes.
-        let (lo, hi) = img
-            .pixels
-            .iter()
-            .map(|p| luma(*p))
-            .fold((255, 0), |(lo, hi), l| (l.min(lo), l.max(hi)));
+        // so a game of mid tones still shows its shapes (colour modes need
+        // no pass over the pixels for it).
+        let (lo, hi) = if self.mode == ColorMode::Mono {
+            img.pixels
+                .iter()
+                .map(|p| luma(*p))
+                .fold((255, 0), |(lo, hi), l| (l.min(lo), l.max(hi)))
+        } else {
+            (0, 255)
+        };
         let stretch = |p: [u8; 3]| -> u8 {
             let l = (luma(p).saturating_sub(lo) * 255) / hi.saturating_sub(lo).max(1);
             l.min(255) as u8

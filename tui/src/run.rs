@@ -336,14 +336,13 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             }
         }
 
-        if app.record_ask.is_some() || recorder.is_some() {
-            dirty = true;
-        }
         if let Some(ask) = app.record_ask.take() {
+            dirty = true;
             recording_key(&mut app, &opts, &mut recorder, ask);
         }
         if let Some(r) = &mut recorder {
             let (lines, exited) = r.poll();
+            dirty |= !lines.is_empty() || exited.is_some();
             for line in lines {
                 app.push_log(format!("record: {line}"));
             }
@@ -389,24 +388,32 @@ pub fn run(opts: Options) -> std::io::Result<()> {
         let period = Duration::from_secs(1) / fps;
         next_draw = (next_draw + period).max(now);
         // Nothing new, or nothing that looks different: not a byte is
-        // written (paused, no engine, an unchanged frame).
-        let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
-        let mut next = ratatui::buffer::Buffer::empty(area);
+        // written (paused, no engine, an unchanged frame). The screen is
+        // rendered once, here, and handed to the terminal as it is.
         if dirty {
+            let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+            let mut next = ratatui::buffer::Buffer::empty(area);
             ratatui::widgets::Widget::render(&app, area, &mut next);
-        }
-        if dirty && next != shown {
-            let before = session.written.load(Ordering::Relaxed);
-            crossterm::queue!(session.terminal.backend_mut(), BeginSynchronizedUpdate)?;
-            session.terminal.draw(|f| f.render_widget(&app, f.area()))?;
-            crossterm::execute!(session.terminal.backend_mut(), EndSynchronizedUpdate)?;
-            if figures_only {
-                written_at_start += session.written.load(Ordering::Relaxed) - before;
-            } else {
-                drawn += 1;
+            if next != shown {
+                let before = session.written.load(Ordering::Relaxed);
+                crossterm::queue!(session.terminal.backend_mut(), BeginSynchronizedUpdate)?;
+                session.terminal.draw(|f| {
+                    if f.area() == next.area {
+                        f.buffer_mut().clone_from(&next);
+                    } else {
+                        // Resized since `size` was read.
+                        f.render_widget(&app, f.area());
+                    }
+                })?;
+                crossterm::execute!(session.terminal.backend_mut(), EndSynchronizedUpdate)?;
+                if figures_only {
+                    written_at_start += session.written.load(Ordering::Relaxed) - before;
+                } else {
+                    drawn += 1;
+                }
+                shown = next;
+                last_change = Instant::now();
             }
-            shown = next;
-            last_change = Instant::now();
         }
         dirty = false;
         figures_only = false;
