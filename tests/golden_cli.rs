@@ -16,12 +16,24 @@ const SCENARIO: &str = r#"{
 
 /// `advkit golden check` on `dir`'s scenarios/, golden/ and out/ (CI set or not).
 pub fn check(dir: &Dir, ci: bool, extra: &[&str]) -> crate::util::Run {
+    check_in(dir, "scenarios", "golden", ci, extra)
+}
+
+/// The same with scenarios and goldens in other directories of `dir`
+/// (artifacts still in out/).
+pub fn check_in(
+    dir: &Dir,
+    scenarios: &str,
+    golden: &str,
+    ci: bool,
+    extra: &[&str],
+) -> crate::util::Run {
     let mut args = vec![
         "golden".to_owned(),
         "check".to_owned(),
-        path_str(&dir.path("scenarios")),
+        path_str(&dir.path(scenarios)),
         "--golden-dir".to_owned(),
-        path_str(&dir.path("golden")),
+        path_str(&dir.path(golden)),
         "--artifacts".to_owned(),
         path_str(&dir.path("out")),
     ];

@@ -3,13 +3,19 @@
 
 use std::time::Duration;
 
-use crate::util::{Dir, Runtime, Tmux, path_str};
+use crate::util::{Dir, Runtime, Tmux};
 
 const WAIT: Duration = Duration::from_secs(15);
 
 fn inspector(rt: &Runtime, name: &str) -> Tmux {
+    start_inspector(rt, name, "", "--colors 256")
+}
+
+/// `advkit inspect --name NAME ARGS` in tmux, after `before` (a shell
+/// prefix such as `cd DIR && `); the shell stays to show the exit code.
+fn start_inspector(rt: &Runtime, name: &str, before: &str, args: &str) -> Tmux {
     let cmd = format!(
-        "XDG_RUNTIME_DIR={} {} inspect --name {name} --colors 256; echo INSPECT-EXIT-$?; sleep 30",
+        "{before}XDG_RUNTIME_DIR={} {} inspect --name {name} {args}; echo INSPECT-EXIT-$?; sleep 30",
         rt.xdg().display(),
         env!("CARGO_BIN_EXE_advkit")
     );
@@ -246,13 +252,7 @@ fn demo_with_a_params_file_saves_with_s() {
 /// An inspector started in `dir` (where Ctrl-R's recordings go:
 /// fixtures/scenarios and fixtures/golden).
 fn inspector_in(rt: &Runtime, name: &str, dir: &Dir) -> Tmux {
-    let cmd = format!(
-        "cd {} && XDG_RUNTIME_DIR={} {} inspect --name {name}; echo INSPECT-EXIT-$?; sleep 30",
-        dir.path("").display(),
-        rt.xdg().display(),
-        env!("CARGO_BIN_EXE_advkit")
-    );
-    Tmux::start(&cmd, 110, 36)
+    start_inspector(rt, name, &format!("cd {} && ", dir.path("").display()), "")
 }
 
 /// Ctrl-R records a golden scenario while the game runs on: from where
@@ -302,19 +302,8 @@ fn ctrl_r_records_a_scenario_that_golden_check_passes() {
         "{screen}"
     );
 
-    let checked = crate::util::advkit_env(
-        &[],
-        &[
-            "golden".to_owned(),
-            "check".to_owned(),
-            path_str(&dir.path("fixtures/scenarios")),
-            "--golden-dir".to_owned(),
-            path_str(&dir.path("fixtures/golden")),
-            "--artifacts".to_owned(),
-            path_str(&dir.path("out")),
-        ],
-    )
-    .ok();
+    let checked =
+        crate::golden_cli::check_in(&dir, "fixtures/scenarios", "fixtures/golden", false, &[]).ok();
     assert!(
         checked.contains("2 scenario(s)") && checked.contains("0 failed scenario(s)"),
         "{checked}"
