@@ -1,115 +1,188 @@
-//! What the inspector writes to the terminal per frame while the camera
-//! pans (the autopilot walks), at 100x50 cells from a 320x180 engine,
-//! beside a full first draw and beside nearest-neighbour downsampling.
-//! `cargo bench --bench inspector`.
+//! What the inspector writes to the terminal, at 100x50 cells from a
+//! 320x180 engine while the camera pans (the autopilot walks):
+//!
+//! 1. a full repaint per colour mode, beside chafa's bytes for the same
+//!    frame at the same cell size (chafa from Debian; `.ci/run` installs
+//!    it), and beside ratatui's crossterm backend (what the inspector used
+//!    before its own encoder);
+//! 2. bytes per panned frame and the draw time (downsample, render, diff,
+//!    encode).
+//!
+//! `cargo bench --bench inspector`. Medians over 60 frames.
 
-use std::cell::Cell;
 use std::io::Write;
-use std::rc::Rc;
+use std::process::Command;
 use std::time::Instant;
 
 use advkit_core::{Engine, Frame, Scene, Size};
-use advkit_tui::halfblock::{CellImage, ColorMode, HalfBlocks, downsample, fit};
-use ratatui::Terminal;
+use advkit_frame::png::{Compression, encode_png};
+use advkit_tui::encode::encode;
+use advkit_tui::halfblock::{ColorMode, HalfBlocks, downsample, fit};
+use ratatui::{Terminal, TerminalOptions, Viewport};
 use ratatui::backend::CrosstermBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::widgets::Widget;
 
-/// A terminal that only counts what it is sent.
-#[derive(Clone, Default)]
-struct Count(Rc<Cell<usize>>);
+const COLS: u16 = 100;
+const ROWS: u16 = 50;
+const W: u32 = 320;
+const H: u32 = 180;
 
-impl Write for Count {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.set(self.0.get() + buf.len());
-        Ok(buf.len())
+/// The picture of `frame` as the inspector renders it.
+fn render(frame: &Frame, mode: ColorMode, bits: u8) -> Buffer {
+    let (fc, fr) = fit(W, H, COLS, ROWS);
+    let img = downsample(frame.pixels(), W, H, fc, fr, bits);
+    let mut buf = Buffer::empty(Rect::new(0, 0, COLS, ROWS));
+    HalfBlocks {
+        image: &img,
+        mode,
     }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    .render(Rect::new(0, 0, fc, fr), &mut buf);
+    buf
 }
 
-fn nearest(rgba: &[u8], w: u32, h: u32, cols: u16, rows: u16) -> CellImage {
-    let (ow, oh) = (u32::from(cols), u32::from(rows) * 2);
-    let mut pixels = Vec::with_capacity((ow * oh) as usize);
-    for y in 0..oh {
-        for x in 0..ow {
-            let (sx, sy) = (x * w / ow, y * h / oh);
-            let i = ((sy * w + sx) * 4) as usize;
-            pixels.push([rgba[i], rgba[i + 1], rgba[i + 2]]);
-        }
+/// Our encoder's bytes from `prev` to `next`.
+fn ours(prev: &Buffer, next: &Buffer) -> usize {
+    let mut out = Vec::new();
+    encode(prev.diff(next), &mut out);
+    out.len()
+}
+
+/// ratatui's crossterm backend's bytes for a full draw of `next`.
+fn crossterm_bytes(next: &Buffer) -> usize {
+    let mut out = Vec::new();
+    {
+        let options = TerminalOptions {
+            viewport: Viewport::Fixed(next.area),
+        };
+        let mut term =
+            Terminal::with_options(CrosstermBackend::new(&mut out), options).expect("terminal");
+        term.draw(|f| f.buffer_mut().clone_from(next)).expect("draw");
     }
-    CellImage {
-        width: cols,
-        height: rows * 2,
-        pixels,
+    out.len()
+}
+
+/// chafa's bytes for the same frame at the same cell size, or why not.
+fn chafa(frame: &Frame, mode: ColorMode) -> Result<usize, String> {
+    let (fc, fr) = fit(W, H, COLS, ROWS);
+    let png = encode_png(frame, Compression::Fast).map_err(|e| e.to_string())?;
+    let mut file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    file.write_all(&png).map_err(|e| e.to_string())?;
+    let colors = match mode {
+        ColorMode::TrueColor => "full",
+        ColorMode::Ansi256 => "256",
+        ColorMode::Ansi16 => "16",
+        ColorMode::Mono => "none",
+    };
+    let out = Command::new("chafa")
+        .args(["--format", "symbols", "--symbols", "vhalf", "--dither", "none"])
+        .args(["--animate", "off", "--polite", "on", "--colors", colors])
+        .arg(format!("--size={fc}x{fr}"))
+        .arg(file.path())
+        .output()
+        .map_err(|e| format!("chafa: {e} (apt-get install chafa)"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
+    Ok(out.stdout.len())
+}
+
+fn median<T: Copy + PartialOrd>(mut v: Vec<T>) -> T {
+    v.sort_by(|a, b| a.partial_cmp(b).expect("comparable"));
+    v[v.len() / 2]
 }
 
 fn main() {
-    let (cols, rows) = (100u16, 50u16);
-    let size = Size::new(320, 180).expect("size");
-    let (fc, fr) = fit(320, 180, cols, rows);
-    let modes: [(&str, ColorMode, Option<u8>); 7] = [
-        ("nearest, truecolor", ColorMode::TrueColor, None),
-        ("area avg, truecolor 8 bit", ColorMode::TrueColor, Some(8)),
-        ("area avg, truecolor 6 bit", ColorMode::TrueColor, Some(6)),
-        ("area avg, truecolor 5 bit", ColorMode::TrueColor, Some(5)),
-        ("area avg, truecolor 4 bit", ColorMode::TrueColor, Some(4)),
-        ("area avg, 256 colours", ColorMode::Ansi256, Some(8)),
-        ("area avg, 16 colours", ColorMode::Ansi16, Some(8)),
+    let size = Size::new(W, H).expect("size");
+    let modes = [
+        ("truecolor", ColorMode::TrueColor),
+        ("256 colours", ColorMode::Ansi256),
+        ("16 colours", ColorMode::Ansi16),
     ];
+    let (fc, fr) = fit(W, H, COLS, ROWS);
     println!(
-        "inspector output per frame, {cols}x{rows} cells from 320x180, camera panning (median of 60 frames)"
+        "full repaint of one frame, {fc}x{fr} cells from {W}x{H} (median of 20 frames, camera panning)"
     );
     println!(
-        "{:>28} {:>12} {:>14} {:>12} {:>10}",
-        "mode", "first draw", "per pan frame", "vs nearest", "draw time"
+        "{:>12} {:>12} {:>12} {:>10} {:>18} {:>10}",
+        "mode", "chafa", "advkit", "vs chafa", "ratatui crossterm", "vs chafa"
     );
-    let mut nearest_bytes = 0.0;
-    for (label, mode, bits) in modes {
+    for (label, mode) in modes {
+        let mut engine = Engine::new(Scene::builtin());
+        let mut frame = Frame::new(size);
+        let (mut c, mut o, mut x) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..20 * 15 {
+            engine.step();
+            if i % 15 != 0 {
+                continue;
+            }
+            engine.render(&mut frame);
+            let next = render(&frame, mode, 8);
+            let empty = Buffer::empty(next.area);
+            match chafa(&frame, mode) {
+                Ok(n) => c.push(n as f64),
+                Err(e) => {
+                    println!("{label:>12} chafa did not run: {e}");
+                    return;
+                }
+            }
+            o.push(ours(&empty, &next) as f64);
+            x.push(crossterm_bytes(&next) as f64);
+        }
+        let (c, o, x) = (median(c), median(o), median(x));
+        println!(
+            "{label:>12} {:>9.1} KB {:>9.1} KB {:>9.2}x {:>15.1} KB {:>9.2}x",
+            c / 1e3,
+            o / 1e3,
+            o / c,
+            x / 1e3,
+            x / c
+        );
+    }
+
+    println!();
+    println!("per panned frame: bytes written and draw time (downsample, render, diff, encode)");
+    println!(
+        "{:>28} {:>14} {:>12} {:>14}",
+        "mode", "per pan frame", "draw time", "vs 2 ms target"
+    );
+    let panning: [(&str, ColorMode, u8); 6] = [
+        ("truecolor 8 bit", ColorMode::TrueColor, 8),
+        ("truecolor 5 bit", ColorMode::TrueColor, 5),
+        ("truecolor 4 bit", ColorMode::TrueColor, 4),
+        ("256 colours", ColorMode::Ansi256, 8),
+        ("16 colours", ColorMode::Ansi16, 8),
+        ("mono (NO_COLOR)", ColorMode::Mono, 8),
+    ];
+    for (label, mode, bits) in panning {
         let mut engine = Engine::new(Scene::builtin());
         let mut frame = Frame::new(size);
         for _ in 0..30 {
             engine.step();
         }
-        let count = Count::default();
-        let mut term = Terminal::new(CrosstermBackend::new(count.clone())).expect("terminal");
-        term.resize(ratatui::layout::Rect::new(0, 0, cols, rows))
-            .expect("resize");
-        let mut sizes = Vec::new();
-        let mut times = Vec::new();
-        let mut first = 0;
+        let mut shown = Buffer::empty(Rect::new(0, 0, COLS, ROWS));
+        let (mut sizes, mut times) = (Vec::new(), Vec::new());
         for i in 0..61 {
             engine.step();
             engine.render(&mut frame);
             let t = Instant::now();
-            let img = match bits {
-                None => nearest(frame.pixels(), 320, 180, fc, fr),
-                Some(b) => downsample(frame.pixels(), 320, 180, fc, fr, b),
-            };
-            let before = count.0.get();
-            term.draw(|f| f.render_widget(HalfBlocks { image: &img, mode }, f.area()))
-                .expect("draw");
-            let written = count.0.get() - before;
-            times.push(t.elapsed());
-            if i == 0 {
-                first = written;
-            } else {
-                sizes.push(written);
+            let next = render(&frame, mode, bits);
+            let mut out = Vec::new();
+            encode(shown.diff(&next), &mut out);
+            let took = t.elapsed();
+            shown = next;
+            if i > 0 {
+                sizes.push(out.len() as f64);
+                times.push(took.as_secs_f64() * 1e3);
             }
         }
-        sizes.sort();
-        times.sort();
-        let per = sizes[sizes.len() / 2] as f64;
-        if bits.is_none() {
-            nearest_bytes = per;
-        }
+        let ms = median(times);
         println!(
-            "{label:>28} {:>9.1} KB {:>11.1} KB {:>11.2}x {:>8.2} ms",
-            first as f64 / 1e3,
-            per / 1e3,
-            per / nearest_bytes,
-            times[times.len() / 2].as_secs_f64() * 1e3
+            "{label:>28} {:>11.1} KB {:>9.2} ms {:>13.2}x",
+            median(sizes) / 1e3,
+            ms,
+            ms / 2.0
         );
     }
 }

@@ -15,7 +15,9 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod encode;
 pub mod halfblock;
+pub mod input;
 pub mod recorder;
 pub mod review;
 pub mod run;
