@@ -289,7 +289,7 @@ mod tests {
         buf[(3, 1)].set_symbol("c");
         let mut out = Vec::new();
         encode(prev.diff(&buf), &mut out);
-        assert_eq!(String::from_utf8(out).unwrap(), "\x1b[1Ha\x1b[4Cb\x1b[2;4Hc");
+        assert_eq!(String::from_utf8(out).expect("utf-8"), "\x1b[1Ha\x1b[4Cb\x1b[2;4Hc");
     }
 
     #[test]
