@@ -352,3 +352,111 @@ fn a_paused_game_costs_not_a_byte_of_terminal_output() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// What one run behind a throttled link showed.
+struct SlowLink {
+    rate: u32,
+    samples: usize,
+    /// The most the picture was behind the engine, in ticks, and what the
+    /// bound allowed at that sample.
+    worst: (i64, i64),
+    max_lag_ms: u64,
+    restore: Duration,
+}
+
+/// The inspector behind `tests/relay.py` (a pty relay that passes what the
+/// inspector writes to tmux at `rate` bytes/s, behind an unlimited buffer,
+/// as sshd and the network do), against a demo at 30 fps.
+fn behind_a_slow_link(rate: u32) -> SlowLink {
+    use advkit_ipc::FrameReader;
+    let rt = Runtime::new();
+    let _engine = rt.start("slow", &["--fps", "30"]);
+    let relay = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/relay.py");
+    let cmd = format!(
+        "XDG_RUNTIME_DIR={} python3 {relay} {rate} -- {} inspect --name slow --colors 256; echo INSPECT-EXIT-$?; sleep 30",
+        rt.xdg().display(),
+        env!("CARGO_BIN_EXE_advkit")
+    );
+    let tmux = Tmux::start(&cmd, 100, 30);
+    tmux.wait_for("● connected", WAIT);
+    tmux.wait_for(" lag ", WAIT);
+    let reader = FrameReader::open(&rt.dir().join("slow.frames")).expect("the frame region");
+    let number = |screen: &str, before: &str, after: &str| -> Option<u64> {
+        let rest = &screen[screen.find(before)? + before.len()..];
+        rest[..rest.find(after)?].trim().parse().ok()
+    };
+    // Settle: the first screens of a slow link are the full picture.
+    std::thread::sleep(Duration::from_secs(2));
+    let (mut samples, mut worst, mut max_lag_ms) = (0, (i64::MIN, 0), 0);
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < end {
+        let t = std::time::Instant::now();
+        let screen = tmux.screen();
+        let engine = reader.peek(reader.latest_frame()).map_or(0, |f| f.tick);
+        let reading = t.elapsed().as_secs_f64();
+        let (Some(shown), Some(lag), Some(fps)) = (
+            number(&screen, " tick ", "  "),
+            number(&screen, " lag ", " ms"),
+            number(&screen, " inspector ", "."),
+        ) else {
+            continue;
+        };
+        // Two of the inspector's frames (at the rate the link lets it
+        // draw, at most 30 fps) and one round trip, in engine ticks (30
+        // fps), plus the time the screen took to read and 2 ticks more
+        // (a frame is a tick old when drawn; the two ends are read apart).
+        let frame = 1.0 / (fps.clamp(1, 30) as f64);
+        let allowed = ((2.0 * frame + lag as f64 / 1000.0 + reading) * 30.0).ceil() as i64 + 2;
+        let behind = engine as i64 - shown as i64;
+        assert!(
+            behind <= allowed,
+            "at {rate} B/s the picture shows tick {shown} while the engine is at {engine}: \
+             {behind} behind, {allowed} allowed (lag {lag} ms)\n{screen}"
+        );
+        if behind - allowed > worst.0 - worst.1 {
+            worst = (behind, allowed);
+        }
+        max_lag_ms = max_lag_ms.max(lag);
+        samples += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let t = std::time::Instant::now();
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("INSPECT-EXIT-0", WAIT);
+    let restore = t.elapsed();
+    assert!(!screen.contains("● connected"), "{screen}");
+    SlowLink {
+        rate,
+        samples,
+        worst,
+        max_lag_ms,
+        restore,
+    }
+}
+
+#[test]
+fn behind_a_slow_link_the_picture_keeps_up_and_q_restores_at_once() {
+    let mut runs = Vec::new();
+    for rate in [20_000, 50_000, 1_000_000] {
+        let r = behind_a_slow_link(rate);
+        assert!(r.samples >= 10, "only {} samples at {rate} B/s", r.samples);
+        assert!(
+            r.restore < Duration::from_secs(1),
+            "q took {:?} to restore the terminal at {rate} B/s",
+            r.restore
+        );
+        runs.push(r);
+    }
+    eprintln!("link B/s  samples  worst behind/allowed (ticks)  max lag  q restored in");
+    for r in runs {
+        eprintln!(
+            "{:>9}  {:>7}  {:>14} / {:<13}  {:>4} ms  {:>5} ms",
+            r.rate,
+            r.samples,
+            r.worst.0,
+            r.worst.1,
+            r.max_lag_ms,
+            r.restore.as_millis()
+        );
+    }
+}

@@ -138,6 +138,12 @@ pub struct App {
     pub paused: bool,
     pub ui_fps: f64,
     pub bytes_per_sec: u64,
+    /// The tick of the frame in the picture.
+    pub frame_tick: u64,
+    /// The link as flow control measures it (rate acknowledged, lag).
+    pub link: String,
+    /// Bits per colour channel the picture is drawn with now.
+    pub color_bits: u8,
     pub colors: ColorMode,
     /// Arrow keys go to the game.
     pub game_input: bool,
@@ -174,6 +180,9 @@ impl App {
             paused: false,
             ui_fps: 0.0,
             bytes_per_sec: 0,
+            frame_tick: 0,
+            link: String::new(),
+            color_bits: 8,
             colors,
             game_input: false,
             status: String::new(),

@@ -16,6 +16,7 @@
 
 pub mod app;
 pub mod encode;
+pub mod flow;
 pub mod halfblock;
 pub mod input;
 pub mod recorder;

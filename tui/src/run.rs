@@ -13,11 +13,15 @@ use advkit_ipc::api::{NoParams, RpcError, SnapshotResult, Topic, TopicsParams, m
 use advkit_ipc::client::{Client, ClientError};
 use advkit_ipc::{AlignedBuf, FrameReader, OpenError, ReadError, RuntimeDir};
 use base64::Engine as _;
-use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
-use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use crossterm::event::{KeyCode, KeyModifiers};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use serde_json::Value as Json;
 
 use crate::app::{App, Conn, RecordAsk, Request, Tag};
+use crate::encode::encode;
+use crate::flow::{Acks, Flow};
+use crate::input::{self, Input, Parser, Raw};
 use crate::halfblock::{ColorMode, downsample, fit};
 use crate::recorder::{RecordWith, Recorder};
 use crate::terminal::Session;
@@ -76,6 +80,8 @@ struct FrameFeed {
 struct Copied {
     /// Its number (0: none yet).
     frame: u64,
+    /// The engine tick it shows.
+    tick: u64,
     pixels: AlignedBuf,
     /// The screen has drawn it, so the thread may fetch the next.
     shown: bool,
@@ -119,6 +125,7 @@ fn feed_frames(reader: Arc<FrameReader>, feed: Arc<FrameFeed>, stop: Arc<AtomicB
             let mut l = feed.latest.lock().unwrap_or_else(|p| p.into_inner());
             std::mem::swap(&mut l.pixels, &mut spare);
             l.frame = info.frame;
+            l.tick = info.tick;
             l.shown = false;
         }
     }
@@ -187,6 +194,7 @@ fn attach(opts: &Options) -> Result<Link, (bool, String)> {
     let frames = Arc::new(FrameFeed {
         latest: Mutex::new(Copied {
             frame: 0,
+            tick: 0,
             pixels: reader.buffer(),
             shown: true,
         }),
@@ -209,6 +217,10 @@ fn attach(opts: &Options) -> Result<Link, (bool, String)> {
 pub fn run(opts: Options) -> std::io::Result<()> {
     let stop = crate::terminal::StopSignals::install()?;
     let mut session = Session::start()?;
+    let (raw_tx, raw) = mpsc::channel();
+    input::spawn(raw_tx)?;
+    let mut parser = Parser::default();
+    let mut last_input = Instant::now();
     let mut app = App::new(&opts.name, opts.colors);
     app.can_record = opts.record.is_some();
     let mut recorder: Option<Recorder> = None;
@@ -216,7 +228,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
     let mut next_attach = Instant::now();
     let mut next_check = Instant::now();
     let mut next_stats = Instant::now();
-    let mut fps = opts.fps.clamp(1, 120);
+    let fps = opts.fps.clamp(1, 120);
     let top_bits = opts.color_bits.clamp(1, 8);
     let mut bits = top_bits;
     let mut next_draw = Instant::now();
@@ -226,7 +238,21 @@ pub fn run(opts: Options) -> std::io::Result<()> {
     let mut dirty = true;
     let mut figures_only = false;
     let mut last_change = Instant::now();
-    let mut shown = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::default());
+    // What the terminal shows (as far as what was written goes), and its
+    // size; a resize clears it inside the next synchronized update.
+    let mut size = crossterm::terminal::size()?;
+    let mut shown = Buffer::empty(Rect::new(0, 0, size.0, size.1));
+    let mut clear = true;
+    let mut flow = Flow::new(opts.max_bandwidth);
+    // How long screens waited for the terminal this second (from when the
+    // flow first held one back), and calm seconds in a row.
+    let mut held = Duration::ZERO;
+    let mut held_since: Option<Instant> = None;
+    let mut calm = 0u32;
+    // Hide the cursor and ask the terminal whether it answers at all.
+    session.write_raw(b"\x1b[?25l\x1b[5n")?;
+    flow.asked(Instant::now(), session.written.load(Ordering::Relaxed));
+    app.link = flow.describe(Instant::now());
 
     while !app.quit && !stop.requested() {
         let now = Instant::now();
@@ -297,19 +323,56 @@ pub fn run(opts: Options) -> std::io::Result<()> {
         // nothing new on screen, up to 200 ms (a paused game, no engine:
         // next to no CPU), so a game that starts again shows within that.
         let idle = last_change.elapsed() > Duration::from_secs(1);
-        let wait = if idle && !dirty {
+        let mut wait = if idle && !dirty {
             Duration::from_millis(200)
         } else {
             next_draw
                 .saturating_duration_since(Instant::now())
                 .min(Duration::from_millis(50))
         };
-        if event::poll(wait)? {
-            dirty = true;
-            let size = session.terminal.size()?;
-            let screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
-            let requests = match event::read()? {
-                Event::Key(k) if k.kind == KeyEventKind::Press => {
+        if parser.is_waiting() {
+            wait = wait.min(input::ESC_WAIT);
+        }
+        let mut inputs = Vec::new();
+        let mut got = raw.recv_timeout(wait).ok();
+        while let Some(r) = got {
+            match r {
+                Raw::Bytes(b) => {
+                    last_input = Instant::now();
+                    inputs.extend(parser.feed(&b));
+                }
+                Raw::Resize => inputs.push(Input::Resize),
+                Raw::Hangup => inputs.push(Input::Hangup),
+            }
+            got = raw.try_recv().ok();
+        }
+        if parser.is_waiting() && last_input.elapsed() >= input::ESC_WAIT {
+            inputs.extend(parser.flush());
+        }
+        for i in inputs {
+            let screen = Rect::new(0, 0, size.0, size.1);
+            let requests = match i {
+                Input::Ack => {
+                    let before = flow.acks;
+                    flow.answered(Instant::now());
+                    if before != flow.acks {
+                        app.link = flow.describe(Instant::now());
+                        dirty = true;
+                    }
+                    continue;
+                }
+                Input::Hangup => {
+                    app.quit = true;
+                    continue;
+                }
+                Input::Resize => {
+                    size = crossterm::terminal::size()?;
+                    shown = Buffer::empty(Rect::new(0, 0, size.0, size.1));
+                    clear = true;
+                    image_key = (0, 0, 0, 0);
+                    Vec::new()
+                }
+                Input::Key(k) => {
                     if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
                         app.quit = true;
                         Vec::new()
@@ -317,14 +380,9 @@ pub fn run(opts: Options) -> std::io::Result<()> {
                         app.handle_key(k)
                     }
                 }
-                Event::Mouse(m) => app.handle_mouse(m, screen),
-                Event::Resize(..) => {
-                    image_key = (0, 0, 0, 0);
-                    session.terminal.autoresize()?;
-                    Vec::new()
-                }
-                _ => Vec::new(),
+                Input::Mouse(m) => app.handle_mouse(m, screen),
             };
+            dirty = true;
             match &link {
                 Some(l) => requests.into_iter().for_each(|r| {
                     let _ = l.calls.send(r);
@@ -334,6 +392,9 @@ pub fn run(opts: Options) -> std::io::Result<()> {
                 }
                 None => {}
             }
+        }
+        if app.quit {
+            break;
         }
 
         if let Some(ask) = app.record_ask.take() {
@@ -361,9 +422,17 @@ pub fn run(opts: Options) -> std::io::Result<()> {
         if now < next_draw {
             continue;
         }
+        let total = session.written.load(Ordering::Relaxed);
+        // The terminal has not caught up (or the ceiling is reached): the
+        // frame waits, and the newest one goes out when it has.
+        if dirty && !flow.may_write(now, 0, total) {
+            held_since.get_or_insert(now);
+            next_draw = flow.retry_at(now).min(now + Duration::from_millis(200));
+            app.link = flow.describe(now);
+            continue;
+        }
         // Only the newest frame is ever read: a slow terminal skips frames.
-        let size = session.terminal.size()?;
-        let inner = view::frame_inner(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+        let inner = view::frame_inner(Rect::new(0, 0, size.0, size.1));
         if let Some(l) = &mut link {
             let latest = l.frames.latest.lock().unwrap_or_else(|p| p.into_inner());
             let key = (latest.frame, inner.width, inner.height, bits);
@@ -380,6 +449,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
                     bits,
                 );
                 app.frame_size = (g.width, g.height);
+                app.frame_tick = latest.tick;
                 image_key = key;
             }
             drop(latest);
@@ -388,66 +458,90 @@ pub fn run(opts: Options) -> std::io::Result<()> {
         let period = Duration::from_secs(1) / fps;
         next_draw = (next_draw + period).max(now);
         // Nothing new, or nothing that looks different: not a byte is
-        // written (paused, no engine, an unchanged frame). The screen is
-        // rendered once, here, and handed to the terminal as it is.
+        // written (paused, no engine, an unchanged frame).
         if dirty {
-            let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
-            let mut next = ratatui::buffer::Buffer::empty(area);
+            let area = Rect::new(0, 0, size.0, size.1);
+            let mut next = Buffer::empty(area);
             ratatui::widgets::Widget::render(&app, area, &mut next);
             if next != shown {
-                let before = session.written.load(Ordering::Relaxed);
-                crossterm::queue!(session.terminal.backend_mut(), BeginSynchronizedUpdate)?;
-                session.terminal.draw(|f| {
-                    if f.area() == next.area {
-                        f.buffer_mut().clone_from(&next);
-                    } else {
-                        // Resized since `size` was read.
-                        f.render_widget(&app, f.area());
-                    }
-                })?;
-                crossterm::execute!(session.terminal.backend_mut(), EndSynchronizedUpdate)?;
-                if figures_only {
-                    written_at_start += session.written.load(Ordering::Relaxed) - before;
-                } else {
-                    drawn += 1;
+                let mut out = b"\x1b[?2026h".to_vec();
+                if clear {
+                    out.extend_from_slice(b"\x1b[0m\x1b[2J");
                 }
-                shown = next;
-                last_change = Instant::now();
+                encode(shown.diff(&next), &mut out);
+                out.extend_from_slice(b"\x1b[?2026l");
+                let acking = flow.acks != Acks::Never;
+                if acking {
+                    out.extend_from_slice(b"\x1b[5n");
+                }
+                let bytes = out.len() as u64;
+                if flow.may_write(now, bytes, total) {
+                    session.write_raw(&out)?;
+                    let now = Instant::now();
+                    if let Some(since) = held_since.take() {
+                        held += now.duration_since(since);
+                    }
+                    flow.wrote(now, bytes);
+                    if acking {
+                        flow.asked(now, total + bytes);
+                    }
+                    if figures_only {
+                        written_at_start += bytes;
+                    } else {
+                        drawn += 1;
+                    }
+                    shown = next;
+                    clear = false;
+                    last_change = now;
+                    dirty = false;
+                } else {
+                    held_since.get_or_insert(now);
+                    next_draw = flow.retry_at(now).min(now + Duration::from_millis(200));
+                }
+            } else {
+                dirty = false;
             }
         }
-        dirty = false;
         figures_only = false;
 
         let elapsed = now.duration_since(window_start);
         if elapsed >= Duration::from_secs(1) {
             let written = session.written.load(Ordering::Relaxed);
-            let before = (app.ui_fps, app.bytes_per_sec);
+            let before = (app.ui_fps, app.bytes_per_sec, app.link.clone());
             app.ui_fps = f64::from(drawn) / elapsed.as_secs_f64();
             app.bytes_per_sec =
                 ((written - written_at_start) as f64 / elapsed.as_secs_f64()) as u64;
+            // The link figures move only with real screens (a redraw of the
+            // figures alone gets answered too, and would move them again).
+            if let Some(since) = held_since {
+                held += now.duration_since(since);
+                held_since = Some(now);
+            }
+            if drawn > 0 || !held.is_zero() {
+                app.link = flow.describe(now);
+            }
             // The figures are news only when they moved; redrawing them
             // alone is not counted in them (or they would never settle).
-            if before != (app.ui_fps, app.bytes_per_sec) && !dirty {
+            if before != (app.ui_fps, app.bytes_per_sec, app.link.clone()) && !dirty {
                 figures_only = true;
                 dirty = true;
             }
-            if let Some(limit) = opts.max_bandwidth {
-                // Over budget: fewer colour levels first, then fewer frames.
-                if app.bytes_per_sec > limit {
-                    if bits > 3 {
-                        bits -= 1;
-                    } else {
-                        fps = (fps / 2).max(2);
-                    }
-                } else if app.bytes_per_sec < limit / 2 {
-                    if fps < opts.fps {
-                        fps = (fps * 2).min(opts.fps);
-                    } else if bits < top_bits {
-                        bits += 1;
-                    }
+            // Screens waited for the link (or the ceiling) for over a third
+            // of the second: fewer colour levels make smaller screens, and
+            // three calm seconds give one level back.
+            if held > elapsed / 3 {
+                bits = bits.saturating_sub(1).max(3);
+                calm = 0;
+            } else if held < elapsed / 10 {
+                calm += 1;
+                if calm >= 3 && bits < top_bits {
+                    bits += 1;
+                    calm = 0;
                 }
             }
+            app.color_bits = bits;
             drawn = 0;
+            held = Duration::ZERO;
             window_start = now;
             written_at_start = written;
         }

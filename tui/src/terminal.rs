@@ -44,6 +44,9 @@ pub struct Session {
     pub terminal: Tty,
     /// Bytes written to the terminal so far.
     pub written: Arc<AtomicU64>,
+    /// The same stdout, counted the same, for writing bytes encoded
+    /// without ratatui's backend (the inspector's screens).
+    raw: CountingWriter,
 }
 
 impl Session {
@@ -60,8 +63,22 @@ impl Session {
             out,
             count: Arc::clone(&written),
         };
+        let raw = CountingWriter {
+            out: io::stdout(),
+            count: Arc::clone(&written),
+        };
         let terminal = Terminal::new(CrosstermBackend::new(writer)).inspect_err(|_| restore())?;
-        Ok(Session { terminal, written })
+        Ok(Session {
+            terminal,
+            written,
+            raw,
+        })
+    }
+
+    /// Writes `bytes` as they are and flushes them.
+    pub fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.raw.write_all(bytes)?;
+        self.raw.flush()
     }
 }
 

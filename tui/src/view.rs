@@ -312,12 +312,23 @@ impl App {
                 Style::new().fg(Color::Cyan),
             ));
         }
+        // The tick of the picture on screen, when there is one.
+        let tick = if self.frame_tick > 0 {
+            self.frame_tick
+        } else {
+            self.tick
+        };
+        let depth = if self.color_bits < 8 && self.colors != crate::halfblock::ColorMode::Mono {
+            format!(" {}-bit", self.color_bits)
+        } else {
+            String::new()
+        };
         spans.push(Span::raw(format!(
-            " tick {}  engine {:.1} fps  inspector {:.1} fps  {}  {}",
-            self.tick,
-            self.engine_fps,
+            " tick {tick}  {}  inspector {:.1} fps  {} written  engine {:.1} fps  {}{depth}",
+            self.link,
             self.ui_fps,
             bytes(self.bytes_per_sec),
+            self.engine_fps,
             self.colors.name()
         )));
         Line::from(spans).render(area, buf);
@@ -385,7 +396,7 @@ fn slider(frac: f64, label: &str, width: usize) -> Vec<Span<'static>> {
     ]
 }
 
-fn bytes(n: u64) -> String {
+pub fn bytes(n: u64) -> String {
     if n >= 1_000_000 {
         format!("{:.1} MB/s", n as f64 / 1e6)
     } else if n >= 1000 {
