@@ -18,11 +18,11 @@ use advkit_core::{Engine, Frame, Scene, Size};
 use advkit_frame::png::{Compression, encode_png};
 use advkit_tui::encode::encode;
 use advkit_tui::halfblock::{ColorMode, HalfBlocks, downsample, fit};
-use ratatui::{Terminal, TerminalOptions, Viewport};
 use ratatui::backend::CrosstermBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
+use ratatui::{Terminal, TerminalOptions, Viewport};
 
 const COLS: u16 = 100;
 const ROWS: u16 = 50;
@@ -34,11 +34,7 @@ fn render(frame: &Frame, mode: ColorMode, bits: u8) -> Buffer {
     let (fc, fr) = fit(W, H, COLS, ROWS);
     let img = downsample(frame.pixels(), W, H, fc, fr, bits);
     let mut buf = Buffer::empty(Rect::new(0, 0, COLS, ROWS));
-    HalfBlocks {
-        image: &img,
-        mode,
-    }
-    .render(Rect::new(0, 0, fc, fr), &mut buf);
+    HalfBlocks { image: &img, mode }.render(Rect::new(0, 0, fc, fr), &mut buf);
     buf
 }
 
@@ -58,7 +54,8 @@ fn crossterm_bytes(next: &Buffer) -> usize {
         };
         let mut term =
             Terminal::with_options(CrosstermBackend::new(&mut out), options).expect("terminal");
-        term.draw(|f| f.buffer_mut().clone_from(next)).expect("draw");
+        term.draw(|f| f.buffer_mut().clone_from(next))
+            .expect("draw");
     }
     out.len()
 }
@@ -76,7 +73,14 @@ fn chafa(frame: &Frame, mode: ColorMode) -> Result<usize, String> {
         ColorMode::Mono => "none",
     };
     let out = Command::new("chafa")
-        .args(["--format", "symbols", "--symbols", "vhalf", "--dither", "none"])
+        .args([
+            "--format",
+            "symbols",
+            "--symbols",
+            "vhalf",
+            "--dither",
+            "none",
+        ])
         .args(["--animate", "off", "--polite", "on", "--colors", colors])
         .arg(format!("--size={fc}x{fr}"))
         .arg(file.path())

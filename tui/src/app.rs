@@ -8,9 +8,9 @@ use std::collections::VecDeque;
 
 use advkit_ipc::api::event::{Notification, ParamsHow};
 use advkit_ipc::api::{
-    ConfirmData, Event, HelloResult, NoParams, ParamsChange, ParamsListResult, ParamsSaved,
-    ParamsSetParams, PauseState, RebootParams, RebootResult, RpcError, StatsResult, StepParams,
-    StepResult, codes, method,
+    ConfirmData, EntitiesResult, Event, HelloResult, NoParams, ParamsChange, ParamsListResult,
+    ParamsResetParams, ParamsSaved, ParamsSetParams, PauseState, RebootParams, RebootResult,
+    RpcError, StatsResult, StepParams, StepResult, WorldSetParams, codes, method,
 };
 use advkit_params::{Applied, Apply, Entry, Kind, Params, Value, show_json};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
@@ -34,20 +34,107 @@ pub enum Conn {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
+    /// The side panel: params, or entities (see [`App::side`]).
     Params,
     Frame,
     Log,
+}
+
+/// What the side panel shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Params,
+    Entities,
+}
+
+/// What an edit dialog changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Param(String),
+    /// An entity's attributes (`world.set`), typed as `attr=value`.
+    Entity(String),
+}
+
+/// One line of the event log and the topic it came on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub topic: &'static str,
+    pub text: String,
+}
+
+/// The topics the log filter steps through (`t`).
+pub const LOG_TOPICS: [&str; 6] = ["params", "engine", "world", "log", "record", "inspector"];
+
+/// Recent figures for the graphs: one sample per stats reply (2 a second)
+/// for the engine, one a second for the link; the last minute.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    pub fps: VecDeque<f64>,
+    pub tick_p50_ms: VecDeque<f64>,
+    pub tick_p99_ms: VecDeque<f64>,
+    pub link: VecDeque<u64>,
+}
+
+const HISTORY: usize = 120;
+
+fn push_capped<T>(q: &mut VecDeque<T>, v: T, cap: usize) {
+    if q.len() == cap {
+        q.pop_front();
+    }
+    q.push_back(v);
+}
+
+impl History {
+    pub fn stats(&mut self, fps: f64, p50: f64, p99: f64) {
+        push_capped(&mut self.fps, fps, HISTORY);
+        push_capped(&mut self.tick_p50_ms, p50, HISTORY);
+        push_capped(&mut self.tick_p99_ms, p99, HISTORY);
+    }
+
+    pub fn link(&mut self, bytes_per_sec: u64) {
+        push_capped(&mut self.link, bytes_per_sec, HISTORY / 2);
+    }
+}
+
+/// What decides how a frame is turned into the picture, besides the
+/// frame itself and the area: a change means downsampling again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ViewKey {
+    pub zoom: u32,
+    pub center: (u32, u32),
+    pub cursor: Option<(u16, u16)>,
+}
+
+/// What the pixel picker points at, filled in from the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Picked {
+    /// Frame pixel under the cursor.
+    pub x: u32,
+    pub y: u32,
+    pub rgb: [u8; 3],
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Modal {
     None,
     Help,
-    /// Typing a value for a param (numbers and string lists).
+    /// Typing a value for a param (numbers and string lists), or
+    /// `attr=value` for an entity. An error stays in the dialog.
     Edit {
-        name: String,
+        target: Target,
         buffer: String,
+        error: Option<String>,
+        /// Sent; waiting for the engine's answer.
+        sending: bool,
     },
+    /// `/`: typing part of a param's name selects the first that has it.
+    Search {
+        query: String,
+        /// The selection before the search (Esc goes back to it).
+        was: usize,
+    },
+    /// A log entry in full.
+    Entry(String),
     /// Choosing one of an enum's choices.
     Pick {
         name: String,
@@ -89,6 +176,9 @@ pub enum Tag {
     ParamsList,
     Stats,
     Set(String),
+    Reset(String),
+    Entities,
+    WorldSet(String),
     Reboot,
     FreshProbe,
     FreshConfirmed,
@@ -129,8 +219,27 @@ pub struct App {
     pub selected: usize,
     pub focus: Focus,
     pub modal: Modal,
-    pub log: VecDeque<String>,
+    pub log: VecDeque<LogLine>,
+    /// Lines scrolled up from the newest (0: following new lines).
     pub log_scroll: usize,
+    /// Show only this topic's lines.
+    pub log_filter: Option<&'static str>,
+    pub side: Side,
+    /// The frame alone, on the whole screen (`f`).
+    pub fullscreen: bool,
+    /// Magnification: 1 shows the whole frame; each step doubles.
+    pub zoom: u32,
+    /// The frame pixel the view is centred on when zoomed.
+    pub center: (u32, u32),
+    /// The picker's cursor, in cells of the picture (frame focus).
+    pub cursor: Option<(u16, u16)>,
+    pub picked: Option<Picked>,
+    /// The game answers `world.entities` (and maybe `world.set`).
+    pub can_entities: bool,
+    pub can_set_entities: bool,
+    pub entities: Vec<Json>,
+    pub entity: usize,
+    pub history: History,
     pub image: CellImage,
     pub frame_size: (u32, u32),
     pub tick: u64,
@@ -173,6 +282,18 @@ impl App {
             modal: Modal::None,
             log: VecDeque::new(),
             log_scroll: 0,
+            log_filter: None,
+            side: Side::Params,
+            fullscreen: false,
+            zoom: 1,
+            center: (0, 0),
+            cursor: None,
+            picked: None,
+            can_entities: false,
+            can_set_entities: false,
+            entities: Vec::new(),
+            entity: 0,
+            history: History::default(),
             image: CellImage::default(),
             frame_size: (0, 0),
             tick: 0,
@@ -194,12 +315,47 @@ impl App {
         }
     }
 
-    /// Adds a line to the event log, control characters made visible.
+    pub fn view_key(&self) -> ViewKey {
+        ViewKey {
+            zoom: self.zoom,
+            center: self.center,
+            cursor: self.cursor,
+        }
+    }
+
+    /// The entity list is on screen (panel or picker): keep it fresh.
+    pub fn wants_entities(&self) -> bool {
+        self.can_entities
+            && self.connected()
+            && (self.side == Side::Entities
+                || (self.focus == Focus::Frame && self.cursor.is_some()))
+    }
+
+    /// Adds a line of the inspector's own to the event log.
     pub fn push_log(&mut self, line: String) {
+        self.push_log_in("inspector", line);
+    }
+
+    /// Adds a line to the event log under `topic`, control characters
+    /// made visible. A log scrolled up stays on the lines it shows.
+    pub fn push_log_in(&mut self, topic: &'static str, line: String) {
         if self.log.len() == LOG_LINES {
             self.log.pop_front();
         }
-        self.log.push_back(printable(&line));
+        if self.log_scroll > 0 && self.log_filter.is_none_or(|t| t == topic) {
+            self.log_scroll += 1;
+        }
+        self.log.push_back(LogLine {
+            topic,
+            text: printable(&line),
+        });
+    }
+
+    /// The log lines the filter lets through.
+    pub fn log_lines(&self) -> impl DoubleEndedIterator<Item = &LogLine> {
+        self.log
+            .iter()
+            .filter(|l| self.log_filter.is_none_or(|t| t == l.topic))
     }
 
     /// A param list as `hello` or `params.list` gives it.
@@ -215,6 +371,8 @@ impl App {
         self.status.clear();
         self.frame_size = (hello.frames.width, hello.frames.height);
         self.can_save = hello.can_save();
+        self.can_entities = hello.answers(method::ENTITIES);
+        self.can_set_entities = hello.answers(method::WORLD_SET);
         self.set_param_list(hello.params, hello.revision);
         self.push_log(format!(
             "attached to engine {} ({})",
@@ -254,8 +412,7 @@ impl App {
                         what: format!("A fresh reboot throws away {}.", what.join("; ")),
                     };
                 } else {
-                    self.status = format!("error: {}", e.message);
-                    self.push_log(format!("error: {}", e.message));
+                    return self.on_error(tag, e);
                 }
                 return Vec::new();
             }
@@ -276,13 +433,28 @@ impl App {
                     self.tick = s.tick;
                     self.engine_fps = s.fps;
                     self.paused = s.paused;
+                    self.history.stats(s.fps, s.tick_ms_p50, s.tick_ms_p99);
                 }
             }
-            Tag::Set(name) => {
+            Tag::Entities => {
+                if let Some(list) = typed::<EntitiesResult>(r) {
+                    self.entities = list.entities;
+                    self.entity = self.entity.min(self.entities.len().saturating_sub(1));
+                }
+            }
+            Tag::WorldSet(id) => {
+                self.close_edit();
+                self.status = format!("{id} changed");
+                return vec![req(Tag::Entities, method::ENTITIES, NoParams {})];
+            }
+            Tag::Set(name) | Tag::Reset(name) => {
+                self.close_edit();
                 if let Some(change) = typed::<ParamsChange>(r) {
                     self.revision = change.revision;
                     self.status = if change.results.get(&name) == Some(&Applied::PendingReboot) {
                         format!("{name}: pending until the next reboot (r)")
+                    } else if change.results.is_empty() {
+                        format!("{name} was already at its default")
                     } else {
                         format!("{name} set")
                     };
@@ -331,6 +503,40 @@ impl App {
         }
     }
 
+    /// An error reply: in the edit dialog when it came from one, with a
+    /// conflict said in words (and the params fetched again).
+    fn on_error(&mut self, tag: Tag, e: RpcError) -> Vec<Request> {
+        let mut again = Vec::new();
+        let text = match &tag {
+            Tag::Set(name) | Tag::Reset(name) if e.code == codes::CONFLICT => {
+                again.push(req(Tag::ParamsList, method::PARAMS_LIST, NoParams {}));
+                format!(
+                    "{name} was not changed: another client changed the params first. \
+                     The panel now shows their values; try again."
+                )
+            }
+            Tag::Set(name) | Tag::Reset(name) => format!("{name}: {}", e.message),
+            Tag::WorldSet(id) => format!("{id}: {}", e.message),
+            _ => format!("error: {}", e.message),
+        };
+        match &mut self.modal {
+            Modal::Edit { error, sending, .. } if *sending => {
+                *error = Some(text.clone());
+                *sending = false;
+            }
+            _ => self.status = text.clone(),
+        }
+        self.push_log(text);
+        again
+    }
+
+    /// The edit dialog's change went through: close it.
+    fn close_edit(&mut self) {
+        if matches!(self.modal, Modal::Edit { sending: true, .. }) {
+            self.modal = Modal::None;
+        }
+    }
+
     /// An event from the engine.
     pub fn on_event(&mut self, n: Notification) -> Vec<Request> {
         self.tick = n.tick;
@@ -350,39 +556,52 @@ impl App {
                     ParamsHow::Loaded => "loaded",
                 };
                 let by = change.by.map_or("?".to_owned(), |b| b.to_string());
-                self.push_log(format!(
-                    "[{tick}] params {how} by client {by}: {}",
-                    changes.join(" ")
-                ));
+                self.push_log_in(
+                    "params",
+                    format!(
+                        "[{tick}] params {how} by client {by}: {}",
+                        changes.join(" ")
+                    ),
+                );
             }
             Event::Paused => {
                 self.paused = true;
-                self.push_log(format!("[{tick}] paused"));
+                self.push_log_in("engine", format!("[{tick}] paused"));
             }
             Event::Resumed => {
                 self.paused = false;
-                self.push_log(format!("[{tick}] resumed"));
+                self.push_log_in("engine", format!("[{tick}] resumed"));
             }
             Event::Rebooted(r) => {
-                self.push_log(format!(
-                    "[{tick}] rebooted ({})",
-                    if r.progress == advkit_ipc::api::Progress::Keep {
-                        "progress kept"
-                    } else {
-                        "fresh"
-                    }
-                ));
+                self.push_log_in(
+                    "engine",
+                    format!(
+                        "[{tick}] rebooted ({})",
+                        if r.progress == advkit_ipc::api::Progress::Keep {
+                            "progress kept"
+                        } else {
+                            "fresh"
+                        }
+                    ),
+                );
                 return vec![req(Tag::ParamsList, method::PARAMS_LIST, NoParams {})];
             }
-            Event::Lagged { missed } => self.push_log(format!("[{tick}] missed {missed} events")),
+            Event::Lagged { missed } => {
+                self.push_log_in("engine", format!("[{tick}] missed {missed} events"))
+            }
             Event::Rebooting { .. } | Event::Stepped { .. } | Event::Tick => {}
-            Event::Log { message } => self.push_log(format!("[{tick}] {message}")),
+            Event::Log { message } => self.push_log_in("log", format!("[{tick}] {message}")),
+            // Whole: Enter on it in the log shows all of it.
             Event::World { kind, data } if kind == "event" => {
-                self.push_log(format!("[{tick}] world: {}", compact(&data)))
+                self.push_log_in("world", format!("[{tick}] world: {data}"))
             }
             other => {
                 let (topic, kind, _) = other.encode(tick);
-                self.push_log(format!("[{tick}] {topic} {kind}"));
+                let topic = LOG_TOPICS
+                    .into_iter()
+                    .find(|t| *t == topic)
+                    .unwrap_or("engine");
+                self.push_log_in(topic, format!("[{tick}] {topic} {kind}"));
             }
         }
         Vec::new()
@@ -394,139 +613,56 @@ impl App {
 
     /// A key press; returns the requests it causes.
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Request> {
-        match &mut self.modal {
-            Modal::Help => {
-                self.modal = Modal::None;
-                return Vec::new();
-            }
-            Modal::ConfirmFresh { .. } => {
-                let yes = matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y'));
-                self.modal = Modal::None;
-                if yes {
-                    return vec![req(
-                        Tag::FreshConfirmed,
-                        method::REBOOT,
-                        RebootParams {
-                            keep_progress: false,
-                            confirm: true,
-                        },
-                    )];
-                }
-                self.status = "fresh reboot cancelled".into();
-                return Vec::new();
-            }
-            Modal::ConfirmRecord => {
-                self.modal = Modal::None;
-                if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
-                    self.record_ask = Some(RecordAsk::Start(crate::recorder::Start::Fresh));
-                } else {
-                    self.status = "not recording".into();
-                }
-                return Vec::new();
-            }
-            Modal::Edit { name, buffer } => {
-                match key.code {
-                    KeyCode::Esc => self.modal = Modal::None,
-                    KeyCode::Backspace => {
-                        buffer.pop();
-                    }
-                    KeyCode::Char(c) => buffer.push(c),
-                    KeyCode::Enter => {
-                        let (name, text) = (name.clone(), buffer.clone());
-                        return match self.parse(&name, &text) {
-                            Ok(v) => {
-                                self.modal = Modal::None;
-                                vec![self.set(&name, v)]
-                            }
-                            Err(e) => {
-                                self.status = e;
-                                Vec::new()
-                            }
-                        };
-                    }
-                    _ => {}
-                }
-                return Vec::new();
-            }
-            Modal::Pick {
-                name,
-                choices,
-                index,
-            } => {
-                match key.code {
-                    KeyCode::Esc => self.modal = Modal::None,
-                    KeyCode::Up => *index = index.saturating_sub(1),
-                    KeyCode::Down => *index = (*index + 1).min(choices.len().saturating_sub(1)),
-                    KeyCode::Enter => {
-                        let (name, choice) = (name.clone(), choices[*index].clone());
-                        self.modal = Modal::None;
-                        return vec![self.set(&name, Value::Text(choice))];
-                    }
-                    _ => {}
-                }
-                return Vec::new();
-            }
-            Modal::None => {}
+        if let Some(out) = self.modal_key(key) {
+            return out;
         }
         if self.game_input {
-            let button = match key.code {
-                KeyCode::Up => "up",
-                KeyCode::Down => "down",
-                KeyCode::Left => "left",
-                KeyCode::Right => "right",
-                KeyCode::Char(' ') | KeyCode::Enter => "action",
-                KeyCode::Esc | KeyCode::Char('g') => {
-                    self.game_input = false;
-                    self.status = "keys control the inspector again".into();
-                    return Vec::new();
-                }
-                KeyCode::Char('q') => {
-                    self.quit = true;
-                    return Vec::new();
-                }
-                _ => return Vec::new(),
-            };
-            return vec![req(
-                Tag::Input,
-                method::INPUT,
-                advkit_ipc::api::InputParams {
-                    button: button.to_owned(),
-                    action: Some("tap".to_owned()),
-                },
-            )];
+            return self.game_key(key);
         }
         let shift = key.modifiers.contains(KeyModifiers::SHIFT);
         if key.code == KeyCode::Char('r') && key.modifiers.contains(KeyModifiers::CONTROL) {
             self.toggle_recording();
             return Vec::new();
         }
+        let focused = match self.focus {
+            Focus::Params if self.side == Side::Entities => self.entities_key(key),
+            Focus::Params => self.params_key(key, shift),
+            Focus::Frame => self.frame_key(key, shift),
+            Focus::Log => self.log_key(key),
+        };
+        if let Some(out) = focused {
+            return out;
+        }
         match key.code {
             KeyCode::Char('q') => self.quit = true,
             KeyCode::Char('?') => self.modal = Modal::Help,
-            KeyCode::Tab => {
-                self.focus = match self.focus {
-                    Focus::Params => Focus::Frame,
-                    Focus::Frame => Focus::Log,
-                    Focus::Log => Focus::Params,
+            KeyCode::Tab => self.focus_next(1),
+            KeyCode::BackTab => self.focus_next(2),
+            KeyCode::Char('f') => {
+                self.fullscreen = !self.fullscreen;
+                if self.fullscreen {
+                    self.focus = Focus::Frame;
                 }
             }
-            KeyCode::Up if self.focus == Focus::Log => self.log_scroll += 1,
-            KeyCode::Down if self.focus == Focus::Log => {
-                self.log_scroll = self.log_scroll.saturating_sub(1)
+            KeyCode::Char('e') => {
+                if self.side == Side::Entities {
+                    self.side = Side::Params;
+                } else if self.can_entities {
+                    self.side = Side::Entities;
+                    self.focus = Focus::Params;
+                    return vec![req(Tag::Entities, method::ENTITIES, NoParams {})];
+                } else {
+                    self.status = "this game answers no world.entities".into();
+                }
             }
-            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down => {
-                self.selected = (self.selected + 1).min(self.params.len().saturating_sub(1))
+            _ if !self.connected() && self.is_command(key.code) => {
+                self.status = "not connected: nothing was sent".into();
             }
-            KeyCode::Left => return self.adjust(-1, shift),
-            KeyCode::Right => return self.adjust(1, shift),
-            KeyCode::Enter => return self.edit(),
-            KeyCode::Char(' ') => return self.toggle(),
-            KeyCode::Char('r') if self.connected() => {
+            KeyCode::Char('r') => {
                 return vec![req(Tag::Reboot, method::REBOOT, RebootParams::default())];
             }
             // Ask the engine first: its refusal says what a fresh reboot loses.
-            KeyCode::Char('R') if self.connected() => {
+            KeyCode::Char('R') => {
                 return vec![req(
                     Tag::FreshProbe,
                     method::REBOOT,
@@ -536,7 +672,7 @@ impl App {
                     },
                 )];
             }
-            KeyCode::Char('p') if self.connected() => {
+            KeyCode::Char('p') => {
                 let m = if self.paused {
                     method::RESUME
                 } else {
@@ -544,20 +680,20 @@ impl App {
                 };
                 return vec![req(Tag::Pause, m, NoParams {})];
             }
-            KeyCode::Char('.') if self.connected() => {
+            KeyCode::Char('.') => {
                 return vec![req(Tag::Step, method::STEP, StepParams { count: 1 })];
             }
-            KeyCode::Char('s') if self.connected() => {
+            KeyCode::Char('s') => {
                 return vec![req(Tag::Save, method::PARAMS_SAVE, NoParams {})];
             }
-            KeyCode::Char('S') if self.connected() => {
+            KeyCode::Char('S') => {
                 return vec![req(
                     Tag::Snapshot,
                     method::SNAPSHOT,
                     advkit_ipc::api::SnapshotParams::default(),
                 )];
             }
-            KeyCode::Char('g') if self.connected() => {
+            KeyCode::Char('g') => {
                 self.game_input = true;
                 self.status =
                     "game focus: arrows and Space go to the game; g or Esc to leave".into();
@@ -565,6 +701,355 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Keys that send something to the engine.
+    fn is_command(&self, code: KeyCode) -> bool {
+        matches!(code, KeyCode::Char('r' | 'R' | 'p' | '.' | 's' | 'S' | 'g'))
+    }
+
+    fn focus_next(&mut self, by: usize) {
+        const ORDER: [Focus; 3] = [Focus::Params, Focus::Frame, Focus::Log];
+        let at = ORDER.iter().position(|f| *f == self.focus).unwrap_or(0);
+        self.focus = ORDER[(at + by) % ORDER.len()];
+        if self.focus == Focus::Frame && self.cursor.is_none() {
+            self.cursor = Some((self.image.width / 2, self.image.height / 4));
+        }
+    }
+
+    /// A key while a dialog is open (`None`: no dialog).
+    fn modal_key(&mut self, key: KeyEvent) -> Option<Vec<Request>> {
+        match &mut self.modal {
+            Modal::None => return None,
+            Modal::Help | Modal::Entry(_) => self.modal = Modal::None,
+            Modal::ConfirmFresh { .. } => {
+                let yes = matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y'));
+                self.modal = Modal::None;
+                if yes {
+                    return Some(vec![req(
+                        Tag::FreshConfirmed,
+                        method::REBOOT,
+                        RebootParams {
+                            keep_progress: false,
+                            confirm: true,
+                        },
+                    )]);
+                }
+                self.status = "fresh reboot cancelled".into();
+            }
+            Modal::ConfirmRecord => {
+                self.modal = Modal::None;
+                if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                    self.record_ask = Some(RecordAsk::Start(crate::recorder::Start::Fresh));
+                } else {
+                    self.status = "not recording".into();
+                }
+            }
+            Modal::Search { query, was } => match key.code {
+                KeyCode::Esc => {
+                    self.selected = *was;
+                    self.modal = Modal::None;
+                }
+                KeyCode::Enter => self.modal = Modal::None,
+                KeyCode::Backspace => {
+                    query.pop();
+                }
+                KeyCode::Char(c) => {
+                    query.push(c);
+                    let q = query.to_lowercase();
+                    if let Some(i) = self
+                        .params
+                        .iter()
+                        .position(|p| p.spec.name.to_lowercase().contains(&q))
+                    {
+                        self.selected = i;
+                    }
+                }
+                _ => {}
+            },
+            Modal::Edit {
+                target,
+                buffer,
+                error,
+                sending,
+            } => match key.code {
+                KeyCode::Esc => self.modal = Modal::None,
+                KeyCode::Backspace => {
+                    buffer.pop();
+                    *error = None;
+                }
+                KeyCode::Char(c) => {
+                    buffer.push(c);
+                    *error = None;
+                }
+                KeyCode::Enter if !*sending => {
+                    let (target, text) = (target.clone(), buffer.clone());
+                    let sent = match &target {
+                        Target::Param(name) => self.parse(name, &text).map(|v| self.set(name, v)),
+                        Target::Entity(id) => entity_attrs(&text).map(|attrs| {
+                            req(
+                                Tag::WorldSet(id.clone()),
+                                method::WORLD_SET,
+                                WorldSetParams {
+                                    id: id.clone(),
+                                    attrs,
+                                },
+                            )
+                        }),
+                    };
+                    if let Modal::Edit { error, sending, .. } = &mut self.modal {
+                        match sent {
+                            Ok(r) => {
+                                *sending = true;
+                                return Some(vec![r]);
+                            }
+                            Err(e) => *error = Some(e),
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Modal::Pick {
+                name,
+                choices,
+                index,
+            } => match key.code {
+                KeyCode::Esc => self.modal = Modal::None,
+                KeyCode::Up => *index = index.saturating_sub(1),
+                KeyCode::Down => *index = (*index + 1).min(choices.len().saturating_sub(1)),
+                KeyCode::Enter => {
+                    let (name, choice) = (name.clone(), choices[*index].clone());
+                    self.modal = Modal::None;
+                    return Some(vec![self.set(&name, Value::Text(choice))]);
+                }
+                _ => {}
+            },
+        }
+        Some(Vec::new())
+    }
+
+    fn game_key(&mut self, key: KeyEvent) -> Vec<Request> {
+        let button = match key.code {
+            KeyCode::Up => "up",
+            KeyCode::Down => "down",
+            KeyCode::Left => "left",
+            KeyCode::Right => "right",
+            KeyCode::Char(' ') | KeyCode::Enter => "action",
+            KeyCode::Esc | KeyCode::Char('g') => {
+                self.game_input = false;
+                self.status = "keys control the inspector again".into();
+                return Vec::new();
+            }
+            KeyCode::Char('q') => {
+                self.quit = true;
+                return Vec::new();
+            }
+            _ => return Vec::new(),
+        };
+        vec![req(
+            Tag::Input,
+            method::INPUT,
+            advkit_ipc::api::InputParams {
+                button: button.to_owned(),
+                action: Some("tap".to_owned()),
+            },
+        )]
+    }
+
+    /// Keys of the params panel (`None`: not one of its keys).
+    fn params_key(&mut self, key: KeyEvent, shift: bool) -> Option<Vec<Request>> {
+        Some(match key.code {
+            KeyCode::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                Vec::new()
+            }
+            KeyCode::Down => {
+                self.selected = (self.selected + 1).min(self.params.len().saturating_sub(1));
+                Vec::new()
+            }
+            KeyCode::Left => self.adjust(-1, shift),
+            KeyCode::Right => self.adjust(1, shift),
+            KeyCode::Enter => self.edit(),
+            KeyCode::Char(' ') => self.toggle(),
+            KeyCode::Char('/') => {
+                self.modal = Modal::Search {
+                    query: String::new(),
+                    was: self.selected,
+                };
+                Vec::new()
+            }
+            KeyCode::Char('d') => self.reset_one(),
+            _ => return None,
+        })
+    }
+
+    fn entities_key(&mut self, key: KeyEvent) -> Option<Vec<Request>> {
+        Some(match key.code {
+            KeyCode::Up => {
+                self.entity = self.entity.saturating_sub(1);
+                Vec::new()
+            }
+            KeyCode::Down => {
+                self.entity = (self.entity + 1).min(self.entities.len().saturating_sub(1));
+                Vec::new()
+            }
+            KeyCode::Enter => {
+                if !self.connected() {
+                    self.status = "not connected: nothing was changed".into();
+                } else if !self.can_set_entities {
+                    self.status = "this game answers no world.set".into();
+                } else if let Some(id) = self.selected_entity_id() {
+                    self.modal = Modal::Edit {
+                        target: Target::Entity(id),
+                        buffer: String::new(),
+                        error: None,
+                        sending: false,
+                    };
+                }
+                Vec::new()
+            }
+            _ => return None,
+        })
+    }
+
+    /// The id of the entity selected in the panel.
+    pub fn selected_entity_id(&self) -> Option<String> {
+        let e = self.entities.get(self.entity)?;
+        Some(match e.get("id")? {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    }
+
+    /// In frame focus: the picker's cursor, zoom and pan.
+    fn frame_key(&mut self, key: KeyEvent, shift: bool) -> Option<Vec<Request>> {
+        let step = if shift { 8 } else { 1 };
+        let (cols, rows) = (self.image.width, self.image.height / 2);
+        let (x, y) = self.cursor.unwrap_or((cols / 2, rows / 2));
+        let moved = match key.code {
+            KeyCode::Left => Some((i32::from(x) - step, i32::from(y))),
+            KeyCode::Right => Some((i32::from(x) + step, i32::from(y))),
+            KeyCode::Up => Some((i32::from(x), i32::from(y) - step)),
+            KeyCode::Down => Some((i32::from(x), i32::from(y) + step)),
+            _ => None,
+        };
+        if let Some((nx, ny)) = moved {
+            self.move_cursor(nx, ny, cols, rows);
+            return Some(Vec::new());
+        }
+        match key.code {
+            KeyCode::Char('+') | KeyCode::Char('=') => self.zoom_by(true),
+            KeyCode::Char('-') => self.zoom_by(false),
+            KeyCode::Char('z') => {
+                self.zoom = 1;
+                self.status = "zoom: the whole frame".into();
+            }
+            KeyCode::Esc => self.cursor = None,
+            _ => return None,
+        }
+        Some(Vec::new())
+    }
+
+    /// Moves the picker to cell (`x`, `y`); past the edge of a zoomed view
+    /// the view pans instead.
+    fn move_cursor(&mut self, x: i32, y: i32, cols: u16, rows: u16) {
+        let (cols, rows) = (i32::from(cols.max(1)), i32::from(rows.max(1)));
+        let vp = crate::picture::viewport(self.frame_size, self.zoom, self.center);
+        // Frame pixels per cell.
+        let (px, py) = (vp.w as f64 / cols as f64, vp.h as f64 / rows as f64);
+        let pan = |over: i32, per: f64| (over as f64 * per).round() as i64;
+        let (mut dx, mut dy) = (0i64, 0i64);
+        if x < 0 {
+            dx = pan(x, px);
+        } else if x >= cols {
+            dx = pan(x - cols + 1, px);
+        }
+        if y < 0 {
+            dy = pan(y, py);
+        } else if y >= rows {
+            dy = pan(y - rows + 1, py);
+        }
+        if (dx, dy) != (0, 0) && self.zoom > 1 {
+            let cx = (i64::from(vp.x + vp.w / 2) + dx).clamp(0, i64::from(self.frame_size.0));
+            let cy = (i64::from(vp.y + vp.h / 2) + dy).clamp(0, i64::from(self.frame_size.1));
+            self.center = (cx as u32, cy as u32);
+        }
+        self.cursor = Some((x.clamp(0, cols - 1) as u16, y.clamp(0, rows - 1) as u16));
+    }
+
+    fn zoom_by(&mut self, closer: bool) {
+        let vp = crate::picture::viewport(self.frame_size, self.zoom, self.center);
+        // Zoom about the picker's pixel if there is one, else the middle.
+        let about = self
+            .picked
+            .map_or((vp.x + vp.w / 2, vp.y + vp.h / 2), |p| (p.x, p.y));
+        let max = crate::picture::max_zoom(self.frame_size, self.image.width);
+        let next = if closer {
+            (self.zoom * 2).min(max)
+        } else {
+            (self.zoom / 2).max(1)
+        };
+        if next == self.zoom {
+            self.status = if closer {
+                "zoom: already one frame pixel per cell".into()
+            } else {
+                "zoom: already the whole frame".into()
+            };
+            return;
+        }
+        self.zoom = next;
+        self.center = about;
+        // The cursor stays on the pixel it picked: the view's middle now
+        // (unless the frame's edge held the view back).
+        let vp = crate::picture::viewport(self.frame_size, next, about);
+        if self.cursor.is_some() && vp.w > 0 && vp.h > 0 {
+            let (cols, rows) = (
+                u32::from(self.image.width),
+                u32::from(self.image.height / 2),
+            );
+            let cx = (about.0.saturating_sub(vp.x)) * cols / vp.w;
+            let cy = (about.1.saturating_sub(vp.y)) * rows / vp.h;
+            self.cursor = Some((cx as u16, cy as u16));
+        }
+        self.status = format!("zoom ×{next}");
+    }
+
+    fn log_key(&mut self, key: KeyEvent) -> Option<Vec<Request>> {
+        let total = self.log_lines().count();
+        let page = 5;
+        match key.code {
+            KeyCode::Up => self.log_scroll += 1,
+            KeyCode::Down => self.log_scroll = self.log_scroll.saturating_sub(1),
+            KeyCode::PageUp => self.log_scroll += page,
+            KeyCode::PageDown => self.log_scroll = self.log_scroll.saturating_sub(page),
+            KeyCode::Home => self.log_scroll = total,
+            KeyCode::End => self.log_scroll = 0,
+            KeyCode::Char('t') => {
+                let at = self
+                    .log_filter
+                    .and_then(|t| LOG_TOPICS.iter().position(|x| *x == t));
+                self.log_filter = match at {
+                    None => Some(LOG_TOPICS[0]),
+                    Some(i) if i + 1 < LOG_TOPICS.len() => Some(LOG_TOPICS[i + 1]),
+                    Some(_) => None,
+                };
+                self.log_scroll = 0;
+            }
+            KeyCode::Enter => {
+                // The newest line on screen, in full.
+                let line = self
+                    .log_lines()
+                    .rev()
+                    .nth(self.log_scroll)
+                    .map(|l| format!("[{}] {}", l.topic, l.text));
+                if let Some(line) = line {
+                    self.modal = Modal::Entry(line);
+                }
+            }
+            _ => return None,
+        }
+        self.log_scroll = self.log_scroll.min(total.saturating_sub(1));
+        Some(Vec::new())
     }
 
     /// Ctrl-R: stops the recording under way, or starts one: from where
@@ -586,7 +1071,7 @@ impl App {
 
     /// Mouse: wheel moves the selection, a click on a param selects it.
     pub fn handle_mouse(&mut self, m: MouseEvent, screen: Rect) -> Vec<Request> {
-        let areas = crate::view::areas(screen);
+        let areas = crate::view::areas(screen, self);
         let inside = |r: Rect| {
             m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
         };
@@ -599,12 +1084,17 @@ impl App {
             MouseEventKind::ScrollDown => {
                 self.selected = (self.selected + 1).min(self.params.len().saturating_sub(1));
             }
-            MouseEventKind::Down(_) if inside(areas.params) => {
-                let row = usize::from(m.row.saturating_sub(areas.params.y + 1));
+            MouseEventKind::Down(_) if inside(areas.side) && self.side == Side::Params => {
+                let row = usize::from(m.row.saturating_sub(areas.side.y + 1));
                 if row < self.params.len() {
                     self.selected = row;
                     self.focus = Focus::Params;
                 }
+            }
+            MouseEventKind::Down(_) if inside(areas.side) => self.focus = Focus::Params,
+            MouseEventKind::Down(_) if inside(areas.picture) => {
+                self.focus = Focus::Frame;
+                self.cursor = Some((m.column - areas.picture.x, m.row - areas.picture.y));
             }
             MouseEventKind::Down(_) if inside(areas.frame) => self.focus = Focus::Frame,
             MouseEventKind::Down(_) if inside(areas.log) => self.focus = Focus::Log,
@@ -636,7 +1126,7 @@ impl App {
     }
 
     /// The value an edit starts from: the pending one if there is one.
-    fn shown(row: &ParamRow) -> &Value {
+    pub fn shown(row: &ParamRow) -> &Value {
         row.pending.as_ref().unwrap_or(&row.value)
     }
 
@@ -676,6 +1166,27 @@ impl App {
         vec![self.set(&name, new)]
     }
 
+    /// `d`: the selected param back to its default.
+    fn reset_one(&mut self) -> Vec<Request> {
+        if !self.connected() {
+            self.status = "not connected: nothing was changed".into();
+            return Vec::new();
+        }
+        let Some(name) = self.current().map(|r| r.spec.name.clone()) else {
+            return Vec::new();
+        };
+        vec![req(
+            Tag::Reset(name.clone()),
+            method::PARAMS_RESET,
+            ParamsResetParams { name: Some(name) },
+        )]
+    }
+
+    /// Differs from its default (now, or once a reboot applies it).
+    pub fn is_modified(row: &ParamRow) -> bool {
+        Self::shown(row) != &row.spec.default
+    }
+
     fn toggle(&mut self) -> Vec<Request> {
         match self.current().map(|r| &r.spec.kind) {
             Some(Kind::Bool) => self.adjust(1, false),
@@ -706,8 +1217,10 @@ impl App {
             }
             _ => {
                 self.modal = Modal::Edit {
-                    name,
+                    target: Target::Param(name),
                     buffer: Self::shown(row).to_string(),
+                    error: None,
+                    sending: false,
                 };
             }
         }
@@ -718,6 +1231,24 @@ impl App {
     pub fn is_reboot_only(row: &ParamRow) -> bool {
         row.spec.apply == Apply::Reboot
     }
+}
+
+/// `attr=value, attr=value` as `world.set` attributes: each value is
+/// JSON when it reads as JSON (`3`, `true`, `[1,2]`, `"x"`), else text.
+fn entity_attrs(text: &str) -> Result<serde_json::Map<String, Json>, String> {
+    let mut attrs = serde_json::Map::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((k, v)) = part.split_once('=') else {
+            return Err(format!("`{part}`: write attr=value, for example speed=2"));
+        };
+        let v = v.trim();
+        let value = serde_json::from_str(v).unwrap_or_else(|_| Json::String(v.to_owned()));
+        attrs.insert(k.trim().to_owned(), value);
+    }
+    if attrs.is_empty() {
+        return Err("nothing to set: write attr=value, for example speed=2".into());
+    }
+    Ok(attrs)
 }
 
 /// One thing a fresh reboot would lose, for people: `23, 25`, `none`.
@@ -745,15 +1276,6 @@ pub fn printable(text: &str) -> String {
             }
         })
         .collect()
-}
-
-fn compact(v: &Json) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 80 {
-        format!("{}…", s.chars().take(80).collect::<String>())
-    } else {
-        s
-    }
 }
 
 /// `value` on the nearest multiple of `step`, written with no more

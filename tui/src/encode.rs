@@ -258,8 +258,7 @@ mod tests {
             (2, 0, half(red, green)),
         ]);
         assert_eq!(
-            s,
-            "\x1b[1H\x1b[38;5;196;48;5;21m▀\x1b[48;5;46m▀▀\x1b[0m",
+            s, "\x1b[1H\x1b[38;5;196;48;5;21m▀\x1b[48;5;46m▀▀\x1b[0m",
             "one SGR for both, then the background alone"
         );
     }
@@ -274,8 +273,7 @@ mod tests {
             (3, 0, half(a, a)),
         ]);
         assert_eq!(
-            s,
-            "\x1b[1H\x1b[38;2;1;2;3;48;2;200;100;50m▀▄ █\x1b[0m",
+            s, "\x1b[1H\x1b[38;2;1;2;3;48;2;200;100;50m▀▄ █\x1b[0m",
             "swapped is ▄, all-background a space, all-foreground █: no new colour"
         );
     }
@@ -289,7 +287,10 @@ mod tests {
         buf[(3, 1)].set_symbol("c");
         let mut out = Vec::new();
         encode(prev.diff(&buf), &mut out);
-        assert_eq!(String::from_utf8(out).expect("utf-8"), "\x1b[1Ha\x1b[4Cb\x1b[2;4Hc");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "\x1b[1Ha\x1b[4Cb\x1b[2;4Hc"
+        );
     }
 
     #[test]

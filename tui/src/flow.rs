@@ -97,9 +97,7 @@ impl Flow {
     /// Time passed: a terminal silent since the first query never answers.
     pub fn check(&mut self, now: Instant) {
         if self.acks == Acks::Probing
-            && self
-                .started
-                .is_some_and(|s| now.duration_since(s) >= PROBE)
+            && self.started.is_some_and(|s| now.duration_since(s) >= PROBE)
         {
             self.acks = Acks::Never;
             self.out.clear();
@@ -198,7 +196,9 @@ impl Flow {
             Acks::Never => "no ack: paced by time".to_owned(),
             Acks::Probing => "link: probing".to_owned(),
             Acks::Answering => {
-                let lag = self.lag(now).map_or(String::new(), |d| format!(" lag {} ms", ms(d)));
+                let lag = self
+                    .lag(now)
+                    .map_or(String::new(), |d| format!(" lag {} ms", ms(d)));
                 match self.link_rate() {
                     Some(r) => format!("link {}{lag}", crate::view::bytes(r)),
                     None => format!("link{lag}"),

@@ -207,7 +207,10 @@ fn parse_one(b: &[u8]) -> Parsed {
             if b.len() < len {
                 return Parsed::Incomplete;
             }
-            match std::str::from_utf8(&b[..len]).ok().and_then(|s| s.chars().next()) {
+            match std::str::from_utf8(&b[..len])
+                .ok()
+                .and_then(|s| s.chars().next())
+            {
                 Some(ch) => Parsed::Done(len, Some(key(KeyCode::Char(ch), none))),
                 None => Parsed::Done(1, None),
             }
@@ -384,10 +387,10 @@ mod tests {
         assert_eq!(p.feed(b"\x1b["), vec![]);
         assert!(p.is_waiting());
         assert_eq!(p.feed(b"0"), vec![]);
-        assert_eq!(p.feed(b"nq"), vec![
-            Input::Ack,
-            k(KeyCode::Char('q'), KeyModifiers::NONE)
-        ]);
+        assert_eq!(
+            p.feed(b"nq"),
+            vec![Input::Ack, k(KeyCode::Char('q'), KeyModifiers::NONE)]
+        );
         assert!(!p.is_waiting());
     }
 

@@ -19,6 +19,7 @@ pub mod encode;
 pub mod flow;
 pub mod halfblock;
 pub mod input;
+pub mod picture;
 pub mod recorder;
 pub mod review;
 pub mod run;

@@ -18,11 +18,11 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use serde_json::Value as Json;
 
-use crate::app::{App, Conn, RecordAsk, Request, Tag};
+use crate::app::{App, Conn, RecordAsk, Request, Tag, ViewKey};
 use crate::encode::encode;
 use crate::flow::{Acks, Flow};
+use crate::halfblock::ColorMode;
 use crate::input::{self, Input, Parser, Raw};
-use crate::halfblock::{ColorMode, downsample, fit};
 use crate::recorder::{RecordWith, Recorder};
 use crate::terminal::Session;
 use crate::view;
@@ -213,6 +213,9 @@ fn attach(opts: &Options) -> Result<Link, (bool, String)> {
     })
 }
 
+/// How long a status message stays.
+const STATUS_FOR: Duration = Duration::from_secs(6);
+
 /// Runs the inspector in this terminal until `q`, SIGTERM or SIGHUP.
 pub fn run(opts: Options) -> std::io::Result<()> {
     let stop = crate::terminal::StopSignals::install()?;
@@ -233,7 +236,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
     let mut bits = top_bits;
     let mut next_draw = Instant::now();
     let (mut drawn, mut window_start, mut written_at_start) = (0u32, Instant::now(), 0u64);
-    let mut image_key = (0u64, 0u16, 0u16, 0u8);
+    let mut image_key = (0u64, Rect::default(), 0u8, ViewKey::default());
     // Something may look different: draw (if the screen really changed).
     let mut dirty = true;
     let mut figures_only = false;
@@ -244,6 +247,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
     let mut shown = Buffer::empty(Rect::new(0, 0, size.0, size.1));
     let mut clear = true;
     let mut flow = Flow::new(opts.max_bandwidth);
+    let mut status_seen = (String::new(), Instant::now());
     // How long screens waited for the terminal this second (from when the
     // flow first held one back), and calm seconds in a row.
     let mut held = Duration::ZERO;
@@ -260,7 +264,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             match attach(&opts) {
                 Ok(l) => {
                     link = Some(l);
-                    image_key = (0, 0, 0, 0);
+                    image_key.0 = 0;
                 }
                 Err((missing, why)) => {
                     if missing
@@ -310,6 +314,13 @@ pub fn run(opts: Options) -> std::io::Result<()> {
                     method: method::STATS,
                     params: serde_json::to_value(NoParams {}).unwrap_or_default(),
                 });
+                if app.wants_entities() {
+                    let _ = l.calls.send(Request {
+                        tag: Tag::Entities,
+                        method: method::ENTITIES,
+                        params: serde_json::to_value(NoParams {}).unwrap_or_default(),
+                    });
+                }
             }
         }
         if let Some(why) = lost {
@@ -355,6 +366,8 @@ pub fn run(opts: Options) -> std::io::Result<()> {
                 Input::Ack => {
                     let before = flow.acks;
                     flow.answered(Instant::now());
+                    // A screen held back for this answer may go now.
+                    next_draw = next_draw.min(Instant::now());
                     if before != flow.acks {
                         app.link = flow.describe(Instant::now());
                         dirty = true;
@@ -369,7 +382,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
                     size = crossterm::terminal::size()?;
                     shown = Buffer::empty(Rect::new(0, 0, size.0, size.1));
                     clear = true;
-                    image_key = (0, 0, 0, 0);
+                    image_key.0 = 0;
                     Vec::new()
                 }
                 Input::Key(k) => {
@@ -418,6 +431,15 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             }
         }
 
+        // A status message says its piece for a few seconds, then goes.
+        if app.status != status_seen.0 {
+            status_seen = (app.status.clone(), Instant::now());
+        } else if !app.status.is_empty() && status_seen.1.elapsed() >= STATUS_FOR {
+            app.status.clear();
+            status_seen.0.clear();
+            dirty = true;
+        }
+
         let now = Instant::now();
         if now < next_draw {
             continue;
@@ -432,23 +454,14 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             continue;
         }
         // Only the newest frame is ever read: a slow terminal skips frames.
-        let inner = view::frame_inner(Rect::new(0, 0, size.0, size.1));
+        let inner = view::frame_inner(Rect::new(0, 0, size.0, size.1), &app);
         if let Some(l) = &mut link {
             let latest = l.frames.latest.lock().unwrap_or_else(|p| p.into_inner());
-            let key = (latest.frame, inner.width, inner.height, bits);
+            let key = (latest.frame, inner, bits, app.view_key());
             if latest.frame > 0 && key != image_key {
                 dirty = true;
                 let g = l.reader.geometry();
-                let (cols, rows) = fit(g.width, g.height, inner.width, inner.height);
-                app.image = downsample(
-                    latest.pixels.as_slice(),
-                    g.width,
-                    g.height,
-                    cols,
-                    rows,
-                    bits,
-                );
-                app.frame_size = (g.width, g.height);
+                app.show_frame(latest.pixels.as_slice(), g.width, g.height, inner, bits);
                 app.frame_tick = latest.tick;
                 image_key = key;
             }
@@ -519,6 +532,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             }
             if drawn > 0 || !held.is_zero() {
                 app.link = flow.describe(now);
+                app.history.link(flow.link_rate().unwrap_or(0));
             }
             // The figures are news only when they moved; redrawing them
             // alone is not counted in them (or they would never settle).

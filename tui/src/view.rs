@@ -5,50 +5,126 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Sparkline, Widget, Wrap};
 
 use advkit_params::Kind;
 
-use crate::app::{App, Conn, Focus, Modal, ParamRow};
-use crate::halfblock::HalfBlocks;
+use crate::app::{App, Conn, Focus, Modal, ParamRow, Side, Target};
+use crate::halfblock::{ColorMode, HalfBlocks};
+use crate::picture::{entity_box, viewport};
 
-/// Where each part goes.
+/// Where each part goes. A part the layout leaves out is empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
+    /// The frame pane (bordered when wide).
     pub frame: Rect,
-    pub params: Rect,
+    /// The picture itself, inside the frame pane.
+    pub picture: Rect,
+    /// The side panel: params or entities (wide screens).
+    pub side: Rect,
+    /// One line with the selected param or entity (narrow screens).
+    pub strip: Rect,
+    /// Sparklines (tall wide screens).
+    pub graphs: Rect,
     pub log: Rect,
     pub status: Rect,
     pub footer: Rect,
 }
 
-/// The layout for a screen of `area`: frame and params side by side (or
-/// stacked when narrow), the log below, then the status bar and footer.
-pub fn areas(area: Rect) -> Areas {
-    let [main, log, status, footer] = Layout::vertical([
-        Constraint::Min(6),
-        Constraint::Length(if area.height >= 30 { 7 } else { 4 }),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let [frame, params] = if area.width >= 90 {
-        Layout::horizontal([Constraint::Min(30), Constraint::Length(46)]).areas(main)
-    } else {
-        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main)
+/// Screens at least this wide get the side panel; narrower ones give the
+/// frame the whole width and fold the panel into one line.
+pub const WIDE: u16 = 100;
+
+/// The layout for a screen of `area`. The frame comes first: full screen
+/// with `f`; on a narrow screen it takes the whole width without a border,
+/// with the selected param on one line below it and the log only when it
+/// has focus (or the screen is tall).
+pub fn areas(area: Rect, app: &App) -> Areas {
+    let none = Rect::new(area.x, area.y, 0, 0);
+    let mut a = Areas {
+        frame: none,
+        picture: none,
+        side: none,
+        strip: none,
+        graphs: none,
+        log: none,
+        status: none,
+        footer: none,
     };
-    Areas {
-        frame,
-        params,
-        log,
-        status,
-        footer,
+    let bordered;
+    if app.fullscreen {
+        [a.frame, a.status] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+        bordered = false;
+    } else if area.width >= WIDE {
+        let log_h = if area.height >= 30 { 7 } else { 4 };
+        let main;
+        [main, a.log, a.status, a.footer] = Layout::vertical([
+            Constraint::Min(6),
+            Constraint::Length(log_h),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        let right;
+        [a.frame, right] =
+            Layout::horizontal([Constraint::Min(30), Constraint::Length(46)]).areas(main);
+        if area.height >= 36 {
+            [a.side, a.graphs] =
+                Layout::vertical([Constraint::Min(6), Constraint::Length(8)]).areas(right);
+        } else {
+            a.side = right;
+        }
+        bordered = true;
+    } else {
+        let log_h = if app.focus == Focus::Log {
+            area.height / 3
+        } else if area.height >= 30 {
+            6
+        } else {
+            0
+        };
+        [a.frame, a.strip, a.log, a.status, a.footer] = Layout::vertical([
+            Constraint::Min(4),
+            Constraint::Length(1),
+            Constraint::Length(log_h),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        bordered = false;
     }
+    let inner = if bordered {
+        Block::bordered().inner(a.frame)
+    } else {
+        a.frame
+    };
+    // The picture, centred in the pane.
+    let img = &app.image;
+    let (w, h) = (
+        img.width.min(inner.width),
+        (img.height / 2).min(inner.height),
+    );
+    a.picture = Rect::new(
+        inner.x + (inner.width - w) / 2,
+        inner.y + (inner.height - h) / 2,
+        w,
+        h,
+    );
+    if img.width == 0 {
+        a.picture = inner;
+    }
+    a
 }
 
 /// The cells available for the picture inside the frame pane.
-pub fn frame_inner(area: Rect) -> Rect {
-    Block::bordered().inner(areas(area).frame)
+pub fn frame_inner(area: Rect, app: &App) -> Rect {
+    let a = areas(area, app);
+    if app.fullscreen || area.width < WIDE {
+        a.frame
+    } else {
+        Block::bordered().inner(a.frame)
+    }
 }
 
 fn pane(title: &str, focused: bool) -> Block<'static> {
@@ -64,22 +140,27 @@ fn pane(title: &str, focused: bool) -> Block<'static> {
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let a = areas(area);
-        self.render_frame(a.frame, buf);
-        self.render_params(a.params, buf);
+        let a = areas(area, self);
+        self.render_frame(&a, buf);
+        match self.side {
+            Side::Params => self.render_params(a.side, buf),
+            Side::Entities => self.render_entities(a.side, buf),
+        }
+        self.render_strip(a.strip, buf);
+        self.render_graphs(a.graphs, buf);
         self.render_log(a.log, buf);
         self.render_status(a.status, buf);
-        let footer = if self.game_input {
-            "GAME FOCUS: arrows move · Space action · g/Esc back to the inspector · q quit"
-        } else {
-            "q quit  ? help  Tab focus  ↑↓ select  ←→ adjust (⇧×10)  ⏎ edit  ␣ toggle  r/R reboot/fresh  p pause  . step  s save  S snap  g game  ^R rec"
-        };
-        Paragraph::new(footer)
-            .style(Style::new().fg(Color::DarkGray))
-            .render(a.footer, buf);
+        self.render_keys(a.footer, buf);
         match &self.modal {
-            Modal::None => {}
+            Modal::None | Modal::Search { .. } => {}
             Modal::Help => help(area, buf),
+            Modal::Entry(text) => dialog(
+                area,
+                buf,
+                "Log entry",
+                &format!("{text}\n\nany key closes"),
+                Color::Cyan,
+            ),
             Modal::ConfirmFresh { what } => dialog(
                 area,
                 buf,
@@ -96,13 +177,36 @@ impl Widget for &App {
                  Press y to reboot and record, any other key to cancel.",
                 Color::Red,
             ),
-            Modal::Edit { name, buffer } => dialog(
-                area,
-                buf,
-                &format!("Set {name}"),
-                &format!("{buffer}▏\n\nEnter to set · Esc to cancel · lists are comma-separated"),
-                Color::Cyan,
-            ),
+            Modal::Edit {
+                target,
+                buffer,
+                error,
+                sending,
+            } => {
+                let (title, hint) = match target {
+                    Target::Param(name) => (
+                        format!("Set {name}"),
+                        "Enter to set · Esc to cancel · lists are comma-separated",
+                    ),
+                    Target::Entity(id) => (
+                        format!("Change {id}"),
+                        "attr=value, comma-separated (speed=2, say=\"hi\") · Enter · Esc",
+                    ),
+                };
+                let mut text = format!("{buffer}▏\n\n{hint}");
+                if *sending {
+                    text.push_str("\n\nsending…");
+                }
+                if let Some(e) = error {
+                    text.push_str(&format!("\n\n✖ {e}"));
+                }
+                let color = if error.is_some() {
+                    Color::Red
+                } else {
+                    Color::Cyan
+                };
+                dialog(area, buf, &title, &text, color);
+            }
             Modal::Pick {
                 name,
                 choices,
@@ -126,42 +230,48 @@ impl Widget for &App {
 }
 
 impl App {
-    fn render_frame(&self, area: Rect, buf: &mut Buffer) {
-        let title = if self.frame_size.0 > 0 {
-            format!("{} {}x{}", self.name, self.frame_size.0, self.frame_size.1)
+    fn render_frame(&self, a: &Areas, buf: &mut Buffer) {
+        let area = a.frame;
+        // Bordered in the wide layout (the one with a side panel).
+        let inner = if a.side.width > 0 {
+            let mut title = if self.frame_size.0 > 0 {
+                format!("{} {}x{}", self.name, self.frame_size.0, self.frame_size.1)
+            } else {
+                self.name.clone()
+            };
+            if self.zoom > 1 {
+                title.push_str(&format!(" · zoom ×{}", self.zoom));
+            }
+            let block = pane(&title, self.focus == Focus::Frame || self.game_input);
+            let block = match self.picker_text() {
+                Some(p) if self.focus == Focus::Frame => block.title_bottom(format!(" {p} ")),
+                _ => block,
+            };
+            let inner = block.inner(area);
+            block.render(area, buf);
+            inner
         } else {
-            self.name.clone()
+            area
         };
-        let block = pane(&title, self.focus == Focus::Frame || self.game_input);
-        let inner = block.inner(area);
-        block.render(area, buf);
         let message = match &self.conn {
             Conn::Connected if self.image.width > 0 => {
-                // Centre the picture in the pane.
-                let img = &self.image;
-                let x = inner.x + inner.width.saturating_sub(img.width) / 2;
-                let y = inner.y + inner.height.saturating_sub(img.height / 2) / 2;
-                HalfBlocks {
-                    image: img,
-                    mode: self.colors,
-                }
-                .render(
-                    Rect::new(
-                        x,
-                        y,
-                        img.width.min(inner.width),
-                        (img.height / 2).min(inner.height),
-                    ),
-                    buf,
-                );
+                self.render_picture(a.picture, buf);
                 return;
             }
             Conn::Connected => "waiting for the first frame…".to_owned(),
             Conn::Connecting => format!("connecting to engine {}…", self.name),
-            Conn::NoEngine(why) => format!(
-                "No engine named {} is running.\n\n{why}\n\nStart one with `advkit run --name {}`;\nthis screen attaches by itself when it appears.",
-                self.name, self.name
-            ),
+            Conn::NoEngine(why) => {
+                // The reason may already say how to start one.
+                let hint = if why.contains("advkit run") {
+                    String::new()
+                } else {
+                    format!("\n\nStart one with `advkit run --name {}`.", self.name)
+                };
+                format!(
+                    "No engine named {} is running.\n\n{why}{hint}\n\nThis screen attaches by itself when it appears.",
+                    self.name
+                )
+            }
             Conn::Disconnected(why) => format!(
                 "DISCONNECTED\n\n{why}\n\nRetrying: the inspector reattaches when engine {} comes back.",
                 self.name
@@ -189,11 +299,156 @@ impl App {
             );
     }
 
-    fn render_params(&self, area: Rect, buf: &mut Buffer) {
-        let block = pane(
-            &format!("params · rev {}", self.revision),
-            self.focus == Focus::Params,
+    /// The picture, the selected entity outlined, and the picker's cursor.
+    fn render_picture(&self, at: Rect, buf: &mut Buffer) {
+        let outlined = self.outlined();
+        HalfBlocks {
+            image: outlined.as_ref().unwrap_or(&self.image),
+            mode: self.colors,
+        }
+        .render(at, buf);
+        if self.focus == Focus::Frame
+            && let Some((cx, cy)) = self.cursor
+            && let Some(cell) = buf.cell_mut((
+                at.x + cx.min(at.width.saturating_sub(1)),
+                at.y + cy.min(at.height.saturating_sub(1)),
+            ))
+        {
+            cell.set_symbol("✛")
+                .set_fg(if self.colors == ColorMode::Mono {
+                    Color::Reset
+                } else {
+                    Color::Magenta
+                });
+            cell.modifier |= Modifier::BOLD;
+        }
+    }
+
+    /// The picture with the selected entity's box drawn round it, when the
+    /// entity panel is open and the entity is on screen.
+    fn outlined(&self) -> Option<crate::halfblock::CellImage> {
+        if self.side != Side::Entities {
+            return None;
+        }
+        let (bx, by, bw, bh) = entity_box(self.entities.get(self.entity)?)?;
+        let vp = viewport(self.frame_size, self.zoom, self.center);
+        let img = &self.image;
+        let (iw, ih) = (i64::from(img.width), i64::from(img.height));
+        let to_x = |x: u32| (i64::from(x) - i64::from(vp.x)) * iw / i64::from(vp.w.max(1));
+        let to_y = |y: u32| (i64::from(y) - i64::from(vp.y)) * ih / i64::from(vp.h.max(1));
+        let (x0, y0) = (to_x(bx) - 1, to_y(by) - 1);
+        let (x1, y1) = (to_x(bx + bw), to_y(by + bh));
+        let mut out = img.clone();
+        let ink = [255, 0, 255];
+        let mut put = |x: i64, y: i64| {
+            if (0..iw).contains(&x) && (0..ih).contains(&y) {
+                out.pixels[(y * iw + x) as usize] = ink;
+            }
+        };
+        for x in x0..=x1 {
+            put(x, y0);
+            put(x, y1);
+        }
+        for y in y0..=y1 {
+            put(x0, y);
+            put(x1, y);
+        }
+        Some(out)
+    }
+
+    /// What the picker points at: pixel, colour, and the entity there.
+    pub fn picker_text(&self) -> Option<String> {
+        let p = self.picked?;
+        let [r, g, b] = p.rgb;
+        let mut text = format!("x {} y {}  #{r:02x}{g:02x}{b:02x}", p.x, p.y);
+        if let Some(e) = self.entity_at(p.x, p.y) {
+            let id = e.get("id").map(json_text).unwrap_or_default();
+            let name = e.get("name").map(json_text).unwrap_or_default();
+            text.push_str(&format!("  {id} {name}"));
+            if let Some(tile) = e.get("tile") {
+                text.push_str(&format!(" tile {}", compact_json(tile)));
+            }
+        } else if self.can_entities && self.entities.is_empty() {
+            text.push_str("  (entities: press e)");
+        }
+        Some(text)
+    }
+
+    /// The one-line strip of a narrow screen: the selected param (or
+    /// entity), or what the picker points at in frame focus.
+    fn render_strip(&self, area: Rect, buf: &mut Buffer) {
+        if area.height == 0 {
+            return;
+        }
+        if self.focus == Focus::Frame
+            && let Some(p) = self.picker_text()
+        {
+            Line::from(vec![
+                Span::styled(" ✛ ", Style::new().fg(Color::Magenta)),
+                Span::raw(p),
+            ])
+            .render(area, buf);
+            return;
+        }
+        let focused = self.focus == Focus::Params;
+        let mark = Span::styled(
+            if focused { "▶" } else { " " },
+            Style::new().fg(Color::Cyan),
         );
+        let line = match self.side {
+            Side::Entities => {
+                let Some(e) = self.entities.get(self.entity) else {
+                    Line::from(vec![mark, Span::raw(" (no entities)")]).render(area, buf);
+                    return;
+                };
+                Line::from(vec![
+                    mark,
+                    Span::raw(format!(
+                        " {}/{} {}",
+                        self.entity + 1,
+                        self.entities.len(),
+                        entity_summary(e)
+                    )),
+                ])
+            }
+            Side::Params => {
+                let Some(row) = self.params.get(self.selected) else {
+                    Line::from(vec![mark, Span::raw(" (no params yet)")]).render(area, buf);
+                    return;
+                };
+                let count = format!(" {}/{} ", self.selected + 1, self.params.len());
+                let mut spans = vec![
+                    mark,
+                    Span::styled(count, Style::new().fg(Color::DarkGray)),
+                    Span::styled(
+                        format!("{} ", row.spec.name),
+                        Style::new().add_modifier(Modifier::BOLD),
+                    ),
+                ];
+                if App::is_modified(row) {
+                    spans.push(Span::styled("• ", Style::new().fg(Color::Yellow)));
+                }
+                let used: usize = spans.iter().map(Span::width).sum();
+                spans.extend(value_spans(
+                    row,
+                    usize::from(area.width).saturating_sub(used),
+                ));
+                Line::from(spans)
+            }
+        };
+        line.render(area, buf);
+    }
+
+    fn render_params(&self, area: Rect, buf: &mut Buffer) {
+        if area.height == 0 {
+            return;
+        }
+        let modified = self.params.iter().filter(|r| App::is_modified(r)).count();
+        let mut title = format!("params · rev {}", self.revision);
+        if modified > 0 {
+            title.push_str(&format!(" · {modified} changed"));
+        }
+        let block = pane(&title, self.focus == Focus::Params);
         let inner = block.inner(area);
         block.render(area, buf);
         if self.params.is_empty() {
@@ -214,12 +469,14 @@ impl App {
             let y = inner.y + (i - first) as u16;
             let selected = i == self.selected;
             let marker = if App::is_reboot_only(row) { "⟳" } else { " " };
+            let changed = if App::is_modified(row) { "•" } else { " " };
             let mut spans = vec![
                 Span::styled(
                     if selected { "▶" } else { " " },
                     Style::new().fg(Color::Cyan),
                 ),
                 Span::styled(marker, Style::new().fg(Color::Yellow)),
+                Span::styled(changed, Style::new().fg(Color::Yellow)),
                 Span::styled(
                     format!("{:<name_w$} ", row.spec.name),
                     if selected {
@@ -231,7 +488,7 @@ impl App {
             ];
             spans.extend(value_spans(
                 row,
-                usize::from(inner.width).saturating_sub(name_w + 3),
+                usize::from(inner.width).saturating_sub(name_w + 4),
             ));
             Line::from(spans).render(Rect::new(inner.x, y, inner.width, 1), buf);
         }
@@ -240,37 +497,152 @@ impl App {
             if App::is_reboot_only(row) {
                 text.push_str(" · applies at reboot");
             }
-            Paragraph::new(text)
+            if App::is_modified(row) {
+                text.push_str(&format!(" · default {} (d resets)", row.spec.default));
+            }
+            let desc = Rect::new(
+                inner.x,
+                inner.y + inner.height.saturating_sub(2),
+                inner.width,
+                2,
+            );
+            Paragraph::new(ellipsis(&text, usize::from(inner.width) * 2))
                 .wrap(Wrap { trim: true })
                 .style(Style::new().fg(Color::DarkGray))
-                .render(
-                    Rect::new(
-                        inner.x,
-                        inner.y + inner.height.saturating_sub(2),
-                        inner.width,
-                        2,
+                .render(desc, buf);
+        }
+    }
+
+    fn render_entities(&self, area: Rect, buf: &mut Buffer) {
+        if area.height == 0 {
+            return;
+        }
+        let block = pane(
+            &format!("entities · {}", self.entities.len()),
+            self.focus == Focus::Params,
+        );
+        let inner = block.inner(area);
+        block.render(area, buf);
+        if self.entities.is_empty() {
+            Paragraph::new("(none yet)").render(inner, buf);
+            return;
+        }
+        let [list, attrs] =
+            Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(inner);
+        let rows = usize::from(list.height).max(1);
+        let first = self.entity.saturating_sub(rows - 1);
+        for (i, e) in self.entities.iter().enumerate().skip(first).take(rows) {
+            let selected = i == self.entity;
+            let line = Line::from(vec![
+                Span::styled(
+                    if selected { "▶ " } else { "  " },
+                    Style::new().fg(Color::Magenta),
+                ),
+                Span::styled(
+                    ellipsis(
+                        &entity_summary(e),
+                        usize::from(list.width).saturating_sub(2),
                     ),
-                    buf,
-                );
+                    if selected {
+                        Style::new().add_modifier(Modifier::BOLD)
+                    } else {
+                        Style::new()
+                    },
+                ),
+            ]);
+            line.render(
+                Rect::new(list.x, list.y + (i - first) as u16, list.width, 1),
+                buf,
+            );
+        }
+        if let Some(serde_json::Value::Object(map)) = self.entities.get(self.entity) {
+            let lines: Vec<Line> = map
+                .iter()
+                .map(|(k, v)| {
+                    Line::from(vec![
+                        Span::styled(format!("{k}: "), Style::new().fg(Color::DarkGray)),
+                        Span::raw(ellipsis(
+                            &compact_json(v),
+                            usize::from(attrs.width).saturating_sub(k.len() + 2),
+                        )),
+                    ])
+                })
+                .collect();
+            Paragraph::new(lines).render(attrs, buf);
+        }
+    }
+
+    fn render_graphs(&self, area: Rect, buf: &mut Buffer) {
+        if area.height == 0 {
+            return;
+        }
+        let block = pane("last minute", false);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let h = &self.history;
+        let last = |q: &std::collections::VecDeque<f64>| q.back().copied().unwrap_or(0.0);
+        let rows: [(String, Vec<u64>); 3] = [
+            (
+                format!("engine {:.1} fps", last(&h.fps)),
+                h.fps.iter().map(|v| (v * 10.0) as u64).collect(),
+            ),
+            (
+                format!(
+                    "tick p50 {:.2} · p99 {:.2} ms",
+                    last(&h.tick_p50_ms),
+                    last(&h.tick_p99_ms)
+                ),
+                h.tick_p99_ms.iter().map(|v| (v * 1000.0) as u64).collect(),
+            ),
+            (
+                format!("link {}", bytes(h.link.back().copied().unwrap_or(0))),
+                h.link.iter().copied().collect(),
+            ),
+        ];
+        for (i, (label, data)) in rows.iter().enumerate() {
+            let y = inner.y + (i as u16) * 2;
+            if y + 1 >= inner.y + inner.height {
+                break;
+            }
+            Paragraph::new(label.as_str())
+                .style(Style::new().fg(Color::DarkGray))
+                .render(Rect::new(inner.x, y, inner.width, 1), buf);
+            let w = usize::from(inner.width);
+            let tail = &data[data.len().saturating_sub(w)..];
+            Sparkline::default()
+                .data(tail)
+                .style(Style::new().fg(Color::Cyan))
+                .render(Rect::new(inner.x, y + 1, inner.width, 1), buf);
         }
     }
 
     fn render_log(&self, area: Rect, buf: &mut Buffer) {
-        let block = pane("events", self.focus == Focus::Log);
+        if area.height == 0 {
+            return;
+        }
+        let mut title = "events".to_owned();
+        if let Some(t) = self.log_filter {
+            title.push_str(&format!(" · only {t} (t)"));
+        }
+        if self.log_scroll > 0 {
+            title.push_str(&format!(
+                " · ⏸ {} newer below (End follows)",
+                self.log_scroll
+            ));
+        }
+        let block = pane(&title, self.focus == Focus::Log);
         let inner = block.inner(area);
         block.render(area, buf);
         let n = usize::from(inner.height);
-        let end = self
-            .log
-            .len()
-            .saturating_sub(self.log_scroll.min(self.log.len().saturating_sub(n)));
+        let lines: Vec<&crate::app::LogLine> = self.log_lines().collect();
+        let end = lines.len().saturating_sub(self.log_scroll);
         let start = end.saturating_sub(n);
-        let lines: Vec<Line> = self
-            .log
-            .range(start..end)
-            .map(|l| Line::raw(l.as_str()))
+        let width = usize::from(inner.width);
+        let shown: Vec<Line> = lines[start..end]
+            .iter()
+            .map(|l| Line::raw(ellipsis(&l.text, width)))
             .collect();
-        Paragraph::new(lines).render(inner, buf);
+        Paragraph::new(shown).render(inner, buf);
     }
 
     fn render_status(&self, area: Rect, buf: &mut Buffer) {
@@ -318,7 +690,7 @@ impl App {
         } else {
             self.tick
         };
-        let depth = if self.color_bits < 8 && self.colors != crate::halfblock::ColorMode::Mono {
+        let depth = if self.color_bits < 8 && self.colors != ColorMode::Mono {
             format!(" {}-bit", self.color_bits)
         } else {
             String::new()
@@ -333,6 +705,141 @@ impl App {
         )));
         Line::from(spans).render(area, buf);
     }
+
+    /// The keys that do something here and now, as many as fit, with
+    /// `? help` always last.
+    fn render_keys(&self, area: Rect, buf: &mut Buffer) {
+        if area.height == 0 {
+            return;
+        }
+        if let Modal::Search { query, .. } = &self.modal {
+            Line::from(vec![
+                Span::styled(" / ", Style::new().fg(Color::Cyan)),
+                Span::raw(format!("{query}▏")),
+                Span::styled(
+                    "  Enter keeps the selection · Esc goes back",
+                    Style::new().fg(Color::DarkGray),
+                ),
+            ])
+            .render(area, buf);
+            return;
+        }
+        let keys: &[(&str, &str)] = if self.game_input {
+            &[
+                ("←↑→↓", "move"),
+                ("Space", "action"),
+                ("g/Esc", "back"),
+                ("q", "quit"),
+            ]
+        } else {
+            match (self.focus, self.side) {
+                (Focus::Params, Side::Params) => &[
+                    ("q", "quit"),
+                    ("Tab", "focus"),
+                    ("↑↓", "select"),
+                    ("←→", "adjust"),
+                    ("⏎", "edit"),
+                    ("/", "search"),
+                    ("d", "default"),
+                    ("p", "pause"),
+                    ("r/R", "reboot"),
+                    ("e", "entities"),
+                    ("f", "full"),
+                    ("g", "game"),
+                    (".", "step"),
+                    ("s", "save"),
+                    ("S", "snap"),
+                    ("^R", "rec"),
+                ],
+                (Focus::Params, Side::Entities) => &[
+                    ("q", "quit"),
+                    ("Tab", "focus"),
+                    ("↑↓", "select"),
+                    ("⏎", "change"),
+                    ("e", "params"),
+                    ("p", "pause"),
+                    ("f", "full"),
+                    ("^R", "rec"),
+                ],
+                (Focus::Frame, _) => &[
+                    ("q", "quit"),
+                    ("Tab", "focus"),
+                    ("←↑→↓", "pick (⇧×8)"),
+                    ("+/-", "zoom"),
+                    ("z", "fit"),
+                    ("f", "full"),
+                    ("e", "entities"),
+                    ("p", "pause"),
+                    (".", "step"),
+                    ("g", "game"),
+                ],
+                (Focus::Log, _) => &[
+                    ("q", "quit"),
+                    ("Tab", "focus"),
+                    ("↑↓", "scroll"),
+                    ("PgUp/PgDn", "page"),
+                    ("Home/End", "top/follow"),
+                    ("t", "topic"),
+                    ("⏎", "open"),
+                ],
+            }
+        };
+        let help = "? help";
+        let room = usize::from(area.width).saturating_sub(help.len() + 1);
+        let mut spans = Vec::new();
+        let mut used = 0;
+        for (k, what) in keys {
+            let w = k.chars().count() + what.chars().count() + 3;
+            if used + w > room {
+                break;
+            }
+            used += w;
+            spans.push(Span::styled(format!(" {k}"), Style::new().fg(Color::Cyan)));
+            spans.push(Span::styled(
+                format!(" {what} "),
+                Style::new().fg(Color::DarkGray),
+            ));
+        }
+        spans.push(Span::styled(
+            format!(" {help}"),
+            Style::new().fg(Color::Cyan),
+        ));
+        Line::from(spans).render(area, buf);
+    }
+}
+
+/// `text` cut to `width` characters, with `…` where it was cut.
+fn ellipsis(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => crate::app::printable(s),
+        other => compact_json(other),
+    }
+}
+
+fn compact_json(v: &serde_json::Value) -> String {
+    crate::app::printable(&v.to_string())
+}
+
+/// An entity on one line: id, name or kind, where it is.
+fn entity_summary(e: &serde_json::Value) -> String {
+    let get = |k: &str| e.get(k).map(json_text);
+    let mut s = get("id").unwrap_or_else(|| "?".into());
+    if let Some(n) = get("name").or_else(|| get("kind")) {
+        s.push_str(&format!("  {n}"));
+    }
+    if let Some(p) = e.get("pixel").or_else(|| e.get("tile")) {
+        s.push_str(&format!("  {}", compact_json(p)));
+    }
+    s
 }
 
 fn value_spans(row: &ParamRow, width: usize) -> Vec<Span<'static>> {

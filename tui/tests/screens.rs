@@ -8,16 +8,17 @@ use advkit_ipc::api::event::Notification;
 use advkit_ipc::api::{ConfirmData, RpcError, codes};
 use advkit_params::{Params, Spec};
 use advkit_tui::app::{App, Conn, Request, Tag};
-use advkit_tui::halfblock::{ColorMode, downsample, fit};
+use advkit_tui::halfblock::ColorMode;
 use advkit_tui::view;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use insta::assert_snapshot;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
 use serde_json::json;
 
-const W: u16 = 100;
-const H: u16 = 32;
+const W: u16 = 120;
+const H: u16 = 40;
 
 /// A game's params, one of every kind.
 fn params() -> Params {
@@ -64,28 +65,48 @@ fn event(topic: &str, kind: &str, tick: u64, data: serde_json::Value) -> Notific
         .expect("an event")
 }
 
-/// An inspector attached to a game's schema, showing a real frame.
-fn attached() -> App {
-    let mut app = App::new("default", ColorMode::TrueColor);
-    app.on_reply(Tag::Hello, Ok(hello(&params())));
-    assert_eq!(app.params.len(), params().specs().len(), "hello parsed");
+/// The demo's frame at tick 0 (a blessed golden), 320x180 RGBA.
+fn frame() -> Vec<u8> {
     let png = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../fixtures/golden/walk_tile/start.png"
     );
     let frame = decode_png(&std::fs::read(png).expect("a blessed golden")).expect("decodes");
-    let inner = view::frame_inner(ratatui::layout::Rect::new(0, 0, W, H));
-    let (cols, rows) = fit(320, 180, inner.width, inner.height);
-    app.image = downsample(frame.pixels(), 320, 180, cols, rows, 8);
+    frame.pixels().to_vec()
+}
+
+/// An inspector attached to a game's schema, showing a real frame, on a
+/// screen of `w`×`h`.
+fn attached_at(w: u16, h: u16) -> App {
+    let mut app = App::new("default", ColorMode::TrueColor);
+    app.on_reply(Tag::Hello, Ok(hello(&params())));
+    assert_eq!(app.params.len(), params().specs().len(), "hello parsed");
+    show(&mut app, w, h);
     app.tick = 30;
+    app.frame_tick = 30;
     app.engine_fps = 30.0;
     app.ui_fps = 29.9;
     app.bytes_per_sec = 12_345;
+    app.link = "link 11.9 KB/s lag 42 ms".into();
     app
 }
 
+/// The frame drawn again, as the runner does after a key changed the view.
+fn show(app: &mut App, w: u16, h: u16) {
+    let inner = view::frame_inner(Rect::new(0, 0, w, h), app);
+    app.show_frame(&frame(), 320, 180, inner, 8);
+}
+
+fn attached() -> App {
+    attached_at(W, H)
+}
+
 fn draw(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    draw_at(app, W, H)
+}
+
+fn draw_at(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     t.draw(|f| f.render_widget(app, f.area())).expect("draw");
     format!("{}", t.backend())
 }
@@ -302,7 +323,7 @@ fn no_color_draws_a_grey_ramp() {
     let mut t = Terminal::new(TestBackend::new(W, H)).expect("terminal");
     t.draw(|f| f.render_widget(&app, f.area())).expect("draw");
     let buf = t.backend().buffer().clone();
-    let inner = view::frame_inner(ratatui::layout::Rect::new(0, 0, W, H));
+    let inner = view::frame_inner(Rect::new(0, 0, W, H), &app);
     let mut shades = std::collections::BTreeSet::new();
     for y in inner.y..inner.y + inner.height {
         for x in inner.x..inner.x + inner.width {
@@ -318,5 +339,225 @@ fn no_color_draws_a_grey_ramp() {
     assert!(shades.len() >= 4, "a ramp, not stripes: {shades:?}");
     let screen = format!("{}", t.backend());
     assert!(screen.contains("  mono"), "{screen}");
+    assert_snapshot!(screen);
+}
+
+#[test]
+fn at_80x24_the_frame_takes_the_width_and_the_params_fold_into_a_line() {
+    let app = attached_at(80, 24);
+    let a = view::areas(Rect::new(0, 0, 80, 24), &app);
+    assert!(a.picture.width >= 70, "picture {:?}", a.picture);
+    assert_eq!(a.side.width, 0, "no side panel");
+    let screen = draw_at(&app, 80, 24);
+    assert!(screen.contains("1/8 walk_speed"), "{screen}");
+    assert!(screen.contains("? help"), "the key bar fits: {screen}");
+    assert_snapshot!(screen);
+}
+
+#[test]
+fn at_200x60_there_is_room_for_graphs() {
+    let mut app = attached_at(200, 60);
+    for i in 0..40 {
+        app.history
+            .stats(29.0 + f64::from(i % 3), 0.2, 0.3 + f64::from(i % 5) / 10.0);
+        app.history.link(10_000 + (i as u64 % 7) * 1000);
+    }
+    let screen = draw_at(&app, 200, 60);
+    assert!(
+        screen.contains("last minute") && screen.contains("tick p50"),
+        "{screen}"
+    );
+    assert_snapshot!(screen);
+}
+
+#[test]
+fn f_shows_the_frame_alone() {
+    let mut app = attached_at(80, 24);
+    app.handle_key(key(KeyCode::Char('f')));
+    show(&mut app, 80, 24);
+    let a = view::areas(Rect::new(0, 0, 80, 24), &app);
+    assert_eq!(a.frame.height, 23, "all but the status bar");
+    assert_snapshot!(draw_at(&app, 80, 24));
+}
+
+/// Frame focus: the picker's cursor reads the pixel under it; `+` zooms
+/// about it, down to a pixel a cell; ← at the left edge pans.
+#[test]
+fn the_picker_reads_pixels_and_zoom_goes_down_to_one_pixel_a_cell() {
+    let mut app = attached();
+    app.handle_key(key(KeyCode::Tab));
+    assert_eq!(app.focus, advkit_tui::app::Focus::Frame);
+    show(&mut app, W, H);
+    let p = app.picked.expect("a pixel under the cursor");
+    let rgba = frame();
+    let i = (p.y as usize * 320 + p.x as usize) * 4;
+    assert_eq!(
+        p.rgb,
+        [rgba[i], rgba[i + 1], rgba[i + 2]],
+        "the frame's own pixel"
+    );
+    let screen = draw(&app);
+    assert!(screen.contains(&format!("x {} y {}", p.x, p.y)), "{screen}");
+    assert_snapshot!("picker", screen);
+
+    for _ in 0..6 {
+        app.handle_key(key(KeyCode::Char('+')));
+        show(&mut app, W, H);
+    }
+    assert_eq!(
+        app.zoom, 8,
+        "72 cells wide: ×4 would show 80 pixels, ×8 shows 40"
+    );
+    assert!(
+        app.status.contains("already one frame pixel per cell"),
+        "{}",
+        app.status
+    );
+    let zoomed = app.picked.expect("still picking");
+    assert!(
+        zoomed.x.abs_diff(p.x) <= 2 && zoomed.y.abs_diff(p.y) <= 2,
+        "{zoomed:?} vs {p:?}"
+    );
+    assert_snapshot!("zoom", draw(&app));
+
+    // Left to the edge and past it: the view pans left.
+    let before = app.center;
+    for _ in 0..80 {
+        app.handle_key(key(KeyCode::Left));
+    }
+    show(&mut app, W, H);
+    assert!(app.center.0 < before.0, "{:?} → {:?}", before, app.center);
+    app.handle_key(key(KeyCode::Char('z')));
+    assert_eq!(app.zoom, 1);
+}
+
+/// `e`: the entity list from `world.entities`, the selected one outlined
+/// in the picture, and Enter to change its attributes with `world.set`.
+#[test]
+fn the_entity_panel_lists_outlines_and_edits() {
+    let mut app = attached();
+    let mut h = hello(&params());
+    h["methods"] = json!(["world.entities", "world.set"]);
+    app.on_reply(Tag::Hello, Ok(h));
+    let asked = app.handle_key(key(KeyCode::Char('e')));
+    assert_eq!(asked[0].method, "world.entities");
+    app.on_reply(
+        Tag::Entities,
+        Ok(json!({"entities": [
+            {"id": "player", "kind": "player", "box": [150, 80, 16, 16], "pixel": [400, 300]},
+            {"id": "npc:0", "name": "Mira", "box": [40, 100, 16, 16], "say": "Welcome!", "speed": 1},
+        ]})),
+    );
+    app.handle_key(key(KeyCode::Down));
+    // Outlined in the picture: magenta round its box.
+    let mut t = Terminal::new(TestBackend::new(W, H)).expect("terminal");
+    t.draw(|f| f.render_widget(&app, f.area())).expect("draw");
+    let magenta = ratatui::style::Color::Rgb(255, 0, 255);
+    let outline = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| c.fg == magenta || c.bg == magenta)
+        .count();
+    assert!(outline >= 12, "the outline shows in {outline} cells");
+    let screen = draw(&app);
+    assert!(
+        screen.contains("▶ npc:0") && screen.contains("say: \"Welcome!\""),
+        "{screen}"
+    );
+    assert_snapshot!("entity_panel", screen);
+
+    app.handle_key(key(KeyCode::Enter));
+    for c in "speed=oops".chars() {
+        app.handle_key(key(KeyCode::Char(c)));
+    }
+    let sent = app.handle_key(key(KeyCode::Enter));
+    assert_eq!(
+        sent[0].params,
+        json!({"id": "npc:0", "attrs": {"speed": "oops"}})
+    );
+    // The engine refuses: the error shows in the dialog, which stays.
+    app.on_reply(
+        Tag::WorldSet("npc:0".into()),
+        Err(RpcError::new(
+            codes::INVALID_PARAMS,
+            "speed: expected a number from 0 to 4",
+        )),
+    );
+    let screen = draw(&app);
+    assert!(
+        screen.contains("✖ npc:0: speed: expected a number"),
+        "{screen}"
+    );
+    assert_snapshot!("entity_edit_error", screen);
+}
+
+#[test]
+fn the_log_scrolls_filters_and_opens_an_entry() {
+    let mut app = attached();
+    for i in 0..30 {
+        app.on_event(event(
+            "log",
+            "log",
+            i,
+            json!({"message": format!("line {i}")}),
+        ));
+    }
+    app.on_event(event("engine", "paused", 31, json!({})));
+    let long = "x".repeat(300);
+    app.on_event(event(
+        "world",
+        "event",
+        32,
+        json!({"kind": "talk", "text": long}),
+    ));
+    app.handle_key(key(KeyCode::Tab));
+    app.handle_key(key(KeyCode::Tab));
+    app.handle_key(key(KeyCode::Enter));
+    let screen = draw(&app);
+    assert!(
+        screen.contains("Log entry") && screen.matches('x').count() > 250,
+        "{screen}"
+    );
+    app.handle_key(key(KeyCode::Esc));
+    app.handle_key(key(KeyCode::PageUp));
+    let screen = draw(&app);
+    assert!(screen.contains("newer below (End follows)"), "{screen}");
+    app.handle_key(key(KeyCode::Char('t')));
+    app.handle_key(key(KeyCode::Char('t')));
+    let screen = draw(&app);
+    assert!(
+        screen.contains("only engine") && screen.contains("paused"),
+        "{screen}"
+    );
+    assert!(!screen.contains("line 29"), "{screen}");
+    assert_snapshot!(screen);
+}
+
+#[test]
+fn search_reset_and_modified_markers() {
+    let mut app = attached();
+    app.handle_key(key(KeyCode::Char('/')));
+    for c in "grid".chars() {
+        app.handle_key(key(KeyCode::Char(c)));
+    }
+    assert_eq!(app.params[app.selected].spec.name, "show_grid");
+    app.handle_key(key(KeyCode::Enter));
+    app.on_event(event(
+        "params",
+        "changed",
+        40,
+        json!({"revision": 1, "by": 7, "results": {"day_night": "applied"}, "values": {"day_night": 0.5}}),
+    ));
+    let screen = draw(&app);
+    assert!(
+        screen.contains("1 changed") && screen.contains("•day_night"),
+        "{screen}"
+    );
+    app.selected = 3;
+    let sent = app.handle_key(key(KeyCode::Char('d')));
+    assert_eq!(sent[0].method, "params.reset");
+    assert_eq!(sent[0].params, json!({"name": "day_night"}));
     assert_snapshot!(screen);
 }

@@ -1,0 +1,137 @@
+//! Which part of the frame the picture shows (zoom and pan), and the
+//! pixel picker: from terminal cells to frame pixels and back.
+
+use ratatui::layout::Rect;
+
+use crate::app::{App, Picked};
+use crate::halfblock::{downsample, fit};
+
+/// The frame pixels the picture shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewport {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+/// The part of a `frame`-sized frame shown at `zoom` (1: all of it),
+/// centred on `center` as far as the frame's edges allow.
+pub fn viewport(frame: (u32, u32), zoom: u32, center: (u32, u32)) -> Viewport {
+    let (fw, fh) = frame;
+    let z = zoom.max(1);
+    let (w, h) = ((fw / z).max(1).min(fw), (fh / z).max(1).min(fh));
+    let x = center.0.saturating_sub(w / 2).min(fw.saturating_sub(w));
+    let y = center.1.saturating_sub(h / 2).min(fh.saturating_sub(h));
+    if z == 1 {
+        return Viewport {
+            x: 0,
+            y: 0,
+            w: fw,
+            h: fh,
+        };
+    }
+    Viewport { x, y, w, h }
+}
+
+/// The closest zoom worth having: the first power of two at which a cell
+/// shows no more than one frame pixel across, for a picture `cols` wide.
+pub fn max_zoom(frame: (u32, u32), cols: u16) -> u32 {
+    let cols = u32::from(cols.max(1));
+    let mut z = 1;
+    while frame.0 / z > cols && z < 64 {
+        z *= 2;
+    }
+    z
+}
+
+impl App {
+    /// Shows a `w`×`h` RGBA frame in a picture area of `inner` cells, at
+    /// the zoom and pan chosen, with colours kept to `bits` per channel;
+    /// and reads the pixel under the picker's cursor.
+    pub fn show_frame(&mut self, rgba: &[u8], w: u32, h: u32, inner: Rect, bits: u8) {
+        self.frame_size = (w, h);
+        let vp = viewport((w, h), self.zoom, self.center);
+        let (cols, rows) = fit(vp.w, vp.h, inner.width, inner.height);
+        self.image = if (vp.w, vp.h) == (w, h) {
+            downsample(rgba, w, h, cols, rows, bits)
+        } else {
+            let stride = w as usize * 4;
+            let mut crop = Vec::with_capacity(vp.w as usize * vp.h as usize * 4);
+            for row in vp.y..vp.y + vp.h {
+                let at = row as usize * stride + vp.x as usize * 4;
+                crop.extend_from_slice(&rgba[at..at + vp.w as usize * 4]);
+            }
+            downsample(&crop, vp.w, vp.h, cols, rows, bits)
+        };
+        self.picked = self.cursor.and_then(|(cx, cy)| {
+            let (cols, rows) = (u32::from(cols.max(1)), u32::from(rows.max(1)));
+            let (cx, cy) = (u32::from(cx).min(cols - 1), u32::from(cy).min(rows - 1));
+            let x = vp.x + ((f64::from(cx) + 0.5) * f64::from(vp.w) / f64::from(cols)) as u32;
+            let y = vp.y + ((f64::from(cy) + 0.5) * f64::from(vp.h) / f64::from(rows)) as u32;
+            let (x, y) = (x.min(w - 1), y.min(h - 1));
+            let i = (y as usize * w as usize + x as usize) * 4;
+            let p = rgba.get(i..i + 3)?;
+            Some(Picked {
+                x,
+                y,
+                rgb: [p[0], p[1], p[2]],
+            })
+        });
+    }
+
+    /// The entity whose box (`box: [x, y, w, h]` in frame pixels, as
+    /// `world.entities` gives it) holds the picked pixel.
+    pub fn entity_at(&self, x: u32, y: u32) -> Option<&serde_json::Value> {
+        self.entities.iter().find(|e| {
+            entity_box(e)
+                .is_some_and(|(bx, by, bw, bh)| x >= bx && x < bx + bw && y >= by && y < by + bh)
+        })
+    }
+}
+
+/// An entity's `box` in frame pixels, if it is on screen.
+pub fn entity_box(e: &serde_json::Value) -> Option<(u32, u32, u32, u32)> {
+    let b = e.get("box")?.as_array()?;
+    let n = |i: usize| b.get(i)?.as_u64().and_then(|v| u32::try_from(v).ok());
+    Some((n(0)?, n(1)?, n(2)?, n(3)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zoom_halves_the_view_and_pans_within_the_frame() {
+        assert_eq!(
+            viewport((320, 180), 1, (0, 0)),
+            Viewport {
+                x: 0,
+                y: 0,
+                w: 320,
+                h: 180
+            }
+        );
+        assert_eq!(
+            viewport((320, 180), 2, (160, 90)),
+            Viewport {
+                x: 80,
+                y: 45,
+                w: 160,
+                h: 90
+            }
+        );
+        assert_eq!(
+            viewport((320, 180), 4, (0, 179)),
+            Viewport {
+                x: 0,
+                y: 135,
+                w: 80,
+                h: 45
+            },
+            "held inside the frame"
+        );
+        assert_eq!(max_zoom((320, 180), 78), 8, "40 pixels in 78 cells");
+        assert_eq!(max_zoom((320, 180), 320), 1);
+    }
+}
