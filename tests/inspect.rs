@@ -460,3 +460,59 @@ fn behind_a_slow_link_the_picture_keeps_up_and_q_restores_at_once() {
         );
     }
 }
+
+/// Frame focus in a real terminal: the picker reads a pixel, `+` zooms,
+/// and the entity panel changes an NPC through `world.set`.
+#[test]
+fn the_picker_zoom_and_entity_edit_work_end_to_end() {
+    let rt = Runtime::new();
+    let _engine = rt.start("game", &["--fps", "20"]);
+    let tmux = inspector(&rt, "game");
+    tmux.wait_for("● connected", WAIT);
+    tmux.wait_for("▀", WAIT);
+
+    // Tab: frame focus, the picker in the middle of the picture.
+    tmux.keys(&["Tab"]);
+    let screen = tmux.wait_for(" #", WAIT);
+    let picked = screen
+        .lines()
+        .find(|l| l.contains(" x ") && l.contains(" #"))
+        .expect("the picker's line")
+        .to_owned();
+    assert!(picked.contains(" y "), "{picked}");
+    tmux.keys(&["+"]);
+    tmux.wait_for("zoom ×2", WAIT);
+    tmux.keys(&["+", "+"]);
+    tmux.wait_for("zoom ×8", WAIT);
+    tmux.keys(&["z"]);
+    tmux.wait_for("zoom: the whole frame", WAIT);
+
+    // e: the entity panel; npc:0 is second; Enter changes it.
+    tmux.keys(&["e"]);
+    tmux.wait_for("entities · ", WAIT);
+    tmux.keys(&["Down"]);
+    tmux.wait_for("▶ npc:0", WAIT);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Change npc:0", WAIT);
+    tmux.keys(&["speed=9", "Enter"]);
+    // The demo refuses: the error stays in the dialog.
+    let screen = tmux.wait_for("✖ npc:0", WAIT);
+    assert!(screen.contains("Change npc:0"), "{screen}");
+    for _ in 0.."speed=9".len() {
+        tmux.keys(&["BSpace"]);
+    }
+    tmux.keys(&["speed=2, say=\"Edited in the inspector\"", "Enter"]);
+    tmux.wait_for("npc:0 changed", WAIT);
+    let entities = rt
+        .advkit(&["send", "--name", "game", "entities", "--json"])
+        .ok();
+    let list: serde_json::Value = serde_json::from_str(&entities).expect("json");
+    let npc = list["entities"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["id"] == "npc:0"))
+        .expect("npc:0");
+    assert_eq!(npc["speed"], 2, "{npc}");
+    assert_eq!(npc["say"], "Edited in the inspector", "{npc}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("INSPECT-EXIT-0", WAIT);
+}
