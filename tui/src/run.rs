@@ -1,6 +1,7 @@
 //! The inspector's loop: attach to an engine (frame region + control
-//! socket), feed keys, replies and events to the [`App`], draw at a capped
-//! rate, and reattach by itself when the engine goes away and comes back.
+//! socket), feed keys, replies and events to the [`App`], draw when
+//! something changed and the terminal has caught up ([`crate::flow`]),
+//! and reattach by itself when the engine goes away and comes back.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,8 +36,7 @@ pub struct Options {
     /// Inspector frames per second at most.
     pub fps: u32,
     pub colors: ColorMode,
-    /// Keep terminal output under this many bytes per second, by lowering
-    /// colour precision and then fps.
+    /// At most this many bytes written in any one second.
     pub max_bandwidth: Option<u64>,
     /// Bits kept per colour channel (1-8). Fewer bits mean fewer cells
     /// change when the camera pans: `cargo bench --bench inspector`.

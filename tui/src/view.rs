@@ -948,26 +948,41 @@ fn dialog(area: Rect, buf: &mut Buffer, title: &str, text: &str, color: Color) {
 
 fn help(area: Rect, buf: &mut Buffer) {
     let keys = [
+        ("", "anywhere"),
         ("q", "quit"),
-        ("?", "this help"),
-        ("Tab", "focus params, frame, log"),
-        ("↑ ↓", "select a param (scroll the log when it has focus)"),
-        ("← →", "adjust it; with Shift, steps of ×10"),
-        ("Enter", "edit a value or choose from a list"),
-        ("Space", "toggle a bool"),
-        ("r", "reboot, keeping progress"),
-        ("R", "fresh reboot: asks first, says what is lost"),
-        ("p", "pause or resume"),
-        (".", "single step"),
-        ("s", "save params to the engine's params file"),
-        ("S", "snapshot to a PNG in the current directory"),
+        ("Tab", "focus: side panel, frame, log (⇧Tab back)"),
+        ("f", "the frame alone, full screen"),
+        ("e", "side panel: params or entities"),
+        ("r / R", "reboot keeping progress / fresh (asks first)"),
+        ("p  .", "pause or resume / single step"),
+        ("s  S", "save params / snapshot to a PNG here"),
         ("g", "game focus: arrows and Space go to the game"),
         ("Ctrl-R", "record a golden scenario; again to stop"),
-        ("mouse", "wheel selects, click focuses"),
+        ("", "params"),
+        ("↑↓ ←→", "select / adjust (⇧: steps of ×10)"),
+        ("⏎ ␣", "edit or choose / toggle a bool"),
+        ("/  d", "search by name / reset to its default"),
+        ("", "entities"),
+        ("↑↓ ⏎", "select (outlined in the frame) / change"),
+        ("", "frame"),
+        ("arrows", "move the picker (⇧: 8 cells); pans when zoomed"),
+        ("+ - z", "zoom in, out, whole frame"),
+        ("", "log"),
+        ("↑↓ PgUp PgDn", "scroll; Home oldest, End follows"),
+        ("t  ⏎", "one topic at a time / open an entry"),
     ];
-    let text: String = keys.iter().map(|(k, d)| format!("{k:>6}  {d}\n")).collect();
+    let text: String = keys
+        .iter()
+        .map(|(k, d)| {
+            if k.is_empty() {
+                format!("{d}\n")
+            } else {
+                format!("  {k:>12}  {d}\n")
+            }
+        })
+        .collect();
     let h = keys.len() as u16 + 4;
-    let r = centered(area, 60, h);
+    let r = centered(area, 66, h);
     Clear.render(r, buf);
     Paragraph::new(format!("{text}\nany key closes"))
         .block(

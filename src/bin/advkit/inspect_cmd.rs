@@ -21,18 +21,22 @@ pub struct InspectArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ViewArgs {
-    /// Inspector frames per second at most; a slower terminal skips frames.
+    /// Inspector frames per second at most. The terminal's own answers
+    /// pace it below that (at most two screens unanswered), so a slow link
+    /// skips frames instead of falling behind.
     #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
     fps: u32,
     /// Colours: truecolor, 256, 16 or mono [default: mono with NO_COLOR or TERM=dumb,
     /// truecolor if COLORTERM says so, 256 if TERM names it, else 16].
     #[arg(long, value_name = "MODE", value_parser = ColorMode::parse)]
     colors: Option<ColorMode>,
-    /// Keep terminal output under N bytes/s (lowers colour precision, then fps).
+    /// A ceiling on terminal output: at most N bytes in any one second (a
+    /// screen that would go over waits; colour levels drop to keep up).
     #[arg(long, value_name = "BYTES")]
     max_bandwidth: Option<u64>,
     /// Bits per colour channel, 1-8: 5 halves what a camera pan sends
-    /// compared with 8, with little visible loss.
+    /// compared with 8, with little visible loss. The inspector goes
+    /// lower by itself while a slow link holds screens back.
     #[arg(long, value_name = "BITS", default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=8))]
     color_bits: u8,
     /// Where Ctrl-R writes recorded scenarios (`<engine>-<n>.json`; their
