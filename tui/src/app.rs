@@ -251,8 +251,9 @@ pub struct App {
     pub frame_tick: u64,
     /// The link as flow control measures it (rate acknowledged, lag).
     pub link: String,
-    /// Bits per colour channel the picture is drawn with now.
-    pub color_bits: u8,
+    /// Fewer bits per colour channel than asked for, while a slow link
+    /// holds screens back.
+    pub fewer_bits: Option<u8>,
     pub colors: ColorMode,
     /// Arrow keys go to the game.
     pub game_input: bool,
@@ -303,7 +304,7 @@ impl App {
             bytes_per_sec: 0,
             frame_tick: 0,
             link: String::new(),
-            color_bits: 8,
+            fewer_bits: None,
             colors,
             game_input: false,
             status: String::new(),

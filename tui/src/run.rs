@@ -553,7 +553,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
                     calm = 0;
                 }
             }
-            app.color_bits = bits;
+            app.fewer_bits = (bits < top_bits).then_some(bits);
             drawn = 0;
             held = Duration::ZERO;
             window_start = now;

@@ -690,10 +690,9 @@ impl App {
         } else {
             self.tick
         };
-        let depth = if self.color_bits < 8 && self.colors != ColorMode::Mono {
-            format!(" {}-bit", self.color_bits)
-        } else {
-            String::new()
+        let depth = match self.fewer_bits {
+            Some(b) if self.colors != ColorMode::Mono => format!(" {b}-bit"),
+            _ => String::new(),
         };
         spans.push(Span::raw(format!(
             " tick {tick}  {}  inspector {:.1} fps  {} written  engine {:.1} fps  {}{depth}",
