@@ -85,7 +85,8 @@ fn with_no_engine_it_says_so_and_attaches_when_one_starts() {
     let rt = Runtime::new();
     let tmux = inspector(&rt, "later");
     let screen = tmux.wait_for("No engine named later is running", WAIT);
-    assert!(screen.contains("advkit run --name later"), "{screen}");
+    // The hint to start one (wrapped where the pane is narrow), once.
+    assert_eq!(screen.matches("run --name later").count(), 1, "{screen}");
     let _engine = rt.start("later", &[]);
     tmux.wait_for("● connected", WAIT);
     // SIGTERM ends it cleanly, with the terminal restored.
