@@ -123,10 +123,12 @@ fn install_panic_hook() {
 
 /// SIGTERM and SIGHUP as a flag the UI loop checks, plus a watchdog.
 ///
-/// When the terminal hangs up (SSH drops, tmux kills the pane) the tty
-/// reads EOF forever and crossterm's blocking read spins on it, so the loop
-/// may never see the flag. If it has not finished a second after the
-/// signal, the watchdog restores the terminal and exits the process.
+/// When the terminal hangs up (SSH drops, tmux kills the pane) the
+/// inspector's tty reader sees end-of-file and ends the loop; the golden
+/// review reads through crossterm, which spins on it. And a loop may be
+/// stuck writing to a terminal that reads no more. So if the loop has not
+/// finished a second after the signal, the watchdog restores the terminal
+/// and exits the process.
 #[derive(Debug)]
 pub struct StopSignals {
     stop: Arc<AtomicBool>,
