@@ -256,6 +256,17 @@ impl Demo {
                 reply.send(found);
             }
             Request::WorldSet { params, reply } => reply.send(self.world_set(params)),
+            Request::WorldPick { params, reply } => {
+                let (w, h) = self.size;
+                if params.x >= w || params.y >= h {
+                    reply.err(RpcError::invalid_params(format!(
+                        "x, y: ({}, {}) is outside the {w}x{h} frame",
+                        params.x, params.y
+                    )));
+                } else {
+                    reply.ok(self.engine.pick(self.size, (params.x, params.y)));
+                }
+            }
             Request::WorldSave { reply } => reply.ok(WorldState {
                 tick: self.engine.tick(),
                 state: self.engine.save_state(),

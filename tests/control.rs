@@ -185,6 +185,44 @@ fn snapshot_over_the_socket_and_world_entities() {
         json!({"id": "npc:0", "attrs": {"say": "Hi é ✓"}}),
     )
     .expect("plain text, any script, is fine");
+
+    // world.pick: the player's box holds the player and the tile it stands
+    // on or next to (it may be mid-step), and a pixel off the frame is
+    // refused. Paused, so both answers are about the same tick.
+    c.call("engine.pause", json!({})).expect("pause");
+    let all = c
+        .call("world.entities", json!({}))
+        .expect("entities")
+        .result;
+    let player = &all["entities"][0];
+    let b = &player["box"];
+    let (x, y) = (
+        b[0].as_u64().expect("box") + 8,
+        b[1].as_u64().expect("box") + 8,
+    );
+    let here = c
+        .call("world.pick", json!({"x": x, "y": y}))
+        .expect("pick")
+        .result;
+    assert!(
+        here["entities"]
+            .as_array()
+            .is_some_and(|e| e.contains(&json!("player"))),
+        "{here}"
+    );
+    let near = |k: &str, i: usize| {
+        let (a, b) = (here["tile"][k].as_i64(), player["tile"][i].as_i64());
+        a.zip(b).is_some_and(|(a, b)| a.abs_diff(b) <= 1)
+    };
+    assert!(near("x", 0) && near("y", 1), "{here} vs {player}");
+    assert!(here["tile"]["kind"].is_string(), "{here}");
+    let err = c
+        .call("world.pick", json!({"x": 320, "y": 0}))
+        .expect_err("off the frame");
+    assert!(
+        err.to_string().contains("outside the 320x180 frame"),
+        "{err}"
+    );
 }
 
 #[test]

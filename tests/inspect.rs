@@ -481,6 +481,24 @@ fn the_picker_zoom_and_entity_edit_work_end_to_end() {
         .expect("the picker's line")
         .to_owned();
     assert!(picked.contains(" y "), "{picked}");
+    // The demo answers world.pick: the picker names the tile there.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let screen = tmux.screen();
+        let line = screen
+            .lines()
+            .find(|l| l.contains(" #"))
+            .unwrap_or_default();
+        let after = line.split_once(" #").map_or("", |(_, rest)| rest);
+        if after.contains('(') && after.contains(',') && after.contains(')') {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no tile kind on the picker's line:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     tmux.keys(&["+"]);
     tmux.wait_for("zoom ×2", WAIT);
     tmux.keys(&["+", "+"]);

@@ -80,6 +80,40 @@ impl Engine {
             .collect()
     }
 
+    /// What is at frame pixel `(x, y)` of a frame of `size` (`world.pick`):
+    /// the scene pixel, the tile there (map position, kind, whether it is
+    /// solid; null off the map) and the ids of the entities drawn over it.
+    pub fn pick(&self, size: (u32, u32), (x, y): (u32, u32)) -> Value {
+        let (sx, sy) = crate::render::Renderer::scene_pixel(
+            self.scene(),
+            self.world(),
+            self.settings(),
+            size,
+            (x, y),
+        );
+        let px = crate::scene::TILE_PX as i32;
+        let (tx, ty) = (sx.div_euclid(px), sy.div_euclid(px));
+        let tile = self
+            .scene()
+            .tile_at(tx, ty)
+            .map(|t| json!({"x": tx, "y": ty, "kind": t.name, "solid": t.solid}));
+        let over: Vec<Value> = self
+            .entities_in_frame(size)
+            .into_iter()
+            .filter(|e| {
+                let b = e.get("box").and_then(Value::as_array);
+                let n = |i: usize| b.and_then(|b| b.get(i)?.as_u64());
+                matches!(
+                    (n(0), n(1), n(2), n(3)),
+                    (Some(bx), Some(by), Some(bw), Some(bh))
+                        if (bx..bx + bw).contains(&u64::from(x)) && (by..by + bh).contains(&u64::from(y))
+                )
+            })
+            .filter_map(|e| e.get("id").cloned())
+            .collect();
+        json!({"x": x, "y": y, "scene_pixel": [sx, sy], "tile": tile, "entities": over})
+    }
+
     /// One entity by id.
     pub fn entity(&self, id: &str) -> Option<Value> {
         self.entities()

@@ -130,6 +130,24 @@ impl Renderer {
         self.upscale(zoom as usize, canvas);
     }
 
+    /// The scene pixel shown at frame pixel `(x, y)` of a frame of
+    /// `width`×`height` (outside the map when the map is smaller).
+    pub fn scene_pixel(
+        scene: &Scene,
+        world: &World,
+        settings: &Settings,
+        (width, height): (u32, u32),
+        (x, y): (u32, u32),
+    ) -> (i32, i32) {
+        let zoom = Renderer::zoom_for(width, height, settings.zoom);
+        let (lw, lh) = (
+            width.div_ceil(zoom) as usize,
+            height.div_ceil(zoom) as usize,
+        );
+        let (cx, cy) = camera(scene, &world.player, lw, lh);
+        (cx + (x / zoom) as i32, cy + (y / zoom) as i32)
+    }
+
     /// Where `actor` is drawn in a frame of `width`×`height`: `[x, y, w,
     /// h]` in frame pixels, clipped to the frame; `None` when out of view.
     pub fn actor_box(

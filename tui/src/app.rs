@@ -9,8 +9,8 @@ use std::collections::VecDeque;
 use advkit_ipc::api::event::{Notification, ParamsHow};
 use advkit_ipc::api::{
     ConfirmData, EntitiesResult, Event, HelloResult, NoParams, ParamsChange, ParamsListResult,
-    ParamsResetParams, ParamsSaved, ParamsSetParams, PauseState, RebootParams, RebootResult,
-    RpcError, StatsResult, StepParams, StepResult, WorldSetParams, codes, method,
+    ParamsResetParams, ParamsSaved, ParamsSetParams, PauseState, PickParams, RebootParams,
+    RebootResult, RpcError, StatsResult, StepParams, StepResult, WorldSetParams, codes, method,
 };
 use advkit_params::{Applied, Apply, Entry, Kind, Params, Value, show_json};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
@@ -178,6 +178,7 @@ pub enum Tag {
     Set(String),
     Reset(String),
     Entities,
+    Pick,
     WorldSet(String),
     Reboot,
     FreshProbe,
@@ -237,6 +238,11 @@ pub struct App {
     /// The game answers `world.entities` (and maybe `world.set`).
     pub can_entities: bool,
     pub can_set_entities: bool,
+    /// The game answers `world.pick`: the picker names the tile.
+    pub can_pick: bool,
+    /// The game's answer about the picked pixel, and the pixel asked.
+    pub pick_info: Option<Json>,
+    pub pick_asked: Option<(u32, u32)>,
     pub entities: Vec<Json>,
     pub entity: usize,
     pub history: History,
@@ -292,6 +298,9 @@ impl App {
             picked: None,
             can_entities: false,
             can_set_entities: false,
+            can_pick: false,
+            pick_info: None,
+            pick_asked: None,
             entities: Vec::new(),
             entity: 0,
             history: History::default(),
@@ -330,6 +339,23 @@ impl App {
             && self.connected()
             && (self.side == Side::Entities
                 || (self.focus == Focus::Frame && self.cursor.is_some()))
+    }
+
+    /// Asks the game what is at the picked pixel, when it answers
+    /// `world.pick` and has not been asked about this pixel yet.
+    pub fn pick_request(&mut self) -> Option<Request> {
+        let p = self
+            .picked
+            .filter(|_| self.can_pick && self.focus == Focus::Frame)?;
+        if self.pick_asked == Some((p.x, p.y)) {
+            return None;
+        }
+        self.pick_asked = Some((p.x, p.y));
+        Some(req(
+            Tag::Pick,
+            method::WORLD_PICK,
+            PickParams { x: p.x, y: p.y },
+        ))
     }
 
     /// Adds a line of the inspector's own to the event log.
@@ -374,6 +400,7 @@ impl App {
         self.can_save = hello.can_save();
         self.can_entities = hello.answers(method::ENTITIES);
         self.can_set_entities = hello.answers(method::WORLD_SET);
+        self.can_pick = hello.answers(method::WORLD_PICK);
         self.set_param_list(hello.params, hello.revision);
         self.push_log(format!(
             "attached to engine {} ({})",
@@ -443,6 +470,7 @@ impl App {
                     self.entity = self.entity.min(self.entities.len().saturating_sub(1));
                 }
             }
+            Tag::Pick => self.pick_info = Some(r),
             Tag::WorldSet(id) => {
                 self.close_edit();
                 self.status = format!("{id} changed");

@@ -314,6 +314,8 @@ pub fn run(opts: Options) -> std::io::Result<()> {
                     method: method::STATS,
                     params: serde_json::to_value(NoParams {}).unwrap_or_default(),
                 });
+                // The world moves under a still cursor: ask again.
+                app.pick_asked = None;
                 if app.wants_entities() {
                     let _ = l.calls.send(Request {
                         tag: Tag::Entities,
@@ -467,6 +469,9 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             }
             drop(latest);
             l.frames.shown();
+            if let Some(r) = app.pick_request() {
+                let _ = l.calls.send(r);
+            }
         }
         let period = Duration::from_secs(1) / fps;
         next_draw = (next_draw + period).max(now);

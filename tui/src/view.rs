@@ -361,12 +361,27 @@ impl App {
         let p = self.picked?;
         let [r, g, b] = p.rgb;
         let mut text = format!("x {} y {}  #{r:02x}{g:02x}{b:02x}", p.x, p.y);
+        // The game's own word on the pixel (`world.pick`), once it answered
+        // for this one.
+        let info = self
+            .pick_info
+            .as_ref()
+            .filter(|i| i.get("x") == Some(&p.x.into()) && i.get("y") == Some(&p.y.into()));
+        let tile = info.and_then(|i| i.get("tile")).filter(|t| !t.is_null());
+        if let Some(tile) = tile {
+            let kind = tile.get("kind").map(json_text).unwrap_or_default();
+            let at = match (tile.get("x"), tile.get("y")) {
+                (Some(x), Some(y)) => format!(" ({x},{y})"),
+                _ => String::new(),
+            };
+            text.push_str(&format!("  {kind}{at}"));
+        }
         if let Some(e) = self.entity_at(p.x, p.y) {
             let id = e.get("id").map(json_text).unwrap_or_default();
             let name = e.get("name").map(json_text).unwrap_or_default();
             text.push_str(&format!("  {id} {name}"));
-            if let Some(tile) = e.get("tile") {
-                text.push_str(&format!(" tile {}", compact_json(tile)));
+            if let (None, Some(at)) = (tile, e.get("tile")) {
+                text.push_str(&format!(" tile {}", compact_json(at)));
             }
         } else if self.can_entities && self.entities.is_empty() {
             text.push_str("  (entities: press e)");

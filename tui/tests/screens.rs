@@ -396,8 +396,20 @@ fn the_picker_reads_pixels_and_zoom_goes_down_to_one_pixel_a_cell() {
         [rgba[i], rgba[i + 1], rgba[i + 2]],
         "the frame's own pixel"
     );
+    // A game that answers world.pick names the tile there.
+    app.can_pick = true;
+    let ask = app.pick_request().expect("asks about the pixel");
+    assert_eq!(ask.params, json!({"x": p.x, "y": p.y}));
+    assert!(app.pick_request().is_none(), "once per pixel");
+    app.on_reply(
+        Tag::Pick,
+        Ok(json!({"x": p.x, "y": p.y, "tile": {"x": 23, "y": 25, "kind": "plaza", "solid": false}})),
+    );
     let screen = draw(&app);
-    assert!(screen.contains(&format!("x {} y {}", p.x, p.y)), "{screen}");
+    assert!(
+        screen.contains(&format!("x {} y {}", p.x, p.y)) && screen.contains("plaza (23,25)"),
+        "{screen}"
+    );
     assert_snapshot!("picker", screen);
 
     for _ in 0..6 {

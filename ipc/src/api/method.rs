@@ -76,6 +76,8 @@ methods! {
     WorldGet, WORLD_GET = "world.get", EntityParams => serde_json::Value;
     /// Change an entity's attributes (a game method).
     WorldSet, WORLD_SET = "world.set", WorldSetParams => serde_json::Value;
+    /// What is at a pixel of the frame: tile, entities (a game method).
+    WorldPick, WORLD_PICK = "world.pick", PickParams => serde_json::Value;
     /// The game's whole state, to load later (a game method).
     WorldSave, WORLD_SAVE = "world.save", NoParams => WorldState;
     /// Go back to a state `world.save` gave (a game method).

@@ -325,6 +325,13 @@ pub fn game_method(name: &str) -> Option<MethodSpec> {
                 Object,
                 "attributes to change, e.g. {\"tile\": [10, 12]}",
             )),
+        method::WORLD_PICK => MethodSpec::new(
+            method::WORLD_PICK,
+            "What is at a pixel of the frame: the game's own answer, e.g. the tile there",
+        )
+        .param(req("x", Integer, "frame pixel, from the left"))
+        .param(req("y", Integer, "frame pixel, from the top"))
+        .read_only(),
         method::WORLD_SAVE => MethodSpec::new(
             method::WORLD_SAVE,
             "The game's whole state and its tick, for world.load (advkit record --from-now)",
@@ -340,12 +347,13 @@ pub fn game_method(name: &str) -> Option<MethodSpec> {
 }
 
 /// Every standard game method's name.
-pub const GAME_METHODS: [&str; 7] = [
+pub const GAME_METHODS: [&str; 8] = [
     method::REBOOT,
     method::INPUT,
     method::ENTITIES,
     method::WORLD_GET,
     method::WORLD_SET,
+    method::WORLD_PICK,
     method::WORLD_SAVE,
     method::WORLD_LOAD,
 ];

@@ -294,6 +294,13 @@ pub struct EntityParams {
     pub id: String,
 }
 
+/// `world.pick`'s params: a pixel of the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickParams {
+    pub x: u32,
+    pub y: u32,
+}
+
 /// `world.save`'s answer and `world.load`'s params: the game's whole
 /// state (opaque to advkit) and the tick it was taken at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

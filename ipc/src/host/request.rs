@@ -8,8 +8,8 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::api::{
-    EntityParams, Event, InputParams, RebootParams, RpcError, WorldLoadParams, WorldSetParams,
-    codes, method,
+    EntityParams, Event, InputParams, PickParams, RebootParams, RpcError, WorldLoadParams,
+    WorldSetParams, codes, method,
 };
 use crate::server::{Shared, parse};
 
@@ -42,6 +42,11 @@ pub enum Request {
         params: WorldSetParams,
         reply: Responder,
     },
+    /// `world.pick`: what is at a pixel of the frame.
+    WorldPick {
+        params: PickParams,
+        reply: Responder,
+    },
     /// `world.save`: the game's whole state, answered as
     /// [`WorldState`](crate::api::WorldState).
     WorldSave { reply: Responder },
@@ -67,6 +72,7 @@ impl Request {
             Request::Entities { .. } => method::ENTITIES,
             Request::WorldGet { .. } => method::WORLD_GET,
             Request::WorldSet { .. } => method::WORLD_SET,
+            Request::WorldPick { .. } => method::WORLD_PICK,
             Request::WorldSave { .. } => method::WORLD_SAVE,
             Request::WorldLoad { .. } => method::WORLD_LOAD,
             Request::Custom { method, .. } => method,
@@ -93,6 +99,7 @@ impl Request {
             Request::WorldLoad { params, .. } => serde_json::to_value(params),
             Request::WorldGet { params, .. } => serde_json::to_value(params),
             Request::WorldSet { params, .. } => serde_json::to_value(params),
+            Request::WorldPick { params, .. } => serde_json::to_value(params),
             Request::Custom { params, .. } => Ok(params.clone()),
         };
         (name, params.unwrap_or_default(), self.into_reply())
@@ -108,6 +115,7 @@ impl Request {
             | Request::WorldLoad { reply, .. }
             | Request::WorldGet { reply, .. }
             | Request::WorldSet { reply, .. }
+            | Request::WorldPick { reply, .. }
             | Request::Custom { reply, .. } => reply,
         }
     }
@@ -132,6 +140,7 @@ impl Request {
             method::ENTITIES => Ok(Request::Entities { reply }),
             method::WORLD_GET => typed!(WorldGet),
             method::WORLD_SET => typed!(WorldSet),
+            method::WORLD_PICK => typed!(WorldPick),
             method::WORLD_SAVE => Ok(Request::WorldSave { reply }),
             method::WORLD_LOAD => typed!(WorldLoad),
             _ => Ok(Request::Custom {
