@@ -676,6 +676,8 @@ impl App {
             KeyCode::Char('e') => {
                 if self.side == Side::Entities {
                     self.side = Side::Params;
+                } else if !self.connected() {
+                    self.status = "not connected: no entities to show".into();
                 } else if self.can_entities {
                     self.side = Side::Entities;
                     self.focus = Focus::Params;
@@ -741,7 +743,7 @@ impl App {
         const ORDER: [Focus; 3] = [Focus::Params, Focus::Frame, Focus::Log];
         let at = ORDER.iter().position(|f| *f == self.focus).unwrap_or(0);
         self.focus = ORDER[(at + by) % ORDER.len()];
-        if self.focus == Focus::Frame && self.cursor.is_none() {
+        if self.focus == Focus::Frame && self.cursor.is_none() && self.image.width > 0 {
             self.cursor = Some((self.image.width / 2, self.image.height / 4));
         }
     }

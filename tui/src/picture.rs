@@ -64,6 +64,11 @@ impl App {
             }
             downsample(&crop, vp.w, vp.h, cols, rows, bits)
         };
+        // Frame focus before the first frame: the picker starts in the
+        // middle once there is a picture.
+        if self.focus == crate::app::Focus::Frame && self.cursor.is_none() {
+            self.cursor = Some((cols / 2, rows / 2));
+        }
         self.picked = self.cursor.and_then(|(cx, cy)| {
             let (cols, rows) = (u32::from(cols.max(1)), u32::from(rows.max(1)));
             let (cx, cy) = (u32::from(cx).min(cols - 1), u32::from(cy).min(rows - 1));

@@ -129,7 +129,7 @@ pub fn frame_inner(area: Rect, app: &App) -> Rect {
 
 fn pane(title: &str, focused: bool) -> Block<'static> {
     let style = if focused {
-        Style::new().fg(Color::Cyan)
+        Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::DarkGray)
     };
@@ -224,6 +224,14 @@ impl Widget for &App {
                     &format!("{}\n\n↑↓ choose · Enter set · Esc cancel", lines.join("\n")),
                     Color::Cyan,
                 );
+            }
+        }
+        // NO_COLOR: not a colour anywhere, the picture's grey ramp and the
+        // panes' bold and reversed text are what is left.
+        if self.colors == ColorMode::Mono {
+            for cell in buf.content.iter_mut() {
+                cell.fg = Color::Reset;
+                cell.bg = Color::Reset;
             }
         }
     }

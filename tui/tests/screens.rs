@@ -337,6 +337,15 @@ fn no_color_draws_a_grey_ramp() {
         }
     }
     assert!(shades.len() >= 4, "a ramp, not stripes: {shades:?}");
+    let coloured = buf
+        .content()
+        .iter()
+        .filter(|c| (c.fg, c.bg) != (ratatui::style::Color::Reset, ratatui::style::Color::Reset))
+        .count();
+    assert_eq!(
+        coloured, 0,
+        "no colour anywhere on the screen, panes included"
+    );
     let screen = format!("{}", t.backend());
     assert!(screen.contains("  mono"), "{screen}");
     assert_snapshot!(screen);
