@@ -1157,7 +1157,7 @@ impl App {
     }
 
     /// The value an edit starts from: the pending one if there is one.
-    pub fn shown(row: &ParamRow) -> &Value {
+    fn shown(row: &ParamRow) -> &Value {
         row.pending.as_ref().unwrap_or(&row.value)
     }
 

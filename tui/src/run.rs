@@ -420,7 +420,7 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             let (lines, exited) = r.poll();
             dirty |= !lines.is_empty() || exited.is_some();
             for line in lines {
-                app.push_log(format!("record: {line}"));
+                app.push_log_in("record", format!("record: {line}"));
             }
             if let Some(ok) = exited {
                 app.status = if ok {
