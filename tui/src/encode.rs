@@ -38,6 +38,8 @@ const FRESH: Pen = Pen {
 pub fn encode<'a>(cells: impl IntoIterator<Item = (u16, u16, &'a Cell)>, out: &mut Vec<u8>) {
     let mut pen = FRESH;
     let mut at: Option<(u16, u16)> = None;
+    // Where the forms of a cell are priced, reused cell after cell.
+    let mut scratch = Vec::with_capacity(48);
     for (x, y, cell) in cells {
         match at {
             Some((px, py)) if py == y && px + 1 == x => {}
@@ -61,7 +63,7 @@ pub fn encode<'a>(cells: impl IntoIterator<Item = (u16, u16, &'a Cell)>, out: &m
         let width = unicode_width(cell.symbol());
         at = Some((x + width.saturating_sub(1), y));
 
-        let (symbol, want) = choose(cell, pen);
+        let (symbol, want) = choose(cell, pen, &mut scratch);
         sgr(&mut pen, want, out);
         out.extend_from_slice(symbol.as_bytes());
     }
@@ -94,7 +96,7 @@ fn halves(cell: &Cell) -> Option<(Color, Color)> {
 
 /// The symbol to write and the pen it needs; of a half-block cell's
 /// equivalent forms, the one that costs fewest bytes from `pen`.
-fn choose(cell: &Cell, pen: Pen) -> (&str, Pen) {
+fn choose<'a>(cell: &'a Cell, pen: Pen, scratch: &mut Vec<u8>) -> (&'a str, Pen) {
     let plain = Pen {
         fg: cell.fg,
         bg: cell.bg,
@@ -113,7 +115,7 @@ fn choose(cell: &Cell, pen: Pen) -> (&str, Pen) {
     } else {
         [("▀", with(top, bottom)), ("▄", with(bottom, top))]
     };
-    let cost = |(s, p): &(&str, Pen)| sgr_len(pen, *p) + s.len();
+    let mut cost = |(s, p): &(&str, Pen)| sgr_len(pen, *p, scratch) + s.len();
     let [a, b] = forms;
     if cost(&b) < cost(&a) { b } else { a }
 }
@@ -168,11 +170,11 @@ const MODIFIERS: [(Modifier, u8); 9] = [
 ];
 
 /// The bytes [`sgr`] would write.
-fn sgr_len(pen: Pen, want: Pen) -> usize {
-    let mut out = Vec::with_capacity(32);
+fn sgr_len(pen: Pen, want: Pen, scratch: &mut Vec<u8>) -> usize {
+    scratch.clear();
     let mut p = pen;
-    sgr(&mut p, want, &mut out);
-    out.len()
+    sgr(&mut p, want, scratch);
+    scratch.len()
 }
 
 fn color(out: &mut Vec<u8>, c: Color, fg: bool) {
