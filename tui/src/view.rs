@@ -18,7 +18,9 @@ use crate::picture::{entity_box, viewport};
 pub struct Areas {
     /// The frame pane (bordered when wide).
     pub frame: Rect,
-    /// The picture itself, inside the frame pane.
+    /// The cells the picture may use: inside the border, if there is one.
+    pub inner: Rect,
+    /// The picture itself, centred in `inner`.
     pub picture: Rect,
     /// The side panel: params or entities (wide screens).
     pub side: Rect,
@@ -43,6 +45,7 @@ pub fn areas(area: Rect, app: &App) -> Areas {
     let none = Rect::new(area.x, area.y, 0, 0);
     let mut a = Areas {
         frame: none,
+        inner: none,
         picture: none,
         side: none,
         strip: none,
@@ -94,11 +97,12 @@ pub fn areas(area: Rect, app: &App) -> Areas {
         .areas(area);
         bordered = false;
     }
-    let inner = if bordered {
+    a.inner = if bordered {
         Block::bordered().inner(a.frame)
     } else {
         a.frame
     };
+    let inner = a.inner;
     // The picture, centred in the pane.
     let img = &app.image;
     let (w, h) = (
@@ -119,12 +123,7 @@ pub fn areas(area: Rect, app: &App) -> Areas {
 
 /// The cells available for the picture inside the frame pane.
 pub fn frame_inner(area: Rect, app: &App) -> Rect {
-    let a = areas(area, app);
-    if app.fullscreen || area.width < WIDE {
-        a.frame
-    } else {
-        Block::bordered().inner(a.frame)
-    }
+    areas(area, app).inner
 }
 
 fn pane(title: &str, focused: bool) -> Block<'static> {
@@ -240,8 +239,8 @@ impl Widget for &App {
 impl App {
     fn render_frame(&self, a: &Areas, buf: &mut Buffer) {
         let area = a.frame;
-        // Bordered in the wide layout (the one with a side panel).
-        let inner = if a.side.width > 0 {
+        // Bordered when the layout gave it a border.
+        let inner = if a.inner != a.frame {
             let mut title = if self.frame_size.0 > 0 {
                 format!("{} {}x{}", self.name, self.frame_size.0, self.frame_size.1)
             } else {
