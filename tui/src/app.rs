@@ -985,7 +985,7 @@ impl App {
     /// the view pans instead.
     fn move_cursor(&mut self, x: i32, y: i32, cols: u16, rows: u16) {
         let (cols, rows) = (i32::from(cols.max(1)), i32::from(rows.max(1)));
-        let vp = crate::picture::viewport(self.frame_size, self.zoom, self.center);
+        let vp = self.viewport();
         // Frame pixels per cell.
         let (px, py) = (vp.w as f64 / cols as f64, vp.h as f64 / rows as f64);
         let pan = |over: i32, per: f64| (over as f64 * per).round() as i64;
@@ -1001,19 +1001,19 @@ impl App {
             dy = pan(y - rows + 1, py);
         }
         if (dx, dy) != (0, 0) && self.zoom > 1 {
-            let cx = (i64::from(vp.x + vp.w / 2) + dx).clamp(0, i64::from(self.frame_size.0));
-            let cy = (i64::from(vp.y + vp.h / 2) + dy).clamp(0, i64::from(self.frame_size.1));
+            let (mx, my) = vp.middle();
+            let cx = (i64::from(mx) + dx).clamp(0, i64::from(self.frame_size.0));
+            let cy = (i64::from(my) + dy).clamp(0, i64::from(self.frame_size.1));
             self.center = (cx as u32, cy as u32);
         }
         self.cursor = Some((x.clamp(0, cols - 1) as u16, y.clamp(0, rows - 1) as u16));
     }
 
     fn zoom_by(&mut self, closer: bool) {
-        let vp = crate::picture::viewport(self.frame_size, self.zoom, self.center);
         // Zoom about the picker's pixel if there is one, else the middle.
         let about = self
             .picked
-            .map_or((vp.x + vp.w / 2, vp.y + vp.h / 2), |p| (p.x, p.y));
+            .map_or_else(|| self.viewport().middle(), |p| (p.x, p.y));
         let max = crate::picture::max_zoom(self.frame_size, self.image.width);
         let next = if closer {
             (self.zoom * 2).min(max)
@@ -1032,15 +1032,14 @@ impl App {
         self.center = about;
         // The cursor stays on the pixel it picked: the view's middle now
         // (unless the frame's edge held the view back).
-        let vp = crate::picture::viewport(self.frame_size, next, about);
+        let vp = self.viewport();
         if self.cursor.is_some() && vp.w > 0 && vp.h > 0 {
-            let (cols, rows) = (
+            let cells = (
                 u32::from(self.image.width),
                 u32::from(self.image.height / 2),
             );
-            let cx = (about.0.saturating_sub(vp.x)) * cols / vp.w;
-            let cy = (about.1.saturating_sub(vp.y)) * rows / vp.h;
-            self.cursor = Some((cx as u16, cy as u16));
+            let (cx, cy) = vp.place(about, cells);
+            self.cursor = Some((cx.max(0) as u16, cy.max(0) as u16));
         }
         self.status = format!("zoom ×{next}");
     }

@@ -15,6 +15,26 @@ pub struct Viewport {
     pub h: u32,
 }
 
+impl Viewport {
+    /// The frame pixel in the middle of the view.
+    pub fn middle(&self) -> (u32, u32) {
+        (self.x + self.w / 2, self.y + self.h / 2)
+    }
+
+    /// Where frame pixel (`x`, `y`) falls on a `cols`×`rows` grid laid
+    /// over the view (the picture's cells, or its half-block pixels);
+    /// outside the grid when outside the view.
+    pub fn place(&self, (x, y): (u32, u32), (cols, rows): (u32, u32)) -> (i64, i64) {
+        let along = |p: u32, from: u32, len: u32, n: u32| {
+            (i64::from(p) - i64::from(from)) * i64::from(n) / i64::from(len.max(1))
+        };
+        (
+            along(x, self.x, self.w, cols),
+            along(y, self.y, self.h, rows),
+        )
+    }
+}
+
 /// The part of a `frame`-sized frame shown at `zoom` (1: all of it),
 /// centred on `center` as far as the frame's edges allow.
 pub fn viewport(frame: (u32, u32), zoom: u32, center: (u32, u32)) -> Viewport {
@@ -46,12 +66,17 @@ pub fn max_zoom(frame: (u32, u32), cols: u16) -> u32 {
 }
 
 impl App {
+    /// The part of the frame the picture shows now.
+    pub fn viewport(&self) -> Viewport {
+        viewport(self.frame_size, self.zoom, self.center)
+    }
+
     /// Shows a `w`×`h` RGBA frame in a picture area of `inner` cells, at
     /// the zoom and pan chosen, with colours kept to `bits` per channel;
     /// and reads the pixel under the picker's cursor.
     pub fn show_frame(&mut self, rgba: &[u8], w: u32, h: u32, inner: Rect, bits: u8) {
         self.frame_size = (w, h);
-        let vp = viewport((w, h), self.zoom, self.center);
+        let vp = self.viewport();
         let (cols, rows) = fit(vp.w, vp.h, inner.width, inner.height);
         self.image = if (vp.w, vp.h) == (w, h) {
             downsample(rgba, w, h, cols, rows, bits)

@@ -11,7 +11,7 @@ use advkit_params::Kind;
 
 use crate::app::{App, Conn, Focus, Modal, ParamRow, Side, Target};
 use crate::halfblock::{ColorMode, HalfBlocks};
-use crate::picture::{entity_box, viewport};
+use crate::picture::entity_box;
 
 /// Where each part goes. A part the layout leaves out is empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -338,13 +338,13 @@ impl App {
             return None;
         }
         let (bx, by, bw, bh) = entity_box(self.entities.get(self.entity)?)?;
-        let vp = viewport(self.frame_size, self.zoom, self.center);
+        let vp = self.viewport();
         let img = &self.image;
         let (iw, ih) = (i64::from(img.width), i64::from(img.height));
-        let to_x = |x: u32| (i64::from(x) - i64::from(vp.x)) * iw / i64::from(vp.w.max(1));
-        let to_y = |y: u32| (i64::from(y) - i64::from(vp.y)) * ih / i64::from(vp.h.max(1));
-        let (x0, y0) = (to_x(bx) - 1, to_y(by) - 1);
-        let (x1, y1) = (to_x(bx + bw), to_y(by + bh));
+        let pixels = (u32::from(img.width), u32::from(img.height));
+        let (x0, y0) = vp.place((bx, by), pixels);
+        let (x0, y0) = (x0 - 1, y0 - 1);
+        let (x1, y1) = vp.place((bx + bw, by + bh), pixels);
         let mut out = img.clone();
         let ink = [255, 0, 255];
         let mut put = |x: i64, y: i64| {
