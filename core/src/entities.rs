@@ -25,9 +25,13 @@ fn actor_json(a: &Actor) -> Map<String, Value> {
     m
 }
 
+fn npc_id(i: usize) -> String {
+    format!("npc:{i}")
+}
+
 fn npc_json(i: usize, n: &Npc) -> Value {
     let mut m = Map::new();
-    m.insert("id".into(), json!(format!("npc:{i}")));
+    m.insert("id".into(), json!(npc_id(i)));
     m.insert("kind".into(), json!("npc"));
     m.insert("name".into(), json!(n.name));
     m.extend(actor_json(&n.actor));
@@ -59,25 +63,34 @@ impl Engine {
     /// drawn in a frame of `size`, `[x, y, w, h]` in frame pixels (null
     /// when out of view). Golden masks use it (`{"entity": "npc:2"}`).
     pub fn entities_in_frame(&self, size: (u32, u32)) -> Vec<Value> {
-        let w = self.world();
-        let actors = std::iter::once(&w.player).chain(w.npcs.iter().map(|n| &n.actor));
         self.entities()
             .into_iter()
-            .zip(actors)
-            .map(|(mut e, actor)| {
-                let b = crate::render::Renderer::actor_box(
-                    self.scene(),
-                    w,
-                    self.settings(),
-                    size,
-                    actor,
-                );
+            .zip(self.drawn(size))
+            .map(|(mut e, (_, b))| {
                 if let Value::Object(m) = &mut e {
                     m.insert("box".into(), json!(b));
                 }
                 e
             })
             .collect()
+    }
+
+    /// Each entity's id and where it is drawn in a frame of `size`
+    /// (`[x, y, w, h]`, none when out of view), in [`Engine::entities`]'
+    /// order.
+    fn drawn(&self, size: (u32, u32)) -> impl Iterator<Item = (String, Option<[u32; 4]>)> + '_ {
+        let w = self.world();
+        let actors = std::iter::once(("player".to_owned(), &w.player)).chain(
+            w.npcs
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (npc_id(i), &n.actor)),
+        );
+        actors.map(move |(id, actor)| {
+            let b =
+                crate::render::Renderer::actor_box(self.scene(), w, self.settings(), size, actor);
+            (id, b)
+        })
     }
 
     /// What is at frame pixel `(x, y)` of a frame of `size` (`world.pick`):
@@ -97,19 +110,14 @@ impl Engine {
             .scene()
             .tile_at(tx, ty)
             .map(|t| json!({"x": tx, "y": ty, "kind": t.name, "solid": t.solid}));
-        let over: Vec<Value> = self
-            .entities_in_frame(size)
-            .into_iter()
-            .filter(|e| {
-                let b = e.get("box").and_then(Value::as_array);
-                let n = |i: usize| b.and_then(|b| b.get(i)?.as_u64());
-                matches!(
-                    (n(0), n(1), n(2), n(3)),
-                    (Some(bx), Some(by), Some(bw), Some(bh))
-                        if (bx..bx + bw).contains(&u64::from(x)) && (by..by + bh).contains(&u64::from(y))
-                )
+        let over: Vec<String> = self
+            .drawn(size)
+            .filter(|(_, b)| {
+                b.is_some_and(|[bx, by, bw, bh]| {
+                    (bx..bx + bw).contains(&x) && (by..by + bh).contains(&y)
+                })
             })
-            .filter_map(|e| e.get("id").cloned())
+            .map(|(id, _)| id)
             .collect();
         json!({"x": x, "y": y, "scene_pixel": [sx, sy], "tile": tile, "entities": over})
     }
