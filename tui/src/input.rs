@@ -163,7 +163,7 @@ fn parse_one(b: &[u8]) -> Parsed {
             Some(b'[') => csi(b),
             Some(b'O') => match b.get(2) {
                 None => Parsed::Incomplete,
-                Some(&c) => Parsed::Done(3, ss3(c, none).map(|code| key(code, none))),
+                Some(&c) => Parsed::Done(3, ss3(c).map(|code| key(code, none))),
             },
             Some(0x1b) => Parsed::Done(1, Some(key(KeyCode::Esc, none))),
             // Alt with a key.
@@ -218,7 +218,8 @@ fn parse_one(b: &[u8]) -> Parsed {
     }
 }
 
-fn ss3(c: u8, _m: KeyModifiers) -> Option<KeyCode> {
+/// The key an SS3 final byte (or a CSI one of the same letter) names.
+fn ss3(c: u8) -> Option<KeyCode> {
     Some(match c {
         b'A' => KeyCode::Up,
         b'B' => KeyCode::Down,
@@ -261,7 +262,7 @@ fn csi(b: &[u8]) -> Parsed {
         .map_or(KeyModifiers::NONE, |m| modifier_bits(m.saturating_sub(1)));
     let code = match fin {
         b'n' => return Parsed::Done(n, (text == "0").then_some(Input::Ack)),
-        b'A' | b'B' | b'C' | b'D' | b'H' | b'F' | b'P' | b'Q' | b'S' => ss3(fin, modifiers),
+        b'A' | b'B' | b'C' | b'D' | b'H' | b'F' | b'P' | b'Q' | b'S' => ss3(fin),
         b'Z' => {
             return Parsed::Done(n, Some(key(KeyCode::BackTab, KeyModifiers::SHIFT)));
         }
