@@ -198,7 +198,7 @@ pub struct Request {
     pub params: Json,
 }
 
-fn req(tag: Tag, method: &'static str, params: impl Serialize) -> Request {
+pub(crate) fn req(tag: Tag, method: &'static str, params: impl Serialize) -> Request {
     Request {
         tag,
         method,

@@ -19,7 +19,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use serde_json::Value as Json;
 
-use crate::app::{App, Conn, RecordAsk, Request, Tag, ViewKey};
+use crate::app::{App, Conn, RecordAsk, Request, Tag, ViewKey, req};
 use crate::encode::encode;
 use crate::flow::{Acks, Flow};
 use crate::halfblock::ColorMode;
@@ -309,19 +309,13 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             }
             if now >= next_stats {
                 next_stats = now + Duration::from_millis(500);
-                let _ = l.calls.send(Request {
-                    tag: Tag::Stats,
-                    method: method::STATS,
-                    params: serde_json::to_value(NoParams {}).unwrap_or_default(),
-                });
+                let _ = l.calls.send(req(Tag::Stats, method::STATS, NoParams {}));
                 // The world moves under a still cursor: ask again.
                 app.pick_asked = None;
                 if app.wants_entities() {
-                    let _ = l.calls.send(Request {
-                        tag: Tag::Entities,
-                        method: method::ENTITIES,
-                        params: serde_json::to_value(NoParams {}).unwrap_or_default(),
-                    });
+                    let _ = l
+                        .calls
+                        .send(req(Tag::Entities, method::ENTITIES, NoParams {}));
                 }
             }
         }
