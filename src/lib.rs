@@ -14,4 +14,4 @@ pub mod golden;
 pub mod live;
 pub mod record;
 pub mod replay;
-pub use advkit_core::state;
+pub use advkit_ipc::state;

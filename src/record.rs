@@ -668,8 +668,11 @@ pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
         if ran.states.is_empty() {
             let _ = fs::remove_file(&states);
         } else {
-            fs::write(&states, crate::state::log_text(&ran.states))
-                .map_err(|e| format!("cannot write {}: {e}", states.display()))?;
+            fs::write(
+                &states,
+                crate::state::log_text(&crate::state::flatten_each(&ran.states)),
+            )
+            .map_err(|e| format!("cannot write {}: {e}", states.display()))?;
         }
         return Ok(recorded.len());
     }

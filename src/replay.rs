@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use advkit_core::golden::{Action, Capture, Ran, Scenario};
-use advkit_core::{Frame, Size, hash_pixels, state};
+use advkit_core::{Frame, Size, hash_pixels};
 use advkit_ipc::RuntimeDir;
 use advkit_ipc::api::{HelloResult, method};
 use advkit_ipc::client::Client;
@@ -396,8 +396,7 @@ pub fn run(
         if scenario.record_hashes {
             ran.hashes.push((tick + 1, hash_pixels(engine.pixels())));
             if states {
-                ran.states
-                    .push((tick + 1, state::flatten(&engine.entities()?)));
+                ran.states.push((tick + 1, engine.entities()?));
             }
         }
         let captured: Vec<&Capture> = scenario

@@ -3,6 +3,7 @@
 mod util;
 
 mod control;
+mod debugger;
 mod forensics;
 mod frames;
 mod golden_cli;

@@ -12,7 +12,6 @@ use crate::engine::{Engine, Progress};
 use crate::frame::{Frame, Size, hash_pixels};
 use crate::input::{Button, InputAction, InputEvent, Timeline};
 use crate::scene::{Scene, SceneError};
-use crate::state;
 
 /// How different two frames may be and still match. The default is exact.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -412,8 +411,7 @@ impl Scenario {
                 engine.render(&mut frame);
                 ran.hashes.push((tick + 1, hash_pixels(frame.pixels())));
                 if states {
-                    ran.states
-                        .push((tick + 1, state::flatten(&engine.entities())));
+                    ran.states.push((tick + 1, engine.entities()));
                 }
             }
             for c in self.captures.iter().filter(|c| c.tick == tick + 1) {
@@ -445,10 +443,10 @@ pub struct Ran {
     /// `(tick, frame hash)` after every update, when the scenario has
     /// `record_hashes`.
     pub hashes: Vec<(u64, u64)>,
-    /// `(tick, world state)` after every update, when asked for (and the
-    /// game lists its entities), flattened: what a divergence report
-    /// compares.
-    pub states: Vec<(u64, state::Flat)>,
+    /// `(tick, world.entities)` after every update, when asked for (and
+    /// the game lists its entities): what a divergence report compares,
+    /// once flattened (`advkit_ipc::state::flatten`).
+    pub states: Vec<(u64, Vec<Json>)>,
 }
 
 /// The outcome of comparing two frames.
@@ -807,7 +805,7 @@ mod tests {
         assert_eq!(hashes.len(), 3);
         assert_eq!(ran.states.len(), 3);
         assert!(
-            ran.states[2].1.contains_key("player.tile"),
+            ran.states[2].1.iter().any(|e| e["id"] == "player"),
             "{:?}",
             ran.states[2]
         );

@@ -12,7 +12,6 @@
 //! - [`engine`]: all of the above behind one [`Engine`], with reboot and save/restore.
 //! - [`entities`]: the player and NPCs as JSON records tools can edit.
 //! - [`golden`]: scenarios, frame comparison with a tolerance, diff heat maps.
-//! - [`state`]: world states flattened per tick, their delta log and diffs.
 //! - [`input`]: buttons and the input [`Timeline`] that scripts a run.
 //! - [`frame`], [`image`]: frames and PNG, re-exported from advkit-frame.
 
@@ -32,7 +31,6 @@ pub mod render;
 pub mod rng;
 pub mod scene;
 mod sprites;
-pub mod state;
 pub mod world;
 
 pub use advkit_frame::Canvas;

@@ -8,6 +8,8 @@
 //! - [`server`]: the tokio control server; [`host`]: the API a game loop
 //!   embeds (`docs/embedding.md`); [`client`]: a blocking, typed client
 //!   for tools.
+//! - [`debug`]: conditions for run-until and watchpoints; [`state`]:
+//!   world states flattened and diffed (`world.diff`, golden forensics).
 //! - [`runtime`]: the runtime directory and the file names in it.
 //! - [`system`]: clocks and process facts.
 //!
@@ -19,15 +21,17 @@
 
 pub mod api;
 pub mod client;
+pub mod debug;
 pub mod host;
 pub mod protocol;
 pub mod region;
 pub mod runtime;
 pub mod server;
+pub mod state;
 pub mod system;
 
 pub use advkit_frame::Canvas;
-pub use host::{Host, HostConfig, HostError, HostFrame, Request, Responder};
+pub use host::{HistoryConfig, Host, HostConfig, HostError, HostFrame, Request, Responder};
 pub use region::{
     AlignedBuf, FrameInfo, FrameReader, FrameWriter, Gone, Loan, OpenError, ReadError,
 };

@@ -110,6 +110,9 @@ pub struct Shared {
     sent: Mutex<Sent>,
     /// TCP auth token; `None` when TCP is off.
     pub token: Option<String>,
+    /// Requests of the game's own applied since the host last looked:
+    /// `(tick, method, params)`, for its history.
+    applied: Mutex<Vec<(u64, String, Value)>>,
 }
 
 impl Shared {
@@ -137,12 +140,19 @@ impl Shared {
                 paused: false,
                 uptime_s: 0,
                 clients: 0,
+                history: None,
             }),
             // Bounded: a subscriber that falls this far behind is told it lagged.
             events: broadcast::channel(1024).0,
             sent: Mutex::new([0; Topic::ALL.len()]),
             token,
+            applied: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The log of applied requests the host drains into its history.
+    pub(crate) fn applied_log(&self) -> std::sync::MutexGuard<'_, Vec<(u64, String, Value)>> {
+        lock(&self.applied)
     }
 
     pub fn tick(&self) -> u64 {
@@ -343,6 +353,7 @@ async fn refuse(mut stream: Box<dyn Stream>, shared: &Shared, why: String) {
 
 /// How long a request may wait for the game loop before the client is told.
 const LOOP_TIMEOUT: Duration = Duration::from_secs(10);
+const RUN_UNTIL_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 /// One client: reads lines, answers them in order, and forwards the
 /// events it subscribed to.
@@ -762,12 +773,19 @@ impl Connection {
             }
             Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(gone()),
         }
-        match tokio::time::timeout(LOOP_TIMEOUT, rx).await {
+        // A run-until answers when its condition holds, however long that
+        // takes; `engine.pause` stops it.
+        let within = if method == method::RUN_UNTIL {
+            RUN_UNTIL_TIMEOUT
+        } else {
+            LOOP_TIMEOUT
+        };
+        match tokio::time::timeout(within, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(gone()),
             Err(_) => Err(RpcError::engine_gone(format!(
                 "the engine loop did not answer within {} s",
-                LOOP_TIMEOUT.as_secs()
+                within.as_secs()
             ))),
         }
     }

@@ -518,7 +518,8 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
     }
 
     if scenario.record_hashes {
-        let status = judge_hashes(&golden_dir, &ran.hashes, &ran.states, opts)?;
+        let states = state::flatten_each(&ran.states);
+        let status = judge_hashes(&golden_dir, &ran.hashes, &states, opts)?;
         if let Status::Diverged { ranges } = &status {
             let first = ranges[0].0;
             result.first_divergence = Some(first);
@@ -527,13 +528,13 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
                 &artifacts.join("hashes.actual.txt"),
                 &hashes_text(&ran.hashes),
             )?;
-            if !ran.states.is_empty() {
+            if !states.is_empty() {
                 write_text(
                     &artifacts.join("states.actual.jsonl"),
-                    &state::log_text(&ran.states),
+                    &state::log_text(&states),
                 )?;
             }
-            let world = world_at(&golden_dir, &ran.states, first);
+            let world = world_at(&golden_dir, &states, first);
             let pictures = divergence_pictures(
                 &scenario,
                 &scene,

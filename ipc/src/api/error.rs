@@ -37,6 +37,13 @@ pub mod codes {
     /// The connection did not authenticate in time, sent a line too
     /// slowly, or was idle too long; it closes.
     pub const TIMED_OUT: i64 = -32009;
+    /// The engine keeps no history: the game does not answer `world.save`
+    /// and `world.load`, or history is off (`--history 0`).
+    pub const NO_HISTORY: i64 = -32010;
+    /// Re-simulating the past gave another frame than the one shown live:
+    /// the game is not deterministic. `data`:
+    /// [`NotDeterministicData`](crate::api::NotDeterministicData).
+    pub const NOT_DETERMINISTIC: i64 = -32011;
 }
 
 /// An error reply: a code from [`codes`], a message a person can act on,

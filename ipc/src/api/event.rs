@@ -12,7 +12,8 @@ use super::types::{ParamsChange, RebootResult};
 pub enum Topic {
     /// A param changed, was reset or loaded.
     Params,
-    /// Paused, resumed, stepped, rebooting, rebooted, shutdown, lagged.
+    /// Paused, resumed, stepped, rebooting, rebooted, shutdown, lagged,
+    /// a watchpoint fired, a seek arrived.
     Engine,
     /// Lines of text from the engine.
     Log,
@@ -107,6 +108,19 @@ pub enum Event {
         /// The connection that sent it.
         by: u64,
     },
+    /// A watchpoint held at the event's tick and paused the engine.
+    Watch {
+        id: u64,
+        condition: String,
+        /// What the condition read, by term.
+        values: serde_json::Map<String, Json>,
+    },
+    /// `engine.seek` reached the event's tick; `future` ticks of this
+    /// branch lie after it.
+    Seeked {
+        tick: u64,
+        future: u64,
+    },
     /// An event this version does not know (from a newer engine).
     Other {
         topic: String,
@@ -126,7 +140,9 @@ impl Event {
             | Event::Rebooting { .. }
             | Event::Rebooted(_)
             | Event::Shutdown
-            | Event::Lagged { .. } => Topic::Engine,
+            | Event::Lagged { .. }
+            | Event::Watch { .. }
+            | Event::Seeked { .. } => Topic::Engine,
             Event::Log { .. } => Topic::Log,
             Event::Tick => Topic::Tick,
             Event::World { .. } => Topic::World,
@@ -162,6 +178,15 @@ impl Event {
                 "lagged",
                 json!({"missed": missed, "hint": "this client read too slowly; events were dropped"}),
             ),
+            Event::Watch {
+                id,
+                condition,
+                values,
+            } => (
+                "watch",
+                json!({"id": id, "condition": condition, "tick": tick, "values": values}),
+            ),
+            Event::Seeked { tick, future } => ("seeked", json!({"tick": tick, "future": future})),
             Event::Log { message } => ("line", json!({"message": message})),
             Event::Tick => ("tick", json!({"tick": tick})),
             Event::World { kind, data } => (kind.as_str(), data.clone()),
@@ -198,6 +223,18 @@ impl Event {
             ("engine", "lagged") => data["missed"]
                 .as_u64()
                 .map(|missed| Event::Lagged { missed }),
+            ("engine", "watch") => match (data["id"].as_u64(), data["condition"].as_str()) {
+                (Some(id), Some(condition)) => Some(Event::Watch {
+                    id,
+                    condition: condition.to_owned(),
+                    values: data["values"].as_object().cloned().unwrap_or_default(),
+                }),
+                _ => None,
+            },
+            ("engine", "seeked") => match (data["tick"].as_u64(), data["future"].as_u64()) {
+                (Some(tick), Some(future)) => Some(Event::Seeked { tick, future }),
+                _ => None,
+            },
             ("log", "line") => data["message"].as_str().map(|m| Event::Log {
                 message: m.to_owned(),
             }),
@@ -266,6 +303,15 @@ mod tests {
             },
             Event::Shutdown,
             Event::Lagged { missed: 9 },
+            Event::Watch {
+                id: 2,
+                condition: "player.hp < 3".into(),
+                values: [("player.hp".to_owned(), json!(2))].into_iter().collect(),
+            },
+            Event::Seeked {
+                tick: 7,
+                future: 40,
+            },
             Event::Log {
                 message: "hi".into(),
             },

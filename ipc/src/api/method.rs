@@ -66,6 +66,16 @@ methods! {
     Unsubscribe, UNSUBSCRIBE = "events.unsubscribe", TopicsParams => TopicsResult;
     /// Stop the engine cleanly.
     Shutdown, SHUTDOWN = "engine.shutdown", NoParams => ShutdownResult;
+    /// What the history holds: span, keyframes, bytes.
+    History, HISTORY = "engine.history", NoParams => HistoryResult;
+    /// Rewind or fast-forward inside the history; pauses there.
+    Seek, SEEK = "engine.seek", SeekParams => SeekResult;
+    /// Run as fast as the game steps until a condition holds.
+    RunUntil, RUN_UNTIL = "engine.run_until", RunUntilParams => RunUntilResult;
+    /// Add, remove or list watchpoints that pause the engine.
+    Watch, WATCH = "engine.watch", WatchParams => WatchResult;
+    /// The world's difference between two ticks of the history.
+    WorldDiff, WORLD_DIFF = "world.diff", DiffParams => DiffResult;
     /// Rebuild the game's world (a game method).
     Reboot, REBOOT = "engine.reboot", RebootParams => RebootResult;
     /// Press, release or tap a game input (a game method).

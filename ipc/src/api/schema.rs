@@ -286,6 +286,41 @@ pub fn host_methods() -> Vec<MethodSpec> {
             .param(opt("topics", Array, topics))
             .read_only(),
         MethodSpec::new(method::SHUTDOWN, "Stop the engine cleanly"),
+        MethodSpec::new(
+            method::HISTORY,
+            "What the history holds: oldest and newest tick, keyframes, bytes (needs world.save/world.load)",
+        )
+        .read_only(),
+        MethodSpec::new(
+            method::SEEK,
+            "Rewind or fast-forward inside the history and pause there; the frame is checked against the one shown live",
+        )
+        .param(opt("tick", Integer, "the tick to show").range(0.0, 9e15))
+        .param(opt("by", Integer, "ticks from the one shown now; negative goes back")),
+        MethodSpec::new(
+            method::RUN_UNTIL,
+            "Run as fast as the game steps until a condition holds, and pause there",
+        )
+        .param(req(
+            "condition",
+            String,
+            "e.g. player.hp < 10, door.open changed, log ~ \"bridge\", frame changed (docs/debugging.md)",
+        ))
+        .param(opt("max_ticks", Integer, "give up after this many ticks (default 100000)").range(1.0, 1e9)),
+        MethodSpec::new(
+            method::WATCH,
+            "Watchpoints: conditions checked every tick that pause the engine when they hold",
+        )
+        .param(opt("add", String, "a condition to watch"))
+        .param(opt("remove", Integer, "the id of a watchpoint to remove"))
+        .read_only(),
+        MethodSpec::new(
+            method::WORLD_DIFF,
+            "The world's difference between two ticks of the history: entities added, removed, attributes changed",
+        )
+        .param(req("from", Integer, "a tick in the history").range(0.0, 9e15))
+        .param(req("to", Integer, "a tick in the history").range(0.0, 9e15))
+        .read_only(),
     ]
 }
 

@@ -148,6 +148,10 @@ pub struct ConflictData {
 pub struct PauseState {
     pub paused: bool,
     pub tick: u64,
+    /// Resuming from a tick in the past (after `engine.seek`) started a
+    /// new branch: this many ticks of the old future were dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,6 +175,10 @@ pub struct StepResult {
     pub tick: u64,
     pub paused: bool,
     pub stepped: u64,
+    /// Stepping from a tick in the past started a new branch: this many
+    /// ticks of the old future were dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -184,6 +192,176 @@ pub struct StatsResult {
     pub paused: bool,
     pub uptime_s: u64,
     pub clients: usize,
+    /// What the host keeps for time travel (`engine.history`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryStats>,
+}
+
+/// The history in `engine.stats`: on or off (and why), what it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryStats {
+    pub on: bool,
+    /// Why it is off, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// How much it keeps at most.
+    pub seconds: f64,
+    pub max_bytes: u64,
+    pub bytes: u64,
+    /// Oldest and newest tick held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<[u64; 2]>,
+}
+
+/// `engine.history`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryResult {
+    /// The oldest tick `engine.seek` can reach.
+    pub oldest: u64,
+    /// The newest tick the engine ran to (the tip of this branch).
+    pub newest: u64,
+    /// The tick the engine shows now (below `newest` after a seek back).
+    pub now: u64,
+    /// Ticks of the game's own `world.save`, every `keyframe_every` ticks.
+    pub keyframes: Vec<u64>,
+    pub keyframe_every: u64,
+    /// Requests logged (inputs, param changes, the game's mutating methods).
+    pub requests: u64,
+    /// Frame checksums kept, one per tick shown.
+    pub frames: u64,
+    pub bytes: u64,
+    pub max_bytes: u64,
+    pub seconds: f64,
+    /// Ticks at which watchpoints fired, within the span.
+    pub watch_hits: Vec<u64>,
+}
+
+/// `engine.seek`'s params: an absolute tick, or one relative to now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeekParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tick: Option<u64>,
+    /// Ticks from the tick shown now (negative: back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<i64>,
+}
+
+/// `engine.seek`'s answer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SeekResult {
+    pub tick: u64,
+    /// The keyframe it started from.
+    pub keyframe: u64,
+    /// Ticks re-simulated from the keyframe.
+    pub simulated: u64,
+    /// Frames whose checksum was compared with the one shown live.
+    pub checked: u64,
+    /// The sought tick's frame matched the one shown live.
+    pub verified: bool,
+    /// Ticks of this branch after `tick`: resuming drops them.
+    pub future: u64,
+    /// Milliseconds it took.
+    pub ms: f64,
+    pub paused: bool,
+}
+
+/// Data of the error `engine.seek` answers when the past does not replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotDeterministicData {
+    /// The first tick whose frame differs from the one shown live.
+    pub tick: u64,
+    pub expected: u64,
+    pub got: u64,
+}
+
+/// `engine.run_until`'s params.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunUntilParams {
+    pub condition: String,
+    #[serde(default = "default_max_ticks")]
+    pub max_ticks: u64,
+}
+
+fn default_max_ticks() -> u64 {
+    100_000
+}
+
+/// `engine.run_until`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunUntilResult {
+    /// The condition held at `tick`.
+    pub found: bool,
+    pub tick: u64,
+    pub ticks: u64,
+    /// What the condition read at `tick`, by term.
+    pub values: serde_json::Map<String, Json>,
+    /// Ticks per second it ran at.
+    pub rate: f64,
+    /// Stopped by `engine.pause` before the condition held.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
+    /// Ticks of the old future dropped, when it started in the past.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<u64>,
+}
+
+/// `engine.watch`'s params: `{"add": COND}`, `{"remove": ID}` or `{}` to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove: Option<u64>,
+}
+
+/// One watchpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WatchInfo {
+    pub id: u64,
+    pub condition: String,
+    pub hits: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_hit: Option<u64>,
+}
+
+/// `engine.watch`'s answer: every watchpoint now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WatchResult {
+    pub watches: Vec<WatchInfo>,
+    /// The one just added or removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+}
+
+/// `world.diff`'s params: two ticks in the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffParams {
+    pub from: u64,
+    pub to: u64,
+}
+
+/// One key of the flattened world that differs (`npc:2.tile`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiffChange {
+    pub key: String,
+    /// Absent at `from`: added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Json>,
+    /// Absent at `to`: removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Json>,
+}
+
+/// `world.diff`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiffResult {
+    pub from: u64,
+    pub to: u64,
+    /// Entities at `to` that were not at `from`, and the other way.
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// Every attribute that differs, in key order.
+    pub changes: Vec<DiffChange>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -32,6 +32,8 @@
 //! command is answered within microseconds whatever the tick rate.
 //! `docs/embedding.md` walks through a whole game.
 
+mod debugger;
+mod history;
 mod params;
 mod request;
 mod snapshot;
@@ -56,13 +58,14 @@ use tokio::sync::oneshot;
 use crate::api::schema::{self, GAME_METHODS};
 use crate::api::{
     Event, FramesInfo, HelloResult, MethodSpec, PROTOCOL_VERSION, PauseState, RpcError,
-    ShutdownResult, StepParams, StepResult, Topic, method,
+    ShutdownResult, StepParams, StepResult, Topic, codes, method,
 };
 use crate::region::{CreateError, FrameWriter, Geometry, Loan, WrongSize};
 use crate::runtime::{RuntimeDir, RuntimeError, validate_name};
 use crate::server::{self, Command, Limits, Shared, parse};
 use crate::system;
 
+pub use history::HistoryConfig;
 pub use params::{read_params_file, write_atomically};
 pub use request::{Request, Responder};
 
@@ -102,6 +105,10 @@ pub struct HostConfig {
     /// start any game paused before its first update (`advkit golden`
     /// replays that way).
     pub paused: bool,
+    /// The history kept for `engine.seek`, `world.diff` and the
+    /// inspector's timeline (on by default; it needs the game to answer
+    /// `world.save` and `world.load`).
+    pub history: HistoryConfig,
 }
 
 impl HostConfig {
@@ -122,7 +129,14 @@ impl HostConfig {
             handle_signals: true,
             paused: std::env::var_os("ADVKIT_PAUSED")
                 .is_some_and(|v| !v.is_empty() && v != "0" && v != "false"),
+            history: HistoryConfig::default(),
         }
+    }
+
+    /// Keeps `seconds` of history (0: none); see [`HistoryConfig`].
+    pub fn with_history(mut self, seconds: f64) -> HostConfig {
+        self.history.seconds = seconds;
+        self
     }
 
     pub fn with_params(mut self, params: Params) -> HostConfig {
@@ -204,7 +218,9 @@ pub struct Host {
     /// `engine.step` calls waiting to run, in order.
     steps: VecDeque<(u64, Responder)>,
     /// The step whose ticks the game is running; answered at `publish`.
-    stepping: Option<(u64, Responder)>,
+    stepping: Option<Stepping>,
+    /// History, seek, run-until and watchpoints.
+    debug: debugger::Debugger,
     stopping: bool,
     signalled: Arc<AtomicBool>,
     stats: stats::Stats,
@@ -354,7 +370,9 @@ impl Host {
             })
             .map_err(HostError::Thread)?;
 
+        let debug = debugger::Debugger::new(cfg.history, &shared.hello.methods);
         let mut host = Host {
+            debug,
             name: cfg.name,
             snapshots: snapshot::SelfReader::new(writer.path().to_owned()),
             regions_seen: 0,
@@ -468,13 +486,65 @@ impl Host {
     /// or the count of an `engine.step` (answered at the next
     /// [`publish`](Self::publish)).
     pub fn ticks_due(&mut self) -> u64 {
+        if let Some(n) = self.debug_ticks_due() {
+            return n;
+        }
         if self.stepping.is_none()
             && let Some((count, reply)) = self.steps.pop_front()
         {
-            self.stepping = Some((count, reply));
-            return count;
+            let dropped = self.branch_if_past();
+            self.stepping = Some(Stepping {
+                count,
+                left: count,
+                granted: 0,
+                reply,
+                dropped,
+            });
         }
-        u64::from(!self.paused && self.stepping.is_none())
+        let one_at_a_time = self.watching();
+        if let Some(s) = &mut self.stepping {
+            if s.granted > 0 || s.left == 0 {
+                return 0;
+            }
+            // With watchpoints set, a step goes one tick at a time, so a
+            // watch stops it at the very tick it fires.
+            s.granted = if one_at_a_time { 1 } else { s.left };
+            return s.granted;
+        }
+        if self.paused {
+            return 0;
+        }
+        self.branch_if_past();
+        1
+    }
+
+    /// A step waits for its next ticks to be granted.
+    fn tick_wanted(&self) -> bool {
+        !self.steps.is_empty()
+            || self
+                .stepping
+                .as_ref()
+                .is_some_and(|s| s.granted == 0 && s.left > 0)
+    }
+
+    /// Answers the step under way with the ticks it ran, and fails the
+    /// ones waiting: a watchpoint paused the engine.
+    fn stop_steps(&mut self, why: &str) {
+        let tick = self.tick();
+        if let Some(s) = self.stepping.take() {
+            self.emit(&Event::Stepped {
+                count: s.count - s.left,
+            });
+            s.reply.ok(StepResult {
+                tick,
+                paused: true,
+                stepped: s.count - s.left,
+                dropped: s.dropped,
+            });
+        }
+        for (_, reply) in self.steps.drain(..) {
+            reply.err(RpcError::failed(why));
+        }
     }
 
     /// The deadline of the tick after the one due at `prev`, at the
@@ -498,9 +568,11 @@ impl Host {
             loan: self.writer.loan(),
             after: AfterPublish {
                 shared: &self.shared,
+                fps: self.stats.target_fps,
                 stats: &mut self.stats,
                 stepping: &mut self.stepping,
                 paused: self.paused,
+                debug: &mut self.debug,
             },
         }
     }
@@ -544,8 +616,14 @@ impl Host {
         self.writer.set_fps(fps);
     }
 
-    /// Sends an event to subscribers of its topic; never blocks.
+    /// Sends an event to subscribers of its topic; never blocks. While a
+    /// seek or diff replays the past, the game's events are not sent (they
+    /// happened already).
     pub fn emit(&self, event: &Event) {
+        if self.debug.replaying() {
+            return;
+        }
+        self.debug.note_event(event);
         self.shared.emit(event);
     }
 
@@ -562,7 +640,21 @@ impl Host {
     /// stopping. Keeps the frame region's heartbeat fresh while waiting.
     pub fn next_request(&mut self, deadline: Instant) -> Option<Request> {
         loop {
-            if !self.steps.is_empty() || !self.running() {
+            match self.debug_turn() {
+                debugger::Turn::Hand(req) => return Some(req),
+                debugger::Turn::Tick => return None,
+                debugger::Turn::TickServing => {
+                    // Run-until lets clients in between its ticks.
+                    while let Ok(cmd) = self.mailbox.try_recv() {
+                        if let Some(req) = self.handle(cmd) {
+                            return Some(req);
+                        }
+                    }
+                    return None;
+                }
+                debugger::Turn::Live => {}
+            }
+            if self.tick_wanted() || !self.running() {
                 return None;
             }
             let now = Instant::now();
@@ -607,20 +699,52 @@ impl Host {
             reply,
         } = cmd;
         let mut reply = Responder::new(name.clone(), client, reply);
+        let drives = matches!(
+            name.as_str(),
+            method::RESUME | method::STEP | method::SEEK | method::RUN_UNTIL | method::WORLD_DIFF
+        );
+        if drives && self.debug.busy() {
+            reply.err(RpcError::new(
+                codes::BUSY,
+                "the engine is seeking or running until a condition; try again when it is done \
+                 (engine.pause stops a run-until)",
+            ));
+            return None;
+        }
         match name.as_str() {
             method::PARAMS_SET => {
-                reply.send(parse(params).and_then(|p| self.params_set(p, client)))
+                let r = parse(params).and_then(|p| self.params_set(p, client));
+                if r.is_ok() {
+                    self.log_params_change();
+                }
+                reply.send(r)
             }
             method::PARAMS_RESET => {
-                reply.send(parse(params).and_then(|p| self.params_reset(p, client)))
+                let r = parse(params).and_then(|p| self.params_reset(p, client));
+                if r.is_ok() {
+                    self.log_params_change();
+                }
+                reply.send(r)
             }
             method::PARAMS_SAVE => reply.send(self.params_save()),
-            method::PARAMS_LOAD => reply.send(self.params_load(client)),
+            method::PARAMS_LOAD => {
+                let r = self.params_load(client);
+                if r.is_ok() {
+                    self.log_params_change();
+                }
+                reply.send(r)
+            }
             method::PAUSE | method::RESUME => {
-                self.set_paused(name == method::PAUSE);
+                let pause = name == method::PAUSE;
+                if pause {
+                    self.interrupt_until();
+                }
+                let dropped = if pause { None } else { self.branch_if_past() };
+                self.set_paused(pause);
                 reply.ok(PauseState {
                     paused: self.paused,
                     tick: self.tick(),
+                    dropped,
                 });
             }
             method::STEP => match parse::<StepParams>(params) {
@@ -630,6 +754,11 @@ impl Host {
                 }
                 Err(e) => reply.err(e),
             },
+            method::HISTORY => reply.send(self.history_info()),
+            method::SEEK => self.seek(params, reply),
+            method::RUN_UNTIL => self.run_until(params, reply),
+            method::WATCH => reply.send(self.watch(params)),
+            method::WORLD_DIFF => self.world_diff(params, reply),
             method::SNAPSHOT => reply.send(parse(params).and_then(|p| self.snapshot(p))),
             method::SHUTDOWN => {
                 self.stopping = true;
@@ -667,8 +796,23 @@ pub struct HostFrame<'a> {
 struct AfterPublish<'a> {
     shared: &'a Shared,
     stats: &'a mut stats::Stats,
-    stepping: &'a mut Option<(u64, Responder)>,
+    stepping: &'a mut Option<Stepping>,
     paused: bool,
+    debug: &'a mut debugger::Debugger,
+    fps: f64,
+}
+
+/// An `engine.step` under way.
+#[derive(Debug)]
+struct Stepping {
+    count: u64,
+    /// Ticks still to run.
+    left: u64,
+    /// Ticks granted by `ticks_due` and not yet shown.
+    granted: u64,
+    reply: Responder,
+    /// It started a new branch from a tick in the past.
+    dropped: Option<u64>,
 }
 
 impl HostFrame<'_> {
@@ -684,24 +828,48 @@ impl HostFrame<'_> {
     /// Publishes the frame as showing `tick`, answers a finished
     /// `engine.step` and sends the `tick` event; returns its number.
     pub fn publish(self, tick: u64) -> u64 {
-        let HostFrame { loan, after } = self;
-        let n = loan.publish(tick);
+        let HostFrame { mut loan, after } = self;
         let AfterPublish {
             shared,
             stats,
             stepping,
             paused,
+            debug,
+            fps,
         } = after;
+        if debug.replaying() {
+            // A replayed frame is compared, not shown (but the last one).
+            let checksum = loan.checksum();
+            if let debugger::Fate::Drop = debug.replayed(tick, checksum) {
+                drop(loan);
+                return debug.last_frame;
+            }
+        }
+        let pixels = debug.pixels_of(&mut loan);
+        let (n, checksum) = loan.publish_summed(tick);
         shared.tick.store(tick, Ordering::Relaxed);
+        debug.shown(tick, checksum, n, pixels, fps);
         stats.frame_published();
         shared.emit(&Event::Tick);
-        if let Some((count, reply)) = stepping.take() {
-            shared.emit(&Event::Stepped { count });
-            reply.ok(StepResult {
-                tick,
-                paused: true,
-                stepped: count,
-            });
+        if let Some(s) = stepping.as_mut()
+            && s.granted > 0
+        {
+            s.left -= s.granted.min(s.left);
+            s.granted = 0;
+            if s.left == 0
+                && let Some(s) = stepping.take()
+            {
+                shared.emit(&Event::Stepped { count: s.count });
+                s.reply.ok(StepResult {
+                    tick,
+                    paused: true,
+                    stepped: s.count,
+                    dropped: s.dropped,
+                });
+            }
+        }
+        if stats.refresh_due() {
+            stats.history = Some(debug.stats());
         }
         stats.maybe_refresh(shared, n, paused);
         n
@@ -738,8 +906,11 @@ impl Drop for Host {
         // from now on, such as requests pipelined after `engine.shutdown`)
         // fails at once.
         let gone = || RpcError::engine_gone("the engine is shutting down");
-        for (_, reply) in self.steps.drain(..).chain(self.stepping.take()) {
+        for (_, reply) in self.steps.drain(..) {
             reply.err(gone());
+        }
+        if let Some(s) = self.stepping.take() {
+            s.reply.err(gone());
         }
         drop(std::mem::replace(&mut self.mailbox, sync_channel(0).1));
         if let Some(stop) = self.shutdown.take() {

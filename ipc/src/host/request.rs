@@ -207,6 +207,9 @@ impl Responder {
         });
         if let (Ok(_), Some(applied)) = (&result, self.applied.take()) {
             let (shared, params) = *applied;
+            shared
+                .applied_log()
+                .push((shared.tick(), self.method.clone(), params.clone()));
             shared.emit(&Event::Applied {
                 method: self.method.clone(),
                 params,

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::Host;
-use crate::api::StatsResult;
+use crate::api::{HistoryStats, StatsResult};
 use crate::server::Shared;
 
 #[derive(Debug)]
@@ -15,6 +15,8 @@ pub(super) struct Stats {
     tick_times: VecDeque<Duration>,
     frame_times: VecDeque<Instant>,
     last: Option<Instant>,
+    /// What the history holds, as stats show it.
+    pub(super) history: Option<HistoryStats>,
 }
 
 const KEEP: usize = 512;
@@ -27,6 +29,7 @@ impl Stats {
             tick_times: VecDeque::with_capacity(KEEP),
             frame_times: VecDeque::with_capacity(KEEP),
             last: None,
+            history: None,
         }
     }
 
@@ -73,17 +76,25 @@ impl Stats {
 
 impl Host {
     pub(super) fn maybe_refresh_stats(&mut self) {
+        self.stats.history = Some(self.debug.stats());
         self.stats
             .maybe_refresh(&self.shared, self.writer.frames_published(), self.paused);
     }
 
     pub(super) fn refresh_stats(&mut self) {
+        self.stats.history = Some(self.debug.stats());
         self.stats
             .refresh(&self.shared, self.writer.frames_published(), self.paused);
     }
 }
 
 impl Stats {
+    /// Whether [`maybe_refresh`](Self::maybe_refresh) would refresh now.
+    pub(super) fn refresh_due(&self) -> bool {
+        self.last
+            .is_none_or(|t| t.elapsed() >= Duration::from_millis(200))
+    }
+
     /// [`refresh`](Self::refresh) if the last one is 200 ms old.
     pub(super) fn maybe_refresh(&mut self, shared: &Shared, frames: u64, paused: bool) {
         if self
@@ -109,6 +120,7 @@ impl Stats {
             paused,
             uptime_s: self.started.elapsed().as_secs(),
             clients: 0,
+            history: self.history.clone(),
         };
         *shared.stats.write().unwrap_or_else(|p| p.into_inner()) = result;
     }

@@ -338,9 +338,9 @@ impl FrameWriter {
         }
     }
 
-    /// Finishes the checksum of a lent slot, stores its fields and makes
-    /// it the newest frame; wakes readers that wait for one.
-    fn finish_loan(&mut self, slot: usize, odd: u64, tick: u64) -> u64 {
+    /// The checksum of a lent slot's pixels, as `finish_loan` stores it
+    /// (rows written through `put_row` were summed as they were copied).
+    fn slot_checksum(&mut self, slot: usize) -> u64 {
         let g = self.geometry;
         let row_bytes = g.row_bytes();
         let row_words = row_bytes.div_ceil(8);
@@ -355,6 +355,14 @@ impl FrameWriter {
             }
         }
         self.rows = rows;
+        lanes.finish()
+    }
+
+    /// Finishes the checksum of a lent slot, stores its fields and makes
+    /// it the newest frame; wakes readers that wait for one. Returns the
+    /// frame number and the checksum.
+    fn finish_loan(&mut self, slot: usize, odd: u64, tick: u64) -> (u64, u64) {
+        let checksum = self.slot_checksum(slot);
         let frame = self.next_frame;
         let Some(entry) = self.map.slot(slot) else {
             unreachable!("geometry was validated against the mapping at creation");
@@ -363,7 +371,7 @@ impl FrameWriter {
         let now = system::monotonic_ns();
         entry.frame.store(frame, r);
         entry.tick.store(tick, r);
-        entry.checksum.store(lanes.finish(), r);
+        entry.checksum.store(checksum, r);
         entry.published_ns.store(now, r);
         // Every pixel and field above is visible to a reader that sees this.
         entry.seq.store(odd + 1, Ordering::Release);
@@ -382,7 +390,7 @@ impl FrameWriter {
             let _ = futex::wake(&h.frame_futex, futex::Flags::empty(), i32::MAX as u32);
         }
         self.next_frame += 1;
-        frame
+        (frame, checksum)
     }
 
     /// A lent slot given back unpublished: it holds no frame any more.
@@ -469,9 +477,32 @@ impl Loan<'_> {
     }
 
     /// Publishes the slot as the frame shown at `tick`; returns its number.
-    pub fn publish(mut self, tick: u64) -> u64 {
+    pub fn publish(self, tick: u64) -> u64 {
+        self.publish_summed(tick).0
+    }
+
+    /// [`publish`](Self::publish), also returning the frame's checksum
+    /// (the one readers check, computed anyway).
+    pub fn publish_summed(mut self, tick: u64) -> (u64, u64) {
         self.done = true;
         self.writer.finish_loan(self.slot, self.odd, tick)
+    }
+
+    /// The checksum the frame drawn so far would be published with; the
+    /// loan stays unpublished (a replayed frame the host only compares).
+    pub fn checksum(&mut self) -> u64 {
+        self.writer.slot_checksum(self.slot)
+    }
+
+    /// A pixel drawn so far, RGBA; `None` outside the frame.
+    pub fn pixel(&mut self, x: u32, y: u32) -> Option<[u8; 4]> {
+        let g = self.writer.geometry;
+        if x >= g.width || y >= g.height {
+            return None;
+        }
+        let at = y as usize * g.stride + x as usize * 4;
+        let bytes = &self.writer.slot_bytes(self.slot)[at..at + 4];
+        Some([bytes[0], bytes[1], bytes[2], bytes[3]])
     }
 }
 

@@ -36,6 +36,15 @@ pub fn count(s: &str) -> Result<u64, String> {
     }
 }
 
+/// A number of seconds, 0 or more (`1.5`).
+pub fn seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && (0.0..=86_400.0).contains(&x) => Ok(x),
+        Ok(x) => Err(format!("{x} is out of range: give seconds from 0 to 86400")),
+        Err(_) => Err(format!("`{s}` is not a number of seconds")),
+    }
+}
+
 /// An engine name as the runtime directory allows it (`../x` is refused
 /// before anything touches a path).
 pub fn engine_name(s: &str) -> Result<String, String> {

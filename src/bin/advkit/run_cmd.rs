@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use advkit::live::Demo;
 use advkit_core::{Engine, Size, Value};
 use advkit_ipc::host::read_params_file;
-use advkit_ipc::{HostConfig, Limits, RuntimeDir};
+use advkit_ipc::{HistoryConfig, HostConfig, Limits, RuntimeDir};
 use anyhow::{Context, Result};
 
 use crate::{SceneArg, load};
@@ -56,6 +56,15 @@ pub struct RunArgs {
     /// complete within 30 s of its first byte.
     #[arg(long, value_name = "SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     idle_timeout: u64,
+    /// Seconds of history to keep for `advkit send seek`, `diff` and the
+    /// inspector's timeline (keyframes of the game's world.save every
+    /// quarter second, every request and frame checksum); 0 turns it off.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = load::seconds)]
+    history: f64,
+    /// The most memory the history may hold, in MB; the oldest keyframes
+    /// go first.
+    #[arg(long, value_name = "MB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    history_mb: u64,
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
@@ -90,6 +99,11 @@ pub fn run(args: RunArgs) -> Result<()> {
                 idle_timeout: (args.idle_timeout > 0)
                     .then(|| std::time::Duration::from_secs(args.idle_timeout)),
                 ..Limits::default()
+            },
+            history: HistoryConfig {
+                seconds: args.history,
+                max_bytes: args.history_mb << 20,
+                ..HistoryConfig::default()
             },
             ..base
         },

@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use advkit_ipc::RuntimeDir;
 use advkit_ipc::api::event::Notification;
 use advkit_ipc::api::{
-    InputParams, NoParams, ParamsChange, ParamsGetParams, ParamsResetParams, ParamsSetParams,
-    Progress, RebootParams, RebootResult, RpcError, SnapshotParams, StepParams, Topic,
-    TopicsParams, codes, method,
+    DiffParams, DiffResult, InputParams, NoParams, ParamsChange, ParamsGetParams,
+    ParamsResetParams, ParamsSetParams, Progress, RebootParams, RebootResult, RpcError,
+    RunUntilParams, SeekParams, SnapshotParams, StepParams, Topic, TopicsParams, WatchParams,
+    WatchResult, codes, method,
 };
 use advkit_ipc::client::{Client, ClientError};
 use advkit_params::{Applied, show_json};
@@ -171,6 +172,36 @@ enum What {
     },
     /// Stop the engine cleanly.
     Shutdown,
+    /// What the history holds: oldest and newest tick, keyframes, bytes.
+    History,
+    /// Rewind or fast-forward inside the history and pause there:
+    /// `seek 1500`; `seek -- -120` (120 ticks back) or `seek +60`.
+    Seek {
+        /// A tick, or a signed number of ticks from the one shown now.
+        #[arg(value_name = "TICK|±N", allow_hyphen_values = true)]
+        tick: String,
+    },
+    /// Run as fast as the game steps until a condition holds, and pause
+    /// there: `until 'player.tile == [20, 20]'`. Exits 1 when --max ticks
+    /// pass first. Conditions: docs/debugging.md.
+    Until {
+        condition: String,
+        /// Give up after this many ticks.
+        #[arg(long, value_name = "TICKS", default_value_t = 100_000, value_parser = crate::load::count)]
+        max: u64,
+    },
+    /// Watchpoints that pause the engine the tick they hold:
+    /// `watch add 'npc:0.tile changed'`, `watch list`, `watch rm 1`.
+    #[command(subcommand)]
+    Watch(WatchCmd),
+    /// What changed in the world between two ticks of the history:
+    /// `diff 1400 1500`.
+    Diff {
+        #[arg(value_parser = crate::load::count)]
+        from: u64,
+        #[arg(value_parser = crate::load::count)]
+        to: u64,
+    },
     /// Call any method, a game's own included:
     /// `call world.set '{"id":"player","attrs":{"tile":[20,20]}}'`;
     /// `call rpc.discover` lists what the engine answers.
@@ -182,14 +213,37 @@ enum What {
     },
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum WatchCmd {
+    /// Watch a condition: the engine pauses the tick it holds.
+    Add { condition: String },
+    /// List the watchpoints with their hits.
+    List,
+    /// Remove a watchpoint by id.
+    #[command(alias = "remove")]
+    Rm {
+        #[arg(value_parser = crate::load::count)]
+        id: u64,
+    },
+}
+
 pub fn run(args: SendArgs) -> Result<()> {
     let mut client = args.target.connect()?;
+    if matches!(args.what, What::Until { .. }) {
+        // It answers when the condition holds, however long that takes.
+        client.set_timeout(std::time::Duration::from_secs(24 * 3600));
+    }
     let (text, json) = exec(&mut client, &args.what).map_err(|e| args.target.explain(e))?;
     let mut stdout = std::io::stdout().lock();
     if args.target.json {
         writeln!(stdout, "{json}")?;
     } else {
         writeln!(stdout, "{text}")?;
+    }
+    if let What::Until { max, .. } = args.what
+        && json["found"] == false
+    {
+        anyhow::bail!("the condition did not hold within {max} ticks");
     }
     Ok(())
 }
@@ -339,6 +393,109 @@ fn exec(client: &mut Client, what: &What) -> Result<Said, ClientError> {
             let r = client.request::<method::Shutdown>(&NoParams {})?.result;
             said("engine is shutting down".to_owned(), &r)
         }
+        What::History => {
+            let r = client.request::<method::History>(&NoParams {})?.result;
+            let text = format!(
+                "ticks {} to {} (now {}), {} keyframes every {} ticks, {} requests, {} frames, \
+                 {:.1} MB of at most {:.0} MB ({} s kept){}",
+                r.oldest,
+                r.newest,
+                r.now,
+                r.keyframes.len(),
+                r.keyframe_every,
+                r.requests,
+                r.frames,
+                r.bytes as f64 / 1e6,
+                r.max_bytes as f64 / 1e6,
+                r.seconds,
+                if r.watch_hits.is_empty() {
+                    String::new()
+                } else {
+                    format!(", watch hits at {:?}", r.watch_hits)
+                }
+            );
+            said(text, &r)
+        }
+        What::Seek { tick } => {
+            let p = seek_params(tick)?;
+            let r = client.request::<method::Seek>(&p)?.result;
+            let text = format!(
+                "at tick {} (paused): replayed {} ticks from the keyframe at {} in {} ms, {} \
+                 frames checked against the live ones{}{}",
+                r.tick,
+                r.simulated,
+                r.keyframe,
+                r.ms,
+                r.checked,
+                if r.verified {
+                    ""
+                } else {
+                    " (this tick was not shown live, so its frame was not checked)"
+                },
+                if r.future > 0 {
+                    format!(
+                        "; {} ticks of this branch lie ahead (resuming drops them)",
+                        r.future
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            said(text, &r)
+        }
+        What::Until { condition, max } => {
+            let p = RunUntilParams {
+                condition: condition.clone(),
+                max_ticks: *max,
+            };
+            let r = client.request::<method::RunUntil>(&p)?.result;
+            let values: Vec<String> = r.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            let text = if r.found {
+                format!(
+                    "holds at tick {} after {} ticks ({} ticks/s), paused: {}",
+                    r.tick,
+                    r.ticks,
+                    r.rate,
+                    values.join(", ")
+                )
+            } else if r.interrupted {
+                format!(
+                    "stopped by engine.pause at tick {} after {} ticks",
+                    r.tick, r.ticks
+                )
+            } else {
+                format!(
+                    "did not hold within {} ticks (paused at tick {}): {}",
+                    r.ticks,
+                    r.tick,
+                    values.join(", ")
+                )
+            };
+            said(text, &r)
+        }
+        What::Watch(cmd) => {
+            let p = match cmd {
+                WatchCmd::Add { condition } => WatchParams {
+                    add: Some(condition.clone()),
+                    remove: None,
+                },
+                WatchCmd::List => WatchParams::default(),
+                WatchCmd::Rm { id } => WatchParams {
+                    add: None,
+                    remove: Some(*id),
+                },
+            };
+            let r = client.request::<method::Watch>(&p)?.result;
+            said(describe_watches(cmd, &r), &r)
+        }
+        What::Diff { from, to } => {
+            let p = DiffParams {
+                from: *from,
+                to: *to,
+            };
+            let r = client.request::<method::WorldDiff>(&p)?.result;
+            said(describe_diff(&r), &r)
+        }
         What::Call { method, params } => {
             let p: Value = serde_json::from_str(params).map_err(|e| {
                 ClientError::Rpc(RpcError::invalid_params(format!(
@@ -349,6 +506,78 @@ fn exec(client: &mut Client, what: &What) -> Result<Said, ClientError> {
             said(pretty(&r), &r)
         }
     }
+}
+
+/// `1500` is a tick; `-120` and `+60` are relative to the tick shown.
+fn seek_params(text: &str) -> Result<SeekParams, ClientError> {
+    let bad = || {
+        ClientError::Rpc(RpcError::invalid_params(format!(
+            "seek takes a tick (1500) or a signed number of ticks from now (-120, +60), not `{text}`"
+        )))
+    };
+    let t = text.trim();
+    if t.starts_with(['-', '+']) {
+        let by: i64 = t.parse().map_err(|_| bad())?;
+        Ok(SeekParams {
+            tick: None,
+            by: Some(by),
+        })
+    } else {
+        let tick: u64 = t.parse().map_err(|_| bad())?;
+        Ok(SeekParams {
+            tick: Some(tick),
+            by: None,
+        })
+    }
+}
+
+fn describe_watches(cmd: &WatchCmd, r: &WatchResult) -> String {
+    let mut lines = Vec::new();
+    match (cmd, r.id) {
+        (WatchCmd::Add { .. }, Some(id)) => lines.push(format!("added watch {id}")),
+        (WatchCmd::Rm { .. }, Some(id)) => lines.push(format!("removed watch {id}")),
+        _ => {}
+    }
+    if r.watches.is_empty() {
+        lines.push("no watchpoints".to_owned());
+    }
+    for w in &r.watches {
+        let last = w
+            .last_hit
+            .map_or_else(String::new, |t| format!(", last at tick {t}"));
+        lines.push(format!(
+            "{:>3}  {}  ({} hits{last})",
+            w.id, w.condition, w.hits
+        ));
+    }
+    lines.join("\n")
+}
+
+/// The same table golden forensics print: key, then its two values.
+fn describe_diff(r: &DiffResult) -> String {
+    let mut lines = vec![format!(
+        "world from tick {} to tick {}: {} changed",
+        r.from,
+        r.to,
+        r.changes.len()
+    )];
+    for id in &r.added {
+        lines.push(format!("  + {id} (added)"));
+    }
+    for id in &r.removed {
+        lines.push(format!("  - {id} (removed)"));
+    }
+    let width = r.changes.iter().map(|c| c.key.len()).max().unwrap_or(0);
+    let show = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_owned(), Value::to_string);
+    for c in &r.changes {
+        lines.push(format!(
+            "  {:<width$}  {} -> {}",
+            c.key,
+            show(&c.from),
+            show(&c.to)
+        ));
+    }
+    lines.join("\n")
 }
 
 fn pretty(v: &impl serde::Serialize) -> String {

@@ -1,7 +1,9 @@
-//! World states for divergence forensics: what `world.entities` listed
-//! after each tick, flattened to `entity.attribute` keys, stored as a
-//! delta log (`states.jsonl`) beside a scenario's `hashes.txt`, and
-//! compared key by key where a run leaves the recorded one.
+//! World states, generic JSON for any game: what `world.entities` listed
+//! at a tick, flattened to `entity.attribute` keys. `world.diff` compares
+//! two of them key by key; golden forensics store them as a delta log
+//! (`states.jsonl`) beside a scenario's `hashes.txt` and compare them
+//! where a run leaves the recorded one. Conditions
+//! ([`crate::debug::Condition`]) read the same keys.
 //!
 //! A line of `states.jsonl` is `{"tick": T, "set": {key: value…},
 //! "gone": [key…]}`: what changed since the line before. The first line
@@ -41,6 +43,11 @@ pub fn flatten(entities: &[Json]) -> Flat {
         }
     }
     flat
+}
+
+/// [`flatten`] for each `(tick, entities)`.
+pub fn flatten_each(states: &[(u64, Vec<Json>)]) -> Vec<(u64, Flat)> {
+    states.iter().map(|(t, e)| (*t, flatten(e))).collect()
 }
 
 fn put(flat: &mut Flat, key: String, v: &Json) {

@@ -1,0 +1,1269 @@
+//! Time travel, run-until and watchpoints, for any game that answers the
+//! standard methods (docs/debugging.md).
+//!
+//! The host does not own the game, so it drives it through the same
+//! three calls every game loop makes. [`Host::next_request`] hands the game
+//! requests of the host's own (`world.save` for a keyframe, `world.load`,
+//! logged requests again, `world.get` to read what a condition names),
+//! whose answers come back to the host instead of a client;
+//! [`Host::ticks_due`] grants one tick at a time while a job runs; and
+//! `publish` compares a replayed frame's checksum with the one shown live
+//! instead of showing it. A seek publishes only the frame it stops at.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use advkit_params::Params;
+use serde_json::{Map, Value as Json, json};
+use tokio::sync::oneshot;
+
+use super::history::{History, HistoryConfig, Keyframe, Logged};
+use super::{Host, Request, Responder};
+use crate::api::{
+    DiffChange, DiffParams, DiffResult, EntitiesResult, Event, HistoryResult, HistoryStats,
+    NotDeterministicData, RpcError, RunUntilParams, RunUntilResult, SeekParams, SeekResult,
+    WatchInfo, WatchParams, WatchResult, WorldLoaded, WorldState, codes, method,
+};
+use crate::debug::{Condition, Sample};
+use crate::region::Loan;
+use crate::server::parse;
+use crate::state::{self, Flat};
+
+/// How long the host waits for the game to answer a request of its own.
+const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+
+#[derive(Debug)]
+pub(super) struct Debugger {
+    pub history: History,
+    watches: Vec<Watch>,
+    next_watch: u64,
+    /// Requests of the host's own, to hand to the game in order.
+    asks: VecDeque<Ask>,
+    /// Handed out; their answers come back here.
+    waiting: Vec<Waiting>,
+    job: Option<Job>,
+    /// The tick the engine shows.
+    pub position: u64,
+    /// The last frame number really published.
+    pub last_frame: u64,
+    keyframe_due: bool,
+    /// A frame shown live, waiting for the entities its conditions read.
+    sample: Option<Sample>,
+    probes_due: bool,
+    last_sample: Option<Sample>,
+    /// Text of log lines and world events since the last sample, kept
+    /// only while a condition reads `log`.
+    log: Mutex<Vec<String>>,
+    wants_log: bool,
+    /// What the game answers, for probes.
+    has_get: bool,
+    has_entities: bool,
+}
+
+#[derive(Debug)]
+struct Watch {
+    id: u64,
+    cond: Condition,
+    hits: u64,
+    last_hit: Option<u64>,
+    /// A probe error already told (once).
+    warned: bool,
+}
+
+#[derive(Debug)]
+struct Ask {
+    method: String,
+    params: Json,
+    purpose: Purpose,
+}
+
+#[derive(Debug)]
+struct Waiting {
+    purpose: Purpose,
+    rx: oneshot::Receiver<Result<Json, RpcError>>,
+    since: Instant,
+}
+
+#[derive(Debug)]
+enum Purpose {
+    Keyframe {
+        params: Box<Params>,
+        log_pos: u64,
+    },
+    /// The state to go back to after a diff, or after a failed seek.
+    Return,
+    Load,
+    Replay {
+        method: String,
+        tick: u64,
+    },
+    /// `world.get` of one entity, or `world.entities` (`None`).
+    Probe(Option<String>),
+}
+
+#[derive(Debug)]
+enum Job {
+    Travel(Box<Travel>),
+    Until(Box<Until>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    SaveReturn,
+    Load,
+    Run,
+    Returning,
+}
+
+#[derive(Debug)]
+struct ReturnPoint {
+    state: Option<Json>,
+    params: Params,
+    paused: bool,
+    position: u64,
+}
+
+#[derive(Debug)]
+struct Travel {
+    diff: Option<DiffParams>,
+    target: u64,
+    keyframe: u64,
+    current: u64,
+    cursor: u64,
+    delivered_at: Option<u64>,
+    captured: BTreeMap<u64, Flat>,
+    back: ReturnPoint,
+    phase: Phase,
+    checked: u64,
+    verified: bool,
+    failed: Option<RpcError>,
+    started: Instant,
+    reply: Responder,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UntilPhase {
+    Baseline,
+    Run,
+}
+
+#[derive(Debug)]
+struct Until {
+    cond: Condition,
+    max: u64,
+    ticks: u64,
+    phase: UntilPhase,
+    before: Option<Sample>,
+    started: Instant,
+    dropped: Option<u64>,
+    reply: Responder,
+}
+
+/// What the loop does next, by the debugger's word.
+pub(super) enum Turn {
+    /// Hand this request of the host's own to the game.
+    Hand(Request),
+    /// A job waits for a tick (or for the game's answer): return now.
+    Tick,
+    /// A job that lets clients in between ticks (run-until) waits for a tick.
+    TickServing,
+    /// Nothing of the debugger's: serve clients as usual.
+    Live,
+}
+
+/// What becomes of a frame drawn during a replay.
+pub(super) enum Fate {
+    Publish,
+    Drop,
+}
+
+impl Debugger {
+    pub fn new(cfg: HistoryConfig, methods: &[String]) -> Debugger {
+        let answers = |m: &str| methods.iter().any(|x| x == m);
+        let off = if cfg.seconds <= 0.0 {
+            Some(
+                "history is off for this engine (started with --history 0 / HistoryConfig::history \
+                 off); start it with a number of seconds to keep"
+                    .to_owned(),
+            )
+        } else if !(answers(method::WORLD_SAVE) && answers(method::WORLD_LOAD)) {
+            Some(
+                "this game keeps no history: time travel needs it to answer world.save and \
+                 world.load (register them with HostConfig::with_standard, or standard=[...] in \
+                 Python, and answer them; docs/debugging.md)"
+                    .to_owned(),
+            )
+        } else {
+            None
+        };
+        Debugger {
+            history: History::new(cfg, off),
+            watches: Vec::new(),
+            next_watch: 1,
+            asks: VecDeque::new(),
+            waiting: Vec::new(),
+            job: None,
+            position: 0,
+            last_frame: 0,
+            keyframe_due: false,
+            sample: None,
+            probes_due: false,
+            last_sample: None,
+            log: Mutex::new(Vec::new()),
+            wants_log: false,
+            has_get: answers(method::WORLD_GET),
+            has_entities: answers(method::ENTITIES),
+        }
+    }
+
+    /// While a seek or diff replays, the game's events are not the live
+    /// game's: they are not sent.
+    pub fn replaying(&self) -> bool {
+        matches!(self.job, Some(Job::Travel(_)))
+    }
+
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Keeps a log line or world event for conditions that read `log`.
+    pub fn note_event(&self, event: &Event) {
+        if !self.wants_log {
+            return;
+        }
+        let text = match event {
+            Event::Log { message } => message.clone(),
+            Event::World { kind, data } => format!("{kind} {data}"),
+            _ => return,
+        };
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(text);
+    }
+
+    pub fn stats(&self) -> HistoryStats {
+        let h = &self.history;
+        HistoryStats {
+            on: h.on(),
+            reason: h.off.clone(),
+            seconds: h.cfg.seconds,
+            max_bytes: h.cfg.max_bytes,
+            bytes: h.bytes(),
+            span: h.oldest().zip(h.newest()).map(|(a, b)| [a, b]),
+        }
+    }
+
+    /// The pixels conditions read, from the frame about to be shown.
+    pub fn pixels_of(&self, loan: &mut Loan<'_>) -> BTreeMap<(u32, u32), String> {
+        let mut out = BTreeMap::new();
+        let conds = self.conditions();
+        for c in conds {
+            for (x, y) in c.pixels() {
+                let shown = loan.pixel(x, y).map_or_else(
+                    || "outside the frame".to_owned(),
+                    |[r, g, b, _]| format!("#{r:02x}{g:02x}{b:02x}"),
+                );
+                out.insert((x, y), shown);
+            }
+        }
+        out
+    }
+
+    fn conditions(&self) -> Vec<&Condition> {
+        let mut out: Vec<&Condition> = self.watches.iter().map(|w| &w.cond).collect();
+        if let Some(Job::Until(u)) = &self.job {
+            out.push(&u.cond);
+        }
+        out
+    }
+
+    fn sampling(&self) -> bool {
+        match &self.job {
+            Some(Job::Until(u)) => u.phase == UntilPhase::Run,
+            Some(Job::Travel(_)) => false,
+            None => !self.watches.is_empty(),
+        }
+    }
+
+    /// A frame about to be shown while a seek or diff replays: its
+    /// checksum against the one shown live at that tick.
+    pub fn replayed(&mut self, tick: u64, checksum: u64) -> Fate {
+        let Some(Job::Travel(t)) = &mut self.job else {
+            return Fate::Publish;
+        };
+        if t.phase != Phase::Run || t.failed.is_some() {
+            return Fate::Drop;
+        }
+        if tick == t.current {
+            return Fate::Drop; // a redraw at the same tick (a reboot draws)
+        }
+        if tick != t.current + 1 {
+            t.failed = Some(RpcError::failed(format!(
+                "while replaying from tick {}, the game showed tick {tick} after tick {}: a game \
+                 must advance one tick per tick granted",
+                t.keyframe, t.current
+            )));
+            return Fate::Drop;
+        }
+        let live = self.history.frame(tick);
+        if let Some(expected) = live
+            && expected != checksum
+        {
+            t.failed = Some(
+                RpcError::new(
+                    codes::NOT_DETERMINISTIC,
+                    format!(
+                        "the game is not deterministic: replayed from the keyframe at tick {}, \
+                         tick {tick} drew another frame than the one shown live (checksum \
+                         {checksum:016x}, live {expected:016x}); advkit shows no past it cannot \
+                         reproduce. Seed every random source from the game's state and read no \
+                         clock (docs/debugging.md)",
+                        t.keyframe
+                    ),
+                )
+                .with_data(NotDeterministicData {
+                    tick,
+                    expected,
+                    got: checksum,
+                }),
+            );
+            return Fate::Drop;
+        }
+        t.current = tick;
+        if live.is_some() {
+            t.checked += 1;
+        }
+        if tick == t.target && t.diff.is_none() {
+            t.verified = live.is_some();
+            Fate::Publish
+        } else {
+            Fate::Drop
+        }
+    }
+
+    /// A frame shown live at `tick` (or a seek's last frame).
+    pub fn shown(
+        &mut self,
+        tick: u64,
+        checksum: u64,
+        frame: u64,
+        pixels: BTreeMap<(u32, u32), String>,
+        fps: f64,
+    ) {
+        self.last_frame = frame;
+        if self.replaying() {
+            return;
+        }
+        if self.history.on() {
+            if let Some(newest) = self.history.newest()
+                && tick < newest
+                && tick != self.position
+            {
+                // The game went back by itself (a client's world.load):
+                // the history no longer leads here.
+                self.history.clear();
+            }
+            self.history.record_frame(tick, checksum);
+            let every = self.history.cfg.keyframe_ticks(fps);
+            if self
+                .history
+                .last_keyframe()
+                .is_none_or(|k| tick >= k + every)
+            {
+                self.keyframe_due = true;
+            }
+        }
+        self.position = tick;
+        if self.sampling() && self.sample.as_ref().is_none_or(|s| s.tick != tick) {
+            self.sample = Some(Sample {
+                tick,
+                frame: Some(checksum),
+                pixels,
+                ..Sample::default()
+            });
+            self.probes_due = true;
+        }
+    }
+
+    fn ask(&mut self, method: &str, params: Json, purpose: Purpose) {
+        self.asks.push_back(Ask {
+            method: method.to_owned(),
+            params,
+            purpose,
+        });
+    }
+
+    /// Asks for what `conds` read of the world, now.
+    fn probe(&mut self, entities: impl IntoIterator<Item = String>) -> Result<(), RpcError> {
+        let ids: Vec<String> = entities.into_iter().collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        if self.has_get {
+            for id in ids {
+                self.ask(
+                    method::WORLD_GET,
+                    json!({ "id": id }),
+                    Purpose::Probe(Some(id)),
+                );
+            }
+        } else if self.has_entities {
+            self.ask(method::ENTITIES, json!({}), Purpose::Probe(None));
+        } else {
+            return Err(RpcError::new(
+                codes::METHOD_NOT_FOUND,
+                "a condition on entities needs the game to answer world.get or world.entities",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn no_history(h: &History) -> RpcError {
+    RpcError::new(
+        codes::NO_HISTORY,
+        h.off.clone().unwrap_or_else(|| {
+            "the history is empty yet: it starts with the first frame".to_owned()
+        }),
+    )
+}
+
+fn busy(job: &Job) -> RpcError {
+    let what = match job {
+        Job::Travel(t) if t.diff.is_some() => "world.diff is replaying the history",
+        Job::Travel(_) => "engine.seek is replaying the history",
+        Job::Until(_) => "engine.run_until is running (engine.pause stops it)",
+    };
+    RpcError::new(codes::BUSY, format!("{what}; try again when it is done"))
+}
+
+impl Host {
+    /// The debugger's turn at the top of [`Host::next_request`]: collect the
+    /// game's answers, hand out the next request of the host's own, move
+    /// a job on.
+    pub(super) fn debug_turn(&mut self) -> Turn {
+        self.drain_applied();
+        self.collect_answers();
+        if !self.debug.waiting.is_empty() {
+            return Turn::Tick;
+        }
+        loop {
+            if let Some(ask) = self.debug.asks.pop_front() {
+                return Turn::Hand(self.hand(ask));
+            }
+            if self.debug.keyframe_due && self.debug.history.on() {
+                self.debug.keyframe_due = false;
+                let purpose = Purpose::Keyframe {
+                    params: Box::new(self.params.clone()),
+                    log_pos: self.debug.history.next_seq(),
+                };
+                self.debug.ask(method::WORLD_SAVE, json!({}), purpose);
+                continue;
+            }
+            if self.debug.probes_due {
+                self.debug.probes_due = false;
+                let ids: std::collections::BTreeSet<String> = self
+                    .debug
+                    .conditions()
+                    .iter()
+                    .flat_map(|c| c.entities())
+                    .collect();
+                if let Err(e) = self.debug.probe(ids) {
+                    self.probe_failed(None, &e);
+                }
+                continue;
+            }
+            if let Some(sample) = self.debug.sample.take() {
+                self.sampled(sample);
+                continue;
+            }
+            return match &self.debug.job {
+                None => Turn::Live,
+                Some(Job::Until(_)) => {
+                    if self.debug.asks.is_empty() && self.debug.waiting.is_empty() {
+                        Turn::TickServing
+                    } else {
+                        continue;
+                    }
+                }
+                Some(Job::Travel(_)) => match self.travel_step() {
+                    true => continue,
+                    false => match &self.debug.job {
+                        Some(Job::Travel(_)) => Turn::Tick,
+                        _ => Turn::Live,
+                    },
+                },
+            };
+        }
+    }
+
+    /// Ticks a job wants now: `Some(1)` for its next tick, `Some(0)` while
+    /// it waits for the game, `None` when no job runs.
+    pub(super) fn debug_ticks_due(&mut self) -> Option<u64> {
+        self.drain_applied();
+        let idle = self.debug.asks.is_empty()
+            && self.debug.waiting.is_empty()
+            && !self.debug.keyframe_due
+            && !self.debug.probes_due
+            && self.debug.sample.is_none();
+        match &self.debug.job {
+            None => None,
+            Some(Job::Until(u)) => Some(u64::from(idle && u.phase == UntilPhase::Run)),
+            Some(Job::Travel(t)) => Some(u64::from(
+                idle && t.phase == Phase::Run
+                    && t.failed.is_none()
+                    && t.delivered_at == Some(t.current)
+                    && t.current < t.target,
+            )),
+        }
+    }
+
+    fn hand(&mut self, ask: Ask) -> Request {
+        let (tx, rx) = oneshot::channel();
+        self.debug.waiting.push(Waiting {
+            purpose: ask.purpose,
+            rx,
+            since: Instant::now(),
+        });
+        let reply = Responder::new(ask.method.clone(), 0, tx);
+        match Request::new(ask.method.clone(), ask.params, reply) {
+            Ok(req) => req,
+            // Params that were valid when logged always parse again; if
+            // not, the game is handed the request untyped.
+            Err((reply, _)) => Request::Custom {
+                method: ask.method,
+                params: Json::Null,
+                reply,
+            },
+        }
+    }
+
+    /// Requests of the game's own that clients got applied: the log.
+    fn drain_applied(&mut self) {
+        let applied = std::mem::take(&mut *self.shared.applied_log());
+        for (tick, method, params) in applied {
+            if self.debug.history.on() {
+                self.branch_if_past();
+                self.debug
+                    .history
+                    .log(tick, Logged::Game { method, params });
+            }
+        }
+    }
+
+    pub(super) fn log_params_change(&mut self) {
+        if self.debug.history.on() {
+            self.branch_if_past();
+            let tick = self.debug.position;
+            self.debug
+                .history
+                .log(tick, Logged::Params(self.params.clone()));
+        }
+    }
+
+    /// At a tick in the past, the old future goes: this is a new branch.
+    /// Returns the ticks dropped, if any.
+    pub(super) fn branch_if_past(&mut self) -> Option<u64> {
+        if self.debug.replaying() {
+            return None;
+        }
+        let dropped = self.debug.history.branch_at(self.debug.position);
+        (dropped > 0).then(|| {
+            let msg = format!(
+                "a new branch starts at tick {}: {dropped} ticks of the old future were dropped",
+                self.debug.position
+            );
+            self.log(&msg);
+            dropped
+        })
+    }
+
+    fn collect_answers(&mut self) {
+        let mut i = 0;
+        while i < self.debug.waiting.len() {
+            let w = &mut self.debug.waiting[i];
+            let answer = match w.rx.try_recv() {
+                Ok(answer) => answer,
+                Err(oneshot::error::TryRecvError::Empty) => {
+                    if w.since.elapsed() < ANSWER_WITHIN {
+                        i += 1;
+                        continue;
+                    }
+                    Err(RpcError::new(
+                        codes::TIMED_OUT,
+                        "the game did not answer within 5 s",
+                    ))
+                }
+                Err(oneshot::error::TryRecvError::Closed) => Err(RpcError::new(
+                    codes::INTERNAL_ERROR,
+                    "the game dropped the request",
+                )),
+            };
+            let w = self.debug.waiting.remove(i);
+            self.answered(w.purpose, answer);
+        }
+    }
+
+    fn answered(&mut self, purpose: Purpose, answer: Result<Json, RpcError>) {
+        match purpose {
+            Purpose::Keyframe { params, log_pos } => match answer
+                .and_then(|v| serde_json::from_value::<WorldState>(v).map_err(bad_answer))
+            {
+                Ok(ws) => {
+                    let kf = Keyframe {
+                        tick: ws.tick,
+                        state: ws.state.to_string().into_boxed_str(),
+                        params: *params,
+                        log_pos,
+                    };
+                    let fps = self.stats.target_fps;
+                    self.debug.history.add_keyframe(kf, fps);
+                }
+                Err(e) => {
+                    let msg = format!(
+                        "history is off: the game's world.save failed ({}); seek and diff need it",
+                        e.message
+                    );
+                    self.log(&msg);
+                    self.debug.history.off = Some(msg);
+                    self.debug.history.clear();
+                }
+            },
+            Purpose::Return => {
+                if let Some(Job::Travel(t)) = &mut self.debug.job {
+                    match answer
+                        .and_then(|v| serde_json::from_value::<WorldState>(v).map_err(bad_answer))
+                    {
+                        Ok(ws) => t.back.state = Some(ws.state),
+                        Err(e) => {
+                            t.failed = Some(RpcError::failed(format!(
+                                "world.save failed, so the engine could not keep its place: {}",
+                                e.message
+                            )));
+                        }
+                    }
+                }
+            }
+            Purpose::Load => {
+                if let Some(Job::Travel(t)) = &mut self.debug.job {
+                    let loaded = answer
+                        .and_then(|v| serde_json::from_value::<WorldLoaded>(v).map_err(bad_answer));
+                    match (t.phase, loaded) {
+                        (Phase::Load, Ok(l)) if l.tick == t.keyframe => {
+                            t.phase = Phase::Run;
+                            t.current = t.keyframe;
+                        }
+                        (Phase::Load, Ok(l)) => {
+                            t.failed = Some(RpcError::failed(format!(
+                                "the game's world.load went to tick {} instead of the keyframe's \
+                                 tick {}: world.load must restore the game's tick",
+                                l.tick, t.keyframe
+                            )));
+                        }
+                        (Phase::Load, Err(e)) => {
+                            t.failed = Some(RpcError::failed(format!(
+                                "the game's world.load refused the keyframe at tick {}: {}",
+                                t.keyframe, e.message
+                            )));
+                        }
+                        (_, Err(e)) => {
+                            let msg = format!(
+                                "the game's world.load refused the state it was at before: {}",
+                                e.message
+                            );
+                            self.log(&msg);
+                        }
+                        (_, Ok(_)) => {}
+                    }
+                }
+            }
+            Purpose::Replay { method, tick } => {
+                if let (Err(e), Some(Job::Travel(t))) = (answer, &mut self.debug.job)
+                    && t.failed.is_none()
+                {
+                    t.failed = Some(RpcError::new(
+                        codes::NOT_DETERMINISTIC,
+                        format!(
+                            "the game is not deterministic: {method}, applied live at tick \
+                             {tick}, failed when replayed ({}); advkit shows no past it cannot \
+                             reproduce",
+                            e.message
+                        ),
+                    ));
+                }
+            }
+            Purpose::Probe(id) => match answer {
+                Ok(v) => self.probed(id, v),
+                Err(e) => self.probe_failed(id.as_deref(), &e),
+            },
+        }
+    }
+
+    fn probed(&mut self, id: Option<String>, v: Json) {
+        let entities: Vec<Json> = match id {
+            Some(id) => {
+                let mut v = v;
+                if let Json::Object(m) = &mut v {
+                    m.entry("id").or_insert(Json::String(id));
+                }
+                vec![v]
+            }
+            None => serde_json::from_value::<EntitiesResult>(v)
+                .map(|r| r.entities)
+                .unwrap_or_default(),
+        };
+        let flat = state::flatten(&entities);
+        if let Some(Job::Travel(t)) = &mut self.debug.job {
+            t.captured.insert(t.current, flat);
+        } else if let Some(s) = &mut self.debug.sample {
+            s.world.extend(flat);
+        }
+    }
+
+    fn probe_failed(&mut self, id: Option<&str>, e: &RpcError) {
+        let what = id.map_or_else(|| "the world".to_owned(), |id| format!("`{id}`"));
+        let msg = format!("could not read {what}: {}", e.message);
+        match &mut self.debug.job {
+            Some(Job::Until(_)) => {
+                if let Some(Job::Until(u)) = self.debug.job.take() {
+                    self.debug.sample = None;
+                    u.reply.err(RpcError::invalid_params(format!(
+                        "condition `{}`: {msg}",
+                        u.cond
+                    )));
+                }
+            }
+            Some(Job::Travel(t)) => {
+                t.failed.get_or_insert_with(|| RpcError::failed(msg));
+            }
+            None => {
+                let mut told = Vec::new();
+                for w in &mut self.debug.watches {
+                    let names = id.is_none_or(|id| w.cond.entities().contains(id));
+                    if names && !w.warned {
+                        w.warned = true;
+                        told.push(format!("watch {} ({}): {msg}", w.id, w.cond));
+                    }
+                }
+                for t in told {
+                    self.log(&t);
+                }
+            }
+        }
+    }
+
+    /// A sample is complete: evaluate the run-until condition or the watches.
+    fn sampled(&mut self, mut sample: Sample) {
+        sample.log = std::mem::take(&mut *self.debug.log.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(Job::Until(u)) = &mut self.debug.job {
+            match u.phase {
+                UntilPhase::Baseline => {
+                    u.phase = UntilPhase::Run;
+                    u.before = Some(sample);
+                }
+                UntilPhase::Run => {
+                    u.ticks += 1;
+                    let (holds, values) = u.cond.eval(&sample, u.before.as_ref());
+                    if holds || u.ticks >= u.max {
+                        self.until_done(holds, false, values, sample.tick);
+                    } else if let Some(Job::Until(u)) = &mut self.debug.job {
+                        u.before = Some(sample);
+                    }
+                }
+            }
+            return;
+        }
+        let mut fired = Vec::new();
+        for w in &mut self.debug.watches {
+            let (holds, values) = w.cond.eval(&sample, self.debug.last_sample.as_ref());
+            if holds {
+                w.hits += 1;
+                w.last_hit = Some(sample.tick);
+                fired.push((w.id, w.cond.text().to_owned(), values));
+            }
+        }
+        let tick = sample.tick;
+        self.debug.last_sample = Some(sample);
+        if fired.is_empty() {
+            return;
+        }
+        self.debug.history.note_hit(tick);
+        self.set_paused(true);
+        let mut first = None;
+        for (id, condition, values) in fired {
+            let shown = Json::Object(values.clone());
+            let msg = format!("watch {id} fired at tick {tick}: {condition}  ({shown})");
+            eprintln!("advkit: {msg}");
+            self.log(&msg);
+            self.shared.emit(&Event::Watch {
+                id,
+                condition: condition.clone(),
+                values,
+            });
+            first.get_or_insert((id, condition));
+        }
+        if let Some((id, condition)) = first {
+            self.stop_steps(&format!(
+                "watch {id} ({condition}) fired at tick {tick}; the engine is paused"
+            ));
+        }
+    }
+
+    fn until_done(&mut self, found: bool, interrupted: bool, values: Map<String, Json>, tick: u64) {
+        let Some(Job::Until(u)) = self.debug.job.take() else {
+            return;
+        };
+        self.debug.sample = None;
+        self.debug.probes_due = false;
+        self.refresh_wants_log();
+        let secs = u.started.elapsed().as_secs_f64();
+        u.reply.ok(RunUntilResult {
+            found,
+            tick,
+            ticks: u.ticks,
+            values,
+            rate: if secs > 0.0 {
+                (u.ticks as f64 / secs).round()
+            } else {
+                0.0
+            },
+            interrupted,
+            dropped: u.dropped,
+        });
+        self.refresh_stats();
+    }
+
+    /// `engine.pause` while run-until runs: it stops where it is.
+    pub(super) fn interrupt_until(&mut self) {
+        if matches!(self.debug.job, Some(Job::Until(_))) {
+            let tick = self.debug.position;
+            self.until_done(false, true, Map::new(), tick);
+        }
+    }
+
+    /// Moves a seek or diff on; true when it queued requests to hand out.
+    fn travel_step(&mut self) -> bool {
+        let Some(Job::Travel(t)) = &mut self.debug.job else {
+            return false;
+        };
+        if t.failed.is_some() && t.phase != Phase::Returning {
+            // Back to where the engine was, then answer the error.
+            t.phase = Phase::Returning;
+            let back = t.back.state.clone();
+            let params = t.back.params.clone();
+            if let Some(state) = back {
+                self.restore_params(params);
+                self.debug
+                    .ask(method::WORLD_LOAD, json!({ "state": state }), Purpose::Load);
+                return true;
+            }
+            self.travel_done();
+            return false;
+        }
+        match t.phase {
+            Phase::SaveReturn => {
+                t.phase = Phase::Load;
+                let first = t.diff.map_or(t.target, |d| d.from.min(d.to));
+                let Some(kf) = self.debug.history.keyframe_for(first).cloned() else {
+                    t.failed = Some(no_history(&self.debug.history));
+                    return true;
+                };
+                t.keyframe = kf.tick;
+                t.cursor = kf.log_pos;
+                let state: Json = serde_json::from_str(&kf.state).unwrap_or(Json::Null);
+                self.restore_params(kf.params);
+                self.debug
+                    .ask(method::WORLD_LOAD, json!({ "state": state }), Purpose::Load);
+                true
+            }
+            Phase::Load => false, // waiting for the load's answer
+            Phase::Run => {
+                let current = t.current;
+                if t.delivered_at != Some(current) {
+                    t.delivered_at = Some(current);
+                    let cursor = t.cursor;
+                    let logged: Vec<Logged> = self
+                        .debug
+                        .history
+                        .logged_at(cursor, current)
+                        .map(|e| e.what.clone())
+                        .collect();
+                    let mut asked = false;
+                    for what in logged {
+                        match what {
+                            Logged::Params(p) => self.restore_params(p),
+                            Logged::Game { method, params } => {
+                                self.debug.ask(
+                                    &method,
+                                    params,
+                                    Purpose::Replay {
+                                        method: method.clone(),
+                                        tick: current,
+                                    },
+                                );
+                                asked = true;
+                            }
+                        }
+                    }
+                    return asked || self.travel_step();
+                }
+                let Some(Job::Travel(t)) = &mut self.debug.job else {
+                    return false;
+                };
+                let wants_world = t.diff.is_some_and(|d| d.from == current || d.to == current)
+                    && !t.captured.contains_key(&current);
+                if wants_world {
+                    self.debug
+                        .ask(method::ENTITIES, json!({}), Purpose::Probe(None));
+                    return true;
+                }
+                if current < t.target {
+                    return false; // wants a tick
+                }
+                if t.diff.is_some() {
+                    t.phase = Phase::Returning;
+                    let back = t.back.state.clone();
+                    let params = t.back.params.clone();
+                    if let Some(state) = back {
+                        self.restore_params(params);
+                        self.debug.ask(
+                            method::WORLD_LOAD,
+                            json!({ "state": state }),
+                            Purpose::Load,
+                        );
+                        return true;
+                    }
+                }
+                self.travel_done();
+                false
+            }
+            Phase::Returning => {
+                self.travel_done();
+                false
+            }
+        }
+    }
+
+    fn travel_done(&mut self) {
+        let Some(Job::Travel(t)) = self.debug.job.take() else {
+            return;
+        };
+        let t = *t;
+        let ms = (t.started.elapsed().as_secs_f64() * 1e5).round() / 100.0;
+        if let Some(err) = t.failed {
+            self.debug.position = t.back.position;
+            self.set_paused(t.back.paused);
+            t.reply.err(err);
+            return;
+        }
+        if let Some(d) = t.diff {
+            self.debug.position = t.back.position;
+            self.set_paused(t.back.paused);
+            let empty = Flat::new();
+            let from = t.captured.get(&d.from).unwrap_or(&empty);
+            let to = t.captured.get(&d.to).unwrap_or(&empty);
+            t.reply.ok(diff_result(d, from, to));
+            return;
+        }
+        self.debug.position = t.target;
+        let future = self
+            .debug
+            .history
+            .newest()
+            .unwrap_or(t.target)
+            .saturating_sub(t.target);
+        self.shared.emit(&Event::Seeked {
+            tick: t.target,
+            future,
+        });
+        t.reply.ok(SeekResult {
+            tick: t.target,
+            keyframe: t.keyframe,
+            simulated: t.target - t.keyframe,
+            checked: t.checked,
+            verified: t.verified,
+            future,
+            ms,
+            paused: true,
+        });
+        self.refresh_stats();
+    }
+
+    fn restore_params(&mut self, p: Params) {
+        let revision = self.params.revision() + 1;
+        self.params = Params::from_entries(p.entries(), revision);
+        self.sync_params();
+    }
+
+    fn refresh_wants_log(&mut self) {
+        self.debug.wants_log = self.debug.conditions().iter().any(|c| c.reads_log());
+        if !self.debug.wants_log {
+            self.debug
+                .log
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+        }
+    }
+
+    // ---- the methods ----
+
+    pub(super) fn history_info(&self) -> Result<HistoryResult, RpcError> {
+        let h = &self.debug.history;
+        let (Some(oldest), Some(newest)) = (h.oldest(), h.newest()) else {
+            return Err(no_history(h));
+        };
+        Ok(HistoryResult {
+            oldest,
+            newest,
+            now: self.debug.position,
+            keyframes: h.keyframes.iter().map(|k| k.tick).collect(),
+            keyframe_every: h.cfg.keyframe_ticks(self.stats.target_fps),
+            requests: h.log.len() as u64,
+            frames: h.frames.len() as u64,
+            bytes: h.bytes(),
+            max_bytes: h.cfg.max_bytes,
+            seconds: h.cfg.seconds,
+            watch_hits: h.hits.iter().copied().collect(),
+        })
+    }
+
+    fn travel_check(&self, ticks: &[u64]) -> Result<(), RpcError> {
+        if let Some(job) = &self.debug.job {
+            return Err(busy(job));
+        }
+        if self.stepping.is_some() || !self.steps.is_empty() {
+            return Err(RpcError::new(
+                codes::BUSY,
+                "engine.step is running; try again when it is done",
+            ));
+        }
+        let h = &self.debug.history;
+        let (Some(oldest), Some(newest)) = (h.oldest(), h.newest()) else {
+            return Err(no_history(h));
+        };
+        for &t in ticks {
+            if t < oldest || t > newest {
+                return Err(RpcError::invalid_params(format!(
+                    "tick {t} is outside the history, which holds ticks {oldest} to {newest} \
+                     (advkit send history; --history SECONDS keeps more)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn start_travel(&mut self, target: u64, diff: Option<DiffParams>, reply: Responder) {
+        let back = ReturnPoint {
+            state: None,
+            params: self.params.clone(),
+            paused: self.paused,
+            position: self.debug.position,
+        };
+        self.set_paused(true);
+        self.debug.job = Some(Job::Travel(Box::new(Travel {
+            diff,
+            target,
+            keyframe: 0,
+            current: 0,
+            cursor: 0,
+            delivered_at: None,
+            captured: BTreeMap::new(),
+            back,
+            phase: Phase::SaveReturn,
+            checked: 0,
+            verified: false,
+            failed: None,
+            started: Instant::now(),
+            reply,
+        })));
+        self.debug
+            .ask(method::WORLD_SAVE, json!({}), Purpose::Return);
+    }
+
+    pub(super) fn seek(&mut self, params: Json, reply: Responder) {
+        let p: SeekParams = match parse(params) {
+            Ok(p) => p,
+            Err(e) => return reply.err(e),
+        };
+        let target = match (p.tick, p.by) {
+            (Some(t), None) => t,
+            (None, Some(by)) => self.debug.position.saturating_add_signed(by),
+            _ => {
+                return reply.err(RpcError::invalid_params(
+                    "engine.seek takes {\"tick\": T} or {\"by\": N} (negative goes back)",
+                ));
+            }
+        };
+        if let Err(e) = self.travel_check(&[target]) {
+            return reply.err(e);
+        }
+        self.start_travel(target, None, reply);
+    }
+
+    pub(super) fn world_diff(&mut self, params: Json, reply: Responder) {
+        let d: DiffParams = match parse(params) {
+            Ok(d) => d,
+            Err(e) => return reply.err(e),
+        };
+        if !self.debug.has_entities {
+            return reply.err(RpcError::new(
+                codes::METHOD_NOT_FOUND,
+                "world.diff compares what world.entities lists, which this game does not answer",
+            ));
+        }
+        if let Err(e) = self.travel_check(&[d.from, d.to]) {
+            return reply.err(e);
+        }
+        let last = d.from.max(d.to);
+        self.start_travel(last, Some(d), reply);
+    }
+
+    pub(super) fn run_until(&mut self, params: Json, reply: Responder) {
+        let p: RunUntilParams = match parse(params) {
+            Ok(p) => p,
+            Err(e) => return reply.err(e),
+        };
+        if let Some(job) = &self.debug.job {
+            return reply.err(busy(job));
+        }
+        let cond = match Condition::parse(&p.condition) {
+            Ok(c) => c,
+            Err(e) => {
+                return reply.err(RpcError::invalid_params(format!("condition: {e}")));
+            }
+        };
+        let dropped = self.branch_if_past();
+        self.set_paused(true);
+        let tick = self.debug.position;
+        let ids = cond.entities();
+        self.debug.job = Some(Job::Until(Box::new(Until {
+            cond,
+            max: p.max_ticks,
+            ticks: 0,
+            phase: UntilPhase::Baseline,
+            before: None,
+            started: Instant::now(),
+            dropped,
+            reply,
+        })));
+        self.refresh_wants_log();
+        self.debug.sample = Some(Sample {
+            tick,
+            frame: self.debug.history.frame(tick),
+            ..Sample::default()
+        });
+        if let Err(e) = self.debug.probe(ids) {
+            self.probe_failed(None, &e);
+        }
+    }
+
+    pub(super) fn watch(&mut self, params: Json) -> Result<WatchResult, RpcError> {
+        let p: WatchParams = parse(params)?;
+        let id = match (p.add, p.remove) {
+            (Some(text), None) => {
+                let cond = Condition::parse(&text)
+                    .map_err(|e| RpcError::invalid_params(format!("condition: {e}")))?;
+                if !cond.entities().is_empty() && !self.debug.has_get && !self.debug.has_entities {
+                    return Err(RpcError::new(
+                        codes::METHOD_NOT_FOUND,
+                        "a condition on entities needs the game to answer world.get or world.entities",
+                    ));
+                }
+                let id = self.debug.next_watch;
+                self.debug.next_watch += 1;
+                self.debug.watches.push(Watch {
+                    id,
+                    cond,
+                    hits: 0,
+                    last_hit: None,
+                    warned: false,
+                });
+                Some(id)
+            }
+            (None, Some(id)) => {
+                let before = self.debug.watches.len();
+                self.debug.watches.retain(|w| w.id != id);
+                if self.debug.watches.len() == before {
+                    let ids: Vec<String> = self
+                        .debug
+                        .watches
+                        .iter()
+                        .map(|w| w.id.to_string())
+                        .collect();
+                    return Err(RpcError::invalid_params(format!(
+                        "no watchpoint {id}; the ids are: {}",
+                        if ids.is_empty() {
+                            "(none)".to_owned()
+                        } else {
+                            ids.join(", ")
+                        }
+                    )));
+                }
+                Some(id)
+            }
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                return Err(RpcError::invalid_params(
+                    "engine.watch takes {\"add\": CONDITION}, {\"remove\": ID}, or {} to list",
+                ));
+            }
+        };
+        if self.debug.watches.is_empty() {
+            self.debug.last_sample = None;
+        }
+        self.refresh_wants_log();
+        Ok(WatchResult {
+            watches: self
+                .debug
+                .watches
+                .iter()
+                .map(|w| WatchInfo {
+                    id: w.id,
+                    condition: w.cond.text().to_owned(),
+                    hits: w.hits,
+                    last_hit: w.last_hit,
+                })
+                .collect(),
+            id,
+        })
+    }
+
+    /// Whether watchpoints are set (steps then go one tick at a time, so
+    /// one can stop them at the tick it fires).
+    pub(super) fn watching(&self) -> bool {
+        !self.debug.watches.is_empty()
+    }
+}
+
+fn bad_answer(e: serde_json::Error) -> RpcError {
+    RpcError::new(
+        codes::INTERNAL_ERROR,
+        format!("the game's answer does not fit: {e}"),
+    )
+}
+
+fn diff_result(d: DiffParams, from: &Flat, to: &Flat) -> DiffResult {
+    let ids = |f: &Flat| -> std::collections::BTreeSet<String> {
+        f.keys()
+            .map(|k| k.split('.').next().unwrap_or(k).to_owned())
+            .collect()
+    };
+    let (a, b) = (ids(from), ids(to));
+    DiffResult {
+        from: d.from,
+        to: d.to,
+        added: b.difference(&a).cloned().collect(),
+        removed: a.difference(&b).cloned().collect(),
+        changes: state::diff(from, to)
+            .into_iter()
+            .map(|c| DiffChange {
+                key: c.key,
+                from: c.recorded,
+                to: c.actual,
+            })
+            .collect(),
+    }
+}
