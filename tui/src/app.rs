@@ -12,6 +12,7 @@ use advkit_ipc::api::{
     ParamsResetParams, ParamsSaved, ParamsSetParams, PauseState, PickParams, RebootParams,
     RebootResult, RpcError, StatsResult, StepParams, StepResult, WorldSetParams, codes, method,
 };
+use advkit_ipc::api::{HistoryResult, SeekResult, WatchParams, WatchResult};
 use advkit_params::{Applied, Apply, Entry, Kind, Params, Value, show_json};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
@@ -45,12 +46,18 @@ pub enum Focus {
 pub enum Side {
     Params,
     Entities,
+    /// The debugger's watchpoints (`w`).
+    Watches,
 }
 
 /// What an edit dialog changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Param(String),
+    /// A tick to go to (`G`): `1500`, `-120`, `+60`.
+    Tick,
+    /// A condition to watch.
+    Watch,
     /// An entity's attributes (`world.set`), typed as `attr=value`.
     Entity(String),
 }
@@ -188,6 +195,9 @@ pub enum Tag {
     Save,
     Input,
     Snapshot,
+    History,
+    Seek,
+    Watch,
 }
 
 /// A call for the runner to make.
@@ -273,6 +283,8 @@ pub struct App {
     pub recording: Option<Recording>,
     /// For the runner: start or stop a recording.
     pub record_ask: Option<RecordAsk>,
+    /// The debugger: history, time keys, watchpoints.
+    pub timeline: crate::timeline::Timeline,
 }
 
 const LOG_LINES: usize = 500;
@@ -322,6 +334,7 @@ impl App {
             can_record: false,
             recording: None,
             record_ask: None,
+            timeline: crate::timeline::Timeline::default(),
         }
     }
 
@@ -456,8 +469,51 @@ impl App {
                     self.set_param_list(list.params, list.revision);
                 }
             }
+            Tag::History => {
+                if let Some(h) = typed::<HistoryResult>(r) {
+                    self.timeline.on_history(h);
+                }
+            }
+            Tag::Seek => {
+                if let Some(s) = typed::<SeekResult>(r) {
+                    self.close_edit();
+                    self.tick = s.tick;
+                    self.paused = true;
+                    let checked = if s.verified {
+                        "its frame matches the live one"
+                    } else {
+                        "not shown live, not checked"
+                    };
+                    self.status = format!(
+                        "at tick {} ({checked}; {} ms){}",
+                        s.tick,
+                        s.ms,
+                        if s.future > 0 {
+                            format!("; {} ticks ahead, dropped on resume", s.future)
+                        } else {
+                            String::new()
+                        }
+                    );
+                    if let Some(h) = &mut self.timeline.history {
+                        h.now = s.tick;
+                    }
+                    return vec![req(Tag::History, method::HISTORY, NoParams {})];
+                }
+            }
+            Tag::Watch => {
+                if let Some(w) = typed::<WatchResult>(r) {
+                    self.close_edit();
+                    self.timeline.on_watches(w);
+                }
+            }
             Tag::Stats => {
                 if let Some(s) = typed::<StatsResult>(r) {
+                    if let Some(h) = &s.history
+                        && !h.on
+                    {
+                        self.timeline.history = None;
+                        self.timeline.off = h.reason.clone();
+                    }
                     self.tick = s.tick;
                     self.engine_fps = s.fps;
                     self.paused = s.paused;
@@ -546,6 +602,11 @@ impl App {
             }
             Tag::Set(name) | Tag::Reset(name) => format!("{name}: {}", e.message),
             Tag::WorldSet(id) => format!("{id}: {}", e.message),
+            Tag::History => {
+                self.timeline.history = None;
+                self.timeline.off = Some(e.message.clone());
+                return again;
+            }
             _ => format!("error: {}", e.message),
         };
         match &mut self.modal {
@@ -615,6 +676,25 @@ impl App {
                 );
                 return vec![req(Tag::ParamsList, method::PARAMS_LIST, NoParams {})];
             }
+            Event::Watch {
+                id,
+                condition,
+                values,
+            } => {
+                let shown = Json::Object(values);
+                let line = format!("[{tick}] watch {id} fired: {condition}  {shown}");
+                self.status = format!("watch {id} fired at tick {tick}: {condition} (paused)");
+                self.paused = true;
+                self.timeline.fired = Some((id, condition, tick));
+                self.push_log_in("engine", line);
+                return vec![
+                    req(Tag::History, method::HISTORY, NoParams {}),
+                    req(Tag::Watch, method::WATCH, WatchParams::default()),
+                ];
+            }
+            Event::Seeked { tick: at, future } => {
+                self.push_log_in("engine", format!("[{at}] seeked ({future} ticks ahead)"));
+            }
             Event::Lagged { missed } => {
                 self.push_log_in("engine", format!("[{tick}] missed {missed} events"))
             }
@@ -654,6 +734,7 @@ impl App {
             return Vec::new();
         }
         let focused = match self.focus {
+            Focus::Params if self.side == Side::Watches => self.watches_key(key),
             Focus::Params if self.side == Side::Entities => self.entities_key(key),
             Focus::Params => self.params_key(key, shift),
             Focus::Frame => self.frame_key(key, shift),
@@ -688,6 +769,43 @@ impl App {
             }
             _ if !self.connected() && self.is_command(key.code) => {
                 self.status = "not connected: nothing was sent".into();
+            }
+            KeyCode::Char('w') => {
+                if self.side == Side::Watches {
+                    self.side = Side::Params;
+                } else {
+                    self.side = Side::Watches;
+                    self.focus = Focus::Params;
+                    return vec![req(Tag::Watch, method::WATCH, WatchParams::default())];
+                }
+            }
+            KeyCode::Char('G') => {
+                if self.timeline.history.is_some() {
+                    self.modal = Modal::Edit {
+                        target: Target::Tick,
+                        buffer: String::new(),
+                        error: None,
+                        sending: false,
+                    };
+                } else {
+                    self.status = self
+                        .timeline
+                        .off
+                        .clone()
+                        .unwrap_or_else(|| "this engine keeps no history (yet)".to_owned());
+                }
+            }
+            _ if self.timeline.key(key, 0).is_some() => {
+                if self.timeline.history.is_none() {
+                    self.status = self
+                        .timeline
+                        .off
+                        .clone()
+                        .unwrap_or_else(|| "this engine keeps no history (yet)".to_owned());
+                    return Vec::new();
+                }
+                let fps = self.engine_fps.round().max(1.0) as u64;
+                return self.timeline.key(key, fps).unwrap_or_default();
             }
             KeyCode::Char('r') => {
                 return vec![req(Tag::Reboot, method::REBOOT, RebootParams::default())];
@@ -736,7 +854,29 @@ impl App {
 
     /// Keys that send something to the engine.
     fn is_command(&self, code: KeyCode) -> bool {
-        matches!(code, KeyCode::Char('r' | 'R' | 'p' | '.' | 's' | 'S' | 'g'))
+        matches!(
+            code,
+            KeyCode::Char(
+                'r' | 'R' | 'p' | '.' | 's' | 'S' | 'g' | 'G' | 'w' | '[' | ']' | '{' | '}'
+            )
+        )
+    }
+
+    /// Keys of the watch pane.
+    fn watches_key(&mut self, key: KeyEvent) -> Option<Vec<Request>> {
+        match self.timeline.pane_key(key)? {
+            crate::timeline::PaneKey::Done => Some(Vec::new()),
+            crate::timeline::PaneKey::Send(r) => Some(vec![r]),
+            crate::timeline::PaneKey::Add => {
+                self.modal = Modal::Edit {
+                    target: Target::Watch,
+                    buffer: String::new(),
+                    error: None,
+                    sending: false,
+                };
+                Some(Vec::new())
+            }
+        }
     }
 
     fn focus_next(&mut self, by: usize) {
@@ -817,6 +957,8 @@ impl App {
                     let (target, text) = (target.clone(), buffer.clone());
                     let sent = match &target {
                         Target::Param(name) => self.parse(name, &text).map(|v| self.set(name, v)),
+                        Target::Tick => self.timeline.goto(&text),
+                        Target::Watch => Ok(crate::timeline::Timeline::add(&text)),
                         Target::Entity(id) => entity_attrs(&text).map(|attrs| {
                             req(
                                 Tag::WorldSet(id.clone()),

@@ -24,6 +24,7 @@ pub mod recorder;
 pub mod review;
 pub mod run;
 pub mod terminal;
+pub mod timeline;
 pub mod view;
 
 pub use run::{Options, run};

@@ -310,6 +310,18 @@ pub fn run(opts: Options) -> std::io::Result<()> {
             if now >= next_stats {
                 next_stats = now + Duration::from_millis(500);
                 let _ = l.calls.send(req(Tag::Stats, method::STATS, NoParams {}));
+                if app.timeline.off.is_none() {
+                    let _ = l
+                        .calls
+                        .send(req(Tag::History, method::HISTORY, NoParams {}));
+                }
+                if app.side == crate::app::Side::Watches {
+                    let _ = l.calls.send(req(
+                        Tag::Watch,
+                        method::WATCH,
+                        advkit_ipc::api::WatchParams::default(),
+                    ));
+                }
                 // The world moves under a still cursor: ask again.
                 app.pick_asked = None;
                 if app.wants_entities() {

@@ -31,6 +31,8 @@ pub struct Areas {
     pub log: Rect,
     pub status: Rect,
     pub footer: Rect,
+    /// The debugger's timeline, when the engine keeps history.
+    pub timeline: Rect,
 }
 
 /// Screens at least this wide get the side panel; narrower ones give the
@@ -53,6 +55,7 @@ pub fn areas(area: Rect, app: &App) -> Areas {
         log: none,
         status: none,
         footer: none,
+        timeline: none,
     };
     let bordered;
     if app.fullscreen {
@@ -97,6 +100,20 @@ pub fn areas(area: Rect, app: &App) -> Areas {
         .areas(area);
         bordered = false;
     }
+    // The timeline takes a row from the frame, where there is history.
+    if app.timeline.history.is_some() && !app.fullscreen && a.frame.height > 6 {
+        let f = a.frame;
+        a.frame = Rect::new(f.x, f.y, f.width, f.height - 1);
+        a.timeline = Rect::new(
+            area.x,
+            f.y + f.height - 1,
+            area.width.min(f.width.max(area.width)),
+            1,
+        );
+        if area.width >= WIDE {
+            a.timeline.width = f.width;
+        }
+    }
     a.inner = if bordered {
         Block::bordered().inner(a.frame)
     } else {
@@ -126,7 +143,7 @@ pub fn frame_inner(area: Rect, app: &App) -> Rect {
     areas(area, app).inner
 }
 
-fn pane(title: &str, focused: bool) -> Block<'static> {
+pub(crate) fn pane(title: &str, focused: bool) -> Block<'static> {
     let style = if focused {
         Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
     } else {
@@ -144,7 +161,13 @@ impl Widget for &App {
         match self.side {
             Side::Params => self.render_params(a.side, buf),
             Side::Entities => self.render_entities(a.side, buf),
+            Side::Watches => {
+                self.timeline
+                    .render_pane(a.side, buf, self.focus == Focus::Params);
+            }
         }
+        self.timeline
+            .render_line(a.timeline, buf, self.colors == ColorMode::Mono);
         self.render_strip(a.strip, buf);
         self.render_graphs(a.graphs, buf);
         self.render_log(a.log, buf);
@@ -190,6 +213,15 @@ impl Widget for &App {
                     Target::Entity(id) => (
                         format!("Change {id}"),
                         "attr=value, comma-separated (speed=2, say=\"hi\") · Enter · Esc",
+                    ),
+                    Target::Tick => (
+                        "Go to tick".to_owned(),
+                        "a tick (1500), or ticks from now (-120, +60) · Enter · Esc",
+                    ),
+                    Target::Watch => (
+                        "Watch".to_owned(),
+                        "pause when it holds: player.tile == [20, 20] · npc:1.tile changed · \
+                         log ~ \"bridge\" · Enter · Esc",
                     ),
                 };
                 let mut text = format!("{buffer}▏\n\n{hint}");
@@ -418,6 +450,22 @@ impl App {
             Style::new().fg(Color::Cyan),
         );
         let line = match self.side {
+            Side::Watches => {
+                let w = self.timeline.watches.get(self.timeline.selected);
+                let text = w.map_or_else(
+                    || "no watchpoints: a adds one".to_owned(),
+                    |w| {
+                        format!(
+                            " {}/{} {} ({} hits)",
+                            self.timeline.selected + 1,
+                            self.timeline.watches.len(),
+                            w.condition,
+                            w.hits
+                        )
+                    },
+                );
+                Line::from(vec![mark, Span::raw(text)])
+            }
             Side::Entities => {
                 let Some(e) = self.entities.get(self.entity) else {
                     Line::from(vec![mark, Span::raw(" (no entities)")]).render(area, buf);
@@ -745,16 +793,17 @@ impl App {
             .render(area, buf);
             return;
         }
-        let keys: &[(&str, &str)] = if self.game_input {
-            &[
+        let keys: Vec<(&str, &str)> = if self.game_input {
+            [
                 ("←↑→↓", "move"),
                 ("Space", "action"),
                 ("g/Esc", "back"),
                 ("q", "quit"),
             ]
+            .to_vec()
         } else {
-            match (self.focus, self.side) {
-                (Focus::Params, Side::Params) => &[
+            let mut keys: Vec<(&str, &str)> = match (self.focus, self.side) {
+                (Focus::Params, Side::Params) => [
                     ("q", "quit"),
                     ("Tab", "focus"),
                     ("↑↓", "select"),
@@ -771,8 +820,15 @@ impl App {
                     ("s", "save"),
                     ("S", "snap"),
                     ("^R", "rec"),
-                ],
-                (Focus::Params, Side::Entities) => &[
+                ]
+                .to_vec(),
+                (Focus::Params, Side::Watches) => {
+                    let mut k = vec![("q", "quit"), ("Tab", "focus")];
+                    k.extend(crate::timeline::PANE_KEYS);
+                    k.push(("w", "params"));
+                    k
+                }
+                (Focus::Params, Side::Entities) => [
                     ("q", "quit"),
                     ("Tab", "focus"),
                     ("↑↓", "select"),
@@ -781,8 +837,9 @@ impl App {
                     ("p", "pause"),
                     ("f", "full"),
                     ("^R", "rec"),
-                ],
-                (Focus::Frame, _) => &[
+                ]
+                .to_vec(),
+                (Focus::Frame, _) => [
                     ("q", "quit"),
                     ("Tab", "focus"),
                     ("←↑→↓", "pick (⇧×8)"),
@@ -793,8 +850,9 @@ impl App {
                     ("p", "pause"),
                     (".", "step"),
                     ("g", "game"),
-                ],
-                (Focus::Log, _) => &[
+                ]
+                .to_vec(),
+                (Focus::Log, _) => [
                     ("q", "quit"),
                     ("Tab", "focus"),
                     ("↑↓", "scroll"),
@@ -802,8 +860,15 @@ impl App {
                     ("Home/End", "top/follow"),
                     ("t", "topic"),
                     ("⏎", "open"),
-                ],
+                ]
+                .to_vec(),
+            };
+            if self.timeline.history.is_some() && self.focus != Focus::Log {
+                // Time first: it is what a debugging session presses most.
+                let at = keys.len().min(2);
+                keys.splice(at..at, crate::timeline::KEYS);
             }
+            keys
         };
         let help = "? help";
         let room = usize::from(area.width).saturating_sub(help.len() + 1);
@@ -830,7 +895,7 @@ impl App {
 }
 
 /// `text` cut to `width` characters, with `…` where it was cut.
-fn ellipsis(text: &str, width: usize) -> String {
+pub(crate) fn ellipsis(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_owned();
     }
