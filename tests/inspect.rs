@@ -535,3 +535,59 @@ fn the_picker_zoom_and_entity_edit_work_end_to_end() {
     tmux.keys(&["q"]);
     tmux.wait_for("INSPECT-EXIT-0", WAIT);
 }
+
+#[test]
+fn at_80x24_brackets_step_back_and_forward_through_time_and_a_watch_fires() {
+    let rt = Runtime::new();
+    let _engine = rt.start("time", &["--paused", "--fps", "30"]);
+    rt.advkit(&["send", "--name", "time", "step", "60"]).ok();
+    let cmd = format!(
+        "XDG_RUNTIME_DIR={} {} inspect --name time --colors 256; echo INSPECT-EXIT-$?; sleep 30",
+        rt.xdg().display(),
+        env!("CARGO_BIN_EXE_advkit")
+    );
+    let tmux = Tmux::start(&cmd, 80, 24);
+    tmux.wait_for("● connected", WAIT);
+    // The timeline: the span of history and the tick on screen.
+    let screen = tmux.wait_for("now 60", WAIT);
+    assert!(
+        screen.contains("┃"),
+        "the tick on screen is marked:\n{screen}"
+    );
+    tmux.keys(&["["]);
+    let screen = tmux.wait_for("now 59 · 1 ahead", WAIT);
+    assert!(
+        screen.contains("tick 59"),
+        "the status bar follows:\n{screen}"
+    );
+    tmux.keys(&["]"]);
+    tmux.wait_for("now 60", WAIT);
+    tmux.keys(&["Home"]);
+    let stats = rt.advkit(&["send", "--name", "time", "history"]).ok();
+    let oldest = stats
+        .split_whitespace()
+        .nth(1)
+        .expect("ticks OLDEST to …")
+        .to_owned();
+    tmux.wait_for(&format!("now {oldest} ·"), WAIT);
+    tmux.keys(&["End"]);
+    tmux.wait_for("now 60", WAIT);
+
+    // The watch pane: add a condition, resume, and it fires.
+    tmux.keys(&["w"]);
+    tmux.wait_for("no watchpoints", WAIT);
+    tmux.keys(&["a"]);
+    tmux.wait_for("Watch", WAIT);
+    tmux.keys(&["tick == 75", "Enter"]);
+    tmux.wait_for("tick == 75 (0 hits)", WAIT);
+    tmux.keys(&["p"]);
+    let screen = tmux.wait_for("watch 1 fired at tick 75", WAIT);
+    assert!(screen.contains("PAUSED"), "{screen}");
+    let stats = rt.advkit(&["send", "--name", "time", "stats"]).ok();
+    assert!(
+        stats.starts_with("tick 75 ") && stats.contains("PAUSED"),
+        "{stats}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("INSPECT-EXIT-0", WAIT);
+}

@@ -863,7 +863,10 @@ impl App {
                 ]
                 .to_vec(),
             };
-            if self.timeline.history.is_some() && self.focus != Focus::Log {
+            if self.timeline.history.is_some()
+                && self.focus != Focus::Log
+                && !(self.focus == Focus::Params && self.side == Side::Watches)
+            {
                 // Time first: it is what a debugging session presses most.
                 let at = keys.len().min(2);
                 keys.splice(at..at, crate::timeline::KEYS);
