@@ -12,7 +12,8 @@
 use std::time::Instant;
 
 use advkit_ipc::api::{
-    ConfirmData, MethodSpec, ParamSpec, ParamType, Progress, RebootResult, RpcError, codes, method,
+    ConfirmData, MethodSpec, ParamSpec, ParamType, Progress, RebootResult, RpcError, WorldLoaded,
+    WorldState, codes, method,
 };
 use advkit_ipc::{Canvas, Host, HostConfig, Request};
 use advkit_params::{Params, Spec, Value};
@@ -154,7 +155,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut cfg = HostConfig::new("life", W as u32, H as u32)
         .with_engine("life example")
         .with_params(params())
-        .with_standard(&[method::REBOOT]);
+        .with_standard(&[method::REBOOT, method::WORLD_SAVE, method::WORLD_LOAD]);
     cfg.methods.extend(methods());
     let mut host = Host::start(cfg)?;
     eprintln!("life running on {}", host.socket_path().display());
@@ -168,7 +169,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut revision = host.params().revision();
     while host.running() {
         while let Some(req) = host.next_request(deadline) {
-            handle(&mut host, &mut life, tick, req);
+            handle(&mut host, &mut life, &mut tick, req);
             changed = true;
         }
         let p = host.params();
@@ -199,8 +200,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn handle(host: &mut Host, life: &mut Life, tick: u64, req: Request) {
+fn handle(host: &mut Host, life: &mut Life, tick: &mut u64, req: Request) {
     match req {
+        // The whole state, so the host can keep history (seek, diff) and
+        // `advkit record --from-now` can start here.
+        Request::WorldSave { reply } => {
+            let cells: String = life
+                .cells
+                .iter()
+                .map(|&c| if c { '1' } else { '0' })
+                .collect();
+            reply.ok(WorldState {
+                tick: *tick,
+                state: json!({"tick": *tick, "cells": cells, "generation": life.generation}),
+            });
+        }
+        Request::WorldLoad { params, reply } => {
+            let cells = params.state["cells"].as_str().unwrap_or("");
+            let generation = params.state["generation"].as_u64();
+            let (Some(generation), Some(at)) = (generation, params.state.get("tick")) else {
+                return reply.err(RpcError::invalid_params(
+                    "state: not one life's world.save gave; nothing changed",
+                ));
+            };
+            if cells.len() != COLS * ROWS {
+                return reply.err(RpcError::invalid_params(format!(
+                    "state: {} cells, not {}; nothing changed",
+                    cells.len(),
+                    COLS * ROWS
+                )));
+            }
+            life.cells = cells.bytes().map(|b| b == b'1').collect();
+            life.generation = generation;
+            *tick = at.as_u64().unwrap_or(*tick);
+            reply.ok(WorldLoaded { tick: *tick });
+        }
         Request::Reboot { params, reply } => {
             if !params.keep_progress && !params.confirm {
                 // As the protocol asks: a destructive call says what it
@@ -227,7 +261,7 @@ fn handle(host: &mut Host, life: &mut Life, tick: u64, req: Request) {
                 *life = Life::seeded(seed, density);
             }
             reply.ok(RebootResult {
-                tick,
+                tick: *tick,
                 progress: if params.keep_progress {
                     Progress::Keep
                 } else {

@@ -202,3 +202,49 @@ fn the_inspector_shows_the_game_and_tunes_its_params() {
     assert!(said.contains("amber"), "{said}");
     tmux.keys(&["q"]);
 }
+
+#[test]
+fn time_travel_works_on_a_game_that_is_not_ours() {
+    let rt = Runtime::new();
+    let _game = life(&rt);
+    let send = |args: &[&str]| {
+        let mut all = vec!["send", "--name", "life"];
+        all.extend_from_slice(args);
+        rt.advkit(&all)
+    };
+    send(&["pause"]).ok();
+    send(&["step", "20"]).ok();
+    send(&["call", "life.toggle", r#"{"x": 3, "y": 3}"#]).ok();
+    send(&["step", "40"]).ok();
+    let live = send(&[
+        "snapshot",
+        "--out",
+        &rt.xdg().join("a.png").display().to_string(),
+    ])
+    .ok();
+    let now: u64 = send(&["--json", "stats"])
+        .ok()
+        .split("\"tick\":")
+        .nth(1)
+        .and_then(|t| t.split([',', '}']).next())
+        .and_then(|t| t.trim().parse().ok())
+        .expect("tick");
+    let out = send(&["seek", "--", "-40"]).ok();
+    assert!(out.contains(&format!("at tick {}", now - 40)), "{out}");
+    assert!(!out.contains("not checked"), "{out}");
+    let out = send(&["seek", &now.to_string()]).ok();
+    assert!(out.contains(&format!("at tick {now}")), "{out}");
+    let again = send(&[
+        "snapshot",
+        "--out",
+        &rt.xdg().join("b.png").display().to_string(),
+    ])
+    .ok();
+    let hash = |s: &str| {
+        s.split(" hash ")
+            .nth(1)
+            .and_then(|h| h.split_whitespace().next())
+            .map(str::to_owned)
+    };
+    assert_eq!(hash(&live), hash(&again), "{live}\n{again}");
+}
