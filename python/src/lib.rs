@@ -463,7 +463,7 @@ impl Host {
     #[pyo3(signature = (
         name, width, height, *, params=Vec::new(), methods=Vec::new(), standard=Vec::new(),
         fps=30.0, paused=false, engine=None, tcp=None, allow_remote=false, params_file=None,
-        handle_signals=true
+        handle_signals=true, history=60.0
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -481,7 +481,13 @@ impl Host {
         allow_remote: bool,
         params_file: Option<PathBuf>,
         handle_signals: bool,
+        history: f64,
     ) -> PyResult<Host> {
+        if !(history.is_finite() && history >= 0.0) {
+            return Err(PyValueError::new_err(format!(
+                "history: seconds to keep, 0 or more (0 turns it off), not {history}"
+            )));
+        }
         let tcp = tcp
             .map(|a| {
                 a.parse()
@@ -498,6 +504,10 @@ impl Host {
             allow_remote,
             params_file,
             handle_signals,
+            history: advkit_ipc::HistoryConfig {
+                seconds: history,
+                ..advkit_ipc::HistoryConfig::default()
+            },
             engine: engine.unwrap_or_else(|| {
                 format!("{name} (Python, advkit {})", env!("CARGO_PKG_VERSION"))
             }),

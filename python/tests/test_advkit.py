@@ -353,3 +353,72 @@ def test_record_warns_when_two_replays_of_a_game_disagree(runtime, spawn, tmp_pa
     finally:
         game.terminate()
         game.wait(timeout=10)
+
+
+UNSEEDED_SAVING_GAME = '''
+import random
+import time
+
+import advkit
+
+W, H = 16, 8
+host = advkit.Host("unseeded", W, H, fps=60.0, paused=True,
+                   standard=["world.save", "world.load"], engine="unseeded (saves its state)")
+state = {"tick": 0, "shade": 0}
+
+
+def handle(req):
+    if req.method == "world.save":
+        return {"tick": state["tick"], "state": dict(state)}
+    if req.method == "world.load":
+        state.update(req.params["state"])
+        return {"tick": state["tick"]}
+    req.error(-32601, "unknown method %s" % req.method)
+
+
+def frame():
+    return bytes((state["shade"], 0, 0, 255)) * (W * H)
+
+
+with host:
+    host.publish(0, frame())
+    deadline = time.monotonic()
+    while host.running:
+        changed = host.serve(handle, deadline) > 0
+        for _ in range(host.ticks_due()):
+            state["tick"] += 1
+            state["shade"] = random.randrange(256)  # never seeded
+            changed = True
+        if changed:
+            host.publish(state["tick"], frame())
+        deadline = host.next_deadline(deadline)
+'''
+
+
+def test_seek_in_a_game_with_unseeded_random_says_it_is_not_deterministic(runtime, tmp_path):
+    """The history replays the past and compares every frame with the one
+    shown live: a game that reads unseeded randomness is caught, with the
+    first tick that differs, and the engine stays where it was."""
+    script = tmp_path / "unseeded.py"
+    script.write_text(UNSEEDED_SAVING_GAME)
+    game = subprocess.Popen([sys.executable, str(script)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(runtime / "unseeded.sock")
+        client = advkit.Client("unseeded")
+        for _ in range(30):
+            client.call("engine.step", {"count": 1})
+        history = client.call("engine.history")
+        assert history["newest"] == 30, history
+        with pytest.raises(advkit.RpcError) as err:
+            client.call("engine.seek", {"tick": 20})
+        e = err.value
+        assert e.code == -32011, e
+        assert "not deterministic" in str(e), e
+        first = e.data["tick"]
+        keyframe = max(k for k in history["keyframes"] if k < 20)
+        assert keyframe < first <= 20, (first, history)
+        assert client.call("engine.stats")["tick"] == 30, "it stays where it was"
+    finally:
+        game.terminate()
+        game.wait(timeout=10)
