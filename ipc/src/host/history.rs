@@ -253,10 +253,7 @@ impl History {
     fn trim(&mut self, fps: f64) {
         let span = (self.cfg.seconds * fps).ceil() as u64;
         let newest = self.newest().unwrap_or(0);
-        loop {
-            let Some(second) = self.keyframes.get(1) else {
-                break;
-            };
+        while let Some(second) = self.keyframes.get(1) {
             let old_enough = second.tick + span <= newest;
             if !old_enough && self.bytes <= self.cfg.max_bytes {
                 break;
