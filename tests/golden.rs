@@ -121,7 +121,8 @@ fn both_paths_agree(path: &Path) -> Result<(), Failed> {
     );
     let ran = replay::run(&scenario, &launch, true, |_, _, _| {}).map_err(Failed::from)?;
     // The world states agree too (what a divergence report compares).
-    if in_process.states != ran.states {
+    let flat = advkit_ipc::state::flatten_each;
+    if flat(&in_process.states) != flat(&ran.states) {
         return Err(Failed::from(
             "the entities differ between the in-process run and the protocol",
         ));
