@@ -1,13 +1,18 @@
 //! Conway's Game of Life on advkit: a game that is not the built-in demo,
 //! written only against the public `Host` API. The host gives it params,
 //! pause, step, stats, snapshots and events; it answers `engine.reboot`
-//! (reseed) and three methods of its own. Try:
+//! (reseed), `world.save` and `world.load` (so the host keeps its history:
+//! seek, diff) and three methods of its own. Try:
 //!
 //!     cargo run --example life &
 //!     advkit inspect --name life
 //!     advkit send --name life set palette amber generation_ticks 1
 //!     advkit send --name life call life.toggle '{"x": 10, "y": 5}'
+//!     advkit send --name life seek -- -60
 //!     advkit send --name life shutdown
+//!
+//! `--no-save` leaves world.save and world.load out: a game that cannot
+//! save its state, and what advkit says about that.
 
 use std::time::Instant;
 
@@ -152,10 +157,18 @@ impl Life {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `--no-save` plays a game that cannot save its state: no world.save
+    // or world.load, so no history, and what advkit says about that.
+    let saves = !std::env::args().any(|a| a == "--no-save");
+    let standard: &[&str] = if saves {
+        &[method::REBOOT, method::WORLD_SAVE, method::WORLD_LOAD]
+    } else {
+        &[method::REBOOT]
+    };
     let mut cfg = HostConfig::new("life", W as u32, H as u32)
         .with_engine("life example")
         .with_params(params())
-        .with_standard(&[method::REBOOT, method::WORLD_SAVE, method::WORLD_LOAD]);
+        .with_standard(standard);
     cfg.methods.extend(methods());
     let mut host = Host::start(cfg)?;
     eprintln!("life running on {}", host.socket_path().display());

@@ -287,7 +287,7 @@ fn ctrl_r_records_a_scenario_that_golden_check_passes() {
     tmux.keys(&["q"]);
     tmux.wait_for("INSPECT-EXIT-0", WAIT);
 
-    let _life = rt.start_example("life", "life");
+    let _life = rt.start_example_with("life", "life", &["--no-save"]);
     let tmux = inspector_in(&rt, "life", &dir);
     tmux.wait_for("● connected", WAIT);
     tmux.keys(&["C-r"]);

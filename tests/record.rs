@@ -146,7 +146,7 @@ fn a_session_recorded_from_now_replays_from_its_saved_state() {
 #[test]
 fn from_now_needs_world_save_and_a_load_ends_the_recording() {
     let rt = Runtime::new();
-    let _game = rt.start_example("life", "life");
+    let _game = rt.start_example_with("life", "life", &["--no-save"]);
     let dir = Dir::new();
     let out = dir.path("s.json");
     let err = rt

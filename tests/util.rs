@@ -161,7 +161,13 @@ impl Runtime {
     /// Starts `cargo run --example EXAMPLE` (a game of its own on
     /// advkit-ipc's Host, engine name NAME) and waits for its first frame.
     pub fn start_example(&self, example: &str, name: &str) -> Engine {
+        self.start_example_with(example, name, &[])
+    }
+
+    /// [`start_example`](Self::start_example) with arguments.
+    pub fn start_example_with(&self, example: &str, name: &str, args: &[&str]) -> Engine {
         let child = Command::new(example_path(example))
+            .args(args)
             .env("XDG_RUNTIME_DIR", self.xdg())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -12,7 +12,8 @@
 Its params (generation_ticks, palette, wrap, and the reboot-only density
 and seed) and its methods (life.toggle, life.clear, life.population) are
 declared once, checked by the host before this code sees a request, and
-shown by the inspector.
+shown by the inspector. It answers world.save and world.load, so the host
+keeps its history: ``advkit send --name pylife seek -- -60`` rewinds it.
 """
 
 import argparse
@@ -97,7 +98,8 @@ def main():
     args = ap.parse_args()
     try:
         host = advkit.Host(args.name, W, H, params=params(), methods=methods(),
-                           standard=["engine.reboot"], fps=args.fps, paused=args.paused,
+                           standard=["engine.reboot", "world.save", "world.load"],
+                           fps=args.fps, paused=args.paused,
                            engine="life.py (Python example)")
     except advkit.AdvkitError as e:
         print("error: %s" % e, file=sys.stderr)
@@ -107,6 +109,21 @@ def main():
     tick = 0
 
     def handle(req):
+        nonlocal tick
+        if req.method == "world.save":
+            cells = "".join("1" if c else "0" for c in life.cells)
+            return {"tick": tick, "state": {"tick": tick, "cells": cells,
+                                            "generation": life.generation}}
+        if req.method == "world.load":
+            state = req.params["state"]
+            cells = state.get("cells")
+            if not isinstance(cells, str) or len(cells) != COLS * ROWS:
+                req.error(-32602, "state: not one life.py's world.save gave; nothing changed")
+                return None
+            life.cells = [c == "1" for c in cells]
+            life.generation = int(state.get("generation", 0))
+            tick = int(state.get("tick", tick))
+            return {"tick": tick}
         if req.method == "life.toggle":
             i = req.params["y"] * COLS + req.params["x"]
             life.cells[i] = not life.cells[i]

@@ -141,9 +141,45 @@ pub fn hash_pixels(pixels: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(pixels)
 }
 
+/// [`hash_pixels`] of rows fed one at a time (a frame whose rows are not
+/// contiguous, such as a frame region slot with padded rows): the same
+/// hash as of the rows joined.
+#[derive(Clone, Default)]
+pub struct PixelHasher(xxhash_rust::xxh3::Xxh3);
+
+impl fmt::Debug for PixelHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PixelHasher")
+    }
+}
+
+impl PixelHasher {
+    pub fn new() -> PixelHasher {
+        PixelHasher::default()
+    }
+
+    pub fn update(&mut self, row: &[u8]) {
+        self.0.update(row);
+    }
+
+    pub fn finish(&self) -> u64 {
+        self.0.digest()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_hashed_one_at_a_time_hash_as_the_whole_frame() {
+        let pixels: Vec<u8> = (0..4000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        let mut h = PixelHasher::new();
+        for row in pixels.chunks(400) {
+            h.update(row);
+        }
+        assert_eq!(h.finish(), hash_pixels(&pixels));
+    }
 
     #[test]
     fn size_parses_and_refuses_nonsense() {

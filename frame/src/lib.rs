@@ -18,5 +18,5 @@ pub mod png;
 
 pub use canvas::Canvas;
 pub use downsample::downsample;
-pub use frame::{Frame, Size, hash_pixels};
+pub use frame::{Frame, PixelHasher, Size, hash_pixels};
 pub use png::{Compression, PngError, decode_png, encode_png};

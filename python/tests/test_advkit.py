@@ -354,3 +354,87 @@ def test_record_warns_when_two_replays_of_a_game_disagree(runtime, spawn, tmp_pa
         game.terminate()
         game.wait(timeout=10)
 
+
+
+UNSEEDED_SAVING_GAME = '''
+import random
+import time
+
+import advkit
+
+W, H = 16, 8
+host = advkit.Host("unseeded", W, H, fps=60.0, paused=True,
+                   standard=["world.save", "world.load"], engine="unseeded (saves its state)")
+state = {"tick": 0, "shade": 0}
+
+
+def handle(req):
+    if req.method == "world.save":
+        return {"tick": state["tick"], "state": dict(state)}
+    if req.method == "world.load":
+        state.update(req.params["state"])
+        return {"tick": state["tick"]}
+    req.error(-32601, "unknown method %s" % req.method)
+
+
+def frame():
+    return bytes((state["shade"], 0, 0, 255)) * (W * H)
+
+
+with host:
+    host.publish(0, frame())
+    deadline = time.monotonic()
+    while host.running:
+        changed = host.serve(handle, deadline) > 0
+        for _ in range(host.ticks_due()):
+            state["tick"] += 1
+            state["shade"] = random.randrange(256)  # never seeded
+            changed = True
+        if changed:
+            host.publish(state["tick"], frame())
+        deadline = host.next_deadline(deadline)
+'''
+
+
+def test_seek_in_a_game_with_unseeded_random_says_it_is_not_deterministic(runtime, tmp_path):
+    """The history replays the past and compares every frame with the one
+    shown live: a game that reads unseeded randomness is caught, with the
+    first tick that differs, and the engine stays where it was."""
+    script = tmp_path / "unseeded.py"
+    script.write_text(UNSEEDED_SAVING_GAME)
+    game = subprocess.Popen([sys.executable, str(script)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(runtime / "unseeded.sock")
+        client = advkit.Client("unseeded")
+        for _ in range(30):
+            client.call("engine.step", {"count": 1})
+        history = client.call("engine.history")
+        assert history["newest"] == 30, history
+        with pytest.raises(advkit.RpcError) as err:
+            client.call("engine.seek", {"tick": 20})
+        e = err.value
+        assert e.code == -32011, e
+        assert "not deterministic" in str(e), e
+        keyframe = max(k for k in history["keyframes"] if k < 20)
+        # A shade drawn again at random can match by chance (1 in 256).
+        assert keyframe < e.data["tick"] <= 20, (e.data, history)
+        assert client.call("engine.stats")["tick"] == 30, "it stays where it was"
+    finally:
+        game.terminate()
+        game.wait(timeout=10)
+
+
+def test_life_py_rewinds_to_the_frame_it_showed(runtime, life, tmp_path):
+    """examples/python/life.py answers world.save and world.load: a seek
+    back shows the very frame shown live then."""
+    client = advkit.Client("pylife")
+    client.call("engine.pause")
+    client.call("engine.step", {"count": 10})
+    before = client.call("frame.snapshot")
+    client.call("engine.step", {"count": 1})
+    client.call("life.toggle", {"x": 1, "y": 1})
+    client.call("engine.step", {"count": 20})
+    r = client.call("engine.seek", {"by": -21})
+    assert r["tick"] == before["tick"] and r["verified"], r
+    assert client.call("frame.snapshot")["hash"] == before["hash"]

@@ -6,7 +6,7 @@
 //! npc:3.tile == [4, 5]            arrays, strings, numbers, true/false/null
 //! door.open changed               differs from the tick before
 //! log ~ "bridge"                  a log line or world event of this tick contains it
-//! frame changed                   the frame's checksum differs from the tick before
+//! frame changed                   the frame's content hash differs from the tick before
 //! pixel(10, 20) != #000000        a frame pixel, as #rrggbb
 //! tick >= 500 and not (player.hp > 3 or frame changed)
 //! ```
@@ -77,7 +77,7 @@ pub struct Sample {
     pub tick: u64,
     /// The entities the conditions name, flattened (`player.hp`).
     pub world: Flat,
-    /// The frame's checksum, if a frame was published at this tick.
+    /// The frame's content hash (XXH3-64), if one was shown at this tick.
     pub frame: Option<u64>,
     /// Pixels the conditions read, as `#rrggbb`.
     pub pixels: BTreeMap<(u32, u32), String>,

@@ -288,7 +288,7 @@ impl Debugger {
     }
 
     /// A frame about to be shown while a seek or diff replays: its
-    /// checksum against the one shown live at that tick.
+    /// content hash against the one shown live at that tick.
     pub fn replayed(&mut self, tick: u64, checksum: u64) -> Fate {
         let Some(Job::Travel(t)) = &mut self.job else {
             return Fate::Publish;
@@ -316,7 +316,7 @@ impl Debugger {
                     codes::NOT_DETERMINISTIC,
                     format!(
                         "the game is not deterministic: replayed from the keyframe at tick {}, \
-                         tick {tick} drew another frame than the one shown live (checksum \
+                         tick {tick} drew another frame than the one shown live (hash \
                          {checksum:016x}, live {expected:016x}); advkit shows no past it cannot \
                          reproduce. Seed every random source from the game's state and read no \
                          clock (docs/debugging.md)",
@@ -343,11 +343,18 @@ impl Debugger {
         }
     }
 
-    /// A frame shown live at `tick` (or a seek's last frame).
+    /// Whether frames shown must be hashed: for the history, or for a
+    /// condition that reads `frame`.
+    pub fn wants_hashes(&self) -> bool {
+        self.history.on() || self.sampling()
+    }
+
+    /// A frame shown live at `tick` (or a seek's last frame), with its
+    /// content hash when [`wants_hashes`](Self::wants_hashes).
     pub fn shown(
         &mut self,
         tick: u64,
-        checksum: u64,
+        hash: Option<u64>,
         frame: u64,
         pixels: BTreeMap<(u32, u32), String>,
         fps: f64,
@@ -365,7 +372,9 @@ impl Debugger {
                 // the history no longer leads here.
                 self.history.clear();
             }
-            self.history.record_frame(tick, checksum);
+            if let Some(hash) = hash {
+                self.history.record_frame(tick, hash);
+            }
             let every = self.history.cfg.keyframe_ticks(fps);
             if self
                 .history
@@ -379,7 +388,7 @@ impl Debugger {
         if self.sampling() && self.sample.as_ref().is_none_or(|s| s.tick != tick) {
             self.sample = Some(Sample {
                 tick,
-                frame: Some(checksum),
+                frame: hash,
                 pixels,
                 ..Sample::default()
             });
@@ -1108,14 +1117,14 @@ impl Host {
             Ok(d) => d,
             Err(e) => return reply.err(e),
         };
+        if let Err(e) = self.travel_check(&[d.from, d.to]) {
+            return reply.err(e);
+        }
         if !self.debug.has_entities {
             return reply.err(RpcError::new(
                 codes::METHOD_NOT_FOUND,
                 "world.diff compares what world.entities lists, which this game does not answer",
             ));
-        }
-        if let Err(e) = self.travel_check(&[d.from, d.to]) {
-            return reply.err(e);
         }
         let last = d.from.max(d.to);
         self.start_travel(last, Some(d), reply);

@@ -1,7 +1,8 @@
 //! The history a [`Host`](super::Host) keeps for time travel: keyframes
 //! (the game's own `world.save`, every K ticks, with the params of that
 //! moment), every applied mutating request with its tick, and the
-//! checksum of every frame shown — bounded in seconds and in bytes.
+//! content hash (XXH3-64) of every frame shown — bounded in seconds and in
+//! bytes.
 //!
 //! The state "at tick T" is the one after T's update *and* after the
 //! requests applied at T (what a paused engine shows after an edit). A
@@ -90,7 +91,7 @@ pub(super) struct History {
     pub keyframes: VecDeque<Keyframe>,
     pub log: VecDeque<Entry>,
     next_seq: u64,
-    /// `(tick, checksum)` of the first frame shown at each tick.
+    /// `(tick, content hash)` of the first frame shown at each tick.
     pub frames: VecDeque<(u64, u64)>,
     /// Ticks at which watchpoints fired.
     pub hits: VecDeque<u64>,
@@ -98,7 +99,7 @@ pub(super) struct History {
     params_bytes: u64,
 }
 
-/// What a frame checksum costs to hold.
+/// What a frame hash costs to hold.
 const FRAME_BYTES: u64 = 16;
 
 impl History {
@@ -161,9 +162,9 @@ impl History {
 
     /// Notes the first frame shown at `tick`; later ones at the same tick
     /// (a redraw after an edit) are not what a replay compares.
-    pub fn record_frame(&mut self, tick: u64, checksum: u64) {
+    pub fn record_frame(&mut self, tick: u64, hash: u64) {
         if self.frames.back().is_none_or(|f| f.0 < tick) {
-            self.frames.push_back((tick, checksum));
+            self.frames.push_back((tick, hash));
             self.bytes += FRAME_BYTES;
         }
     }

@@ -839,16 +839,17 @@ impl HostFrame<'_> {
         } = after;
         if debug.replaying() {
             // A replayed frame is compared, not shown (but the last one).
-            let checksum = loan.checksum();
-            if let debugger::Fate::Drop = debug.replayed(tick, checksum) {
+            let hash = loan.content_hash();
+            if let debugger::Fate::Drop = debug.replayed(tick, hash) {
                 drop(loan);
                 return debug.last_frame;
             }
         }
         let pixels = debug.pixels_of(&mut loan);
-        let (n, checksum) = loan.publish_summed(tick);
+        let hash = debug.wants_hashes().then(|| loan.content_hash());
+        let n = loan.publish(tick);
         shared.tick.store(tick, Ordering::Relaxed);
-        debug.shown(tick, checksum, n, pixels, fps);
+        debug.shown(tick, hash, n, pixels, fps);
         stats.frame_published();
         shared.emit(&Event::Tick);
         if let Some(s) = stepping.as_mut()

@@ -360,8 +360,8 @@ impl FrameWriter {
 
     /// Finishes the checksum of a lent slot, stores its fields and makes
     /// it the newest frame; wakes readers that wait for one. Returns the
-    /// frame number and the checksum.
-    fn finish_loan(&mut self, slot: usize, odd: u64, tick: u64) -> (u64, u64) {
+    /// frame number.
+    fn finish_loan(&mut self, slot: usize, odd: u64, tick: u64) -> u64 {
         let checksum = self.slot_checksum(slot);
         let frame = self.next_frame;
         let Some(entry) = self.map.slot(slot) else {
@@ -390,7 +390,7 @@ impl FrameWriter {
             let _ = futex::wake(&h.frame_futex, futex::Flags::empty(), i32::MAX as u32);
         }
         self.next_frame += 1;
-        (frame, checksum)
+        frame
     }
 
     /// A lent slot given back unpublished: it holds no frame any more.
@@ -477,21 +477,28 @@ impl Loan<'_> {
     }
 
     /// Publishes the slot as the frame shown at `tick`; returns its number.
-    pub fn publish(self, tick: u64) -> u64 {
-        self.publish_summed(tick).0
-    }
-
-    /// [`publish`](Self::publish), also returning the frame's checksum
-    /// (the one readers check, computed anyway).
-    pub fn publish_summed(mut self, tick: u64) -> (u64, u64) {
+    pub fn publish(mut self, tick: u64) -> u64 {
         self.done = true;
         self.writer.finish_loan(self.slot, self.odd, tick)
     }
 
-    /// The checksum the frame drawn so far would be published with; the
-    /// loan stays unpublished (a replayed frame the host only compares).
-    pub fn checksum(&mut self) -> u64 {
-        self.writer.slot_checksum(self.slot)
+    /// The content hash of the frame drawn so far (XXH3-64 of its rows,
+    /// as [`advkit_frame::hash_pixels`] of the tight frame, what `advkit
+    /// snapshot` prints). Unlike the region's checksum, which only has to
+    /// catch a torn read, it tells any two different pictures apart: the
+    /// host's history compares frames with it.
+    pub fn content_hash(&mut self) -> u64 {
+        let g = self.writer.geometry;
+        let mut h = advkit_frame::PixelHasher::new();
+        let bytes = self.writer.slot_bytes(self.slot);
+        if g.stride == g.row_bytes() {
+            h.update(&bytes[..g.frame_bytes()]);
+        } else {
+            for row in bytes.chunks_exact(g.stride) {
+                h.update(&row[..g.row_bytes()]);
+            }
+        }
+        h.finish()
     }
 
     /// A pixel drawn so far, RGBA; `None` outside the frame.
