@@ -4,7 +4,11 @@
 //!
 //! - [`app`]: state, and how keys, replies and events change it (no IO).
 //! - [`view`]: drawing the state (`impl Widget for &App`) and the layout.
-//! - [`run`]: the loop: attach, reattach, input, capped-rate drawing.
+//! - [`run`]: the loop, a runner with named steps: attach, reattach,
+//!   input, capped-rate drawing; `link`: the attachment to one engine
+//!   (frame thread, call and event connections).
+//! - [`timeline`]: the debugger as a component: the timeline line, the
+//!   time keys, the watch pane.
 //! - [`halfblock`]: frames drawn in `▀` cells (area-average downsampling,
 //!   truecolor / 256 / 16 colours).
 //! - [`recorder`]: the recording key, running `advkit record` beside.
@@ -19,6 +23,7 @@ pub mod encode;
 pub mod flow;
 pub mod halfblock;
 pub mod input;
+mod link;
 pub mod picture;
 pub mod recorder;
 pub mod review;

@@ -1,31 +1,32 @@
-//! The inspector's loop: attach to an engine (frame region + control
-//! socket), feed keys, replies and events to the [`App`], draw when
+//! The inspector's loop, as a [`Runner`] whose steps have names: attach
+//! to an engine (frame region + control socket, [`crate::link`]), pump
+//! its replies and events into the [`App`], poll what is polled, read and
+//! handle keys, run the recorder, let status messages expire, draw when
 //! something changed and the terminal has caught up ([`crate::flow`]),
-//! and reattach by itself when the engine goes away and comes back.
+//! and measure each second. It reattaches by itself when the engine goes
+//! away and comes back.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use advkit_ipc::api::event::Notification;
-use advkit_ipc::api::{NoParams, RpcError, SnapshotResult, Topic, TopicsParams, method};
-use advkit_ipc::client::{Client, ClientError};
-use advkit_ipc::{AlignedBuf, FrameReader, OpenError, ReadError, RuntimeDir};
+use advkit_ipc::RuntimeDir;
+use advkit_ipc::api::{NoParams, SnapshotResult, WatchParams, method};
 use base64::Engine as _;
 use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use serde_json::Value as Json;
 
-use crate::app::{App, Conn, RecordAsk, Request, Tag, ViewKey, req};
+use crate::app::{App, Conn, RecordAsk, Side, Tag, ViewKey, req};
 use crate::encode::encode;
 use crate::flow::{Acks, Flow};
 use crate::halfblock::ColorMode;
 use crate::input::{self, Input, Parser, Raw};
+use crate::link::{Link, Msg, attach};
 use crate::recorder::{RecordWith, Recorder};
-use crate::terminal::Session;
+use crate::terminal::{Session, StopSignals};
 use crate::view;
 
 /// How `advkit inspect` was asked to run.
@@ -45,542 +46,536 @@ pub struct Options {
     pub record: Option<RecordWith>,
 }
 
-enum Msg {
-    Reply(Tag, Result<Json, RpcError>),
-    Event(Notification),
-    Lost(String),
-}
-
-/// A live attachment to one engine.
-struct Link {
-    reader: Arc<FrameReader>,
-    calls: Sender<Request>,
-    msgs: Receiver<Msg>,
-    stop: Arc<AtomicBool>,
-    frames: Arc<FrameFeed>,
-}
-
-impl Drop for Link {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.frames.wanted.notify_all();
-    }
-}
-
-/// The newest frame, copied by the link's frame thread as soon as the
-/// engine publishes it (the thread sleeps on the region's futex until
-/// then), but only once the screen has shown the previous copy: the
-/// inspector copies no more frames than it draws.
-struct FrameFeed {
-    latest: Mutex<Copied>,
-    wanted: Condvar,
-}
-
-/// The frame the thread copied last.
-struct Copied {
-    /// Its number (0: none yet).
-    frame: u64,
-    /// The engine tick it shows.
-    tick: u64,
-    pixels: AlignedBuf,
-    /// The screen has drawn it, so the thread may fetch the next.
-    shown: bool,
-}
-
-impl FrameFeed {
-    /// Marks the copied frame as shown, so the thread fetches the next.
-    fn shown(&self) {
-        let mut l = self.latest.lock().unwrap_or_else(|p| p.into_inner());
-        l.shown = true;
-        self.wanted.notify_all();
-    }
-}
-
-/// The frame thread: wait until the screen wants a frame, then until the
-/// engine publishes one newer than the last copied, and copy it.
-fn feed_frames(reader: Arc<FrameReader>, feed: Arc<FrameFeed>, stop: Arc<AtomicBool>) {
-    let mut spare = reader.buffer();
-    let mut last = 0u64;
-    while !stop.load(Ordering::Relaxed) {
-        {
-            let l = feed.latest.lock().unwrap_or_else(|p| p.into_inner());
-            if !l.shown {
-                // Not shown yet: sleep until it is (or the link ends).
-                let _ = feed.wanted.wait_timeout(l, Duration::from_millis(250));
-                continue;
-            }
-        }
-        // Liveness and replacement are the loop's to judge; this thread
-        // only naps when the engine is gone.
-        match reader.wait_next(last, Duration::from_millis(250)) {
-            Ok(_) => {}
-            Err(ReadError::Timeout { .. }) => continue,
-            Err(_) => {
-                std::thread::sleep(Duration::from_millis(100));
-                continue;
-            }
-        }
-        if let Ok(info) = reader.read_latest(&mut spare) {
-            last = info.frame;
-            let mut l = feed.latest.lock().unwrap_or_else(|p| p.into_inner());
-            std::mem::swap(&mut l.pixels, &mut spare);
-            l.frame = info.frame;
-            l.tick = info.tick;
-            l.shown = false;
-        }
-    }
-}
-
-/// Why there is no link: no engine at all, or a failed attempt.
-fn attach(opts: &Options) -> Result<Link, (bool, String)> {
-    let reader = FrameReader::open(&opts.dir.frames_path(&opts.name)).map_err(|e| {
-        let missing = matches!(e, OpenError::NotRunning { .. });
-        (missing, e.to_string())
-    })?;
-    reader.check_alive().map_err(|e| (false, e.to_string()))?;
-    let socket = opts.dir.socket_path(&opts.name);
-    let mut calls_client = Client::connect_unix(&socket).map_err(|e| (false, e.to_string()))?;
-    let mut events_client = Client::connect_unix(&socket).map_err(|e| (false, e.to_string()))?;
-    let topics = [Topic::Params, Topic::Engine, Topic::Log, Topic::World];
-    events_client
-        .request::<method::Subscribe>(&TopicsParams {
-            topics: Some(topics.map(|t| t.name().to_owned()).to_vec()),
-        })
-        .map_err(|e| (false, e.to_string()))?;
-
-    let (calls, calls_rx) = mpsc::channel::<Request>();
-    let (msgs_tx, msgs) = mpsc::channel::<Msg>();
-    let stop = Arc::new(AtomicBool::new(false));
-    let tx = msgs_tx.clone();
-    std::thread::spawn(move || {
-        for r in calls_rx {
-            let result = calls_client.call(r.method, r.params);
-            let msg = match result {
-                Ok(reply) => Msg::Reply(r.tag, Ok(reply.result)),
-                Err(ClientError::Rpc(e)) => Msg::Reply(r.tag, Err(e)),
-                Err(e) => {
-                    let _ = tx.send(Msg::Lost(e.to_string()));
-                    return;
-                }
-            };
-            if tx.send(msg).is_err() {
-                return;
-            }
-        }
-    });
-    let flag = Arc::clone(&stop);
-    std::thread::spawn(move || {
-        while !flag.load(Ordering::Relaxed) {
-            match events_client.next_event(Some(Duration::from_millis(250))) {
-                Ok(Some(e)) => {
-                    if msgs_tx.send(Msg::Event(e)).is_err() {
-                        return;
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    let _ = msgs_tx.send(Msg::Lost(e.to_string()));
-                    return;
-                }
-            }
-        }
-    });
-    let _ = calls.send(Request {
-        tag: Tag::Hello,
-        method: method::HELLO,
-        params: Json::Null,
-    });
-    let reader = Arc::new(reader);
-    let frames = Arc::new(FrameFeed {
-        latest: Mutex::new(Copied {
-            frame: 0,
-            tick: 0,
-            pixels: reader.buffer(),
-            shown: true,
-        }),
-        wanted: Condvar::new(),
-    });
-    {
-        let (reader, frames, stop) = (Arc::clone(&reader), Arc::clone(&frames), Arc::clone(&stop));
-        std::thread::spawn(move || feed_frames(reader, frames, stop));
-    }
-    Ok(Link {
-        reader,
-        calls,
-        msgs,
-        stop,
-        frames,
-    })
-}
-
 /// How long a status message stays.
 const STATUS_FOR: Duration = Duration::from_secs(6);
 
 /// Runs the inspector in this terminal until `q`, SIGTERM or SIGHUP.
 pub fn run(opts: Options) -> std::io::Result<()> {
-    let stop = crate::terminal::StopSignals::install()?;
-    let mut session = Session::start()?;
-    let (raw_tx, raw) = mpsc::channel();
-    input::spawn(raw_tx)?;
-    let mut parser = Parser::default();
-    let mut last_input = Instant::now();
-    let mut app = App::new(&opts.name, opts.colors);
-    app.can_record = opts.record.is_some();
-    let mut recorder: Option<Recorder> = None;
-    let mut link: Option<Link> = None;
-    let mut next_attach = Instant::now();
-    let mut next_check = Instant::now();
-    let mut next_stats = Instant::now();
-    let fps = opts.fps.clamp(1, 120);
-    let top_bits = opts.color_bits.clamp(1, 8);
-    let mut bits = top_bits;
-    let mut next_draw = Instant::now();
-    let (mut drawn, mut window_start, mut written_at_start) = (0u32, Instant::now(), 0u64);
-    let mut image_key = (0u64, Rect::default(), 0u8, ViewKey::default());
-    // Something may look different: draw (if the screen really changed).
-    let mut dirty = true;
-    let mut figures_only = false;
-    let mut last_change = Instant::now();
-    // What the terminal shows (as far as what was written goes), and its
-    // size; a resize clears it inside the next synchronized update.
-    let mut size = crossterm::terminal::size()?;
-    let mut shown = Buffer::empty(Rect::new(0, 0, size.0, size.1));
-    let mut clear = true;
-    let mut flow = Flow::new(opts.max_bandwidth);
-    let mut status_seen = (String::new(), Instant::now());
-    // How long screens waited for the terminal this second (from when the
-    // flow first held one back), and calm seconds in a row.
-    let mut held = Duration::ZERO;
-    let mut held_since: Option<Instant> = None;
-    let mut calm = 0u32;
-    // Hide the cursor and ask the terminal whether it answers at all.
-    session.write_raw(b"\x1b[?25l\x1b[5n")?;
-    flow.asked(Instant::now(), session.written.load(Ordering::Relaxed));
-    app.link = flow.describe(Instant::now());
+    let mut runner = Runner::start(opts)?;
+    while runner.step()? {}
+    runner.finish();
+    Ok(())
+}
 
-    while !app.quit && !stop.requested() {
+/// When the next attach, liveness check and poll are due.
+#[derive(Debug)]
+struct Due {
+    attach: Instant,
+    check: Instant,
+    poll: Instant,
+}
+
+/// What the terminal shows and when to draw again.
+#[derive(Debug)]
+struct Screen {
+    /// The terminal's size; a resize clears it inside the next
+    /// synchronized update.
+    size: (u16, u16),
+    /// What the terminal shows (as far as what was written goes).
+    shown: Buffer,
+    clear: bool,
+    /// Something may look different: draw (if the screen really changed).
+    dirty: bool,
+    /// The redraw due is of the figures alone (not counted in them).
+    figures_only: bool,
+    last_change: Instant,
+    next_draw: Instant,
+    /// The frame, area, colour depth and view the picture was made for.
+    image_key: (u64, Rect, u8, ViewKey),
+}
+
+/// Figures over the current second, and the colour depth they steer.
+#[derive(Debug)]
+struct Window {
+    drawn: u32,
+    start: Instant,
+    written_at_start: u64,
+    /// How long screens waited for the terminal this second (from when
+    /// the flow first held one back), and calm seconds in a row.
+    held: Duration,
+    held_since: Option<Instant>,
+    calm: u32,
+    bits: u8,
+    top_bits: u8,
+}
+
+/// The inspector's loop and everything it keeps between its steps.
+struct Runner {
+    opts: Options,
+    fps: u32,
+    stop: StopSignals,
+    session: Session,
+    raw: Receiver<Raw>,
+    parser: Parser,
+    last_input: Instant,
+    app: App,
+    recorder: Option<Recorder>,
+    link: Option<Link>,
+    due: Due,
+    screen: Screen,
+    window: Window,
+    flow: Flow,
+    status_seen: (String, Instant),
+}
+
+impl Runner {
+    fn start(opts: Options) -> std::io::Result<Runner> {
+        let stop = StopSignals::install()?;
+        let mut session = Session::start()?;
+        let (raw_tx, raw) = mpsc::channel();
+        input::spawn(raw_tx)?;
+        let mut app = App::new(&opts.name, opts.colors);
+        app.can_record = opts.record.is_some();
+        let size = crossterm::terminal::size()?;
         let now = Instant::now();
-        if link.is_none() && now >= next_attach {
-            match attach(&opts) {
-                Ok(l) => {
-                    link = Some(l);
-                    image_key.0 = 0;
-                }
-                Err((missing, why)) => {
-                    if missing
-                        && app.conn != Conn::Connected
-                        && !matches!(app.conn, Conn::Disconnected(_))
-                    {
-                        app.conn = Conn::NoEngine(why);
-                    } else {
-                        app.on_disconnect(why);
-                    }
-                }
-            }
-            next_attach = now + Duration::from_millis(500);
-        }
+        let top_bits = opts.color_bits.clamp(1, 8);
+        let mut flow = Flow::new(opts.max_bandwidth);
+        // Hide the cursor and ask the terminal whether it answers at all.
+        session.write_raw(b"\x1b[?25l\x1b[5n")?;
+        flow.asked(now, session.written.load(Ordering::Relaxed));
+        app.link = flow.describe(now);
+        Ok(Runner {
+            fps: opts.fps.clamp(1, 120),
+            opts,
+            stop,
+            session,
+            raw,
+            parser: Parser::default(),
+            last_input: now,
+            app,
+            recorder: None,
+            link: None,
+            due: Due {
+                attach: now,
+                check: now,
+                poll: now,
+            },
+            screen: Screen {
+                size,
+                shown: Buffer::empty(Rect::new(0, 0, size.0, size.1)),
+                clear: true,
+                dirty: true,
+                figures_only: false,
+                last_change: now,
+                next_draw: now,
+                image_key: (0, Rect::default(), 0, ViewKey::default()),
+            },
+            window: Window {
+                drawn: 0,
+                start: now,
+                written_at_start: 0,
+                held: Duration::ZERO,
+                held_since: None,
+                calm: 0,
+                bits: top_bits,
+                top_bits,
+            },
+            flow,
+            status_seen: (String::new(), now),
+        })
+    }
 
-        // Replies and events; a lost connection ends the link.
+    /// One turn of the loop; false once the inspector should end.
+    fn step(&mut self) -> std::io::Result<bool> {
+        if self.app.quit || self.stop.requested() {
+            return Ok(false);
+        }
+        self.attach_if_due();
+        self.pump_link();
+        for i in self.read_input() {
+            self.handle_input(i)?;
+        }
+        if self.app.quit {
+            return Ok(false);
+        }
+        self.run_recorder();
+        self.expire_status();
+        let now = Instant::now();
+        if now >= self.screen.next_draw && self.draw(now)? {
+            self.measure_second(now);
+        }
+        Ok(true)
+    }
+
+    /// Attaches to the engine when there is no link and a try is due.
+    fn attach_if_due(&mut self) {
+        let now = Instant::now();
+        if self.link.is_some() || now < self.due.attach {
+            return;
+        }
+        match attach(&self.opts) {
+            Ok(l) => {
+                self.link = Some(l);
+                self.screen.image_key.0 = 0;
+            }
+            Err((missing, why)) => {
+                let app = &mut self.app;
+                if missing
+                    && app.conn != Conn::Connected
+                    && !matches!(app.conn, Conn::Disconnected(_))
+                {
+                    app.conn = Conn::NoEngine(why);
+                } else {
+                    app.on_disconnect(why);
+                }
+            }
+        }
+        self.due.attach = now + Duration::from_millis(500);
+    }
+
+    /// Replies and events into the app, liveness, and the polls; a lost
+    /// connection ends the link.
+    fn pump_link(&mut self) {
+        let now = Instant::now();
+        let Some(l) = &mut self.link else {
+            return;
+        };
         let mut lost: Option<String> = None;
-        if let Some(l) = &mut link {
-            let mut outgoing = Vec::new();
-            while let Ok(m) = l.msgs.try_recv() {
-                dirty = true;
-                match m {
-                    Msg::Reply(Tag::Snapshot, Ok(r)) => app.status = save_snapshot(&opts.name, r),
-                    Msg::Reply(tag, r) => outgoing.extend(app.on_reply(tag, r)),
-                    Msg::Event(e) => outgoing.extend(app.on_event(e)),
-                    Msg::Lost(why) => {
-                        // The frame region says best why (pid gone, stale).
-                        lost = Some(l.reader.check_alive().err().map_or(why, |e| e.to_string()));
-                    }
+        let mut outgoing = Vec::new();
+        while let Ok(m) = l.msgs.try_recv() {
+            self.screen.dirty = true;
+            match m {
+                Msg::Reply(Tag::Snapshot, Ok(r)) => {
+                    self.app.status = save_snapshot(&self.opts.name, r)
+                }
+                Msg::Reply(tag, r) => outgoing.extend(self.app.on_reply(tag, r)),
+                Msg::Event(e) => outgoing.extend(self.app.on_event(e)),
+                Msg::Lost(why) => {
+                    // The frame region says best why (pid gone, stale).
+                    lost = Some(l.reader.check_alive().err().map_or(why, |e| e.to_string()));
                 }
             }
-            for r in outgoing {
-                let _ = l.calls.send(r);
+        }
+        outgoing.into_iter().for_each(|r| l.send(r));
+        if now >= self.due.check {
+            self.due.check = now + Duration::from_millis(250);
+            if let Err(e) = l.reader.check_alive() {
+                lost = Some(e.to_string());
+            } else if l.reader.is_replaced() {
+                lost = Some(format!("engine {} was restarted", self.opts.name));
             }
-            if now >= next_check {
-                next_check = now + Duration::from_millis(250);
-                if let Err(e) = l.reader.check_alive() {
-                    lost = Some(e.to_string());
-                } else if l.reader.is_replaced() {
-                    lost = Some(format!("engine {} was restarted", opts.name));
-                }
-            }
-            if now >= next_stats {
-                next_stats = now + Duration::from_millis(500);
-                let _ = l.calls.send(req(Tag::Stats, method::STATS, NoParams {}));
-                if app.timeline.off.is_none() {
-                    let _ = l
-                        .calls
-                        .send(req(Tag::History, method::HISTORY, NoParams {}));
-                }
-                if app.side == crate::app::Side::Watches {
-                    let _ = l.calls.send(req(
-                        Tag::Watch,
-                        method::WATCH,
-                        advkit_ipc::api::WatchParams::default(),
-                    ));
-                }
-                // The world moves under a still cursor: ask again.
-                app.pick_asked = None;
-                if app.wants_entities() {
-                    let _ = l
-                        .calls
-                        .send(req(Tag::Entities, method::ENTITIES, NoParams {}));
-                }
-            }
+        }
+        if now >= self.due.poll {
+            self.due.poll = now + Duration::from_millis(500);
+            poll(&mut self.app, l);
         }
         if let Some(why) = lost {
-            dirty = true;
-            link = None;
-            app.on_disconnect(why);
-            next_attach = now + Duration::from_millis(300);
+            self.screen.dirty = true;
+            self.link = None;
+            self.app.on_disconnect(why);
+            self.due.attach = now + Duration::from_millis(300);
         }
+    }
 
-        // Input, waiting at most until the next draw; after a second with
-        // nothing new on screen, up to 200 ms (a paused game, no engine:
-        // next to no CPU), so a game that starts again shows within that.
-        let idle = last_change.elapsed() > Duration::from_secs(1);
-        let mut wait = if idle && !dirty {
+    /// Input, waiting at most until the next draw; after a second with
+    /// nothing new on screen, up to 200 ms (a paused game, no engine: next
+    /// to no CPU), so a game that starts again shows within that.
+    fn read_input(&mut self) -> Vec<Input> {
+        let idle = self.screen.last_change.elapsed() > Duration::from_secs(1);
+        let mut wait = if idle && !self.screen.dirty {
             Duration::from_millis(200)
         } else {
-            next_draw
+            self.screen
+                .next_draw
                 .saturating_duration_since(Instant::now())
                 .min(Duration::from_millis(50))
         };
-        if parser.is_waiting() {
+        if self.parser.is_waiting() {
             wait = wait.min(input::ESC_WAIT);
         }
         let mut inputs = Vec::new();
-        let mut got = raw.recv_timeout(wait).ok();
+        let mut got = self.raw.recv_timeout(wait).ok();
         while let Some(r) = got {
             match r {
                 Raw::Bytes(b) => {
-                    last_input = Instant::now();
-                    inputs.extend(parser.feed(&b));
+                    self.last_input = Instant::now();
+                    inputs.extend(self.parser.feed(&b));
                 }
                 Raw::Resize => inputs.push(Input::Resize),
                 Raw::Hangup => inputs.push(Input::Hangup),
             }
-            got = raw.try_recv().ok();
+            got = self.raw.try_recv().ok();
         }
-        if parser.is_waiting() && last_input.elapsed() >= input::ESC_WAIT {
-            inputs.extend(parser.flush());
+        if self.parser.is_waiting() && self.last_input.elapsed() >= input::ESC_WAIT {
+            inputs.extend(self.parser.flush());
         }
-        for i in inputs {
-            let screen = Rect::new(0, 0, size.0, size.1);
-            let requests = match i {
-                Input::Ack => {
-                    let before = flow.acks;
-                    flow.answered(Instant::now());
-                    // A screen held back for this answer may go now.
-                    next_draw = next_draw.min(Instant::now());
-                    if before != flow.acks {
-                        app.link = flow.describe(Instant::now());
-                        dirty = true;
-                    }
-                    continue;
+        inputs
+    }
+
+    /// A key, a click, a resize, the terminal's answer or a hangup.
+    fn handle_input(&mut self, i: Input) -> std::io::Result<()> {
+        let size = self.screen.size;
+        let screen = Rect::new(0, 0, size.0, size.1);
+        let requests = match i {
+            Input::Ack => {
+                let before = self.flow.acks;
+                self.flow.answered(Instant::now());
+                // A screen held back for this answer may go now.
+                self.screen.next_draw = self.screen.next_draw.min(Instant::now());
+                if before != self.flow.acks {
+                    self.app.link = self.flow.describe(Instant::now());
+                    self.screen.dirty = true;
                 }
-                Input::Hangup => {
-                    app.quit = true;
-                    continue;
-                }
-                Input::Resize => {
-                    size = crossterm::terminal::size()?;
-                    shown = Buffer::empty(Rect::new(0, 0, size.0, size.1));
-                    clear = true;
-                    image_key.0 = 0;
+                return Ok(());
+            }
+            Input::Hangup => {
+                self.app.quit = true;
+                return Ok(());
+            }
+            Input::Resize => {
+                let size = crossterm::terminal::size()?;
+                self.screen.size = size;
+                self.screen.shown = Buffer::empty(Rect::new(0, 0, size.0, size.1));
+                self.screen.clear = true;
+                self.screen.image_key.0 = 0;
+                Vec::new()
+            }
+            Input::Key(k) => {
+                if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+                    self.app.quit = true;
                     Vec::new()
-                }
-                Input::Key(k) => {
-                    if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
-                        app.quit = true;
-                        Vec::new()
-                    } else {
-                        app.handle_key(k)
-                    }
-                }
-                Input::Mouse(m) => app.handle_mouse(m, screen),
-            };
-            dirty = true;
-            match &link {
-                Some(l) => requests.into_iter().for_each(|r| {
-                    let _ = l.calls.send(r);
-                }),
-                None if !requests.is_empty() => {
-                    app.status = "not connected: the command was not sent".into()
-                }
-                None => {}
-            }
-        }
-        if app.quit {
-            break;
-        }
-
-        if let Some(ask) = app.record_ask.take() {
-            dirty = true;
-            recording_key(&mut app, &opts, &mut recorder, ask);
-        }
-        if let Some(r) = &mut recorder {
-            let (lines, exited) = r.poll();
-            dirty |= !lines.is_empty() || exited.is_some();
-            for line in lines {
-                app.push_log_in("record", format!("record: {line}"));
-            }
-            if let Some(ok) = exited {
-                app.status = if ok {
-                    format!("recorded {} (the log has its summary)", r.out.display())
                 } else {
-                    "recording failed: the log says why".into()
-                };
-                app.recording = None;
-                recorder = None;
+                    self.app.handle_key(k)
+                }
             }
+            Input::Mouse(m) => self.app.handle_mouse(m, screen),
+        };
+        self.screen.dirty = true;
+        match &self.link {
+            Some(l) => requests.into_iter().for_each(|r| l.send(r)),
+            None if !requests.is_empty() => {
+                self.app.status = "not connected: the command was not sent".into()
+            }
+            None => {}
         }
+        Ok(())
+    }
 
-        // A status message says its piece for a few seconds, then goes.
-        if app.status != status_seen.0 {
-            status_seen = (app.status.clone(), Instant::now());
-        } else if !app.status.is_empty() && status_seen.1.elapsed() >= STATUS_FOR {
-            app.status.clear();
-            status_seen.0.clear();
-            dirty = true;
+    /// Starts or stops a recording as Ctrl-R asked, and logs what the
+    /// recorder says.
+    fn run_recorder(&mut self) {
+        if let Some(ask) = self.app.record_ask.take() {
+            self.screen.dirty = true;
+            recording_key(&mut self.app, &self.opts, &mut self.recorder, ask);
         }
+        let Some(r) = &mut self.recorder else {
+            return;
+        };
+        let (lines, exited) = r.poll();
+        self.screen.dirty |= !lines.is_empty() || exited.is_some();
+        for line in lines {
+            self.app.push_log_in("record", format!("record: {line}"));
+        }
+        if let Some(ok) = exited {
+            self.app.status = if ok {
+                format!("recorded {} (the log has its summary)", r.out.display())
+            } else {
+                "recording failed: the log says why".into()
+            };
+            self.app.recording = None;
+            self.recorder = None;
+        }
+    }
 
-        let now = Instant::now();
-        if now < next_draw {
-            continue;
+    /// A status message says its piece for a few seconds, then goes.
+    fn expire_status(&mut self) {
+        if self.app.status != self.status_seen.0 {
+            self.status_seen = (self.app.status.clone(), Instant::now());
+        } else if !self.app.status.is_empty() && self.status_seen.1.elapsed() >= STATUS_FOR {
+            self.app.status.clear();
+            self.status_seen.0.clear();
+            self.screen.dirty = true;
         }
-        let total = session.written.load(Ordering::Relaxed);
+    }
+
+    /// Draws the newest frame when the terminal has caught up and the
+    /// screen really differs; nothing new, not a byte. False when the
+    /// screen waits for the terminal (the second is measured later).
+    fn draw(&mut self, now: Instant) -> std::io::Result<bool> {
+        let total = self.session.written.load(Ordering::Relaxed);
         // The terminal has not caught up (or the ceiling is reached): the
         // frame waits, and the newest one goes out when it has.
-        if dirty && !flow.may_write(now, 0, total) {
-            held_since.get_or_insert(now);
-            next_draw = flow.retry_at(now).min(now + Duration::from_millis(200));
-            app.link = flow.describe(now);
-            continue;
+        if self.screen.dirty && !self.flow.may_write(now, 0, total) {
+            self.hold(now);
+            self.app.link = self.flow.describe(now);
+            return Ok(false);
         }
-        // Only the newest frame is ever read: a slow terminal skips frames.
-        let inner = view::frame_inner(Rect::new(0, 0, size.0, size.1), &app);
-        if let Some(l) = &mut link {
-            let latest = l.frames.latest.lock().unwrap_or_else(|p| p.into_inner());
-            let key = (latest.frame, inner, bits, app.view_key());
-            if latest.frame > 0 && key != image_key {
-                dirty = true;
-                let g = l.reader.geometry();
-                app.show_frame(latest.pixels.as_slice(), g.width, g.height, inner, bits);
-                app.frame_tick = latest.tick;
-                image_key = key;
-            }
-            drop(latest);
-            l.frames.shown();
-            if let Some(r) = app.pick_request() {
-                let _ = l.calls.send(r);
-            }
-        }
-        let period = Duration::from_secs(1) / fps;
-        next_draw = (next_draw + period).max(now);
-        // Nothing new, or nothing that looks different: not a byte is
-        // written (paused, no engine, an unchanged frame).
-        if dirty {
+        self.take_frame();
+        let period = Duration::from_secs(1) / self.fps;
+        self.screen.next_draw = (self.screen.next_draw + period).max(now);
+        if self.screen.dirty {
+            let size = self.screen.size;
             let area = Rect::new(0, 0, size.0, size.1);
             let mut next = Buffer::empty(area);
-            ratatui::widgets::Widget::render(&app, area, &mut next);
-            if next != shown {
-                let mut out = b"\x1b[?2026h".to_vec();
-                if clear {
-                    out.extend_from_slice(b"\x1b[0m\x1b[2J");
-                }
-                encode(shown.diff(&next), &mut out);
-                out.extend_from_slice(b"\x1b[?2026l");
-                let acking = flow.acks != Acks::Never;
-                if acking {
-                    out.extend_from_slice(b"\x1b[5n");
-                }
-                let bytes = out.len() as u64;
-                if flow.may_write(now, bytes, total) {
-                    session.write_raw(&out)?;
-                    let now = Instant::now();
-                    if let Some(since) = held_since.take() {
-                        held += now.duration_since(since);
-                    }
-                    flow.wrote(now, bytes);
-                    if acking {
-                        flow.asked(now, total + bytes);
-                    }
-                    if figures_only {
-                        written_at_start += bytes;
-                    } else {
-                        drawn += 1;
-                    }
-                    shown = next;
-                    clear = false;
-                    last_change = now;
-                    dirty = false;
-                } else {
-                    held_since.get_or_insert(now);
-                    next_draw = flow.retry_at(now).min(now + Duration::from_millis(200));
-                }
+            ratatui::widgets::Widget::render(&self.app, area, &mut next);
+            if next == self.screen.shown {
+                self.screen.dirty = false;
             } else {
-                dirty = false;
+                self.write_screen(now, next, total)?;
             }
         }
-        figures_only = false;
+        self.screen.figures_only = false;
+        Ok(true)
+    }
 
-        let elapsed = now.duration_since(window_start);
-        if elapsed >= Duration::from_secs(1) {
-            let written = session.written.load(Ordering::Relaxed);
-            let before = (app.ui_fps, app.bytes_per_sec, app.link.clone());
-            app.ui_fps = f64::from(drawn) / elapsed.as_secs_f64();
-            app.bytes_per_sec =
-                ((written - written_at_start) as f64 / elapsed.as_secs_f64()) as u64;
-            // The link figures move only with real screens (a redraw of the
-            // figures alone gets answered too, and would move them again).
-            if let Some(since) = held_since {
-                held += now.duration_since(since);
-                held_since = Some(now);
-            }
-            if drawn > 0 || !held.is_zero() {
-                app.link = flow.describe(now);
-                app.history.link(flow.link_rate().unwrap_or(0));
-            }
-            // The figures are news only when they moved; redrawing them
-            // alone is not counted in them (or they would never settle).
-            if before != (app.ui_fps, app.bytes_per_sec, app.link.clone()) && !dirty {
-                figures_only = true;
-                dirty = true;
-            }
-            // Screens waited for the link (or the ceiling) for over a third
-            // of the second: fewer colour levels make smaller screens, and
-            // three calm seconds give one level back.
-            if held > elapsed / 3 {
-                bits = bits.saturating_sub(1).max(3);
-                calm = 0;
-            } else if held < elapsed / 10 {
-                calm += 1;
-                if calm >= 3 && bits < top_bits {
-                    bits += 1;
-                    calm = 0;
-                }
-            }
-            app.fewer_bits = (bits < top_bits).then_some(bits);
-            drawn = 0;
-            held = Duration::ZERO;
-            window_start = now;
-            written_at_start = written;
+    /// Only the newest frame is ever read: a slow terminal skips frames.
+    fn take_frame(&mut self) {
+        let size = self.screen.size;
+        let inner = view::frame_inner(Rect::new(0, 0, size.0, size.1), &self.app);
+        let Some(l) = &mut self.link else {
+            return;
+        };
+        let latest = l.frames.latest.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (latest.frame, inner, self.window.bits, self.app.view_key());
+        if latest.frame > 0 && key != self.screen.image_key {
+            self.screen.dirty = true;
+            let g = l.reader.geometry();
+            self.app.show_frame(
+                latest.pixels.as_slice(),
+                g.width,
+                g.height,
+                inner,
+                self.window.bits,
+            );
+            self.app.frame_tick = latest.tick;
+            self.screen.image_key = key;
+        }
+        drop(latest);
+        l.frames.shown();
+        if let Some(r) = self.app.pick_request() {
+            l.send(r);
         }
     }
-    drop(session);
-    if let Some(r) = recorder {
-        // Quitting stops the recording; it still writes its scenario.
-        eprintln!("stopping the recording to {} …", r.out.display());
-        let done = r.finish(Duration::from_secs(60));
-        for line in &done.lines {
-            eprintln!("{line}");
+
+    /// Writes what changed from the screen shown to `next`, in one
+    /// synchronized update, asking the terminal to answer after it.
+    fn write_screen(&mut self, now: Instant, next: Buffer, total: u64) -> std::io::Result<()> {
+        let mut out = b"\x1b[?2026h".to_vec();
+        if self.screen.clear {
+            out.extend_from_slice(b"\x1b[0m\x1b[2J");
+        }
+        encode(self.screen.shown.diff(&next), &mut out);
+        out.extend_from_slice(b"\x1b[?2026l");
+        let acking = self.flow.acks != Acks::Never;
+        if acking {
+            out.extend_from_slice(b"\x1b[5n");
+        }
+        let bytes = out.len() as u64;
+        if !self.flow.may_write(now, bytes, total) {
+            self.hold(now);
+            return Ok(());
+        }
+        self.session.write_raw(&out)?;
+        let now = Instant::now();
+        if let Some(since) = self.window.held_since.take() {
+            self.window.held += now.duration_since(since);
+        }
+        self.flow.wrote(now, bytes);
+        if acking {
+            self.flow.asked(now, total + bytes);
+        }
+        if self.screen.figures_only {
+            self.window.written_at_start += bytes;
+        } else {
+            self.window.drawn += 1;
+        }
+        self.screen.shown = next;
+        self.screen.clear = false;
+        self.screen.last_change = now;
+        self.screen.dirty = false;
+        Ok(())
+    }
+
+    /// The screen waits for the link: try again when the flow allows.
+    fn hold(&mut self, now: Instant) {
+        self.window.held_since.get_or_insert(now);
+        self.screen.next_draw = self
+            .flow
+            .retry_at(now)
+            .min(now + Duration::from_millis(200));
+    }
+
+    /// Once a second: the inspector's fps and bytes, the link's figures,
+    /// and the colour depth a slow link asks for.
+    fn measure_second(&mut self, now: Instant) {
+        let w = &mut self.window;
+        let elapsed = now.duration_since(w.start);
+        if elapsed < Duration::from_secs(1) {
+            return;
+        }
+        let app = &mut self.app;
+        let written = self.session.written.load(Ordering::Relaxed);
+        let before = (app.ui_fps, app.bytes_per_sec, app.link.clone());
+        app.ui_fps = f64::from(w.drawn) / elapsed.as_secs_f64();
+        app.bytes_per_sec = ((written - w.written_at_start) as f64 / elapsed.as_secs_f64()) as u64;
+        // The link figures move only with real screens (a redraw of the
+        // figures alone gets answered too, and would move them again).
+        if let Some(since) = w.held_since {
+            w.held += now.duration_since(since);
+            w.held_since = Some(now);
+        }
+        if w.drawn > 0 || !w.held.is_zero() {
+            app.link = self.flow.describe(now);
+            app.history.link(self.flow.link_rate().unwrap_or(0));
+        }
+        // The figures are news only when they moved; redrawing them alone
+        // is not counted in them (or they would never settle).
+        if before != (app.ui_fps, app.bytes_per_sec, app.link.clone()) && !self.screen.dirty {
+            self.screen.figures_only = true;
+            self.screen.dirty = true;
+        }
+        // Screens waited for the link (or the ceiling) for over a third of
+        // the second: fewer colour levels make smaller screens, and three
+        // calm seconds give one level back.
+        if w.held > elapsed / 3 {
+            w.bits = w.bits.saturating_sub(1).max(3);
+            w.calm = 0;
+        } else if w.held < elapsed / 10 {
+            w.calm += 1;
+            if w.calm >= 3 && w.bits < w.top_bits {
+                w.bits += 1;
+                w.calm = 0;
+            }
+        }
+        app.fewer_bits = (w.bits < w.top_bits).then_some(w.bits);
+        w.drawn = 0;
+        w.held = Duration::ZERO;
+        w.start = now;
+        w.written_at_start = written;
+    }
+
+    /// Restores the terminal; quitting stops a recording, which still
+    /// writes its scenario.
+    fn finish(self) {
+        let Runner {
+            session, recorder, ..
+        } = self;
+        drop(session);
+        if let Some(r) = recorder {
+            eprintln!("stopping the recording to {} …", r.out.display());
+            let done = r.finish(Duration::from_secs(60));
+            for line in &done.lines {
+                eprintln!("{line}");
+            }
         }
     }
-    Ok(())
+}
+
+/// What is asked every half second: stats, the history, and what the
+/// side panel shows.
+fn poll(app: &mut App, l: &Link) {
+    l.send(req(Tag::Stats, method::STATS, NoParams {}));
+    if app.timeline.off.is_none() {
+        l.send(req(Tag::History, method::HISTORY, NoParams {}));
+    }
+    if app.side == Side::Watches {
+        l.send(req(Tag::Watch, method::WATCH, WatchParams::default()));
+    }
+    // The world moves under a still cursor: ask again.
+    app.pick_asked = None;
+    if app.wants_entities() {
+        l.send(req(Tag::Entities, method::ENTITIES, NoParams {}));
+    }
 }
 
 /// Starts or stops a recording, as Ctrl-R asked.

@@ -1050,7 +1050,7 @@ fn help(area: Rect, buf: &mut Buffer) {
         ("", "time (with history; docs/debugging.md)"),
         ("[ ]  { }", "a tick / a second back or forward"),
         ("Home End", "the oldest / newest tick (outside the log)"),
-        ("G  w", "go to a tick typed / watchpoints (a add, d remove)"),
+        ("G  w", "go to a tick / watchpoints (a adds, d removes)"),
         ("", "params"),
         ("↑↓ ←→", "select / adjust (⇧: steps of ×10)"),
         ("⏎ ␣", "edit or choose / toggle a bool"),
