@@ -582,3 +582,127 @@ fn search_reset_and_modified_markers() {
     assert_eq!(sent[0].params, json!({"name": "day_night"}));
     assert_snapshot!(screen);
 }
+
+/// An inspector on an engine with 30 s of history, seeked back to 1500.
+fn with_history(w: u16, h: u16) -> App {
+    let mut app = attached_at(w, h);
+    app.on_reply(
+        Tag::History,
+        Ok(json!({
+            "oldest": 120, "newest": 1920, "now": 1500,
+            "keyframes": (0..=120).map(|i| 120 + i * 15).collect::<Vec<u64>>(),
+            "keyframe_every": 15, "requests": 4, "frames": 1800,
+            "bytes": 570_000, "max_bytes": 67_108_864, "seconds": 30.0,
+            "watch_hits": [900, 1480]
+        })),
+    );
+    show(&mut app, w, h);
+    app
+}
+
+#[test]
+fn the_timeline_at_80x24_and_120x40() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let app = with_history(w, h);
+        let screen = draw_at(&app, w, h);
+        let line = screen
+            .lines()
+            .find(|l| l.contains("now 1500"))
+            .unwrap_or_else(|| panic!("a timeline line at {w}x{h}:\n{screen}"));
+        assert!(line.contains(" 120 ") && line.contains(" 1920 "), "{line}");
+        assert!(line.contains("420 ahead"), "{line}");
+        assert!(line.contains('┃') && line.contains('●'), "{line}");
+        assert!(
+            screen.contains("[ ] tick"),
+            "the key bar leads with time:\n{screen}"
+        );
+        assert_snapshot!(format!("timeline_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn time_keys_become_seeks_and_steps() {
+    let mut app = with_history(W, H);
+    let seek = |app: &mut App, k: KeyCode| {
+        let sent = app.handle_key(key(k));
+        assert_eq!(sent.len(), 1, "{k:?}");
+        (sent[0].method, sent[0].params.clone())
+    };
+    let m = advkit_ipc::api::method::SEEK;
+    assert_eq!(
+        seek(&mut app, KeyCode::Char('[')),
+        (m, json!({"tick": 1499}))
+    );
+    assert_eq!(
+        seek(&mut app, KeyCode::Char(']')),
+        (m, json!({"tick": 1501}))
+    );
+    assert_eq!(
+        seek(&mut app, KeyCode::Char('{')),
+        (m, json!({"tick": 1470}))
+    );
+    assert_eq!(
+        seek(&mut app, KeyCode::Char('}')),
+        (m, json!({"tick": 1530}))
+    );
+    assert_eq!(seek(&mut app, KeyCode::Home), (m, json!({"tick": 120})));
+    assert_eq!(seek(&mut app, KeyCode::End), (m, json!({"tick": 1920})));
+    // G types a tick; one outside the history stays in the dialog.
+    app.handle_key(key(KeyCode::Char('G')));
+    for c in "99".chars() {
+        app.handle_key(key(KeyCode::Char(c)));
+    }
+    assert!(app.handle_key(key(KeyCode::Enter)).is_empty());
+    assert!(draw(&app).contains("tick 99 is outside the history (120 to 1920)"));
+    app.handle_key(key(KeyCode::Esc));
+    app.handle_key(key(KeyCode::Char('G')));
+    for c in "-100".chars() {
+        app.handle_key(key(KeyCode::Char(c)));
+    }
+    let sent = app.handle_key(key(KeyCode::Enter));
+    assert_eq!(sent[0].params, json!({"tick": 1400}));
+    // At the newest tick, ] steps the game itself.
+    app.on_reply(
+        Tag::Seek,
+        Ok(
+            json!({"tick": 1920, "keyframe": 1905, "simulated": 15, "checked": 15,
+                  "verified": true, "future": 0, "ms": 1.2, "paused": true}),
+        ),
+    );
+    let sent = app.handle_key(key(KeyCode::Char(']')));
+    assert_eq!(sent[0].method, advkit_ipc::api::method::STEP);
+}
+
+#[test]
+fn the_watch_pane_adds_lists_removes_and_a_firing_shows() {
+    let mut app = with_history(W, H);
+    let sent = app.handle_key(key(KeyCode::Char('w')));
+    assert_eq!(sent[0].method, advkit_ipc::api::method::WATCH);
+    assert!(draw(&app).contains("no watchpoints"));
+    app.handle_key(key(KeyCode::Char('a')));
+    for c in "npc:1.tile changed".chars() {
+        app.handle_key(key(KeyCode::Char(c)));
+    }
+    let sent = app.handle_key(key(KeyCode::Enter));
+    assert_eq!(sent[0].params, json!({"add": "npc:1.tile changed"}));
+    app.on_reply(
+        Tag::Watch,
+        Ok(json!({"watches": [{"id": 1, "condition": "npc:1.tile changed", "hits": 0}], "id": 1})),
+    );
+    assert!(draw(&app).contains("1 npc:1.tile changed  (0 hits)"));
+    app.on_event(event(
+        "engine",
+        "watch",
+        1510,
+        json!({"id": 1, "condition": "npc:1.tile changed", "tick": 1510,
+               "values": {"npc:1.tile": [4, 5], "npc:1.tile (before)": [4, 4]}}),
+    ));
+    let screen = draw(&app);
+    assert!(screen.contains("watch 1 fired at tick 1510"), "{screen}");
+    assert!(
+        screen.contains("watch 1@1510"),
+        "the timeline names it:\n{screen}"
+    );
+    let sent = app.handle_key(key(KeyCode::Char('d')));
+    assert_eq!(sent[0].params, json!({"remove": 1}));
+}
