@@ -71,12 +71,11 @@ fn start(tmp: &tempfile::TempDir, name: &str, saves: bool, noise: fn(u64) -> u8)
             deadline = host.next_deadline(deadline);
         }
     });
-    let g = Game {
+    Game {
         stop,
         thread: Some(thread),
         socket,
-    };
-    g
+    }
 }
 
 fn client(g: &Game) -> Client {

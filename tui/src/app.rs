@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 use crate::halfblock::{CellImage, ColorMode};
+use crate::keys;
 
 /// Where the inspector is with its engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -720,41 +721,78 @@ impl App {
         self.conn == Conn::Connected
     }
 
-    /// A key press; returns the requests it causes.
+    /// A key press; returns the requests it causes. Each pane finds the
+    /// key in its table ([`crate::keys`]), the one the key bar and the
+    /// help are drawn from; then time, then the keys that work anywhere.
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Request> {
         if let Some(out) = self.modal_key(key) {
             return out;
         }
         if self.game_input {
-            return self.game_key(key);
+            return match keys::find(keys::GAME, &key) {
+                Some(k) => self.game_key(k),
+                None => Vec::new(),
+            };
         }
         let shift = key.modifiers.contains(KeyModifiers::SHIFT);
-        if key.code == KeyCode::Char('r') && key.modifiers.contains(KeyModifiers::CONTROL) {
-            self.toggle_recording();
-            return Vec::new();
-        }
         let focused = match self.focus {
-            Focus::Params if self.side == Side::Watches => self.watches_key(key),
-            Focus::Params if self.side == Side::Entities => self.entities_key(key),
-            Focus::Params => self.params_key(key, shift),
-            Focus::Frame => self.frame_key(key, shift),
-            Focus::Log => self.log_key(key),
+            Focus::Params => match self.side {
+                Side::Watches => keys::find(keys::WATCHES, &key).map(|k| self.watches_key(k)),
+                Side::Entities => keys::find(keys::ENTITIES, &key).map(|k| self.entities_key(k)),
+                Side::Params => keys::find(keys::PARAMS, &key).map(|k| self.params_key(k, shift)),
+            },
+            Focus::Frame => keys::find(keys::FRAME, &key).map(|k| self.frame_key(k, shift)),
+            Focus::Log => keys::find(keys::LOG, &key).map(|k| self.log_key(k)),
         };
         if let Some(out) = focused {
             return out;
         }
-        match key.code {
-            KeyCode::Char('q') => self.quit = true,
-            KeyCode::Char('?') => self.modal = Modal::Help,
-            KeyCode::Tab => self.focus_next(1),
-            KeyCode::BackTab => self.focus_next(2),
-            KeyCode::Char('f') => {
+        if let Some(t) = keys::find(keys::TIME, &key) {
+            return self.time_key(t);
+        }
+        match keys::find(keys::GLOBAL, &key) {
+            Some(g) => self.global_key(g),
+            None => Vec::new(),
+        }
+    }
+
+    /// A time key: a seek (or, past the newest tick, a step).
+    fn time_key(&mut self, t: keys::Time) -> Vec<Request> {
+        if !self.connected() {
+            self.status = "not connected: nothing was sent".into();
+            return Vec::new();
+        }
+        if self.timeline.history.is_none() {
+            self.status = self
+                .timeline
+                .off
+                .clone()
+                .unwrap_or_else(|| "this engine keeps no history (yet)".to_owned());
+            return Vec::new();
+        }
+        let fps = self.engine_fps.round().max(1.0) as u64;
+        self.timeline.time_key(t, fps)
+    }
+
+    /// A key that works anywhere.
+    fn global_key(&mut self, g: keys::Global) -> Vec<Request> {
+        use keys::Global as G;
+        if !self.connected() && keys::is_command(g) {
+            self.status = "not connected: nothing was sent".into();
+            return Vec::new();
+        }
+        match g {
+            G::Quit => self.quit = true,
+            G::Help => self.modal = Modal::Help,
+            G::FocusNext => self.focus_next(1),
+            G::FocusBack => self.focus_next(2),
+            G::Full => {
                 self.fullscreen = !self.fullscreen;
                 if self.fullscreen {
                     self.focus = Focus::Frame;
                 }
             }
-            KeyCode::Char('e') => {
+            G::Entities => {
                 if self.side == Side::Entities {
                     self.side = Side::Params;
                 } else if !self.connected() {
@@ -767,10 +805,7 @@ impl App {
                     self.status = "this game answers no world.entities".into();
                 }
             }
-            _ if !self.connected() && self.is_command(key.code) => {
-                self.status = "not connected: nothing was sent".into();
-            }
-            KeyCode::Char('w') => {
+            G::Watches => {
                 if self.side == Side::Watches {
                     self.side = Side::Params;
                 } else {
@@ -779,7 +814,43 @@ impl App {
                     return vec![req(Tag::Watch, method::WATCH, WatchParams::default())];
                 }
             }
-            KeyCode::Char('G') => {
+            G::Reboot => {
+                return vec![req(Tag::Reboot, method::REBOOT, RebootParams::default())];
+            }
+            // Ask the engine first: its refusal says what a fresh reboot loses.
+            G::FreshReboot => {
+                return vec![req(
+                    Tag::FreshProbe,
+                    method::REBOOT,
+                    RebootParams {
+                        keep_progress: false,
+                        confirm: false,
+                    },
+                )];
+            }
+            G::Pause => {
+                let m = if self.paused {
+                    method::RESUME
+                } else {
+                    method::PAUSE
+                };
+                return vec![req(Tag::Pause, m, NoParams {})];
+            }
+            G::Step => return vec![req(Tag::Step, method::STEP, StepParams { count: 1 })],
+            G::SaveParams => return vec![req(Tag::Save, method::PARAMS_SAVE, NoParams {})],
+            G::Snapshot => {
+                return vec![req(
+                    Tag::Snapshot,
+                    method::SNAPSHOT,
+                    advkit_ipc::api::SnapshotParams::default(),
+                )];
+            }
+            G::GameFocus => {
+                self.game_input = true;
+                self.status =
+                    "game focus: arrows and Space go to the game; g or Esc to leave".into();
+            }
+            G::GoToTick => {
                 if self.timeline.history.is_some() {
                     self.modal = Modal::Edit {
                         target: Target::Tick,
@@ -795,78 +866,16 @@ impl App {
                         .unwrap_or_else(|| "this engine keeps no history (yet)".to_owned());
                 }
             }
-            _ if self.timeline.key(key, 0).is_some() => {
-                if self.timeline.history.is_none() {
-                    self.status = self
-                        .timeline
-                        .off
-                        .clone()
-                        .unwrap_or_else(|| "this engine keeps no history (yet)".to_owned());
-                    return Vec::new();
-                }
-                let fps = self.engine_fps.round().max(1.0) as u64;
-                return self.timeline.key(key, fps).unwrap_or_default();
-            }
-            KeyCode::Char('r') => {
-                return vec![req(Tag::Reboot, method::REBOOT, RebootParams::default())];
-            }
-            // Ask the engine first: its refusal says what a fresh reboot loses.
-            KeyCode::Char('R') => {
-                return vec![req(
-                    Tag::FreshProbe,
-                    method::REBOOT,
-                    RebootParams {
-                        keep_progress: false,
-                        confirm: false,
-                    },
-                )];
-            }
-            KeyCode::Char('p') => {
-                let m = if self.paused {
-                    method::RESUME
-                } else {
-                    method::PAUSE
-                };
-                return vec![req(Tag::Pause, m, NoParams {})];
-            }
-            KeyCode::Char('.') => {
-                return vec![req(Tag::Step, method::STEP, StepParams { count: 1 })];
-            }
-            KeyCode::Char('s') => {
-                return vec![req(Tag::Save, method::PARAMS_SAVE, NoParams {})];
-            }
-            KeyCode::Char('S') => {
-                return vec![req(
-                    Tag::Snapshot,
-                    method::SNAPSHOT,
-                    advkit_ipc::api::SnapshotParams::default(),
-                )];
-            }
-            KeyCode::Char('g') => {
-                self.game_input = true;
-                self.status =
-                    "game focus: arrows and Space go to the game; g or Esc to leave".into();
-            }
-            _ => {}
+            G::Record => self.toggle_recording(),
         }
         Vec::new()
     }
 
-    /// Keys that send something to the engine.
-    fn is_command(&self, code: KeyCode) -> bool {
-        matches!(
-            code,
-            KeyCode::Char(
-                'r' | 'R' | 'p' | '.' | 's' | 'S' | 'g' | 'G' | 'w' | '[' | ']' | '{' | '}'
-            )
-        )
-    }
-
     /// Keys of the watch pane.
-    fn watches_key(&mut self, key: KeyEvent) -> Option<Vec<Request>> {
-        match self.timeline.pane_key(key)? {
-            crate::timeline::PaneKey::Done => Some(Vec::new()),
-            crate::timeline::PaneKey::Send(r) => Some(vec![r]),
+    fn watches_key(&mut self, k: keys::WatchKey) -> Vec<Request> {
+        match self.timeline.pane_key(k) {
+            crate::timeline::PaneKey::Done => Vec::new(),
+            crate::timeline::PaneKey::Send(r) => vec![r],
             crate::timeline::PaneKey::Add => {
                 self.modal = Modal::Edit {
                     target: Target::Watch,
@@ -874,7 +883,7 @@ impl App {
                     error: None,
                     sending: false,
                 };
-                Some(Vec::new())
+                Vec::new()
             }
         }
     }
@@ -1001,23 +1010,18 @@ impl App {
         Some(Vec::new())
     }
 
-    fn game_key(&mut self, key: KeyEvent) -> Vec<Request> {
-        let button = match key.code {
-            KeyCode::Up => "up",
-            KeyCode::Down => "down",
-            KeyCode::Left => "left",
-            KeyCode::Right => "right",
-            KeyCode::Char(' ') | KeyCode::Enter => "action",
-            KeyCode::Esc | KeyCode::Char('g') => {
+    fn game_key(&mut self, k: keys::GameKey) -> Vec<Request> {
+        let button = match k {
+            keys::GameKey::Button(b) => b,
+            keys::GameKey::Leave => {
                 self.game_input = false;
                 self.status = "keys control the inspector again".into();
                 return Vec::new();
             }
-            KeyCode::Char('q') => {
+            keys::GameKey::Quit => {
                 self.quit = true;
                 return Vec::new();
             }
-            _ => return Vec::new(),
         };
         vec![req(
             Tag::Input,
@@ -1029,44 +1033,37 @@ impl App {
         )]
     }
 
-    /// Keys of the params panel (`None`: not one of its keys).
-    fn params_key(&mut self, key: KeyEvent, shift: bool) -> Option<Vec<Request>> {
-        Some(match key.code {
-            KeyCode::Up => {
-                self.selected = self.selected.saturating_sub(1);
-                Vec::new()
-            }
-            KeyCode::Down => {
+    /// Keys of the params panel.
+    fn params_key(&mut self, k: keys::ParamsKey, shift: bool) -> Vec<Request> {
+        use keys::ParamsKey as P;
+        match k {
+            P::Up => self.selected = self.selected.saturating_sub(1),
+            P::Down => {
                 self.selected = (self.selected + 1).min(self.params.len().saturating_sub(1));
-                Vec::new()
             }
-            KeyCode::Left => self.adjust(-1, shift),
-            KeyCode::Right => self.adjust(1, shift),
-            KeyCode::Enter => self.edit(),
-            KeyCode::Char(' ') => self.toggle(),
-            KeyCode::Char('/') => {
+            P::Less => return self.adjust(-1, shift),
+            P::More => return self.adjust(1, shift),
+            P::Edit => return self.edit(),
+            P::Toggle => return self.toggle(),
+            P::Search => {
                 self.modal = Modal::Search {
                     query: String::new(),
                     was: self.selected,
                 };
-                Vec::new()
             }
-            KeyCode::Char('d') => self.reset_one(),
-            _ => return None,
-        })
+            P::Default => return self.reset_one(),
+        }
+        Vec::new()
     }
 
-    fn entities_key(&mut self, key: KeyEvent) -> Option<Vec<Request>> {
-        Some(match key.code {
-            KeyCode::Up => {
-                self.entity = self.entity.saturating_sub(1);
-                Vec::new()
-            }
-            KeyCode::Down => {
+    fn entities_key(&mut self, k: keys::EntitiesKey) -> Vec<Request> {
+        use keys::EntitiesKey as E;
+        match k {
+            E::Up => self.entity = self.entity.saturating_sub(1),
+            E::Down => {
                 self.entity = (self.entity + 1).min(self.entities.len().saturating_sub(1));
-                Vec::new()
             }
-            KeyCode::Enter => {
+            E::Change => {
                 if !self.connected() {
                     self.status = "not connected: nothing was changed".into();
                 } else if !self.can_set_entities {
@@ -1079,10 +1076,9 @@ impl App {
                         sending: false,
                     };
                 }
-                Vec::new()
             }
-            _ => return None,
-        })
+        }
+        Vec::new()
     }
 
     /// The id of the entity selected in the panel.
@@ -1095,32 +1091,26 @@ impl App {
     }
 
     /// In frame focus: the picker's cursor, zoom and pan.
-    fn frame_key(&mut self, key: KeyEvent, shift: bool) -> Option<Vec<Request>> {
+    fn frame_key(&mut self, k: keys::FrameKey, shift: bool) -> Vec<Request> {
+        use keys::FrameKey as F;
         let step = if shift { 8 } else { 1 };
         let (cols, rows) = (self.image.width, self.image.height / 2);
         let (x, y) = self.cursor.unwrap_or((cols / 2, rows / 2));
-        let moved = match key.code {
-            KeyCode::Left => Some((i32::from(x) - step, i32::from(y))),
-            KeyCode::Right => Some((i32::from(x) + step, i32::from(y))),
-            KeyCode::Up => Some((i32::from(x), i32::from(y) - step)),
-            KeyCode::Down => Some((i32::from(x), i32::from(y) + step)),
-            _ => None,
-        };
-        if let Some((nx, ny)) = moved {
-            self.move_cursor(nx, ny, cols, rows);
-            return Some(Vec::new());
-        }
-        match key.code {
-            KeyCode::Char('+') | KeyCode::Char('=') => self.zoom_by(true),
-            KeyCode::Char('-') => self.zoom_by(false),
-            KeyCode::Char('z') => {
+        let (x, y) = (i32::from(x), i32::from(y));
+        match k {
+            F::Left => self.move_cursor(x - step, y, cols, rows),
+            F::Right => self.move_cursor(x + step, y, cols, rows),
+            F::Up => self.move_cursor(x, y - step, cols, rows),
+            F::Down => self.move_cursor(x, y + step, cols, rows),
+            F::ZoomIn => self.zoom_by(true),
+            F::ZoomOut => self.zoom_by(false),
+            F::Fit => {
                 self.zoom = 1;
                 self.status = "zoom: the whole frame".into();
             }
-            KeyCode::Esc => self.cursor = None,
-            _ => return None,
+            F::Unpick => self.cursor = None,
         }
-        Some(Vec::new())
+        Vec::new()
     }
 
     /// Moves the picker to cell (`x`, `y`); past the edge of a zoomed view
@@ -1186,17 +1176,18 @@ impl App {
         self.status = format!("zoom ×{next}");
     }
 
-    fn log_key(&mut self, key: KeyEvent) -> Option<Vec<Request>> {
+    fn log_key(&mut self, k: keys::LogKey) -> Vec<Request> {
+        use keys::LogKey as L;
         let total = self.log_lines().count();
         let page = 5;
-        match key.code {
-            KeyCode::Up => self.log_scroll += 1,
-            KeyCode::Down => self.log_scroll = self.log_scroll.saturating_sub(1),
-            KeyCode::PageUp => self.log_scroll += page,
-            KeyCode::PageDown => self.log_scroll = self.log_scroll.saturating_sub(page),
-            KeyCode::Home => self.log_scroll = total,
-            KeyCode::End => self.log_scroll = 0,
-            KeyCode::Char('t') => {
+        match k {
+            L::Older => self.log_scroll += 1,
+            L::Newer => self.log_scroll = self.log_scroll.saturating_sub(1),
+            L::PageOlder => self.log_scroll += page,
+            L::PageNewer => self.log_scroll = self.log_scroll.saturating_sub(page),
+            L::Top => self.log_scroll = total,
+            L::Follow => self.log_scroll = 0,
+            L::Topic => {
                 let at = self
                     .log_filter
                     .and_then(|t| LOG_TOPICS.iter().position(|x| *x == t));
@@ -1207,7 +1198,7 @@ impl App {
                 };
                 self.log_scroll = 0;
             }
-            KeyCode::Enter => {
+            L::Open => {
                 // The newest line on screen, in full.
                 let line = self
                     .log_lines()
@@ -1218,10 +1209,9 @@ impl App {
                     self.modal = Modal::Entry(line);
                 }
             }
-            _ => return None,
         }
         self.log_scroll = self.log_scroll.min(total.saturating_sub(1));
-        Some(Vec::new())
+        Vec::new()
     }
 
     /// Ctrl-R: stops the recording under way, or starts one: from where

@@ -3,6 +3,8 @@
 //! control client) and knows no game.
 //!
 //! - [`app`]: state, and how keys, replies and events change it (no IO).
+//! - [`keys`]: every key as data, one table per pane: the handlers,
+//!   the key bar and the help read the same rows.
 //! - [`view`]: drawing the state (`impl Widget for &App`) and the layout.
 //! - [`run`]: the loop, a runner with named steps: attach, reattach,
 //!   input, capped-rate drawing; `link`: the attachment to one engine
@@ -23,6 +25,7 @@ pub mod encode;
 pub mod flow;
 pub mod halfblock;
 pub mod input;
+pub mod keys;
 mod link;
 pub mod picture;
 pub mod recorder;

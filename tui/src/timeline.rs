@@ -2,9 +2,9 @@
 //! its keys, their hints and its view: the timeline line (the span of
 //! history, the tick on screen, keyframes, watch hits), stepping through
 //! time (`[` `]` a tick, `{` `}` a second, Home/End the oldest/newest,
-//! `G` a tick typed), and the watch pane (`w`).
+//! `G` a tick typed), and the watch pane (`w`). Its keys are in
+//! [`keys::TIME`] and [`keys::WATCHES`].
 
-use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -14,6 +14,7 @@ use ratatui::widgets::{Paragraph, Widget};
 use advkit_ipc::api::{HistoryResult, SeekParams, WatchInfo, WatchParams, WatchResult, method};
 
 use crate::app::{Request, Tag, req};
+use crate::keys;
 
 /// What the inspector knows of the engine's history and watchpoints.
 #[derive(Debug, Default, Clone)]
@@ -32,16 +33,6 @@ pub struct Timeline {
     pub fired: Option<(u64, String, u64)>,
 }
 
-/// The timeline's keys, for the key bar and the help (one list for both
-/// and for [`Timeline::key`]).
-pub const KEYS: [(&str, &str); 5] = [
-    ("[ ]", "tick"),
-    ("{ }", "second"),
-    ("Home End", "oldest/newest"),
-    ("G", "go to tick"),
-    ("w", "watches"),
-];
-
 /// What a key in the watch pane did.
 #[derive(Debug)]
 pub enum PaneKey {
@@ -50,9 +41,6 @@ pub enum PaneKey {
     Add,
     Send(Request),
 }
-
-/// The watch pane's own keys.
-pub const PANE_KEYS: [(&str, &str); 3] = [("a", "add"), ("d", "remove"), ("↑↓", "select")];
 
 impl Timeline {
     pub fn on_history(&mut self, h: HistoryResult) {
@@ -79,34 +67,34 @@ impl Timeline {
         ))
     }
 
-    /// A time key (`None`: not one of the timeline's). `fps` is a second.
-    /// Past the newest tick, `]` steps the live engine instead.
-    pub fn key(&mut self, key: KeyEvent, fps: u64) -> Option<Vec<Request>> {
-        let by: i64 = match key.code {
-            KeyCode::Char('[') => -1,
-            KeyCode::Char(']') => 1,
-            KeyCode::Char('{') => -(fps.max(1) as i64),
-            KeyCode::Char('}') => fps.max(1) as i64,
-            KeyCode::Home | KeyCode::End => 0,
-            _ => return None,
-        };
+    /// A time key ([`keys::TIME`]); `fps` ticks are a second. Past the
+    /// newest tick, a step forward steps the live engine instead.
+    pub fn time_key(&mut self, t: keys::Time, fps: u64) -> Vec<Request> {
         let Some(h) = &self.history else {
-            return Some(Vec::new());
+            return Vec::new();
         };
-        let target = match key.code {
-            KeyCode::Home => h.oldest,
-            KeyCode::End => h.newest,
+        let second = fps.max(1) as i64;
+        let by: i64 = match t {
+            keys::Time::Back => -1,
+            keys::Time::Forward => 1,
+            keys::Time::SecondBack => -second,
+            keys::Time::SecondForward => second,
+            keys::Time::Oldest | keys::Time::Newest => 0,
+        };
+        let target = match t {
+            keys::Time::Oldest => h.oldest,
+            keys::Time::Newest => h.newest,
             _ => h.now.saturating_add_signed(by),
         };
         if by > 0 && h.now >= h.newest {
             // At the newest tick: step the game itself.
-            return Some(vec![req(
+            return vec![req(
                 Tag::Step,
                 method::STEP,
                 advkit_ipc::api::StepParams { count: by as u64 },
-            )]);
+            )];
         }
-        Some(self.seek(target).into_iter().collect())
+        self.seek(target).into_iter().collect()
     }
 
     /// `G`'s text: `1500`, or `-120` / `+60` from the tick shown.
@@ -132,30 +120,28 @@ impl Timeline {
         self.seek(tick).ok_or_else(|| "no history".to_owned())
     }
 
-    /// A key while the watch pane has focus (`None`: not the pane's).
-    pub fn pane_key(&mut self, key: KeyEvent) -> Option<PaneKey> {
-        match key.code {
-            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down => {
+    /// A key of the watch pane ([`keys::WATCHES`]).
+    pub fn pane_key(&mut self, k: keys::WatchKey) -> PaneKey {
+        match k {
+            keys::WatchKey::Up => self.selected = self.selected.saturating_sub(1),
+            keys::WatchKey::Down => {
                 self.selected = (self.selected + 1).min(self.watches.len().saturating_sub(1));
             }
-            KeyCode::Char('d') | KeyCode::Delete => {
-                let Some(w) = self.watches.get(self.selected) else {
-                    return Some(PaneKey::Done);
-                };
-                return Some(PaneKey::Send(req(
-                    Tag::Watch,
-                    method::WATCH,
-                    WatchParams {
-                        add: None,
-                        remove: Some(w.id),
-                    },
-                )));
+            keys::WatchKey::Remove => {
+                if let Some(w) = self.watches.get(self.selected) {
+                    return PaneKey::Send(req(
+                        Tag::Watch,
+                        method::WATCH,
+                        WatchParams {
+                            add: None,
+                            remove: Some(w.id),
+                        },
+                    ));
+                }
             }
-            KeyCode::Char('a') | KeyCode::Enter => return Some(PaneKey::Add),
-            _ => return None,
+            keys::WatchKey::Add => return PaneKey::Add,
         }
-        Some(PaneKey::Done)
+        PaneKey::Done
     }
 
     pub fn add(text: &str) -> Request {

@@ -11,6 +11,7 @@ use advkit_params::Kind;
 
 use crate::app::{App, Conn, Focus, Modal, ParamRow, Side, Target};
 use crate::halfblock::{ColorMode, HalfBlocks};
+use crate::keys;
 use crate::picture::entity_box;
 
 /// Where each part goes. A part the layout leaves out is empty.
@@ -175,7 +176,7 @@ impl Widget for &App {
         self.render_keys(a.footer, buf);
         match &self.modal {
             Modal::None | Modal::Search { .. } => {}
-            Modal::Help => help(area, buf),
+            Modal::Help => help(self, area, buf),
             Modal::Entry(text) => dialog(
                 area,
                 buf,
@@ -715,6 +716,41 @@ impl App {
         Paragraph::new(shown).render(inner, buf);
     }
 
+    /// The key bar's keys, from the tables the handlers read: `q` and
+    /// Tab, time's (with history), the focused pane's, then the rest of
+    /// the keys that work anywhere. `? help` comes last, always.
+    fn key_bar(&self) -> Vec<(&'static str, &'static str)> {
+        if self.game_input {
+            return keys::bar(keys::GAME).collect();
+        }
+        let lead = |a: &keys::Global| matches!(a, keys::Global::Quit | keys::Global::FocusNext);
+        let mut out: Vec<(&str, &str)> = keys::GLOBAL
+            .iter()
+            .filter(|b| lead(&b.action))
+            .map(|b| (b.label, b.hint))
+            .collect();
+        let pane_is_a_list =
+            self.focus == Focus::Log || (self.focus == Focus::Params && self.side == Side::Watches);
+        if self.timeline.history.is_some() && !pane_is_a_list {
+            // Time first: it is what a debugging session presses most.
+            out.extend(keys::bar(keys::TIME));
+        }
+        match (self.focus, self.side) {
+            (Focus::Params, Side::Params) => out.extend(keys::bar(keys::PARAMS)),
+            (Focus::Params, Side::Entities) => out.extend(keys::bar(keys::ENTITIES)),
+            (Focus::Params, Side::Watches) => out.extend(keys::bar(keys::WATCHES)),
+            (Focus::Frame, _) => out.extend(keys::bar(keys::FRAME)),
+            (Focus::Log, _) => out.extend(keys::bar(keys::LOG)),
+        }
+        out.extend(
+            keys::GLOBAL
+                .iter()
+                .filter(|b| b.bar && !lead(&b.action))
+                .map(|b| (b.label, b.hint)),
+        );
+        out
+    }
+
     fn render_status(&self, area: Rect, buf: &mut Buffer) {
         let (state, color) = match &self.conn {
             Conn::Connected => ("● connected", Color::Green),
@@ -793,86 +829,7 @@ impl App {
             .render(area, buf);
             return;
         }
-        let keys: Vec<(&str, &str)> = if self.game_input {
-            [
-                ("←↑→↓", "move"),
-                ("Space", "action"),
-                ("g/Esc", "back"),
-                ("q", "quit"),
-            ]
-            .to_vec()
-        } else {
-            let mut keys: Vec<(&str, &str)> = match (self.focus, self.side) {
-                (Focus::Params, Side::Params) => [
-                    ("q", "quit"),
-                    ("Tab", "focus"),
-                    ("↑↓", "select"),
-                    ("←→", "adjust"),
-                    ("⏎", "edit"),
-                    ("/", "search"),
-                    ("d", "default"),
-                    ("p", "pause"),
-                    ("r/R", "reboot"),
-                    ("e", "entities"),
-                    ("f", "full"),
-                    ("g", "game"),
-                    (".", "step"),
-                    ("s", "save"),
-                    ("S", "snap"),
-                    ("^R", "rec"),
-                ]
-                .to_vec(),
-                (Focus::Params, Side::Watches) => {
-                    let mut k = vec![("q", "quit"), ("Tab", "focus")];
-                    k.extend(crate::timeline::PANE_KEYS);
-                    k.push(("w", "params"));
-                    k
-                }
-                (Focus::Params, Side::Entities) => [
-                    ("q", "quit"),
-                    ("Tab", "focus"),
-                    ("↑↓", "select"),
-                    ("⏎", "change"),
-                    ("e", "params"),
-                    ("p", "pause"),
-                    ("f", "full"),
-                    ("^R", "rec"),
-                ]
-                .to_vec(),
-                (Focus::Frame, _) => [
-                    ("q", "quit"),
-                    ("Tab", "focus"),
-                    ("←↑→↓", "pick (⇧×8)"),
-                    ("+/-", "zoom"),
-                    ("z", "fit"),
-                    ("f", "full"),
-                    ("e", "entities"),
-                    ("p", "pause"),
-                    (".", "step"),
-                    ("g", "game"),
-                ]
-                .to_vec(),
-                (Focus::Log, _) => [
-                    ("q", "quit"),
-                    ("Tab", "focus"),
-                    ("↑↓", "scroll"),
-                    ("PgUp/PgDn", "page"),
-                    ("Home/End", "top/follow"),
-                    ("t", "topic"),
-                    ("⏎", "open"),
-                ]
-                .to_vec(),
-            };
-            if self.timeline.history.is_some()
-                && self.focus != Focus::Log
-                && !(self.focus == Focus::Params && self.side == Side::Watches)
-            {
-                // Time first: it is what a debugging session presses most.
-                let at = keys.len().min(2);
-                keys.splice(at..at, crate::timeline::KEYS);
-            }
-            keys
-        };
+        let keys = self.key_bar();
         let help = "? help";
         let room = usize::from(area.width).saturating_sub(help.len() + 1);
         let mut spans = Vec::new();
@@ -1035,35 +992,31 @@ fn dialog(area: Rect, buf: &mut Buffer, title: &str, text: &str, color: Color) {
         .render(r, buf);
 }
 
-fn help(area: Rect, buf: &mut Buffer) {
-    let keys = [
-        ("", "anywhere"),
-        ("q", "quit"),
-        ("Tab", "focus: side panel, frame, log (⇧Tab back)"),
-        ("f", "the frame alone, full screen"),
-        ("e", "side panel: params or entities"),
-        ("r / R", "reboot keeping progress / fresh (asks first)"),
-        ("p  .", "pause or resume / single step"),
-        ("s  S", "save params / snapshot to a PNG here"),
-        ("g", "game focus: arrows and Space go to the game"),
-        ("Ctrl-R", "record a golden scenario; again to stop"),
-        ("", "time (with history; docs/debugging.md)"),
-        ("[ ]  { }", "a tick / a second back or forward"),
-        ("Home End", "the oldest / newest tick (outside the log)"),
-        ("G  w", "go to a tick / watchpoints (a adds, d removes)"),
-        ("", "params"),
-        ("↑↓ ←→", "select / adjust (⇧: steps of ×10)"),
-        ("⏎ ␣", "edit or choose / toggle a bool"),
-        ("/  d", "search by name / reset to its default"),
-        ("", "entities"),
-        ("↑↓ ⏎", "select (outlined in the frame) / change"),
-        ("", "frame"),
-        ("arrows", "move the picker (⇧: 8 cells); pans when zoomed"),
-        ("+ - z", "zoom in, out, whole frame"),
-        ("", "log"),
-        ("↑↓ PgUp PgDn", "scroll; Home oldest, End follows"),
-        ("t  ⏎", "one topic at a time / open an entry"),
-    ];
+/// The keys of the focused pane, of time and of anywhere, from the same
+/// tables the handlers read ([`crate::keys`]).
+fn help(app: &App, area: Rect, buf: &mut Buffer) {
+    let mut keys: Vec<(&str, &str)> = Vec::new();
+    let mut section =
+        |name: &'static str, rows: &mut dyn Iterator<Item = (&'static str, &'static str)>| {
+            keys.push(("", name));
+            keys.extend(rows);
+        };
+    if app.game_input {
+        section("game focus", &mut keys::help(keys::GAME));
+    } else {
+        match (app.focus, app.side) {
+            (Focus::Params, Side::Params) => section("params", &mut keys::help(keys::PARAMS)),
+            (Focus::Params, Side::Entities) => section("entities", &mut keys::help(keys::ENTITIES)),
+            (Focus::Params, Side::Watches) => section("watches", &mut keys::help(keys::WATCHES)),
+            (Focus::Frame, _) => section("frame", &mut keys::help(keys::FRAME)),
+            (Focus::Log, _) => section("log", &mut keys::help(keys::LOG)),
+        }
+        section(
+            "time (with history; docs/debugging.md)",
+            &mut keys::help(keys::TIME),
+        );
+        section("anywhere", &mut keys::help(keys::GLOBAL));
+    }
     let text: String = keys
         .iter()
         .map(|(k, d)| {
