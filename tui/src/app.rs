@@ -22,6 +22,7 @@ use serde_json::Value as Json;
 
 use crate::halfblock::{CellImage, ColorMode};
 use crate::keys;
+use crate::log::{LOG_TOPICS, LogPane};
 
 /// Where the inspector is with its engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,16 +63,6 @@ pub enum Target {
     /// An entity's attributes (`world.set`), typed as `attr=value`.
     Entity(String),
 }
-
-/// One line of the event log and the topic it came on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLine {
-    pub topic: &'static str,
-    pub text: String,
-}
-
-/// The topics the log filter steps through (`t`).
-pub const LOG_TOPICS: [&str; 6] = ["params", "engine", "world", "log", "record", "inspector"];
 
 /// Recent figures for the graphs: one sample per stats reply (2 a second)
 /// for the engine, one a second for the link; the last minute.
@@ -231,11 +222,8 @@ pub struct App {
     pub selected: usize,
     pub focus: Focus,
     pub modal: Modal,
-    pub log: VecDeque<LogLine>,
-    /// Lines scrolled up from the newest (0: following new lines).
-    pub log_scroll: usize,
-    /// Show only this topic's lines.
-    pub log_filter: Option<&'static str>,
+    /// The event log: its lines, scroll and filter.
+    pub log: LogPane,
     pub side: Side,
     /// The frame alone, on the whole screen (`f`).
     pub fullscreen: bool,
@@ -288,8 +276,6 @@ pub struct App {
     pub timeline: crate::timeline::Timeline,
 }
 
-const LOG_LINES: usize = 500;
-
 impl App {
     pub fn new(name: &str, colors: ColorMode) -> App {
         App {
@@ -300,9 +286,7 @@ impl App {
             selected: 0,
             focus: Focus::Params,
             modal: Modal::None,
-            log: VecDeque::new(),
-            log_scroll: 0,
-            log_filter: None,
+            log: LogPane::default(),
             side: Side::Params,
             fullscreen: false,
             zoom: 1,
@@ -377,26 +361,9 @@ impl App {
         self.push_log_in("inspector", line);
     }
 
-    /// Adds a line to the event log under `topic`, control characters
-    /// made visible. A log scrolled up stays on the lines it shows.
+    /// Adds a line to the event log under `topic`.
     pub fn push_log_in(&mut self, topic: &'static str, line: String) {
-        if self.log.len() == LOG_LINES {
-            self.log.pop_front();
-        }
-        if self.log_scroll > 0 && self.log_filter.is_none_or(|t| t == topic) {
-            self.log_scroll += 1;
-        }
-        self.log.push_back(LogLine {
-            topic,
-            text: printable(&line),
-        });
-    }
-
-    /// The log lines the filter lets through.
-    pub fn log_lines(&self) -> impl DoubleEndedIterator<Item = &LogLine> {
-        self.log
-            .iter()
-            .filter(|l| self.log_filter.is_none_or(|t| t == l.topic))
+        self.log.push(topic, &line);
     }
 
     /// A param list as `hello` or `params.list` gives it.
@@ -1177,40 +1144,9 @@ impl App {
     }
 
     fn log_key(&mut self, k: keys::LogKey) -> Vec<Request> {
-        use keys::LogKey as L;
-        let total = self.log_lines().count();
-        let page = 5;
-        match k {
-            L::Older => self.log_scroll += 1,
-            L::Newer => self.log_scroll = self.log_scroll.saturating_sub(1),
-            L::PageOlder => self.log_scroll += page,
-            L::PageNewer => self.log_scroll = self.log_scroll.saturating_sub(page),
-            L::Top => self.log_scroll = total,
-            L::Follow => self.log_scroll = 0,
-            L::Topic => {
-                let at = self
-                    .log_filter
-                    .and_then(|t| LOG_TOPICS.iter().position(|x| *x == t));
-                self.log_filter = match at {
-                    None => Some(LOG_TOPICS[0]),
-                    Some(i) if i + 1 < LOG_TOPICS.len() => Some(LOG_TOPICS[i + 1]),
-                    Some(_) => None,
-                };
-                self.log_scroll = 0;
-            }
-            L::Open => {
-                // The newest line on screen, in full.
-                let line = self
-                    .log_lines()
-                    .rev()
-                    .nth(self.log_scroll)
-                    .map(|l| format!("[{}] {}", l.topic, l.text));
-                if let Some(line) = line {
-                    self.modal = Modal::Entry(line);
-                }
-            }
+        if let Some(line) = self.log.key(k) {
+            self.modal = Modal::Entry(line);
         }
-        self.log_scroll = self.log_scroll.min(total.saturating_sub(1));
         Vec::new()
     }
 
@@ -1238,10 +1174,8 @@ impl App {
             m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
         };
         match m.kind {
-            MouseEventKind::ScrollUp if inside(areas.log) => self.log_scroll += 1,
-            MouseEventKind::ScrollDown if inside(areas.log) => {
-                self.log_scroll = self.log_scroll.saturating_sub(1)
-            }
+            MouseEventKind::ScrollUp if inside(areas.log) => self.log.wheel(true),
+            MouseEventKind::ScrollDown if inside(areas.log) => self.log.wheel(false),
             MouseEventKind::ScrollUp => self.selected = self.selected.saturating_sub(1),
             MouseEventKind::ScrollDown => {
                 self.selected = (self.selected + 1).min(self.params.len().saturating_sub(1));

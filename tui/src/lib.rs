@@ -5,6 +5,8 @@
 //! - [`app`]: state, and how keys, replies and events change it (no IO).
 //! - [`keys`]: every key as data, one table per pane: the handlers,
 //!   the key bar and the help read the same rows.
+//! - [`log`]: the event log, a component (lines, scroll, filter, keys,
+//!   drawing).
 //! - [`view`]: drawing the state (`impl Widget for &App`) and the layout.
 //! - [`run`]: the loop, a runner with named steps: attach, reattach,
 //!   input, capped-rate drawing; `link`: the attachment to one engine
@@ -27,6 +29,7 @@ pub mod halfblock;
 pub mod input;
 pub mod keys;
 mod link;
+pub mod log;
 pub mod picture;
 pub mod recorder;
 pub mod review;

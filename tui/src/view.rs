@@ -171,7 +171,7 @@ impl Widget for &App {
             .render_line(a.timeline, buf, self.colors == ColorMode::Mono);
         self.render_strip(a.strip, buf);
         self.render_graphs(a.graphs, buf);
-        self.render_log(a.log, buf);
+        self.log.render(a.log, buf, self.focus == Focus::Log);
         self.render_status(a.status, buf);
         self.render_keys(a.footer, buf);
         match &self.modal {
@@ -685,35 +685,6 @@ impl App {
                 .style(Style::new().fg(Color::Cyan))
                 .render(Rect::new(inner.x, y + 1, inner.width, 1), buf);
         }
-    }
-
-    fn render_log(&self, area: Rect, buf: &mut Buffer) {
-        if area.height == 0 {
-            return;
-        }
-        let mut title = "events".to_owned();
-        if let Some(t) = self.log_filter {
-            title.push_str(&format!(" · only {t} (t)"));
-        }
-        if self.log_scroll > 0 {
-            title.push_str(&format!(
-                " · ⏸ {} newer below (End follows)",
-                self.log_scroll
-            ));
-        }
-        let block = pane(&title, self.focus == Focus::Log);
-        let inner = block.inner(area);
-        block.render(area, buf);
-        let n = usize::from(inner.height);
-        let lines: Vec<&crate::app::LogLine> = self.log_lines().collect();
-        let end = lines.len().saturating_sub(self.log_scroll);
-        let start = end.saturating_sub(n);
-        let width = usize::from(inner.width);
-        let shown: Vec<Line> = lines[start..end]
-            .iter()
-            .map(|l| Line::raw(ellipsis(&l.text, width)))
-            .collect();
-        Paragraph::new(shown).render(inner, buf);
     }
 
     /// The key bar's keys, from the tables the handlers read: `q` and
