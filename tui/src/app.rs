@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
+use crate::entities::{EntitiesAsk, EntitiesPane};
 use crate::halfblock::{CellImage, ColorMode};
 use crate::keys;
 use crate::log::{LOG_TOPICS, LogPane};
@@ -234,16 +235,13 @@ pub struct App {
     /// The picker's cursor, in cells of the picture (frame focus).
     pub cursor: Option<(u16, u16)>,
     pub picked: Option<Picked>,
-    /// The game answers `world.entities` (and maybe `world.set`).
-    pub can_entities: bool,
-    pub can_set_entities: bool,
     /// The game answers `world.pick`: the picker names the tile.
     pub can_pick: bool,
     /// The game's answer about the picked pixel, and the pixel asked.
     pub pick_info: Option<Json>,
     pub pick_asked: Option<(u32, u32)>,
-    pub entities: Vec<Json>,
-    pub entity: usize,
+    /// The entity panel: the list, the selection, what the game allows.
+    pub entities: EntitiesPane,
     pub history: History,
     pub image: CellImage,
     pub frame_size: (u32, u32),
@@ -293,13 +291,10 @@ impl App {
             center: (0, 0),
             cursor: None,
             picked: None,
-            can_entities: false,
-            can_set_entities: false,
             can_pick: false,
             pick_info: None,
             pick_asked: None,
-            entities: Vec::new(),
-            entity: 0,
+            entities: EntitiesPane::default(),
             history: History::default(),
             image: CellImage::default(),
             frame_size: (0, 0),
@@ -333,7 +328,7 @@ impl App {
 
     /// The entity list is on screen (panel or picker): keep it fresh.
     pub fn wants_entities(&self) -> bool {
-        self.can_entities
+        self.entities.can_list
             && self.connected()
             && (self.side == Side::Entities
                 || (self.focus == Focus::Frame && self.cursor.is_some()))
@@ -379,8 +374,8 @@ impl App {
         self.status.clear();
         self.frame_size = (hello.frames.width, hello.frames.height);
         self.can_save = hello.can_save();
-        self.can_entities = hello.answers(method::ENTITIES);
-        self.can_set_entities = hello.answers(method::WORLD_SET);
+        self.entities.can_list = hello.answers(method::ENTITIES);
+        self.entities.can_set = hello.answers(method::WORLD_SET);
         self.can_pick = hello.answers(method::WORLD_PICK);
         self.set_param_list(hello.params, hello.revision);
         self.push_log(format!(
@@ -490,8 +485,7 @@ impl App {
             }
             Tag::Entities => {
                 if let Some(list) = typed::<EntitiesResult>(r) {
-                    self.entities = list.entities;
-                    self.entity = self.entity.min(self.entities.len().saturating_sub(1));
+                    self.entities.set_list(list.entities);
                 }
             }
             Tag::Pick => self.pick_info = Some(r),
@@ -764,7 +758,7 @@ impl App {
                     self.side = Side::Params;
                 } else if !self.connected() {
                     self.status = "not connected: no entities to show".into();
-                } else if self.can_entities {
+                } else if self.entities.can_list {
                     self.side = Side::Entities;
                     self.focus = Focus::Params;
                     return vec![req(Tag::Entities, method::ENTITIES, NoParams {})];
@@ -1024,37 +1018,19 @@ impl App {
     }
 
     fn entities_key(&mut self, k: keys::EntitiesKey) -> Vec<Request> {
-        use keys::EntitiesKey as E;
-        match k {
-            E::Up => self.entity = self.entity.saturating_sub(1),
-            E::Down => {
-                self.entity = (self.entity + 1).min(self.entities.len().saturating_sub(1));
-            }
-            E::Change => {
-                if !self.connected() {
-                    self.status = "not connected: nothing was changed".into();
-                } else if !self.can_set_entities {
-                    self.status = "this game answers no world.set".into();
-                } else if let Some(id) = self.selected_entity_id() {
-                    self.modal = Modal::Edit {
-                        target: Target::Entity(id),
-                        buffer: String::new(),
-                        error: None,
-                        sending: false,
-                    };
-                }
+        match self.entities.key(k, self.connected()) {
+            EntitiesAsk::Nothing => {}
+            EntitiesAsk::Say(what) => self.status = what.into(),
+            EntitiesAsk::Change(id) => {
+                self.modal = Modal::Edit {
+                    target: Target::Entity(id),
+                    buffer: String::new(),
+                    error: None,
+                    sending: false,
+                };
             }
         }
         Vec::new()
-    }
-
-    /// The id of the entity selected in the panel.
-    pub fn selected_entity_id(&self) -> Option<String> {
-        let e = self.entities.get(self.entity)?;
-        Some(match e.get("id")? {
-            Json::String(s) => s.clone(),
-            other => other.to_string(),
-        })
     }
 
     /// In frame focus: the picker's cursor, zoom and pan.

@@ -5,6 +5,7 @@
 //! - [`app`]: state, and how keys, replies and events change it (no IO).
 //! - [`keys`]: every key as data, one table per pane: the handlers,
 //!   the key bar and the help read the same rows.
+//! - [`entities`]: the entity panel, a component.
 //! - [`log`]: the event log, a component (lines, scroll, filter, keys,
 //!   drawing).
 //! - [`view`]: drawing the state (`impl Widget for &App`) and the layout.
@@ -24,6 +25,7 @@
 
 pub mod app;
 pub mod encode;
+pub mod entities;
 pub mod flow;
 pub mod halfblock;
 pub mod input;

@@ -113,7 +113,7 @@ impl App {
     /// The entity whose box (`box: [x, y, w, h]` in frame pixels, as
     /// `world.entities` gives it) holds the picked pixel.
     pub fn entity_at(&self, x: u32, y: u32) -> Option<&serde_json::Value> {
-        self.entities.iter().find(|e| {
+        self.entities.list.iter().find(|e| {
             entity_box(e)
                 .is_some_and(|(bx, by, bw, bh)| x >= bx && x < bx + bw && y >= by && y < by + bh)
         })

@@ -161,7 +161,9 @@ impl Widget for &App {
         self.render_frame(&a, buf);
         match self.side {
             Side::Params => self.render_params(a.side, buf),
-            Side::Entities => self.render_entities(a.side, buf),
+            Side::Entities => self
+                .entities
+                .render(a.side, buf, self.focus == Focus::Params),
             Side::Watches => {
                 self.timeline
                     .render_pane(a.side, buf, self.focus == Focus::Params);
@@ -370,7 +372,7 @@ impl App {
         if self.side != Side::Entities {
             return None;
         }
-        let (bx, by, bw, bh) = entity_box(self.entities.get(self.entity)?)?;
+        let (bx, by, bw, bh) = entity_box(self.entities.selected()?)?;
         let vp = self.viewport();
         let img = &self.image;
         let (iw, ih) = (i64::from(img.width), i64::from(img.height));
@@ -423,7 +425,7 @@ impl App {
             if let (None, Some(at)) = (tile, e.get("tile")) {
                 text.push_str(&format!(" tile {}", compact_json(at)));
             }
-        } else if self.can_entities && self.entities.is_empty() {
+        } else if self.entities.can_list && self.entities.list.is_empty() {
             text.push_str("  (entities: press e)");
         }
         Some(text)
@@ -467,21 +469,7 @@ impl App {
                 );
                 Line::from(vec![mark, Span::raw(text)])
             }
-            Side::Entities => {
-                let Some(e) = self.entities.get(self.entity) else {
-                    Line::from(vec![mark, Span::raw(" (no entities)")]).render(area, buf);
-                    return;
-                };
-                Line::from(vec![
-                    mark,
-                    Span::raw(format!(
-                        " {}/{} {}",
-                        self.entity + 1,
-                        self.entities.len(),
-                        entity_summary(e)
-                    )),
-                ])
-            }
+            Side::Entities => Line::from(vec![mark, Span::raw(self.entities.summary())]),
             Side::Params => {
                 let Some(row) = self.params.get(self.selected) else {
                     Line::from(vec![mark, Span::raw(" (no params yet)")]).render(area, buf);
@@ -581,65 +569,6 @@ impl App {
                 .wrap(Wrap { trim: true })
                 .style(Style::new().fg(Color::DarkGray))
                 .render(desc, buf);
-        }
-    }
-
-    fn render_entities(&self, area: Rect, buf: &mut Buffer) {
-        if area.height == 0 {
-            return;
-        }
-        let block = pane(
-            &format!("entities · {}", self.entities.len()),
-            self.focus == Focus::Params,
-        );
-        let inner = block.inner(area);
-        block.render(area, buf);
-        if self.entities.is_empty() {
-            Paragraph::new("(none yet)").render(inner, buf);
-            return;
-        }
-        let [list, attrs] =
-            Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(inner);
-        let rows = usize::from(list.height).max(1);
-        let first = self.entity.saturating_sub(rows - 1);
-        for (i, e) in self.entities.iter().enumerate().skip(first).take(rows) {
-            let selected = i == self.entity;
-            let line = Line::from(vec![
-                Span::styled(
-                    if selected { "▶ " } else { "  " },
-                    Style::new().fg(Color::Magenta),
-                ),
-                Span::styled(
-                    ellipsis(
-                        &entity_summary(e),
-                        usize::from(list.width).saturating_sub(2),
-                    ),
-                    if selected {
-                        Style::new().add_modifier(Modifier::BOLD)
-                    } else {
-                        Style::new()
-                    },
-                ),
-            ]);
-            line.render(
-                Rect::new(list.x, list.y + (i - first) as u16, list.width, 1),
-                buf,
-            );
-        }
-        if let Some(serde_json::Value::Object(map)) = self.entities.get(self.entity) {
-            let lines: Vec<Line> = map
-                .iter()
-                .map(|(k, v)| {
-                    Line::from(vec![
-                        Span::styled(format!("{k}: "), Style::new().fg(Color::DarkGray)),
-                        Span::raw(ellipsis(
-                            &compact_json(v),
-                            usize::from(attrs.width).saturating_sub(k.len() + 2),
-                        )),
-                    ])
-                })
-                .collect();
-            Paragraph::new(lines).render(attrs, buf);
         }
     }
 
@@ -842,12 +771,12 @@ fn json_text(v: &serde_json::Value) -> String {
     }
 }
 
-fn compact_json(v: &serde_json::Value) -> String {
+pub(crate) fn compact_json(v: &serde_json::Value) -> String {
     crate::app::printable(&v.to_string())
 }
 
 /// An entity on one line: id, name or kind, where it is.
-fn entity_summary(e: &serde_json::Value) -> String {
+pub(crate) fn entity_summary(e: &serde_json::Value) -> String {
     let get = |k: &str| e.get(k).map(json_text);
     let mut s = get("id").unwrap_or_else(|| "?".into());
     if let Some(n) = get("name").or_else(|| get("kind")) {
