@@ -9,11 +9,11 @@ use std::collections::VecDeque;
 use advkit_ipc::api::event::{Notification, ParamsHow};
 use advkit_ipc::api::{
     ConfirmData, EntitiesResult, Event, HelloResult, NoParams, ParamsChange, ParamsListResult,
-    ParamsResetParams, ParamsSaved, ParamsSetParams, PauseState, PickParams, RebootParams,
-    RebootResult, RpcError, StatsResult, StepParams, StepResult, WorldSetParams, codes, method,
+    ParamsSaved, PauseState, PickParams, RebootParams, RebootResult, RpcError, StatsResult,
+    StepParams, StepResult, WorldSetParams, codes, method,
 };
 use advkit_ipc::api::{HistoryResult, SeekResult, WatchParams, WatchResult};
-use advkit_params::{Applied, Apply, Entry, Kind, Params, Value, show_json};
+use advkit_params::{Applied, Value, show_json};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 use serde::Serialize;
@@ -24,6 +24,7 @@ use crate::entities::{EntitiesAsk, EntitiesPane};
 use crate::halfblock::{CellImage, ColorMode};
 use crate::keys;
 use crate::log::{LOG_TOPICS, LogPane};
+use crate::params::{ParamRow, ParamsAsk, ParamsPane};
 
 /// Where the inspector is with its engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,9 +167,6 @@ pub struct Recording {
     pub stopping: bool,
 }
 
-/// One param as the engine reported it.
-pub type ParamRow = Entry;
-
 /// What a request is for, so its reply lands in the right place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tag {
@@ -201,7 +199,7 @@ pub struct Request {
     pub params: Json,
 }
 
-pub(crate) fn req(tag: Tag, method: &'static str, params: impl Serialize) -> Request {
+pub fn req(tag: Tag, method: &'static str, params: impl Serialize) -> Request {
     Request {
         tag,
         method,
@@ -218,9 +216,8 @@ fn typed<T: DeserializeOwned>(r: Json) -> Option<T> {
 pub struct App {
     pub name: String,
     pub conn: Conn,
-    pub params: Vec<ParamRow>,
-    pub revision: u64,
-    pub selected: usize,
+    /// The params panel: rows, revision, selection.
+    pub params: ParamsPane,
     pub focus: Focus,
     pub modal: Modal,
     /// The event log: its lines, scroll and filter.
@@ -279,9 +276,7 @@ impl App {
         App {
             name: name.to_owned(),
             conn: Conn::Connecting,
-            params: Vec::new(),
-            revision: 0,
-            selected: 0,
+            params: ParamsPane::default(),
             focus: Focus::Params,
             modal: Modal::None,
             log: LogPane::default(),
@@ -363,9 +358,7 @@ impl App {
 
     /// A param list as `hello` or `params.list` gives it.
     pub fn set_param_list(&mut self, rows: Vec<ParamRow>, revision: u64) {
-        self.params = rows;
-        self.revision = revision;
-        self.selected = self.selected.min(self.params.len().saturating_sub(1));
+        self.params.set_list(rows, revision);
     }
 
     /// Connected: `hello` carries everything needed to draw the panel.
@@ -497,7 +490,6 @@ impl App {
             Tag::Set(name) | Tag::Reset(name) => {
                 self.close_edit();
                 if let Some(change) = typed::<ParamsChange>(r) {
-                    self.revision = change.revision;
                     self.status = if change.results.get(&name) == Some(&Applied::PendingReboot) {
                         format!("{name}: pending until the next reboot (r)")
                     } else if change.results.is_empty() {
@@ -505,7 +497,7 @@ impl App {
                     } else {
                         format!("{name} set")
                     };
-                    self.apply_change(&change);
+                    self.params.apply_change(&change);
                 }
             }
             // The `rebooted` event that follows refreshes the params.
@@ -534,20 +526,6 @@ impl App {
             Tag::Input | Tag::Snapshot => {}
         }
         Vec::new()
-    }
-
-    fn apply_change(&mut self, change: &ParamsChange) {
-        for (name, v) in &change.values {
-            let Some(row) = self.params.iter_mut().find(|p| &p.spec.name == name) else {
-                continue;
-            };
-            if change.results.get(name) == Some(&Applied::PendingReboot) {
-                row.pending = (*v != row.value).then(|| v.clone());
-            } else {
-                row.value = v.clone();
-                row.pending = None;
-            }
-        }
     }
 
     /// An error reply: in the edit dialog when it came from one, with a
@@ -595,8 +573,7 @@ impl App {
         let tick = n.tick;
         match n.event {
             Event::Params { how, change } => {
-                self.revision = change.revision;
-                self.apply_change(&change);
+                self.params.apply_change(&change);
                 let changes: Vec<String> = change
                     .values
                     .iter()
@@ -888,7 +865,7 @@ impl App {
             }
             Modal::Search { query, was } => match key.code {
                 KeyCode::Esc => {
-                    self.selected = *was;
+                    self.params.select(*was);
                     self.modal = Modal::None;
                 }
                 KeyCode::Enter => self.modal = Modal::None,
@@ -897,14 +874,8 @@ impl App {
                 }
                 KeyCode::Char(c) => {
                     query.push(c);
-                    let q = query.to_lowercase();
-                    if let Some(i) = self
-                        .params
-                        .iter()
-                        .position(|p| p.spec.name.to_lowercase().contains(&q))
-                    {
-                        self.selected = i;
-                    }
+                    let q = query.clone();
+                    self.params.find(&q);
                 }
                 _ => {}
             },
@@ -926,7 +897,10 @@ impl App {
                 KeyCode::Enter if !*sending => {
                     let (target, text) = (target.clone(), buffer.clone());
                     let sent = match &target {
-                        Target::Param(name) => self.parse(name, &text).map(|v| self.set(name, v)),
+                        Target::Param(name) => self
+                            .params
+                            .parse(name, &text)
+                            .map(|v| self.params.set(name, v)),
                         Target::Tick => self.timeline.goto(&text),
                         Target::Watch => Ok(crate::timeline::Timeline::add(&text)),
                         Target::Entity(id) => entity_attrs(&text).map(|attrs| {
@@ -963,7 +937,7 @@ impl App {
                 KeyCode::Enter => {
                     let (name, choice) = (name.clone(), choices[*index].clone());
                     self.modal = Modal::None;
-                    return Some(vec![self.set(&name, Value::Text(choice))]);
+                    return Some(vec![self.params.set(&name, Value::Text(choice))]);
                 }
                 _ => {}
             },
@@ -994,27 +968,24 @@ impl App {
         )]
     }
 
-    /// Keys of the params panel.
+    /// Keys of the params panel: what it asks for, sent or opened here.
     fn params_key(&mut self, k: keys::ParamsKey, shift: bool) -> Vec<Request> {
-        use keys::ParamsKey as P;
-        match k {
-            P::Up => self.selected = self.selected.saturating_sub(1),
-            P::Down => {
-                self.selected = (self.selected + 1).min(self.params.len().saturating_sub(1));
-            }
-            P::Less => return self.adjust(-1, shift),
-            P::More => return self.adjust(1, shift),
-            P::Edit => return self.edit(),
-            P::Toggle => return self.toggle(),
-            P::Search => {
-                self.modal = Modal::Search {
-                    query: String::new(),
-                    was: self.selected,
-                };
-            }
-            P::Default => return self.reset_one(),
+        let changes = !matches!(
+            k,
+            keys::ParamsKey::Up | keys::ParamsKey::Down | keys::ParamsKey::Search
+        );
+        if changes && !self.connected() {
+            self.status = "not connected: nothing was changed".into();
+            return Vec::new();
         }
-        Vec::new()
+        match self.params.key(k, shift) {
+            ParamsAsk::Nothing => Vec::new(),
+            ParamsAsk::Send(r) => vec![r],
+            ParamsAsk::Open(m) => {
+                self.modal = m;
+                Vec::new()
+            }
+        }
     }
 
     fn entities_key(&mut self, k: keys::EntitiesKey) -> Vec<Request> {
@@ -1152,14 +1123,12 @@ impl App {
         match m.kind {
             MouseEventKind::ScrollUp if inside(areas.log) => self.log.wheel(true),
             MouseEventKind::ScrollDown if inside(areas.log) => self.log.wheel(false),
-            MouseEventKind::ScrollUp => self.selected = self.selected.saturating_sub(1),
-            MouseEventKind::ScrollDown => {
-                self.selected = (self.selected + 1).min(self.params.len().saturating_sub(1));
-            }
+            MouseEventKind::ScrollUp => self.params.up(),
+            MouseEventKind::ScrollDown => self.params.down(),
             MouseEventKind::Down(_) if inside(areas.side) && self.side == Side::Params => {
                 let row = usize::from(m.row.saturating_sub(areas.side.y + 1));
-                if row < self.params.len() {
-                    self.selected = row;
+                if row < self.params.rows.len() {
+                    self.params.select(row);
                     self.focus = Focus::Params;
                 }
             }
@@ -1173,135 +1142,6 @@ impl App {
             _ => {}
         }
         Vec::new()
-    }
-
-    fn schema(&self) -> Params {
-        Params::from_entries(self.params.clone(), self.revision)
-    }
-
-    fn parse(&self, name: &str, text: &str) -> Result<Value, String> {
-        self.schema().parse(name, text).map_err(|e| e.to_string())
-    }
-
-    fn set(&mut self, name: &str, value: Value) -> Request {
-        let p = ParamsSetParams {
-            name: Some(name.to_owned()),
-            value: serde_json::to_value(&value).ok(),
-            if_revision: Some(self.revision),
-            ..ParamsSetParams::default()
-        };
-        req(Tag::Set(name.to_owned()), method::PARAMS_SET, p)
-    }
-
-    fn current(&self) -> Option<&ParamRow> {
-        self.params.get(self.selected)
-    }
-
-    /// The value an edit starts from: the pending one if there is one.
-    fn shown(row: &ParamRow) -> &Value {
-        row.pending.as_ref().unwrap_or(&row.value)
-    }
-
-    fn adjust(&mut self, dir: i64, big: bool) -> Vec<Request> {
-        if !self.connected() {
-            self.status = "not connected: nothing was changed".into();
-            return Vec::new();
-        }
-        let Some(row) = self.current() else {
-            return Vec::new();
-        };
-        let mult = if big { 10 } else { 1 };
-        let new = match (&row.spec.kind, Self::shown(row)) {
-            (Kind::Float { min, max, step, .. }, v) => {
-                let cur = v.as_f64().unwrap_or(*min);
-                Value::Float(snap(cur + step * (dir * mult) as f64, *step).clamp(*min, *max))
-            }
-            (Kind::Int { min, max, step, .. }, v) => {
-                let cur = v.as_i64().unwrap_or(*min);
-                Value::Int((cur + step * dir * mult).clamp(*min, *max))
-            }
-            (Kind::Bool, v) => Value::Bool(!v.as_bool().unwrap_or(false)),
-            (Kind::Enum { choices }, v) => {
-                let i = choices
-                    .iter()
-                    .position(|c| Some(c.as_str()) == v.as_str())
-                    .unwrap_or(0) as i64;
-                let n = choices.len() as i64;
-                Value::Text(choices[((i + dir).rem_euclid(n.max(1))) as usize].clone())
-            }
-            (Kind::StringList { .. }, _) => return Vec::new(),
-        };
-        if &new == Self::shown(row) {
-            return Vec::new();
-        }
-        let name = row.spec.name.clone();
-        vec![self.set(&name, new)]
-    }
-
-    /// `d`: the selected param back to its default.
-    fn reset_one(&mut self) -> Vec<Request> {
-        if !self.connected() {
-            self.status = "not connected: nothing was changed".into();
-            return Vec::new();
-        }
-        let Some(name) = self.current().map(|r| r.spec.name.clone()) else {
-            return Vec::new();
-        };
-        vec![req(
-            Tag::Reset(name.clone()),
-            method::PARAMS_RESET,
-            ParamsResetParams { name: Some(name) },
-        )]
-    }
-
-    /// Differs from its default (now, or once a reboot applies it).
-    pub fn is_modified(row: &ParamRow) -> bool {
-        Self::shown(row) != &row.spec.default
-    }
-
-    fn toggle(&mut self) -> Vec<Request> {
-        match self.current().map(|r| &r.spec.kind) {
-            Some(Kind::Bool) => self.adjust(1, false),
-            _ => Vec::new(),
-        }
-    }
-
-    fn edit(&mut self) -> Vec<Request> {
-        if !self.connected() {
-            return Vec::new();
-        }
-        let Some(row) = self.current() else {
-            return Vec::new();
-        };
-        let name = row.spec.name.clone();
-        match &row.spec.kind {
-            Kind::Bool => return self.adjust(1, false),
-            Kind::Enum { choices } => {
-                let index = choices
-                    .iter()
-                    .position(|c| Some(c.as_str()) == Self::shown(row).as_str())
-                    .unwrap_or(0);
-                self.modal = Modal::Pick {
-                    name,
-                    choices: choices.clone(),
-                    index,
-                };
-            }
-            _ => {
-                self.modal = Modal::Edit {
-                    target: Target::Param(name),
-                    buffer: Self::shown(row).to_string(),
-                    error: None,
-                    sending: false,
-                };
-            }
-        }
-        Vec::new()
-    }
-
-    /// Is this param waiting for a reboot?
-    pub fn is_reboot_only(row: &ParamRow) -> bool {
-        row.spec.apply == Apply::Reboot
     }
 }
 

@@ -6,6 +6,7 @@
 //! - [`keys`]: every key as data, one table per pane: the handlers,
 //!   the key bar and the help read the same rows.
 //! - [`entities`]: the entity panel, a component.
+//! - [`params`]: the params panel, a component.
 //! - [`log`]: the event log, a component (lines, scroll, filter, keys,
 //!   drawing).
 //! - [`view`]: drawing the state (`impl Widget for &App`) and the layout.
@@ -32,6 +33,7 @@ pub mod input;
 pub mod keys;
 mod link;
 pub mod log;
+pub mod params;
 pub mod picture;
 pub mod recorder;
 pub mod review;

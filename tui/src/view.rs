@@ -9,9 +9,10 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Sparkline, Widget, Wrap
 
 use advkit_params::Kind;
 
-use crate::app::{App, Conn, Focus, Modal, ParamRow, Side, Target};
+use crate::app::{App, Conn, Focus, Modal, Side, Target};
 use crate::halfblock::{ColorMode, HalfBlocks};
 use crate::keys;
+use crate::params::{ParamRow, ParamsPane};
 use crate::picture::entity_box;
 
 /// Where each part goes. A part the layout leaves out is empty.
@@ -160,7 +161,7 @@ impl Widget for &App {
         let a = areas(area, self);
         self.render_frame(&a, buf);
         match self.side {
-            Side::Params => self.render_params(a.side, buf),
+            Side::Params => self.params.render(a.side, buf, self.focus == Focus::Params),
             Side::Entities => self
                 .entities
                 .render(a.side, buf, self.focus == Focus::Params),
@@ -471,11 +472,11 @@ impl App {
             }
             Side::Entities => Line::from(vec![mark, Span::raw(self.entities.summary())]),
             Side::Params => {
-                let Some(row) = self.params.get(self.selected) else {
+                let Some(row) = self.params.current() else {
                     Line::from(vec![mark, Span::raw(" (no params yet)")]).render(area, buf);
                     return;
                 };
-                let count = format!(" {}/{} ", self.selected + 1, self.params.len());
+                let count = format!(" {}/{} ", self.params.selected + 1, self.params.rows.len());
                 let mut spans = vec![
                     mark,
                     Span::styled(count, Style::new().fg(Color::DarkGray)),
@@ -484,7 +485,7 @@ impl App {
                         Style::new().add_modifier(Modifier::BOLD),
                     ),
                 ];
-                if App::is_modified(row) {
+                if ParamsPane::is_modified(row) {
                     spans.push(Span::styled("• ", Style::new().fg(Color::Yellow)));
                 }
                 let used: usize = spans.iter().map(Span::width).sum();
@@ -496,80 +497,6 @@ impl App {
             }
         };
         line.render(area, buf);
-    }
-
-    fn render_params(&self, area: Rect, buf: &mut Buffer) {
-        if area.height == 0 {
-            return;
-        }
-        let modified = self.params.iter().filter(|r| App::is_modified(r)).count();
-        let mut title = format!("params · rev {}", self.revision);
-        if modified > 0 {
-            title.push_str(&format!(" · {modified} changed"));
-        }
-        let block = pane(&title, self.focus == Focus::Params);
-        let inner = block.inner(area);
-        block.render(area, buf);
-        if self.params.is_empty() {
-            Paragraph::new("(no params yet)").render(inner, buf);
-            return;
-        }
-        let name_w = self
-            .params
-            .iter()
-            .map(|p| p.spec.name.len())
-            .max()
-            .unwrap_or(8)
-            .min(16);
-        // Keep the selection visible; leave 2 lines for its description.
-        let rows = usize::from(inner.height.saturating_sub(2)).max(1);
-        let first = self.selected.saturating_sub(rows - 1);
-        for (i, row) in self.params.iter().enumerate().skip(first).take(rows) {
-            let y = inner.y + (i - first) as u16;
-            let selected = i == self.selected;
-            let marker = if App::is_reboot_only(row) { "⟳" } else { " " };
-            let changed = if App::is_modified(row) { "•" } else { " " };
-            let mut spans = vec![
-                Span::styled(
-                    if selected { "▶" } else { " " },
-                    Style::new().fg(Color::Cyan),
-                ),
-                Span::styled(marker, Style::new().fg(Color::Yellow)),
-                Span::styled(changed, Style::new().fg(Color::Yellow)),
-                Span::styled(
-                    format!("{:<name_w$} ", row.spec.name),
-                    if selected {
-                        Style::new().add_modifier(Modifier::BOLD)
-                    } else {
-                        Style::new()
-                    },
-                ),
-            ];
-            spans.extend(value_spans(
-                row,
-                usize::from(inner.width).saturating_sub(name_w + 4),
-            ));
-            Line::from(spans).render(Rect::new(inner.x, y, inner.width, 1), buf);
-        }
-        if let Some(row) = self.params.get(self.selected) {
-            let mut text = format!("{} ({})", row.spec.description, row.spec.kind.describe());
-            if App::is_reboot_only(row) {
-                text.push_str(" · applies at reboot");
-            }
-            if App::is_modified(row) {
-                text.push_str(&format!(" · default {} (d resets)", row.spec.default));
-            }
-            let desc = Rect::new(
-                inner.x,
-                inner.y + inner.height.saturating_sub(2),
-                inner.width,
-                2,
-            );
-            Paragraph::new(ellipsis(&text, usize::from(inner.width) * 2))
-                .wrap(Wrap { trim: true })
-                .style(Style::new().fg(Color::DarkGray))
-                .render(desc, buf);
-        }
     }
 
     fn render_graphs(&self, area: Rect, buf: &mut Buffer) {
@@ -788,7 +715,7 @@ pub(crate) fn entity_summary(e: &serde_json::Value) -> String {
     s
 }
 
-fn value_spans(row: &ParamRow, width: usize) -> Vec<Span<'static>> {
+pub(crate) fn value_spans(row: &ParamRow, width: usize) -> Vec<Span<'static>> {
     let value = &row.value;
     let mut spans = match &row.spec.kind {
         Kind::Float { min, max, unit, .. } => {

@@ -80,7 +80,11 @@ fn frame() -> Vec<u8> {
 fn attached_at(w: u16, h: u16) -> App {
     let mut app = App::new("default", ColorMode::TrueColor);
     app.on_reply(Tag::Hello, Ok(hello(&params())));
-    assert_eq!(app.params.len(), params().specs().len(), "hello parsed");
+    assert_eq!(
+        app.params.rows.len(),
+        params().specs().len(),
+        "hello parsed"
+    );
     show(&mut app, w, h);
     app.tick = 30;
     app.frame_tick = 30;
@@ -155,7 +159,10 @@ fn editing_a_string_list() {
     for _ in 0..7 {
         app.handle_key(key(KeyCode::Down));
     }
-    assert_eq!(app.params[app.selected].spec.name, "player_tags");
+    assert_eq!(
+        app.params.current().expect("a param").spec.name,
+        "player_tags"
+    );
     assert!(
         app.handle_key(key(KeyCode::Enter)).is_empty(),
         "opens the editor"
@@ -563,7 +570,10 @@ fn search_reset_and_modified_markers() {
     for c in "grid".chars() {
         app.handle_key(key(KeyCode::Char(c)));
     }
-    assert_eq!(app.params[app.selected].spec.name, "show_grid");
+    assert_eq!(
+        app.params.current().expect("a param").spec.name,
+        "show_grid"
+    );
     app.handle_key(key(KeyCode::Enter));
     app.on_event(event(
         "params",
@@ -576,7 +586,7 @@ fn search_reset_and_modified_markers() {
         screen.contains("1 changed") && screen.contains("•day_night"),
         "{screen}"
     );
-    app.selected = 3;
+    app.params.select(3);
     let sent = app.handle_key(key(KeyCode::Char('d')));
     assert_eq!(sent[0].method, "params.reset");
     assert_eq!(sent[0].params, json!({"name": "day_night"}));
