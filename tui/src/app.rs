@@ -21,10 +21,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 use crate::entities::{EntitiesAsk, EntitiesPane};
-use crate::halfblock::{CellImage, ColorMode};
+use crate::halfblock::ColorMode;
 use crate::keys;
 use crate::log::{LOG_TOPICS, LogPane};
 use crate::params::{ParamRow, ParamsAsk, ParamsPane};
+use crate::picture::FrameView;
 
 /// Where the inspector is with its engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,30 +226,16 @@ pub struct App {
     pub side: Side,
     /// The frame alone, on the whole screen (`f`).
     pub fullscreen: bool,
-    /// Magnification: 1 shows the whole frame; each step doubles.
-    pub zoom: u32,
-    /// The frame pixel the view is centred on when zoomed.
-    pub center: (u32, u32),
-    /// The picker's cursor, in cells of the picture (frame focus).
-    pub cursor: Option<(u16, u16)>,
-    pub picked: Option<Picked>,
-    /// The game answers `world.pick`: the picker names the tile.
-    pub can_pick: bool,
-    /// The game's answer about the picked pixel, and the pixel asked.
-    pub pick_info: Option<Json>,
-    pub pick_asked: Option<(u32, u32)>,
+    /// The picture: zoom, pan, the picker and what it picked.
+    pub frame: FrameView,
     /// The entity panel: the list, the selection, what the game allows.
     pub entities: EntitiesPane,
     pub history: History,
-    pub image: CellImage,
-    pub frame_size: (u32, u32),
     pub tick: u64,
     pub engine_fps: f64,
     pub paused: bool,
     pub ui_fps: f64,
     pub bytes_per_sec: u64,
-    /// The tick of the frame in the picture.
-    pub frame_tick: u64,
     /// The link as flow control measures it (rate acknowledged, lag).
     pub link: String,
     /// Fewer bits per colour channel than asked for, while a slow link
@@ -282,23 +269,14 @@ impl App {
             log: LogPane::default(),
             side: Side::Params,
             fullscreen: false,
-            zoom: 1,
-            center: (0, 0),
-            cursor: None,
-            picked: None,
-            can_pick: false,
-            pick_info: None,
-            pick_asked: None,
+            frame: FrameView::default(),
             entities: EntitiesPane::default(),
             history: History::default(),
-            image: CellImage::default(),
-            frame_size: (0, 0),
             tick: 0,
             engine_fps: 0.0,
             paused: false,
             ui_fps: 0.0,
             bytes_per_sec: 0,
-            frame_tick: 0,
             link: String::new(),
             fewer_bits: None,
             colors,
@@ -315,9 +293,9 @@ impl App {
 
     pub fn view_key(&self) -> ViewKey {
         ViewKey {
-            zoom: self.zoom,
-            center: self.center,
-            cursor: self.cursor,
+            zoom: self.frame.zoom,
+            center: self.frame.center,
+            cursor: self.frame.cursor,
         }
     }
 
@@ -326,19 +304,20 @@ impl App {
         self.entities.can_list
             && self.connected()
             && (self.side == Side::Entities
-                || (self.focus == Focus::Frame && self.cursor.is_some()))
+                || (self.focus == Focus::Frame && self.frame.cursor.is_some()))
     }
 
     /// Asks the game what is at the picked pixel, when it answers
     /// `world.pick` and has not been asked about this pixel yet.
     pub fn pick_request(&mut self) -> Option<Request> {
         let p = self
+            .frame
             .picked
-            .filter(|_| self.can_pick && self.focus == Focus::Frame)?;
-        if self.pick_asked == Some((p.x, p.y)) {
+            .filter(|_| self.frame.can_pick && self.focus == Focus::Frame)?;
+        if self.frame.pick_asked == Some((p.x, p.y)) {
             return None;
         }
-        self.pick_asked = Some((p.x, p.y));
+        self.frame.pick_asked = Some((p.x, p.y));
         Some(req(
             Tag::Pick,
             method::WORLD_PICK,
@@ -365,11 +344,11 @@ impl App {
     pub fn on_hello(&mut self, hello: HelloResult) {
         self.conn = Conn::Connected;
         self.status.clear();
-        self.frame_size = (hello.frames.width, hello.frames.height);
+        self.frame.size = (hello.frames.width, hello.frames.height);
         self.can_save = hello.can_save();
         self.entities.can_list = hello.answers(method::ENTITIES);
         self.entities.can_set = hello.answers(method::WORLD_SET);
-        self.can_pick = hello.answers(method::WORLD_PICK);
+        self.frame.can_pick = hello.answers(method::WORLD_PICK);
         self.set_param_list(hello.params, hello.revision);
         self.push_log(format!(
             "attached to engine {} ({})",
@@ -481,7 +460,7 @@ impl App {
                     self.entities.set_list(list.entities);
                 }
             }
-            Tag::Pick => self.pick_info = Some(r),
+            Tag::Pick => self.frame.pick_info = Some(r),
             Tag::WorldSet(id) => {
                 self.close_edit();
                 self.status = format!("{id} changed");
@@ -830,8 +809,8 @@ impl App {
         const ORDER: [Focus; 3] = [Focus::Params, Focus::Frame, Focus::Log];
         let at = ORDER.iter().position(|f| *f == self.focus).unwrap_or(0);
         self.focus = ORDER[(at + by) % ORDER.len()];
-        if self.focus == Focus::Frame && self.cursor.is_none() && self.image.width > 0 {
-            self.cursor = Some((self.image.width / 2, self.image.height / 4));
+        if self.focus == Focus::Frame && self.frame.cursor.is_none() && self.frame.image.width > 0 {
+            self.frame.cursor = Some((self.frame.image.width / 2, self.frame.image.height / 4));
         }
     }
 
@@ -1006,88 +985,10 @@ impl App {
 
     /// In frame focus: the picker's cursor, zoom and pan.
     fn frame_key(&mut self, k: keys::FrameKey, shift: bool) -> Vec<Request> {
-        use keys::FrameKey as F;
-        let step = if shift { 8 } else { 1 };
-        let (cols, rows) = (self.image.width, self.image.height / 2);
-        let (x, y) = self.cursor.unwrap_or((cols / 2, rows / 2));
-        let (x, y) = (i32::from(x), i32::from(y));
-        match k {
-            F::Left => self.move_cursor(x - step, y, cols, rows),
-            F::Right => self.move_cursor(x + step, y, cols, rows),
-            F::Up => self.move_cursor(x, y - step, cols, rows),
-            F::Down => self.move_cursor(x, y + step, cols, rows),
-            F::ZoomIn => self.zoom_by(true),
-            F::ZoomOut => self.zoom_by(false),
-            F::Fit => {
-                self.zoom = 1;
-                self.status = "zoom: the whole frame".into();
-            }
-            F::Unpick => self.cursor = None,
+        if let Some(said) = self.frame.key(k, shift) {
+            self.status = said;
         }
         Vec::new()
-    }
-
-    /// Moves the picker to cell (`x`, `y`); past the edge of a zoomed view
-    /// the view pans instead.
-    fn move_cursor(&mut self, x: i32, y: i32, cols: u16, rows: u16) {
-        let (cols, rows) = (i32::from(cols.max(1)), i32::from(rows.max(1)));
-        let vp = self.viewport();
-        // Frame pixels per cell.
-        let (px, py) = (vp.w as f64 / cols as f64, vp.h as f64 / rows as f64);
-        let pan = |over: i32, per: f64| (over as f64 * per).round() as i64;
-        let (mut dx, mut dy) = (0i64, 0i64);
-        if x < 0 {
-            dx = pan(x, px);
-        } else if x >= cols {
-            dx = pan(x - cols + 1, px);
-        }
-        if y < 0 {
-            dy = pan(y, py);
-        } else if y >= rows {
-            dy = pan(y - rows + 1, py);
-        }
-        if (dx, dy) != (0, 0) && self.zoom > 1 {
-            let (mx, my) = vp.middle();
-            let cx = (i64::from(mx) + dx).clamp(0, i64::from(self.frame_size.0));
-            let cy = (i64::from(my) + dy).clamp(0, i64::from(self.frame_size.1));
-            self.center = (cx as u32, cy as u32);
-        }
-        self.cursor = Some((x.clamp(0, cols - 1) as u16, y.clamp(0, rows - 1) as u16));
-    }
-
-    fn zoom_by(&mut self, closer: bool) {
-        // Zoom about the picker's pixel if there is one, else the middle.
-        let about = self
-            .picked
-            .map_or_else(|| self.viewport().middle(), |p| (p.x, p.y));
-        let max = crate::picture::max_zoom(self.frame_size, self.image.width);
-        let next = if closer {
-            (self.zoom * 2).min(max)
-        } else {
-            (self.zoom / 2).max(1)
-        };
-        if next == self.zoom {
-            self.status = if closer {
-                "zoom: already one frame pixel per cell".into()
-            } else {
-                "zoom: already the whole frame".into()
-            };
-            return;
-        }
-        self.zoom = next;
-        self.center = about;
-        // The cursor stays on the pixel it picked: the view's middle now
-        // (unless the frame's edge held the view back).
-        let vp = self.viewport();
-        if self.cursor.is_some() && vp.w > 0 && vp.h > 0 {
-            let cells = (
-                u32::from(self.image.width),
-                u32::from(self.image.height / 2),
-            );
-            let (cx, cy) = vp.place(about, cells);
-            self.cursor = Some((cx.max(0) as u16, cy.max(0) as u16));
-        }
-        self.status = format!("zoom ×{next}");
     }
 
     fn log_key(&mut self, k: keys::LogKey) -> Vec<Request> {
@@ -1135,7 +1036,7 @@ impl App {
             MouseEventKind::Down(_) if inside(areas.side) => self.focus = Focus::Params,
             MouseEventKind::Down(_) if inside(areas.picture) => {
                 self.focus = Focus::Frame;
-                self.cursor = Some((m.column - areas.picture.x, m.row - areas.picture.y));
+                self.frame.cursor = Some((m.column - areas.picture.x, m.row - areas.picture.y));
             }
             MouseEventKind::Down(_) if inside(areas.frame) => self.focus = Focus::Frame,
             MouseEventKind::Down(_) if inside(areas.log) => self.focus = Focus::Log,

@@ -3,8 +3,51 @@
 
 use ratatui::layout::Rect;
 
+use serde_json::Value as Json;
+
 use crate::app::{App, Picked};
-use crate::halfblock::{downsample, fit};
+use crate::halfblock::{CellImage, downsample, fit};
+use crate::keys;
+
+/// The picture as a component: the frame shown (its size and tick, the
+/// cells it was drawn into), the zoom and pan, and the pixel picker with
+/// what the game said of the picked pixel.
+#[derive(Debug, Clone)]
+pub struct FrameView {
+    pub image: CellImage,
+    pub size: (u32, u32),
+    /// The tick of the frame in the picture.
+    pub tick: u64,
+    /// Magnification: 1 shows the whole frame; each step doubles.
+    pub zoom: u32,
+    /// The frame pixel the view is centred on when zoomed.
+    pub center: (u32, u32),
+    /// The picker's cursor, in cells of the picture (frame focus).
+    pub cursor: Option<(u16, u16)>,
+    pub picked: Option<Picked>,
+    /// The game answers `world.pick`: the picker names the tile.
+    pub can_pick: bool,
+    /// The game's answer about the picked pixel, and the pixel asked.
+    pub pick_info: Option<Json>,
+    pub pick_asked: Option<(u32, u32)>,
+}
+
+impl Default for FrameView {
+    fn default() -> FrameView {
+        FrameView {
+            image: CellImage::default(),
+            size: (0, 0),
+            tick: 0,
+            zoom: 1,
+            center: (0, 0),
+            cursor: None,
+            picked: None,
+            can_pick: false,
+            pick_info: None,
+            pick_asked: None,
+        }
+    }
+}
 
 /// The frame pixels the picture shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,17 +108,105 @@ pub fn max_zoom(frame: (u32, u32), cols: u16) -> u32 {
     z
 }
 
-impl App {
+impl FrameView {
     /// The part of the frame the picture shows now.
     pub fn viewport(&self) -> Viewport {
-        viewport(self.frame_size, self.zoom, self.center)
+        viewport(self.size, self.zoom, self.center)
+    }
+
+    /// A key of [`keys::FRAME`] (`shift`: 8 cells at a time); returns
+    /// what the status bar should say, if anything.
+    pub fn key(&mut self, k: keys::FrameKey, shift: bool) -> Option<String> {
+        use keys::FrameKey as F;
+        let step = if shift { 8 } else { 1 };
+        let (cols, rows) = (self.image.width, self.image.height / 2);
+        let (x, y) = self.cursor.unwrap_or((cols / 2, rows / 2));
+        let (x, y) = (i32::from(x), i32::from(y));
+        match k {
+            F::Left => self.move_cursor(x - step, y, cols, rows),
+            F::Right => self.move_cursor(x + step, y, cols, rows),
+            F::Up => self.move_cursor(x, y - step, cols, rows),
+            F::Down => self.move_cursor(x, y + step, cols, rows),
+            F::ZoomIn => return Some(self.zoom_by(true)),
+            F::ZoomOut => return Some(self.zoom_by(false)),
+            F::Fit => {
+                self.zoom = 1;
+                return Some("zoom: the whole frame".into());
+            }
+            F::Unpick => self.cursor = None,
+        }
+        None
+    }
+
+    /// Moves the picker to cell (`x`, `y`); past the edge of a zoomed view
+    /// the view pans instead.
+    fn move_cursor(&mut self, x: i32, y: i32, cols: u16, rows: u16) {
+        let (cols, rows) = (i32::from(cols.max(1)), i32::from(rows.max(1)));
+        let vp = self.viewport();
+        // Frame pixels per cell.
+        let (px, py) = (vp.w as f64 / cols as f64, vp.h as f64 / rows as f64);
+        let pan = |over: i32, per: f64| (over as f64 * per).round() as i64;
+        let (mut dx, mut dy) = (0i64, 0i64);
+        if x < 0 {
+            dx = pan(x, px);
+        } else if x >= cols {
+            dx = pan(x - cols + 1, px);
+        }
+        if y < 0 {
+            dy = pan(y, py);
+        } else if y >= rows {
+            dy = pan(y - rows + 1, py);
+        }
+        if (dx, dy) != (0, 0) && self.zoom > 1 {
+            let (mx, my) = vp.middle();
+            let cx = (i64::from(mx) + dx).clamp(0, i64::from(self.size.0));
+            let cy = (i64::from(my) + dy).clamp(0, i64::from(self.size.1));
+            self.center = (cx as u32, cy as u32);
+        }
+        self.cursor = Some((x.clamp(0, cols - 1) as u16, y.clamp(0, rows - 1) as u16));
+    }
+
+    /// Zooms in or out about the picked pixel; says what it did.
+    fn zoom_by(&mut self, closer: bool) -> String {
+        // Zoom about the picker's pixel if there is one, else the middle.
+        let about = self
+            .picked
+            .map_or_else(|| self.viewport().middle(), |p| (p.x, p.y));
+        let max = max_zoom(self.size, self.image.width);
+        let next = if closer {
+            (self.zoom * 2).min(max)
+        } else {
+            (self.zoom / 2).max(1)
+        };
+        if next == self.zoom {
+            return if closer {
+                "zoom: already one frame pixel per cell".into()
+            } else {
+                "zoom: already the whole frame".into()
+            };
+        }
+        self.zoom = next;
+        self.center = about;
+        // The cursor stays on the pixel it picked: the view's middle now
+        // (unless the frame's edge held the view back).
+        let vp = self.viewport();
+        if self.cursor.is_some() && vp.w > 0 && vp.h > 0 {
+            let cells = (
+                u32::from(self.image.width),
+                u32::from(self.image.height / 2),
+            );
+            let (cx, cy) = vp.place(about, cells);
+            self.cursor = Some((cx.max(0) as u16, cy.max(0) as u16));
+        }
+        format!("zoom ×{next}")
     }
 
     /// Shows a `w`×`h` RGBA frame in a picture area of `inner` cells, at
     /// the zoom and pan chosen, with colours kept to `bits` per channel;
     /// and reads the pixel under the picker's cursor.
-    pub fn show_frame(&mut self, rgba: &[u8], w: u32, h: u32, inner: Rect, bits: u8) {
-        self.frame_size = (w, h);
+    /// (`frame_focus`: the picker starts in the middle of a first picture.)
+    pub fn show(&mut self, rgba: &[u8], w: u32, h: u32, inner: Rect, bits: u8, frame_focus: bool) {
+        self.size = (w, h);
         let vp = self.viewport();
         let (cols, rows) = fit(vp.w, vp.h, inner.width, inner.height);
         self.image = if (vp.w, vp.h) == (w, h) {
@@ -91,7 +222,7 @@ impl App {
         };
         // Frame focus before the first frame: the picker starts in the
         // middle once there is a picture.
-        if self.focus == crate::app::Focus::Frame && self.cursor.is_none() {
+        if frame_focus && self.cursor.is_none() {
             self.cursor = Some((cols / 2, rows / 2));
         }
         self.picked = self.cursor.and_then(|(cx, cy)| {
@@ -108,6 +239,19 @@ impl App {
                 rgb: [p[0], p[1], p[2]],
             })
         });
+    }
+}
+
+impl App {
+    /// Shows a frame in the picture ([`FrameView::show`]).
+    pub fn show_frame(&mut self, rgba: &[u8], w: u32, h: u32, inner: Rect, bits: u8) {
+        let frame_focus = self.focus == crate::app::Focus::Frame;
+        self.frame.show(rgba, w, h, inner, bits, frame_focus);
+    }
+
+    /// The part of the frame the picture shows now.
+    pub fn viewport(&self) -> Viewport {
+        self.frame.viewport()
     }
 
     /// The entity whose box (`box: [x, y, w, h]` in frame pixels, as

@@ -437,7 +437,7 @@ impl Runner {
                 inner,
                 self.window.bits,
             );
-            self.app.frame_tick = latest.tick;
+            self.app.frame.tick = latest.tick;
             self.screen.image_key = key;
         }
         drop(latest);
@@ -572,7 +572,7 @@ fn poll(app: &mut App, l: &Link) {
         l.send(req(Tag::Watch, method::WATCH, WatchParams::default()));
     }
     // The world moves under a still cursor: ask again.
-    app.pick_asked = None;
+    app.frame.pick_asked = None;
     if app.wants_entities() {
         l.send(req(Tag::Entities, method::ENTITIES, NoParams {}));
     }

@@ -123,7 +123,7 @@ pub fn areas(area: Rect, app: &App) -> Areas {
     };
     let inner = a.inner;
     // The picture, centred in the pane.
-    let img = &app.image;
+    let img = &app.frame.image;
     let (w, h) = (
         img.width.min(inner.width),
         (img.height / 2).min(inner.height),
@@ -277,13 +277,13 @@ impl App {
         let area = a.frame;
         // Bordered when the layout gave it a border.
         let inner = if a.inner != a.frame {
-            let mut title = if self.frame_size.0 > 0 {
-                format!("{} {}x{}", self.name, self.frame_size.0, self.frame_size.1)
+            let mut title = if self.frame.size.0 > 0 {
+                format!("{} {}x{}", self.name, self.frame.size.0, self.frame.size.1)
             } else {
                 self.name.clone()
             };
-            if self.zoom > 1 {
-                title.push_str(&format!(" · zoom ×{}", self.zoom));
+            if self.frame.zoom > 1 {
+                title.push_str(&format!(" · zoom ×{}", self.frame.zoom));
             }
             let block = pane(&title, self.focus == Focus::Frame || self.game_input);
             let block = match self.picker_text() {
@@ -297,7 +297,7 @@ impl App {
             area
         };
         let message = match &self.conn {
-            Conn::Connected if self.image.width > 0 => {
+            Conn::Connected if self.frame.image.width > 0 => {
                 self.render_picture(a.picture, buf);
                 return;
             }
@@ -346,12 +346,12 @@ impl App {
     fn render_picture(&self, at: Rect, buf: &mut Buffer) {
         let outlined = self.outlined();
         HalfBlocks {
-            image: outlined.as_ref().unwrap_or(&self.image),
+            image: outlined.as_ref().unwrap_or(&self.frame.image),
             mode: self.colors,
         }
         .render(at, buf);
         if self.focus == Focus::Frame
-            && let Some((cx, cy)) = self.cursor
+            && let Some((cx, cy)) = self.frame.cursor
             && let Some(cell) = buf.cell_mut((
                 at.x + cx.min(at.width.saturating_sub(1)),
                 at.y + cy.min(at.height.saturating_sub(1)),
@@ -375,7 +375,7 @@ impl App {
         }
         let (bx, by, bw, bh) = entity_box(self.entities.selected()?)?;
         let vp = self.viewport();
-        let img = &self.image;
+        let img = &self.frame.image;
         let (iw, ih) = (i64::from(img.width), i64::from(img.height));
         let pixels = (u32::from(img.width), u32::from(img.height));
         let (x0, y0) = vp.place((bx, by), pixels);
@@ -401,12 +401,13 @@ impl App {
 
     /// What the picker points at: pixel, colour, and the entity there.
     pub fn picker_text(&self) -> Option<String> {
-        let p = self.picked?;
+        let p = self.frame.picked?;
         let [r, g, b] = p.rgb;
         let mut text = format!("x {} y {}  #{r:02x}{g:02x}{b:02x}", p.x, p.y);
         // The game's own word on the pixel (`world.pick`), once it answered
         // for this one.
         let info = self
+            .frame
             .pick_info
             .as_ref()
             .filter(|i| i.get("x") == Some(&p.x.into()) && i.get("y") == Some(&p.y.into()));
@@ -618,8 +619,8 @@ impl App {
             ));
         }
         // The tick of the picture on screen, when there is one.
-        let tick = if self.frame_tick > 0 {
-            self.frame_tick
+        let tick = if self.frame.tick > 0 {
+            self.frame.tick
         } else {
             self.tick
         };

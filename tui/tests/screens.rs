@@ -87,7 +87,7 @@ fn attached_at(w: u16, h: u16) -> App {
     );
     show(&mut app, w, h);
     app.tick = 30;
-    app.frame_tick = 30;
+    app.frame.tick = 30;
     app.engine_fps = 30.0;
     app.ui_fps = 29.9;
     app.bytes_per_sec = 12_345;
@@ -404,7 +404,7 @@ fn the_picker_reads_pixels_and_zoom_goes_down_to_one_pixel_a_cell() {
     app.handle_key(key(KeyCode::Tab));
     assert_eq!(app.focus, advkit_tui::app::Focus::Frame);
     show(&mut app, W, H);
-    let p = app.picked.expect("a pixel under the cursor");
+    let p = app.frame.picked.expect("a pixel under the cursor");
     let rgba = frame();
     let i = (p.y as usize * 320 + p.x as usize) * 4;
     assert_eq!(
@@ -413,7 +413,7 @@ fn the_picker_reads_pixels_and_zoom_goes_down_to_one_pixel_a_cell() {
         "the frame's own pixel"
     );
     // A game that answers world.pick names the tile there.
-    app.can_pick = true;
+    app.frame.can_pick = true;
     let ask = app.pick_request().expect("asks about the pixel");
     assert_eq!(ask.params, json!({"x": p.x, "y": p.y}));
     assert!(app.pick_request().is_none(), "once per pixel");
@@ -433,7 +433,7 @@ fn the_picker_reads_pixels_and_zoom_goes_down_to_one_pixel_a_cell() {
         show(&mut app, W, H);
     }
     assert_eq!(
-        app.zoom, 8,
+        app.frame.zoom, 8,
         "72 cells wide: ×4 would show 80 pixels, ×8 shows 40"
     );
     assert!(
@@ -441,7 +441,7 @@ fn the_picker_reads_pixels_and_zoom_goes_down_to_one_pixel_a_cell() {
         "{}",
         app.status
     );
-    let zoomed = app.picked.expect("still picking");
+    let zoomed = app.frame.picked.expect("still picking");
     assert!(
         zoomed.x.abs_diff(p.x) <= 2 && zoomed.y.abs_diff(p.y) <= 2,
         "{zoomed:?} vs {p:?}"
@@ -449,14 +449,19 @@ fn the_picker_reads_pixels_and_zoom_goes_down_to_one_pixel_a_cell() {
     assert_snapshot!("zoom", draw(&app));
 
     // Left to the edge and past it: the view pans left.
-    let before = app.center;
+    let before = app.frame.center;
     for _ in 0..80 {
         app.handle_key(key(KeyCode::Left));
     }
     show(&mut app, W, H);
-    assert!(app.center.0 < before.0, "{:?} → {:?}", before, app.center);
+    assert!(
+        app.frame.center.0 < before.0,
+        "{:?} → {:?}",
+        before,
+        app.frame.center
+    );
     app.handle_key(key(KeyCode::Char('z')));
-    assert_eq!(app.zoom, 1);
+    assert_eq!(app.frame.zoom, 1);
 }
 
 /// `e`: the entity list from `world.entities`, the selected one outlined
