@@ -11,9 +11,11 @@
 //! - how long `engine.shutdown` takes to answer everything and exit with
 //!   100 loop requests pipelined behind it, vs alone.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,35 +23,15 @@ use std::time::{Duration, Instant};
 
 use advkit_ipc::api::method;
 use advkit_ipc::client::Client;
+use common::engine::Engine;
 use serde_json::json;
 
-struct Engine {
-    child: Child,
-    socket: PathBuf,
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// `advkit run --fps FPS EXTRA…` (see common::engine).
 fn start_engine(xdg: &Path, name: &str, fps: u32, extra: &[&str]) -> Engine {
-    let child = Command::new(env!("CARGO_BIN_EXE_advkit"))
-        .args(["run", "--name", name, "--fps", &fps.to_string()])
-        .args(extra)
-        .env("XDG_RUNTIME_DIR", xdg)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start advkit run");
-    let socket = xdg.join("advkit").join(format!("{name}.sock"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while UnixStream::connect(&socket).is_err() {
-        assert!(Instant::now() < deadline, "engine did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Engine { child, socket }
+    let fps = fps.to_string();
+    let mut args = vec!["--fps", fps.as_str()];
+    args.extend_from_slice(extra);
+    common::engine::start_engine(xdg, name, &args)
 }
 
 /// The baseline: a line echo server in a process of its own, like the

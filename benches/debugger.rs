@@ -11,42 +11,18 @@
 //! - a live engine at its 240 fps cap with 3 watchpoints vs none: frames a
 //!   second and the engine's CPU time a frame.
 
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use advkit_ipc::api::method;
 use advkit_ipc::client::Client;
+use common::engine::Engine;
 use serde_json::{Value, json};
 
-struct Engine {
-    child: Child,
-    socket: PathBuf,
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(xdg: &Path, name: &str, args: &[&str]) -> Engine {
-    let child = Command::new(env!("CARGO_BIN_EXE_advkit"))
-        .args(["run", "--name", name])
-        .args(args)
-        .env("XDG_RUNTIME_DIR", xdg)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start advkit run");
-    let socket = xdg.join("advkit").join(format!("{name}.sock"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while UnixStream::connect(&socket).is_err() {
-        assert!(Instant::now() < deadline, "engine did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Engine { child, socket }
+    common::engine::start_engine(xdg, name, args)
 }
 
 fn connect(e: &Engine) -> Client {

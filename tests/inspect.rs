@@ -591,3 +591,34 @@ fn at_80x24_brackets_step_back_and_forward_through_time_and_a_watch_fires() {
     tmux.keys(&["q"]);
     tmux.wait_for("INSPECT-EXIT-0", WAIT);
 }
+
+#[test]
+fn behind_a_20_kb_link_at_80x24_time_keys_and_a_watch_still_show_at_once() {
+    let rt = Runtime::new();
+    let _engine = rt.start("slowtime", &["--paused", "--fps", "30"]);
+    rt.advkit(&["send", "--name", "slowtime", "step", "60"])
+        .ok();
+    let relay = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/relay.py");
+    let cmd = format!(
+        "XDG_RUNTIME_DIR={} python3 {relay} 20000 -- {} inspect --name slowtime --colors 256; echo INSPECT-EXIT-$?; sleep 30",
+        rt.xdg().display(),
+        env!("CARGO_BIN_EXE_advkit")
+    );
+    let tmux = Tmux::start(&cmd, 80, 24);
+    tmux.wait_for("● connected", WAIT);
+    tmux.wait_for("now 60", WAIT);
+    let t = std::time::Instant::now();
+    tmux.keys(&["[", "[", "["]);
+    tmux.wait_for("now 57 · 3 ahead", WAIT);
+    let back = t.elapsed();
+    tmux.keys(&["]"]);
+    tmux.wait_for("now 58 · 2 ahead", WAIT);
+    rt.advkit(&["send", "--name", "slowtime", "watch", "add", "tick == 70"])
+        .ok();
+    tmux.keys(&["p"]);
+    let screen = tmux.wait_for("watch 1@70", WAIT);
+    assert!(screen.contains("PAUSED"), "{screen}");
+    eprintln!("three ticks back behind 20 KB/s shown in {back:?}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("INSPECT-EXIT-0", WAIT);
+}

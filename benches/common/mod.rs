@@ -3,9 +3,13 @@
 
 use std::time::{Duration, Instant};
 
+#[allow(dead_code)] // only the benchmarks that drive a live engine use it
+pub mod engine;
+
 pub const BATCHES: usize = 15;
 
 /// Median time per iteration of `f`, over batches of about `target` each.
+#[allow(dead_code)] // the benchmarks that drive a live engine time it their own way
 pub fn median_per_iter(target: Duration, mut f: impl FnMut()) -> Duration {
     // Calibrate the batch size.
     let mut n = 1u32;
