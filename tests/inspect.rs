@@ -555,11 +555,9 @@ fn at_80x24_brackets_step_back_and_forward_through_time_and_a_watch_fires() {
         "the tick on screen is marked:\n{screen}"
     );
     tmux.keys(&["["]);
-    let screen = tmux.wait_for("now 59 · 1 ahead", WAIT);
-    assert!(
-        screen.contains("tick 59"),
-        "the status bar follows:\n{screen}"
-    );
+    tmux.wait_for("now 59 · 1 ahead", WAIT);
+    // The status bar follows once the engine has gone there.
+    tmux.wait_for("tick 59", WAIT);
     tmux.keys(&["]"]);
     tmux.wait_for("now 60", WAIT);
     tmux.keys(&["Home"]);

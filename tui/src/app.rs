@@ -410,7 +410,9 @@ impl App {
                 }
             }
             Tag::Seek => {
-                if let Some(s) = typed::<SeekResult>(r) {
+                let done = typed::<SeekResult>(r);
+                self.timeline.seek_done(done.map(|s| s.tick));
+                if let Some(s) = done {
                     self.close_edit();
                     self.tick = s.tick;
                     self.paused = true;
@@ -429,9 +431,6 @@ impl App {
                             String::new()
                         }
                     );
-                    if let Some(h) = &mut self.timeline.history {
-                        h.now = s.tick;
-                    }
                     return vec![req(Tag::History, method::HISTORY, NoParams {})];
                 }
             }
@@ -521,6 +520,10 @@ impl App {
             }
             Tag::Set(name) | Tag::Reset(name) => format!("{name}: {}", e.message),
             Tag::WorldSet(id) => format!("{id}: {}", e.message),
+            Tag::Seek => {
+                self.timeline.seek_done(None);
+                format!("seek: {}", e.message)
+            }
             Tag::History => {
                 self.timeline.history = None;
                 self.timeline.off = Some(e.message.clone());

@@ -31,6 +31,9 @@ pub struct Timeline {
     pub pane: bool,
     /// The last watch that fired: `(id, condition, tick)`.
     pub fired: Option<(u64, String, u64)>,
+    /// Seeks sent and not answered yet: until they are, `now` is where
+    /// they go, not what an older `engine.history` says.
+    in_flight: u32,
 }
 
 /// What a key in the watch pane did.
@@ -43,9 +46,25 @@ pub enum PaneKey {
 }
 
 impl Timeline {
-    pub fn on_history(&mut self, h: HistoryResult) {
+    pub fn on_history(&mut self, mut h: HistoryResult) {
+        if self.in_flight > 0
+            && let Some(old) = &self.history
+        {
+            h.now = old.now;
+        }
         self.history = Some(h);
         self.off = None;
+    }
+
+    /// A seek was answered (at the tick it reached) or refused. The
+    /// last one answered says where the engine is.
+    pub fn seek_done(&mut self, at: Option<u64>) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        if self.in_flight == 0
+            && let (Some(h), Some(at)) = (&mut self.history, at)
+        {
+            h.now = at;
+        }
     }
 
     pub fn on_watches(&mut self, w: WatchResult) {
@@ -53,10 +72,15 @@ impl Timeline {
         self.selected = self.selected.min(self.watches.len().saturating_sub(1));
     }
 
-    /// A seek to `tick`, clamped to the history.
-    fn seek(&self, tick: u64) -> Option<Request> {
-        let h = self.history.as_ref()?;
+    /// A seek to `tick`, clamped to the history. The timeline moves there
+    /// at once, so keys pressed before the engine answers add up (three
+    /// `[` are three ticks back); the next `engine.history` corrects it if
+    /// the seek fails.
+    fn seek(&mut self, tick: u64) -> Option<Request> {
+        let h = self.history.as_mut()?;
         let tick = tick.clamp(h.oldest, h.newest);
+        h.now = tick;
+        self.in_flight += 1;
         Some(req(
             Tag::Seek,
             method::SEEK,
@@ -98,7 +122,7 @@ impl Timeline {
     }
 
     /// `G`'s text: `1500`, or `-120` / `+60` from the tick shown.
-    pub fn goto(&self, text: &str) -> Result<Request, String> {
+    pub fn goto(&mut self, text: &str) -> Result<Request, String> {
         let t = text.trim();
         let h = self
             .history

@@ -598,19 +598,21 @@ fn search_reset_and_modified_markers() {
     assert_snapshot!(screen);
 }
 
+/// `engine.history` of 30 s, at `now`.
+fn history_at(now: u64) -> serde_json::Value {
+    json!({
+        "oldest": 120, "newest": 1920, "now": now,
+        "keyframes": (0..=120).map(|i| 120 + i * 15).collect::<Vec<u64>>(),
+        "keyframe_every": 15, "requests": 4, "frames": 1800,
+        "bytes": 570_000, "max_bytes": 67_108_864, "seconds": 30.0,
+        "watch_hits": [900, 1480]
+    })
+}
+
 /// An inspector on an engine with 30 s of history, seeked back to 1500.
 fn with_history(w: u16, h: u16) -> App {
     let mut app = attached_at(w, h);
-    app.on_reply(
-        Tag::History,
-        Ok(json!({
-            "oldest": 120, "newest": 1920, "now": 1500,
-            "keyframes": (0..=120).map(|i| 120 + i * 15).collect::<Vec<u64>>(),
-            "keyframe_every": 15, "requests": 4, "frames": 1800,
-            "bytes": 570_000, "max_bytes": 67_108_864, "seconds": 30.0,
-            "watch_hits": [900, 1480]
-        })),
-    );
+    app.on_reply(Tag::History, Ok(history_at(1500)));
     show(&mut app, w, h);
     app
 }
@@ -644,22 +646,21 @@ fn time_keys_become_seeks_and_steps() {
         (sent[0].method, sent[0].params.clone())
     };
     let m = advkit_ipc::api::method::SEEK;
-    assert_eq!(
-        seek(&mut app, KeyCode::Char('[')),
-        (m, json!({"tick": 1499}))
-    );
-    assert_eq!(
-        seek(&mut app, KeyCode::Char(']')),
-        (m, json!({"tick": 1501}))
-    );
-    assert_eq!(
-        seek(&mut app, KeyCode::Char('{')),
-        (m, json!({"tick": 1470}))
-    );
-    assert_eq!(
-        seek(&mut app, KeyCode::Char('}')),
-        (m, json!({"tick": 1530}))
-    );
+    // Keys pressed before the engine answers add up: each starts from
+    // where the one before goes.
+    let presses = [
+        (KeyCode::Char('['), 1499),
+        (KeyCode::Char('['), 1498),
+        (KeyCode::Char(']'), 1499),
+        (KeyCode::Char('{'), 1469),
+        (KeyCode::Char('}'), 1499),
+    ];
+    for (k, tick) in presses {
+        assert_eq!(seek(&mut app, k), (m, json!({ "tick": tick })), "{k:?}");
+    }
+    // A history polled before those seeks were answered does not undo them.
+    app.on_reply(Tag::History, Ok(history_at(1500)));
+    assert!(draw(&app).contains("now 1499"));
     assert_eq!(seek(&mut app, KeyCode::Home), (m, json!({"tick": 120})));
     assert_eq!(seek(&mut app, KeyCode::End), (m, json!({"tick": 1920})));
     // G types a tick; one outside the history stays in the dialog.
@@ -675,8 +676,11 @@ fn time_keys_become_seeks_and_steps() {
         app.handle_key(key(KeyCode::Char(c)));
     }
     let sent = app.handle_key(key(KeyCode::Enter));
-    assert_eq!(sent[0].params, json!({"tick": 1400}));
-    // At the newest tick, ] steps the game itself.
+    assert_eq!(sent[0].params, json!({"tick": 1820}), "100 back from 1920");
+    // Once every seek is answered, the last answer says where it is; at
+    // the newest tick, ] steps the game itself.
+    let mut app = with_history(W, H);
+    app.handle_key(key(KeyCode::End));
     app.on_reply(
         Tag::Seek,
         Ok(
