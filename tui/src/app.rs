@@ -426,7 +426,7 @@ impl App {
                         s.tick,
                         s.ms,
                         if s.future > 0 {
-                            format!("; {} ticks ahead, dropped on resume", s.future)
+                            format!("; {} ahead, dropped on resume", ticks(s.future))
                         } else {
                             String::new()
                         }
@@ -442,6 +442,7 @@ impl App {
             }
             Tag::Stats => {
                 if let Some(s) = typed::<StatsResult>(r) {
+                    self.timeline.tick_rate = s.target_fps;
                     if let Some(h) = &s.history
                         && !h.on
                     {
@@ -614,7 +615,7 @@ impl App {
                 ];
             }
             Event::Seeked { tick: at, future } => {
-                self.push_log_in("engine", format!("[{at}] seeked ({future} ticks ahead)"));
+                self.push_log_in("engine", format!("[{at}] seeked ({} ahead)", ticks(future)));
             }
             Event::Lagged { missed } => {
                 self.push_log_in("engine", format!("[{tick}] missed {missed} events"))
@@ -690,7 +691,14 @@ impl App {
                 .unwrap_or_else(|| "this engine keeps no history (yet)".to_owned());
             return Vec::new();
         }
-        let fps = self.engine_fps.round().max(1.0) as u64;
+        // A second of ticks at the rate the engine runs at, not the rate
+        // measured (which is 0 while paused, as it is after a seek).
+        let rate = if self.timeline.tick_rate > 0.0 {
+            self.timeline.tick_rate
+        } else {
+            self.engine_fps
+        };
+        let fps = rate.round().max(1.0) as u64;
         self.timeline.time_key(t, fps)
     }
 
@@ -1065,6 +1073,15 @@ fn entity_attrs(text: &str) -> Result<serde_json::Map<String, Json>, String> {
         return Err("nothing to set: write attr=value, for example speed=2".into());
     }
     Ok(attrs)
+}
+
+/// `1 tick`, `3 ticks`.
+fn ticks(n: u64) -> String {
+    if n == 1 {
+        "1 tick".to_owned()
+    } else {
+        format!("{n} ticks")
+    }
 }
 
 /// One thing a fresh reboot would lose, for people: `23, 25`, `none`.

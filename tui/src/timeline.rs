@@ -31,6 +31,8 @@ pub struct Timeline {
     pub pane: bool,
     /// The last watch that fired: `(id, condition, tick)`.
     pub fired: Option<(u64, String, u64)>,
+    /// Ticks a second the engine runs at (`engine.stats`' target).
+    pub tick_rate: f64,
     /// Seeks sent and not answered yet: until they are, `now` is where
     /// they go, not what an older `engine.history` says.
     in_flight: u32,

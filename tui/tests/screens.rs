@@ -613,6 +613,10 @@ fn history_at(now: u64) -> serde_json::Value {
 fn with_history(w: u16, h: u16) -> App {
     let mut app = attached_at(w, h);
     app.on_reply(Tag::History, Ok(history_at(1500)));
+    // Paused after a seek: a second is the engine's rate, not the 0 fps
+    // measured.
+    app.engine_fps = 0.0;
+    app.timeline.tick_rate = 30.0;
     show(&mut app, w, h);
     app
 }
