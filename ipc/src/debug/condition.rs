@@ -185,6 +185,11 @@ impl Expr {
                     return false;
                 };
                 let y = t.value(before, &mut Map::new());
+                // A frame or pixel not seen the tick before (the first
+                // sample of a run) is unknown, not changed.
+                if y.is_null() && matches!(t, Term::Frame | Term::Pixel(..)) {
+                    return false;
+                }
                 let changed = !same(&x, &y);
                 if changed {
                     seen.insert(format!("{} (before)", t.label()), y);
@@ -786,6 +791,21 @@ mod tests {
         assert!(holds("pixel(10, 20) == #FF0000"));
         assert!(holds("log ~ \"bridge\""));
         assert!(!holds("log ~ 'river'"));
+        let unseen = Sample {
+            tick: 4,
+            ..Sample::default()
+        };
+        let first = |text: &str| {
+            Condition::parse(text)
+                .expect(text)
+                .eval(&now, Some(&unseen))
+                .0
+        };
+        assert!(
+            !first("frame changed"),
+            "no frame before: unknown, not changed"
+        );
+        assert!(!first("pixel(10, 20) changed"));
         let c = Condition::parse("pixel(1,2) == #000000 or log ~ \"x\"").expect("parses");
         assert!(c.reads_log());
         assert_eq!(c.pixels().into_iter().collect::<Vec<_>>(), [(1, 2)]);
