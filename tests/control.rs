@@ -836,3 +836,36 @@ fn a_step_sends_the_tick_event_of_its_frame() {
         ]
     );
 }
+
+#[test]
+fn argument_errors_name_the_argument_and_what_it_takes() {
+    let rt = Runtime::new();
+    let _engine = rt.start("named", &["--paused"]);
+    let mut c = Raw::connect(&socket(&rt, "named"));
+    // A null value is a value the param refuses, by name, in both forms.
+    for params in [
+        json!({"name": "walk_speed", "value": null}),
+        json!({"values": {"walk_speed": null}}),
+    ] {
+        let r = c.call(1, "params.set", params.clone());
+        let msg = r["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            msg.contains("walk_speed") && msg.contains("null"),
+            "{params}: {msg}"
+        );
+    }
+    // A pixel off the frame's left edge names `x` and what it takes.
+    let r = c.call(2, "world.pick", json!({"x": -1, "y": 0}));
+    let msg = r["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("`x`") && msg.contains("from 0"), "{msg}");
+    let discover = c.call(3, "rpc.discover", json!({}));
+    let pick = discover["result"]["methods"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["name"] == "world.pick"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(pick["params"][0]["min"], 0.0, "{pick}");
+}

@@ -620,3 +620,44 @@ fn behind_a_20_kb_link_at_80x24_time_keys_and_a_watch_still_show_at_once() {
     tmux.keys(&["q"]);
     tmux.wait_for("INSPECT-EXIT-0", WAIT);
 }
+
+#[test]
+fn fps_is_a_ceiling_though_the_terminal_answers_every_screen() {
+    let rt = Runtime::new();
+    let _engine = rt.start("capped", &["--fps", "60"]);
+    let cmd = format!(
+        "XDG_RUNTIME_DIR={} {} inspect --name capped --colors 256 --fps 10; echo INSPECT-EXIT-$?; sleep 30",
+        rt.xdg().display(),
+        env!("CARGO_BIN_EXE_advkit")
+    );
+    // tmux answers each screen's CSI 5 n at once: the answers must not
+    // pace the drawing (they did: about twice --fps).
+    let tmux = Tmux::start(&cmd, 100, 30);
+    tmux.wait_for("● connected", WAIT);
+    let fps = |screen: &str| -> Option<f64> {
+        let rest = &screen[screen.find(" inspector ")? + " inspector ".len()..];
+        rest[..rest.find(" fps")?].trim().parse().ok()
+    };
+    // The figure is measured over each second; wait for a real one.
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut seen = Vec::new();
+    while seen.len() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no fps figures: {seen:?}"
+        );
+        if let Some(f) = fps(&tmux.screen()).filter(|f| *f > 1.0)
+            && seen.last() != Some(&f)
+        {
+            seen.push(f);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // A second's window can hold 11 draws 100 ms apart, end to end.
+    assert!(
+        seen.iter().all(|f| *f <= 11.0),
+        "--fps 10 drew {seen:?} a second"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("INSPECT-EXIT-0", WAIT);
+}

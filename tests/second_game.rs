@@ -248,3 +248,23 @@ fn time_travel_works_on_a_game_that_is_not_ours() {
     };
     assert_eq!(hash(&live), hash(&again), "{live}\n{again}");
 }
+
+#[test]
+fn a_second_game_of_the_same_name_says_so_in_a_sentence() {
+    let rt = Runtime::new();
+    let _game = life(&rt);
+    let out = Command::new(crate::util::example_path("life"))
+        .env("XDG_RUNTIME_DIR", rt.xdg())
+        .output()
+        .expect("the example runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("engine life is already running") && err.contains("another name"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("AlreadyRunning {"),
+        "a sentence, not a dump: {err}"
+    );
+}

@@ -185,7 +185,7 @@ impl Runtime {
 
 /// The built example binary, built first if `cargo test` was filtered in a
 /// way that skipped examples.
-fn example_path(example: &str) -> PathBuf {
+pub fn example_path(example: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary");
     let path = exe
         .parent()

@@ -309,3 +309,43 @@ fn each_transport_has_its_own_cap_and_slow_or_silent_connections_are_closed() {
         .expect("the subscriber was kept");
     assert!(matches!(ev.event, Event::Log { .. }), "{ev:?}");
 }
+
+#[test]
+fn a_step_is_answered_when_its_ticks_are_done_though_no_frame_is_published() {
+    // A game that follows the advice "publish only when the picture
+    // changed" and whose picture never changes.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut host = Host::start(HostConfig {
+        paused: true,
+        ..config(&tmp, "still")
+    })
+    .expect("start");
+    let socket = host.socket_path().to_owned();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopping = std::sync::Arc::clone(&stop);
+    let game = std::thread::spawn(move || {
+        host.publish(0, &[0u8; 32 * 32 * 4]).expect("publish");
+        let mut tick = 0u64;
+        let mut deadline = Instant::now();
+        while !stopping.load(std::sync::atomic::Ordering::Relaxed) {
+            while let Some(req) = host.next_request(deadline) {
+                req.unsupported();
+            }
+            tick += host.ticks_due();
+            deadline = host.next_deadline(deadline);
+        }
+        tick
+    });
+    let mut c = Client::connect_unix(&socket).expect("connect");
+    c.set_timeout(Duration::from_secs(5));
+    // Before, it was answered at the next frame, which never came: the
+    // server gave up after 10 s, and this client after its 5.
+    let r = c
+        .call(method::STEP, json!({"count": 5}))
+        .expect("answered, not left hanging")
+        .result;
+    assert_eq!(r["stepped"], 5, "{r}");
+    assert_eq!(r["tick"], 5, "{r}");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(game.join().expect("the game ends"), 5);
+}

@@ -310,8 +310,13 @@ impl Runner {
             Input::Ack => {
                 let before = self.flow.acks;
                 self.flow.answered(Instant::now());
-                // A screen held back for this answer may go now.
-                self.screen.next_draw = self.screen.next_draw.min(Instant::now());
+                // A screen held back for this answer may go now, but no
+                // sooner than --fps allows: the answer to every screen
+                // must not pace the drawing itself.
+                if self.window.held_since.is_some() {
+                    let paced = self.screen.last_change + Duration::from_secs(1) / self.fps;
+                    self.screen.next_draw = self.screen.next_draw.min(paced.max(Instant::now()));
+                }
                 if before != self.flow.acks {
                     self.app.link = self.flow.describe(Instant::now());
                     self.screen.dirty = true;

@@ -364,8 +364,8 @@ pub fn game_method(name: &str) -> Option<MethodSpec> {
             method::WORLD_PICK,
             "What is at a pixel of the frame: the game's own answer, e.g. the tile there",
         )
-        .param(req("x", Integer, "frame pixel, from the left"))
-        .param(req("y", Integer, "frame pixel, from the top"))
+        .param(req("x", Integer, "frame pixel, from the left").range(0.0, f64::from(u32::MAX)))
+        .param(req("y", Integer, "frame pixel, from the top").range(0.0, f64::from(u32::MAX)))
         .read_only(),
         method::WORLD_SAVE => MethodSpec::new(
             method::WORLD_SAVE,

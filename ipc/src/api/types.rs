@@ -104,7 +104,13 @@ pub struct ParamValues {
 pub struct ParamsSetParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `"value": null` is a value (which the param then refuses, by
+    /// name), not a missing one.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub value: Option<Json>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<BTreeMap<String, Json>>,
@@ -112,6 +118,11 @@ pub struct ParamsSetParams {
     pub if_revision: Option<u64>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub from_text: bool,
+}
+
+/// A member that is there, even as `null`, is `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Json>, D::Error> {
+    Json::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -171,7 +171,10 @@ impl HostConfig {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why a host could not start. Its `Debug` is its sentence too, so a
+/// game's `main` that returns the error (as `?` makes it) prints what is
+/// wrong, not a struct dump.
+#[derive(thiserror::Error)]
 pub enum HostError {
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
@@ -196,6 +199,12 @@ pub enum HostError {
     Signals(io::Error),
     #[error("method `{0}` is registered twice (or is one the host answers itself)")]
     DuplicateMethod(String),
+}
+
+impl std::fmt::Debug for HostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// A game's connection to the world: its frame region, control socket,
@@ -486,6 +495,7 @@ impl Host {
     /// or the count of an `engine.step` (answered at the next
     /// [`publish`](Self::publish)).
     pub fn ticks_due(&mut self) -> u64 {
+        self.settle_step();
         if let Some(n) = self.debug_ticks_due() {
             return n;
         }
@@ -497,6 +507,7 @@ impl Host {
                 count,
                 left: count,
                 granted: 0,
+                granted_at: 0,
                 reply,
                 dropped,
             });
@@ -509,6 +520,7 @@ impl Host {
             // With watchpoints set, a step goes one tick at a time, so a
             // watch stops it at the very tick it fires.
             s.granted = if one_at_a_time { 1 } else { s.left };
+            s.granted_at = self.shared.tick();
             return s.granted;
         }
         if self.paused {
@@ -516,6 +528,33 @@ impl Host {
         }
         self.branch_if_past();
         1
+    }
+
+    /// The game called the host again after ticks a step granted, without
+    /// publishing a frame for them (a game that draws only when the
+    /// picture changed): they are done, and a step whose ticks are all
+    /// done is answered now, not at some later frame.
+    fn settle_step(&mut self) {
+        let Some(s) = &mut self.stepping else {
+            return;
+        };
+        if s.granted == 0 {
+            return;
+        }
+        let tick = s.granted_at + s.granted;
+        s.left -= s.granted.min(s.left);
+        s.granted = 0;
+        if s.left == 0
+            && let Some(s) = self.stepping.take()
+        {
+            self.emit(&Event::Stepped { count: s.count });
+            s.reply.ok(StepResult {
+                tick,
+                paused: true,
+                stepped: s.count,
+                dropped: s.dropped,
+            });
+        }
     }
 
     /// A step waits for its next ticks to be granted.
@@ -639,6 +678,7 @@ impl Host {
     /// passed, at once when a step is waiting to run or the host is
     /// stopping. Keeps the frame region's heartbeat fresh while waiting.
     pub fn next_request(&mut self, deadline: Instant) -> Option<Request> {
+        self.settle_step();
         loop {
             match self.debug_turn() {
                 debugger::Turn::Hand(req) => return Some(req),
@@ -810,6 +850,9 @@ struct Stepping {
     left: u64,
     /// Ticks granted by `ticks_due` and not yet shown.
     granted: u64,
+    /// The tick they were granted at: a game that publishes nothing
+    /// for them is at this plus `granted` once it calls the host again.
+    granted_at: u64,
     reply: Responder,
     /// It started a new branch from a tick in the past.
     dropped: Option<u64>,

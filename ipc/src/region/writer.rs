@@ -21,7 +21,8 @@ use crate::system;
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
     #[error(
-        "engine {name} is already running (pid {pid}, {}); stop it or choose another --name",
+        "engine {name} is already running (pid {pid}, {}); stop it, or start this one under \
+         another name (advkit run --name, the name given to the Host)",
         path.display()
     )]
     AlreadyRunning {
