@@ -226,7 +226,8 @@ pub struct Host {
     paused: bool,
     /// `engine.step` calls waiting to run, in order.
     steps: VecDeque<(u64, Responder)>,
-    /// The step whose ticks the game is running; answered at `publish`.
+    /// The step whose ticks the game is running; answered at `publish`,
+    /// or when the game next calls the host without publishing.
     stepping: Option<Stepping>,
     /// History, seek, run-until and watchpoints.
     debug: debugger::Debugger,
@@ -493,7 +494,9 @@ impl Host {
 
     /// How many ticks to simulate now: 1 while running, 0 while paused,
     /// or the count of an `engine.step` (answered at the next
-    /// [`publish`](Self::publish)).
+    /// [`publish`](Self::publish), or at the next call to the host if the
+    /// game publishes nothing for them). With watchpoints set, or while a
+    /// seek or run-until drives the game, ticks come one at a time.
     pub fn ticks_due(&mut self) -> u64 {
         self.settle_step();
         if let Some(n) = self.debug_ticks_due() {
