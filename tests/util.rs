@@ -349,11 +349,71 @@ impl Tmux {
 }
 
 impl Drop for Tmux {
+    /// Ends everything the session started, even what left its process
+    /// group (`script` runs its command in a session of its own, and
+    /// outlived a killed tmux session): the pane's process and every
+    /// descendant are killed, then the session.
     fn drop(&mut self) {
+        let pane = Command::new("tmux")
+            .args(["list-panes", "-t", &self.session, "-F", "#{pane_pid}"])
+            .output()
+            .ok()
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+            });
+        if let Some(pane) = pane {
+            // The pane's own process too: a one-command shell runs it in
+            // its place (`script` itself, here).
+            for pid in descendants(pane).into_iter().chain([pane]) {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+        }
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.session])
             .status();
     }
+}
+
+/// Every process below `root`, deepest first (from /proc's parent pids).
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid …": the comm may hold spaces or parens.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut found = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for &(child, parent) in &parents {
+            if parent == p && !found.contains(&child) {
+                found.push(child);
+                frontier.push(child);
+            }
+        }
+    }
+    found.reverse();
+    found
 }
 
 fn rand_suffix() -> u64 {
