@@ -337,4 +337,34 @@ mod tests {
         assert_eq!(h.logged_at(0, 100).count(), 0);
         assert_eq!(h.branch_at(90), 0);
     }
+
+    #[test]
+    fn the_memory_cap_drops_the_oldest_keyframes_first_but_keeps_one() {
+        let cfg = HistoryConfig {
+            seconds: 3600.0,
+            max_bytes: 10_000,
+            keyframe_every: 10,
+        };
+        let mut h = History::new(cfg, None);
+        let big = "x".repeat(3_000);
+        for t in (0..=100u64).step_by(10) {
+            h.record_frame(t, t);
+            let pos = h.next_seq();
+            h.add_keyframe(
+                Keyframe {
+                    tick: t,
+                    state: big.clone().into_boxed_str(),
+                    params: Params::new(Vec::new()),
+                    log_pos: pos,
+                },
+                30.0,
+            );
+            assert!(h.bytes() <= 10_000 || h.keyframes.len() == 1, "{}", h.bytes());
+        }
+        // Three 3 KB keyframes fit in 10 KB; the span shrinks to them.
+        assert_eq!(h.keyframes.len(), 3);
+        assert_eq!(h.oldest(), Some(80));
+        assert_eq!(h.frame(70), None, "frames before the oldest keyframe go too");
+        assert_eq!(h.frame(80), Some(80));
+    }
 }
