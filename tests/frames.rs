@@ -571,6 +571,16 @@ fn ls_tells_a_stopped_engine_from_a_dead_one_and_prune_removes_only_the_dead() {
         "{s}"
     );
     assert!(!s.contains("replaces it"), "run cannot replace it: {s}");
+    // `send` says the same at once, with the pid, instead of waiting for
+    // a reply that cannot come (it waited 15 s, then said "no reply").
+    let err = rt
+        .advkit(&["send", "--name", "stopped", "stats"])
+        .fails_with(2);
+    assert!(
+        err.contains(&format!("engine stopped (pid {pid}) is not responding"))
+            && err.contains(&format!("kill -CONT {pid}")),
+        "{err}"
+    );
     let k = line("killed");
     assert!(
         k.contains("stale") && k.contains("advkit ls --prune"),

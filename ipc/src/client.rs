@@ -31,6 +31,17 @@ pub enum ClientError {
     Io(#[from] io::Error),
     #[error("the engine sent something that is not a JSON-RPC reply: {0}")]
     Protocol(String),
+    #[error(
+        "engine {name} (pid {pid}) is not responding: silent for {:.1} s, so it is stopped \
+         (Ctrl-Z, SIGSTOP), hung or held in a debugger; `kill -CONT {pid}` resumes a stopped one, \
+         `kill {pid}` ends it",
+        silent.as_secs_f64()
+    )]
+    NotResponding {
+        name: String,
+        pid: u32,
+        silent: Duration,
+    },
 }
 
 impl ClientError {

@@ -359,12 +359,20 @@ mod tests {
                 },
                 30.0,
             );
-            assert!(h.bytes() <= 10_000 || h.keyframes.len() == 1, "{}", h.bytes());
+            assert!(
+                h.bytes() <= 10_000 || h.keyframes.len() == 1,
+                "{}",
+                h.bytes()
+            );
         }
         // Three 3 KB keyframes fit in 10 KB; the span shrinks to them.
         assert_eq!(h.keyframes.len(), 3);
         assert_eq!(h.oldest(), Some(80));
-        assert_eq!(h.frame(70), None, "frames before the oldest keyframe go too");
+        assert_eq!(
+            h.frame(70),
+            None,
+            "frames before the oldest keyframe go too"
+        );
         assert_eq!(h.frame(80), Some(80));
     }
 }

@@ -6,7 +6,6 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use advkit_ipc::RuntimeDir;
 use advkit_ipc::api::event::Notification;
 use advkit_ipc::api::{
     DiffParams, DiffResult, InputParams, NoParams, ParamsChange, ParamsGetParams,
@@ -15,6 +14,8 @@ use advkit_ipc::api::{
     WatchResult, codes, method,
 };
 use advkit_ipc::client::{Client, ClientError};
+use advkit_ipc::region::Gone;
+use advkit_ipc::{FrameReader, RuntimeDir};
 use advkit_params::{Applied, show_json};
 use anyhow::Result;
 use base64::Engine as _;
@@ -48,7 +49,22 @@ impl Target {
         RuntimeDir::from_env().token_path(&self.name)
     }
 
+    /// Connects to the engine. An engine whose frame region says it has
+    /// stopped answering (stopped, hung) is reported at once, with its
+    /// pid, rather than after the reply's timeout.
     pub fn connect(&self) -> Result<Client, ClientError> {
+        if self.tcp.is_none() && self.socket.is_none() {
+            let frames = RuntimeDir::from_env().frames_path(&self.name);
+            if let Ok(reader) = FrameReader::open(&frames)
+                && let Err(Gone::Unresponsive { pid, silent }) = reader.liveness()
+            {
+                return Err(ClientError::NotResponding {
+                    name: self.name.clone(),
+                    pid,
+                    silent,
+                });
+            }
+        }
         if let Some(addr) = self.tcp {
             let token = match &self.token {
                 Some(t) => Some(t.clone()),
