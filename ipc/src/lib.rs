@@ -38,7 +38,7 @@ pub use region::{
 pub use runtime::{RuntimeDir, RuntimeError};
 pub use server::Limits;
 
-/// docs/embedding.md, compiled as a doctest so its 30-line game stays true.
+/// docs/embedding.md, compiled as a doctest so its game stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/embedding.md")]
 pub struct EmbeddingGuide;
