@@ -455,6 +455,11 @@ impl Host {
     pub(super) fn debug_turn(&mut self) -> Turn {
         self.drain_applied();
         self.collect_answers();
+        if self.debug.replaying() {
+            // A long replay shows no frame until its last: readers must
+            // still see the engine alive.
+            self.writer.heartbeat();
+        }
         if !self.debug.waiting.is_empty() {
             return Turn::Tick;
         }
