@@ -192,3 +192,22 @@ mod tests {
         assert_ne!(checksum(&a, 64), checksum(&b, 64));
     }
 }
+
+/// The test vectors docs/frame-region.md gives, so a reader in another
+/// language can check its checksum against advkit's.
+#[cfg(test)]
+mod vectors {
+    use super::checksum;
+
+    #[test]
+    fn the_documented_test_vectors() {
+        // A 1x1 frame: one pixel R=1 G=2 B=3 A=4, zero-padded to one word.
+        assert_eq!(checksum(&[1, 2, 3, 4], 4), 0x0000_0000_0403_0201);
+        // A 3x2 frame (odd width: 12-byte rows, 2 words each, padded),
+        // bytes 0, 1, 2, … 23 in order.
+        let bytes: Vec<u8> = (0..24).collect();
+        assert_eq!(checksum(&bytes, 12), VECTOR_3X2);
+    }
+
+    const VECTOR_3X2: u64 = 0x1d1c_0302_1918_0706;
+}
