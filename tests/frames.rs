@@ -492,6 +492,111 @@ fn an_engine_survives_its_region_being_truncated_and_makes_it_anew() {
     );
 }
 
+/// Waits until the region at `path` is a new one (not `session`) of the
+/// engine `pid` with a frame out.
+fn wait_for_new_region(path: &Path, session: u64, pid: u32) -> FrameReader {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(r) = FrameReader::open(path)
+            && r.info().session_id != session
+            && r.info().pid == pid
+            && r.latest_frame() > 0
+        {
+            return r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no new region at {}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn an_engine_remakes_its_region_when_the_file_is_deleted_or_replaced_by_a_fifo() {
+    let rt = Runtime::new();
+    let dir = Dir::new();
+    let engine = rt.start("keep", &["--fps", "60", "--size", "160x90"]);
+    let session = FrameReader::open(&engine.frames)
+        .expect("open")
+        .info()
+        .session_id;
+    // Deleted: it kept publishing into the unlinked file, and `ls` and
+    // `snapshot` called the live engine not running.
+    std::fs::remove_file(&engine.frames).expect("rm");
+    let fresh = wait_for_new_region(&engine.frames, session, engine.pid());
+    let out = dir.path("a.png").display().to_string();
+    rt.advkit(&["snapshot", "--name", "keep", "--out", &out])
+        .ok();
+    // Replaced by a FIFO.
+    std::fs::remove_file(&engine.frames).expect("rm");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&engine.frames)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    wait_for_new_region(&engine.frames, fresh.info().session_id, engine.pid());
+    rt.advkit(&["snapshot", "--name", "keep", "--out", &out])
+        .ok();
+    let ls = rt.advkit(&["ls"]).ok();
+    assert!(
+        ls.lines()
+            .any(|l| l.starts_with("keep") && l.ends_with("running")),
+        "{ls}"
+    );
+    engine.signal("-TERM");
+    let (status, stderr) = engine.wait();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains("was deleted or replaced by another process; made it anew"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_name_taken_while_an_engines_region_was_gone_is_not_taken_back_nor_its_files_removed() {
+    let rt = Runtime::new();
+    let first = rt.start("twin", &["--fps", "30"]);
+    // Stopped, its file deleted: the name is free, and a second engine
+    // takes it (region, socket).
+    first.signal("-STOP");
+    std::fs::remove_file(&first.frames).expect("rm");
+    let second = rt.start("twin", &["--fps", "30"]);
+    first.signal("-CONT");
+    // The first sees another live engine under its name and leaves it be;
+    // the second keeps answering.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let said = rt
+            .advkit(&["send", "--name", "twin", "hello", "--json"])
+            .ok();
+        assert!(
+            said.contains(&format!("\"pid\":{}", second.pid())),
+            "the second answers: {said}"
+        );
+        let r = FrameReader::open(&second.frames).expect("the second's region");
+        assert_eq!(r.info().pid, second.pid(), "not taken back");
+        if Instant::now() > deadline - Duration::from_secs(8) {
+            break; // two seconds: the first has looked more than once
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // When the first exits it removes none of the second's files.
+    first.signal("-TERM");
+    let (status, stderr) = first.wait();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("engine pid {} has taken its name", second.pid())),
+        "{stderr}"
+    );
+    for ext in ["frames", "sock"] {
+        assert!(rt.dir().join(format!("twin.{ext}")).exists(), "twin.{ext}");
+    }
+    let said = rt.advkit(&["send", "--name", "twin", "stats"]).ok();
+    assert!(said.contains("tick"), "{said}");
+}
+
 #[test]
 fn a_runtime_directory_on_a_disk_is_warned_about_once() {
     // One directory on a disk (cargo's target dir) and one in memory; which

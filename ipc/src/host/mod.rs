@@ -220,6 +220,10 @@ pub struct Host {
     shutdown: Option<oneshot::Sender<()>>,
     socket_path: PathBuf,
     token_path: Option<PathBuf>,
+    /// Device and inode of the socket and token files as made: on exit
+    /// the host removes them only if they are still its own (another
+    /// engine may have taken the name while this one's region was gone).
+    own_files: Vec<(PathBuf, (u64, u64))>,
     tcp_addr: Option<SocketAddr>,
     params_file: Option<PathBuf>,
     params: Params,
@@ -391,6 +395,11 @@ impl Host {
             mailbox,
             server: Some(server),
             shutdown: Some(stop_tx),
+            own_files: [Some(&socket_path), token_path.as_ref()]
+                .into_iter()
+                .flatten()
+                .filter_map(|p| file_id(p).map(|id| (p.clone(), id)))
+                .collect(),
             socket_path,
             token_path,
             tcp_addr,
@@ -638,9 +647,10 @@ impl Host {
             let path = self.writer.path().to_owned();
             self.snapshots = snapshot::SelfReader::new(path.clone());
             let msg = format!(
-                "the frame region {} was truncated by another process; made it anew \
+                "the frame region {} was {} by another process; made it anew \
                  (readers reattach to a new session)",
-                path.display()
+                path.display(),
+                self.writer.lost_how()
             );
             eprintln!("advkit: {msg}");
             self.log(&msg);
@@ -966,12 +976,19 @@ impl Drop for Host {
         if let Some(server) = self.server.take() {
             let _ = server.join();
         }
-        let _ = fs::remove_file(&self.socket_path);
-        if let Some(token) = &self.token_path {
-            let _ = fs::remove_file(token);
+        for (path, id) in &self.own_files {
+            if file_id(path) == Some(*id) {
+                let _ = fs::remove_file(path);
+            }
         }
         // The FrameWriter removes the region itself.
     }
+}
+
+/// A file's device and inode, if it exists.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// The host's methods plus the game's, each name once.

@@ -80,6 +80,11 @@ pub struct FrameWriter {
     last_attempt: Option<Instant>,
     /// The last `fstat` for a truncation no access has faulted on yet.
     last_size_check: Instant,
+    /// What happened to the region the last time it was made anew.
+    lost_how: &'static str,
+    /// Another live engine holds this name now (it was free while this
+    /// one's file was gone): this writer no longer remakes it.
+    name_lost: bool,
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> CreateError + 'a {
@@ -173,51 +178,120 @@ impl FrameWriter {
         built
     }
 
-    /// Makes the region anew if its file was truncated under the writer
-    /// (by another process: the writer never shrinks it). The new region
-    /// has a new session, which readers treat as an engine restart; frames
-    /// drawn between the truncation and this went to private zero pages
-    /// (shm.rs, the SIGBUS guard) and are lost. Tried at most once a
-    /// second while it fails. [`loan`](Self::loan) and
+    /// Makes the region anew if its file was truncated, deleted or
+    /// replaced (by a FIFO, say) under the writer, by another process: the
+    /// writer never does either. The new region has a new session, which
+    /// readers treat as an engine restart; frames drawn between the loss
+    /// and this went to private zero pages (shm.rs, the SIGBUS guard) or
+    /// to the unlinked file, and are lost. Tried at most once a second
+    /// while it fails. A name that another live engine took meanwhile is
+    /// never taken back. [`loan`](Self::loan) and
     /// [`heartbeat`](Self::heartbeat) call it;
     /// [`regions_recreated`](Self::regions_recreated) counts what it did.
     fn recover_if_lost(&mut self) {
-        // A fault is one atomic load to notice; a shrink that nothing has
-        // touched yet costs an `fstat`, so that is asked every 100 ms, not
-        // every frame (≈1 µs, a fifth of a small frame's publish).
-        let lost = self.map.faulted() || {
-            let due = self.last_size_check.elapsed() >= Duration::from_millis(100);
-            if due {
-                self.last_size_check = Instant::now();
+        if self.name_lost {
+            return;
+        }
+        // A fault is one atomic load to notice; a shrink or a file gone
+        // from its path that nothing has touched yet costs an `fstat` and
+        // a `stat`, so those are asked every 100 ms, not every frame.
+        let lost = if self.map.faulted() {
+            Some("truncated")
+        } else if self.last_size_check.elapsed() >= Duration::from_millis(100) {
+            self.last_size_check = Instant::now();
+            if self.map.shrunk(&self.file) {
+                Some("truncated")
+            } else if self.displaced() {
+                Some("deleted or replaced")
+            } else {
+                None
             }
-            due && self.map.shrunk(&self.file)
+        } else {
+            None
         };
-        if !lost
-            || self
-                .last_attempt
-                .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+        let Some(how) = lost else {
+            return;
+        };
+        if self
+            .last_attempt
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
         {
             return;
         }
         self.last_attempt = Some(Instant::now());
+        // Serialised with engines starting under this name, as at creation.
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let handle = File::open(dir);
+        let locked = handle
+            .as_ref()
+            .map_err(|e| e.to_string())
+            .and_then(|h| lock_dir(h, dir).map_err(|e| e.to_string()));
+        if let Err(e) = locked {
+            eprintln!(
+                "advkit: the frame region {} was {how} by another process and could not be made anew ({e}); frames are not published until it can",
+                self.path.display()
+            );
+            return;
+        }
+        if let Some(pid) = self.other_holder() {
+            self.name_lost = true;
+            eprintln!(
+                "advkit: the frame region {} was {how} by another process, and engine pid {pid} has \
+                 taken its name since; this engine keeps running, but no reader finds it: stop it",
+                self.path.display()
+            );
+            return;
+        }
         match Self::build_at(&self.path, self.geometry, self.fps) {
             Ok(mut fresh) => {
                 fresh.recreated = self.recreated + 1;
+                fresh.lost_how = how;
                 // The old writer's drop leaves the path alone: it names the
                 // new file now.
                 *self = fresh;
             }
             Err(e) => eprintln!(
-                "advkit: the frame region {} was truncated by another process and could not be made anew ({e}); frames are not published until it can",
+                "advkit: the frame region {} was {how} by another process and could not be made anew ({e}); frames are not published until it can",
                 self.path.display()
             ),
         }
     }
 
+    /// The path no longer names this writer's file.
+    fn displaced(&self) -> bool {
+        let ours = self.file.metadata().ok().map(|m| (m.dev(), m.ino()));
+        let there = fs::symlink_metadata(&self.path)
+            .ok()
+            .map(|m| (m.dev(), m.ino()));
+        ours.is_some() && ours != there
+    }
+
+    /// The pid of another live engine whose region the path names now.
+    fn other_holder(&self) -> Option<u32> {
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(o_nonblock())
+            .open(&self.path)
+            .ok()?;
+        let meta = file.metadata().ok()?;
+        let ours = self.file.metadata().ok()?;
+        if !meta.is_file() || (meta.dev(), meta.ino()) == (ours.dev(), ours.ino()) {
+            return None;
+        }
+        // Held by someone: a live engine (a stale file's lock is free).
+        matches!(try_lock_shared(&file), Ok(false)).then(|| read_pid(&file).unwrap_or(0))
+    }
+
     /// How many times the region was made anew after its file was
-    /// truncated under the writer.
+    /// truncated, deleted or replaced under the writer.
     pub fn regions_recreated(&self) -> u64 {
         self.recreated
+    }
+
+    /// What happened to the file the last time the region was made anew:
+    /// `truncated`, or `deleted or replaced`.
+    pub fn lost_how(&self) -> &'static str {
+        self.lost_how
     }
 
     /// Fills in the file at `tmp` and renames it to `path`.
@@ -272,6 +346,8 @@ impl FrameWriter {
             recreated: 0,
             last_attempt: None,
             last_size_check: Instant::now(),
+            lost_how: "",
+            name_lost: false,
         })
     }
 
