@@ -639,3 +639,24 @@ fn a_slot_left_half_written_says_the_engine_is_stuck_not_the_reader_slow() {
     );
     drop(writer);
 }
+
+#[test]
+fn a_busy_game_is_alive_and_said_to_be_busy_not_dead() {
+    let dir = tmp();
+    let path = dir.path().join("busy.frames");
+    let mut writer = FrameWriter::create(&path, 8, 8, 30.0).expect("create");
+    writer.publish(1, &[0u8; 8 * 8 * 4]).expect("publish");
+    let reader = FrameReader::open(&path).expect("open");
+    // The game loop does not call in for longer than the liveness limit
+    // (loading assets, a long frame): before, readers and `ls` called the
+    // engine dead.
+    std::thread::sleep(region::HEARTBEAT_TIMEOUT + Duration::from_millis(400));
+    assert!(reader.liveness().is_ok(), "{:?}", reader.liveness());
+    let quiet = reader.loop_silence().expect("the writer keeps it");
+    assert!(
+        quiet > region::HEARTBEAT_TIMEOUT,
+        "the loop's silence shows: {quiet:?}"
+    );
+    writer.heartbeat();
+    assert!(reader.loop_silence().expect("kept") < Duration::from_millis(500));
+}

@@ -91,14 +91,19 @@ pub struct Header {
     /// Number of the newest complete frame (0: none yet). Frame `n` lives in
     /// slot `n % slot_count`.
     pub latest_frame: AtomicU64,
-    /// `CLOCK_MONOTONIC` in nanoseconds, refreshed at least every 250 ms
-    /// while the writer lives (also when the engine is paused).
+    /// `CLOCK_MONOTONIC` in nanoseconds, refreshed every 100 ms by a
+    /// thread of the writer's own while its process runs, whatever its
+    /// game loop does: it goes stale only when the process is stopped.
     pub heartbeat_ns: AtomicU64,
     /// The low 32 bits of `latest_frame`, stored right after it: the
     /// futex word readers wait on (futexes are 32 bits wide).
     pub frame_futex: AtomicU32,
     pub reserved0: AtomicU32,
-    pub reserved: [AtomicU64; 2],
+    /// `CLOCK_MONOTONIC` in nanoseconds when the game loop last called the
+    /// host (a publish, or a wait while paused); 0 from a writer that does
+    /// not keep it. Stale while the heartbeat is fresh: the game is busy.
+    pub loop_ns: AtomicU64,
+    pub reserved: AtomicU64,
 }
 
 /// One slot-table entry, guarded by its own sequence counter.
@@ -137,6 +142,7 @@ const _: () = {
     assert!(offset_of!(Header, started_unix_ms) == 80);
     assert!(offset_of!(Header, latest_frame) == 88);
     assert!(offset_of!(Header, heartbeat_ns) == 96);
+    assert!(offset_of!(Header, loop_ns) == 112);
     assert!(offset_of!(Header, frame_futex) == 104);
     assert!(size_of::<Header>() == SLOT_TABLE);
     assert!(offset_of!(SlotEntry, seq) == 0);

@@ -503,6 +503,15 @@ impl FrameReader {
         Ok(())
     }
 
+    /// How long since the game loop last called the host (published, or
+    /// waited while paused), when the writer keeps it. Long while
+    /// [`liveness`](Self::liveness) is fine: the process runs, but its game
+    /// is busy (loading, or long in a frame).
+    pub fn loop_silence(&self) -> Option<Duration> {
+        let at = self.map.header().loop_ns.load(Ordering::Relaxed);
+        (at != 0).then(|| Duration::from_nanos(system::monotonic_ns().saturating_sub(at)))
+    }
+
     /// [`liveness`](Self::liveness) as a [`ReadError`].
     pub fn check_alive(&self) -> Result<(), ReadError> {
         self.liveness().map_err(|gone| ReadError::WriterGone {

@@ -4,7 +4,10 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{Ordering, fence};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use advkit_frame::Canvas;
@@ -85,6 +88,54 @@ pub struct FrameWriter {
     /// Another live engine holds this name now (it was free while this
     /// one's file was gone): this writer no longer remakes it.
     name_lost: bool,
+    /// Keeps `heartbeat_ns` fresh while the process runs.
+    _beat: Beat,
+}
+
+/// A thread that beats the region's heart every 100 ms through a mapping
+/// of the header page of its own, so a game busy for a while (loading, or
+/// long in a frame) is not taken for a dead one; only a stopped process
+/// (every thread stopped) goes silent. Stopped when the writer drops.
+#[derive(Debug)]
+struct Beat {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Beat {
+    fn start(file: &File) -> Beat {
+        let stop = Arc::new(AtomicBool::new(false));
+        let header = file
+            .try_clone()
+            .ok()
+            .and_then(|f| SharedMap::map_header_for_waiting(&f).ok());
+        let thread = header.and_then(|header| {
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name("advkit-heartbeat".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        header
+                            .header()
+                            .heartbeat_ns
+                            .store(system::monotonic_ns(), Ordering::Relaxed);
+                        std::thread::park_timeout(Duration::from_millis(100));
+                    }
+                })
+                .ok()
+        });
+        Beat { stop, thread }
+    }
+}
+
+impl Drop for Beat {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> CreateError + 'a {
@@ -330,11 +381,13 @@ impl FrameWriter {
         h.started_unix_ms.store(system::unix_ms(), r);
         h.latest_frame.store(0, r);
         h.heartbeat_ns.store(system::monotonic_ns(), r);
+        h.loop_ns.store(system::monotonic_ns(), r);
         // Everything above happens-before a reader that sees the magic.
         h.magic.store(MAGIC, Ordering::Release);
         fs::rename(tmp, path).map_err(io_err("rename into place", path))?;
 
         Ok(FrameWriter {
+            _beat: Beat::start(&file),
             path: path.to_owned(),
             file,
             map,
@@ -457,6 +510,7 @@ impl FrameWriter {
         h.latest_frame.store(frame, Ordering::Release);
         h.frame_futex.store(frame as u32, Ordering::Release);
         h.heartbeat_ns.store(now, r);
+        h.loop_ns.store(now, r);
         // Pairs with a waiter's increment of `waiters` before it reads
         // `frame_futex`: either it sees this frame and does not sleep, or
         // we see it waiting and wake it (docs/frame-region.md, "Waiting").
@@ -478,14 +532,15 @@ impl FrameWriter {
         }
     }
 
-    /// Tells readers the writer is alive without publishing (call at least
-    /// every 250 ms, e.g. while paused).
+    /// Tells readers the game loop is alive without publishing (call at
+    /// least every 250 ms, e.g. while paused). The process's own heartbeat
+    /// is kept by a thread of the writer's, whatever the loop does.
     pub fn heartbeat(&mut self) {
         self.recover_if_lost();
-        self.map
-            .header()
-            .heartbeat_ns
-            .store(system::monotonic_ns(), Ordering::Relaxed);
+        let now = system::monotonic_ns();
+        let h = self.map.header();
+        h.heartbeat_ns.store(now, Ordering::Relaxed);
+        h.loop_ns.store(now, Ordering::Relaxed);
     }
 
     /// Updates the nominal fps shown by `advkit ls`.

@@ -26,7 +26,8 @@ pub struct LsArgs {
 #[derive(Debug, Serialize)]
 struct Row {
     name: String,
-    /// `running`, `not responding`, `stale` or `broken`.
+    /// `running`, `busy` (the process runs, its game loop has not called in
+    /// for over a second), `not responding`, `stale` or `broken`.
     state: &'static str,
     pid: Option<u32>,
     width: Option<u32>,
@@ -139,6 +140,18 @@ fn row(dir: &RuntimeDir, name: String) -> Row {
         Ok(()) => {
             row.state = "running";
             row.uptime_s = Some(system::unix_ms().saturating_sub(info.started_unix_ms) / 1000);
+            // Its process beats, but its game loop has not called in.
+            if let Some(quiet) = reader
+                .loop_silence()
+                .filter(|q| *q > advkit_ipc::region::HEARTBEAT_TIMEOUT)
+            {
+                row.state = "busy";
+                row.note = Some(format!(
+                    "its game loop has not called the host for {:.1} s (loading, or long in a \
+                     frame); the process is alive, and requests wait for the loop",
+                    quiet.as_secs_f64()
+                ));
+            }
         }
         Err(gone @ Gone::Exited { .. }) => {
             row.state = "stale";
