@@ -125,8 +125,11 @@ fn a_stale_region_is_detected_and_replaced() {
     fresh.liveness().expect("alive");
 }
 
+/// A writer whose process is stopped goes silent: `tests/frames.rs`
+/// (SIGSTOP) checks that readers and `ls` say so. One whose game loop is
+/// merely busy is alive: `a_busy_game_is_alive_and_said_to_be_busy_not_dead`.
 #[test]
-fn a_reader_notices_when_the_writer_is_dropped_or_silent() {
+fn a_reader_notices_when_the_writer_is_dropped() {
     let dir = tmp();
     let path = dir.path().join("w.frames");
     let mut writer = FrameWriter::create(&path, 16, 16, 30.0).expect("create");
@@ -135,10 +138,6 @@ fn a_reader_notices_when_the_writer_is_dropped_or_silent() {
         .expect("publish");
     let reader = FrameReader::open(&path).expect("open");
     reader.liveness().expect("alive");
-    std::thread::sleep(region::HEARTBEAT_TIMEOUT + Duration::from_millis(150));
-    assert!(matches!(reader.liveness(), Err(Gone::Unresponsive { .. })));
-    writer.heartbeat();
-    reader.liveness().expect("alive after a heartbeat");
     drop(writer);
     assert!(matches!(reader.liveness(), Err(Gone::Exited { .. })));
     let started = Instant::now();
