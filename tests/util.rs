@@ -356,6 +356,7 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let pane = Command::new("tmux")
             .args(["list-panes", "-t", &self.session, "-F", "#{pane_pid}"])
+            .stderr(Stdio::null())
             .output()
             .ok()
             .and_then(|o| {
@@ -375,6 +376,7 @@ impl Drop for Tmux {
         }
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.session])
+            .stderr(Stdio::null())
             .status();
     }
 }

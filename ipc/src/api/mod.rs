@@ -10,7 +10,7 @@
 //! - [`event`]: [`Event`], every event the host and the demo send.
 //! - [`error`]: [`RpcError`] (`{code, message, data}`) and [`codes`].
 //! - [`schema`]: [`MethodSpec`], how a method's params are described and
-//!   checked before any game code sees them; [`schema::builtin`] lists the
+//!   checked before any game code sees them; [`schema::host_methods`] lists the
 //!   built-in ones.
 
 pub mod error;

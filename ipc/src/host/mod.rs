@@ -33,11 +33,13 @@
 //! `docs/embedding.md` walks through a whole game.
 
 mod debugger;
+mod frame;
 mod history;
 mod params;
 mod request;
 mod snapshot;
 mod stats;
+mod steps;
 
 use std::collections::VecDeque;
 use std::fs;
@@ -51,20 +53,21 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use advkit_frame::Canvas;
 use advkit_params::Params;
 use tokio::sync::oneshot;
 
 use crate::api::schema::{self, GAME_METHODS};
 use crate::api::{
     Event, FramesInfo, HelloResult, MethodSpec, PROTOCOL_VERSION, PauseState, RpcError,
-    ShutdownResult, StepParams, StepResult, Topic, codes, method,
+    ShutdownResult, StepParams, Topic, codes, method,
 };
-use crate::region::{CreateError, FrameWriter, Geometry, Loan, WrongSize};
+use crate::region::{CreateError, FrameWriter, WrongSize};
 use crate::runtime::{RuntimeDir, RuntimeError, validate_name};
 use crate::server::{self, Command, Limits, Shared, parse};
 use crate::system;
 
+pub use frame::HostFrame;
+use frame::{AfterPublish, Stepping};
 pub use history::HistoryConfig;
 pub use params::{read_params_file, write_atomically};
 pub use request::{Request, Responder};
@@ -501,103 +504,6 @@ impl Host {
         }
     }
 
-    /// How many ticks to simulate now: 1 while running, 0 while paused,
-    /// or the count of an `engine.step` (answered at the next
-    /// [`publish`](Self::publish), or at the next call to the host if the
-    /// game publishes nothing for them). With watchpoints set, or while a
-    /// seek or run-until drives the game, ticks come one at a time.
-    pub fn ticks_due(&mut self) -> u64 {
-        self.settle_step();
-        if let Some(n) = self.debug_ticks_due() {
-            return n;
-        }
-        if self.stepping.is_none()
-            && let Some((count, reply)) = self.steps.pop_front()
-        {
-            let dropped = self.branch_if_past();
-            self.stepping = Some(Stepping {
-                count,
-                left: count,
-                granted: 0,
-                granted_at: 0,
-                reply,
-                dropped,
-            });
-        }
-        let one_at_a_time = self.watching();
-        if let Some(s) = &mut self.stepping {
-            if s.granted > 0 || s.left == 0 {
-                return 0;
-            }
-            // With watchpoints set, a step goes one tick at a time, so a
-            // watch stops it at the very tick it fires.
-            s.granted = if one_at_a_time { 1 } else { s.left };
-            s.granted_at = self.shared.tick();
-            return s.granted;
-        }
-        if self.paused {
-            return 0;
-        }
-        self.branch_if_past();
-        1
-    }
-
-    /// The game called the host again after ticks a step granted, without
-    /// publishing a frame for them (a game that draws only when the
-    /// picture changed): they are done, and a step whose ticks are all
-    /// done is answered now, not at some later frame.
-    fn settle_step(&mut self) {
-        let Some(s) = &mut self.stepping else {
-            return;
-        };
-        if s.granted == 0 {
-            return;
-        }
-        let tick = s.granted_at + s.granted;
-        s.left -= s.granted.min(s.left);
-        s.granted = 0;
-        if s.left == 0
-            && let Some(s) = self.stepping.take()
-        {
-            self.emit(&Event::Stepped { count: s.count });
-            s.reply.ok(StepResult {
-                tick,
-                paused: true,
-                stepped: s.count,
-                dropped: s.dropped,
-            });
-        }
-    }
-
-    /// A step waits for its next ticks to be granted.
-    fn tick_wanted(&self) -> bool {
-        !self.steps.is_empty()
-            || self
-                .stepping
-                .as_ref()
-                .is_some_and(|s| s.granted == 0 && s.left > 0)
-    }
-
-    /// Answers the step under way with the ticks it ran, and fails the
-    /// ones waiting: a watchpoint paused the engine.
-    fn stop_steps(&mut self, why: &str) {
-        let tick = self.tick();
-        if let Some(s) = self.stepping.take() {
-            self.emit(&Event::Stepped {
-                count: s.count - s.left,
-            });
-            s.reply.ok(StepResult {
-                tick,
-                paused: true,
-                stepped: s.count - s.left,
-                dropped: s.dropped,
-            });
-        }
-        for (_, reply) in self.steps.drain(..) {
-            reply.err(RpcError::failed(why));
-        }
-    }
-
     /// The deadline of the tick after the one due at `prev`, at the
     /// configured rate; after a long stall (a suspended process) it
     /// restarts from now instead of bursting to catch up.
@@ -610,7 +516,7 @@ impl Host {
 
     /// Lends the next slot of the frame region for the game to draw into
     /// in place (see [`FrameWriter::loan`]): no buffer of the game's own and
-    /// no copy. Draw through [`Canvas`] or [`HostFrame::rows_mut`], then
+    /// no copy. Draw through [`Canvas`](advkit_frame::Canvas) or [`HostFrame::rows_mut`], then
     /// [`HostFrame::publish`] it, which does what [`publish`](Self::publish)
     /// does. Dropped unpublished, the slot is simply not shown.
     pub fn frame(&mut self) -> HostFrame<'_> {
@@ -832,126 +738,6 @@ impl Host {
             }
         }
         None
-    }
-}
-
-/// The next frame, lent by [`Host::frame`]: a [`Canvas`] over the region's
-/// next slot. Rows are `width × 4` bytes.
-#[derive(Debug)]
-pub struct HostFrame<'a> {
-    loan: Loan<'a>,
-    after: AfterPublish<'a>,
-}
-
-/// What the host does once a frame is out; the parts of [`Host`] it needs,
-/// borrowed beside the writer's loan.
-#[derive(Debug)]
-struct AfterPublish<'a> {
-    shared: &'a Shared,
-    stats: &'a mut stats::Stats,
-    stepping: &'a mut Option<Stepping>,
-    paused: bool,
-    debug: &'a mut debugger::Debugger,
-    fps: f64,
-}
-
-/// An `engine.step` under way.
-#[derive(Debug)]
-struct Stepping {
-    count: u64,
-    /// Ticks still to run.
-    left: u64,
-    /// Ticks granted by `ticks_due` and not yet shown.
-    granted: u64,
-    /// The tick they were granted at: a game that publishes nothing
-    /// for them is at this plus `granted` once it calls the host again.
-    granted_at: u64,
-    reply: Responder,
-    /// It started a new branch from a tick in the past.
-    dropped: Option<u64>,
-}
-
-impl HostFrame<'_> {
-    pub fn geometry(&self) -> Geometry {
-        self.loan.geometry()
-    }
-
-    /// Every row to draw into freely (see [`Loan::rows_mut`]).
-    pub fn rows_mut(&mut self) -> impl Iterator<Item = &mut [u8]> {
-        self.loan.rows_mut()
-    }
-
-    /// Publishes the frame as showing `tick`, answers a finished
-    /// `engine.step` and sends the `tick` event; returns its number.
-    pub fn publish(self, tick: u64) -> u64 {
-        let HostFrame { mut loan, after } = self;
-        let AfterPublish {
-            shared,
-            stats,
-            stepping,
-            paused,
-            debug,
-            fps,
-        } = after;
-        if debug.replaying() {
-            // A replayed frame is compared, not shown (but the last one).
-            let hash = loan.content_hash();
-            if let debugger::Fate::Drop = debug.replayed(tick, hash) {
-                drop(loan);
-                return debug.last_frame;
-            }
-        }
-        let pixels = debug.pixels_of(&mut loan);
-        let hash = debug.wants_hashes().then(|| loan.content_hash());
-        let n = loan.publish(tick);
-        shared.tick.store(tick, Ordering::Relaxed);
-        debug.shown(tick, hash, n, pixels, fps);
-        stats.frame_published();
-        shared.emit(&Event::Tick);
-        if let Some(s) = stepping.as_mut()
-            && s.granted > 0
-        {
-            s.left -= s.granted.min(s.left);
-            s.granted = 0;
-            if s.left == 0
-                && let Some(s) = stepping.take()
-            {
-                shared.emit(&Event::Stepped { count: s.count });
-                s.reply.ok(StepResult {
-                    tick,
-                    paused: true,
-                    stepped: s.count,
-                    dropped: s.dropped,
-                });
-            }
-        }
-        if stats.refresh_due() {
-            stats.history = Some(debug.stats());
-        }
-        stats.maybe_refresh(shared, n, paused);
-        n
-    }
-}
-
-impl Canvas for HostFrame<'_> {
-    fn width(&self) -> u32 {
-        self.loan.width()
-    }
-
-    fn height(&self) -> u32 {
-        self.loan.height()
-    }
-
-    fn put_row(&mut self, y: u32, row: &[u8]) {
-        self.loan.put_row(y, row);
-    }
-
-    fn copy_row(&mut self, from: u32, to: u32) {
-        self.loan.copy_row(from, to);
-    }
-
-    fn row_mut(&mut self, y: u32) -> &mut [u8] {
-        self.loan.row_mut(y)
     }
 }
 

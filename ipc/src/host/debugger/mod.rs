@@ -7,27 +7,33 @@
 //! logged requests again, `world.get` to read what a condition names),
 //! whose answers come back to the host instead of a client;
 //! [`Host::ticks_due`] grants one tick at a time while a job runs; and
-//! `publish` compares a replayed frame's checksum with the one shown live
-//! instead of showing it. A seek publishes only the frame it stops at.
+//! `publish` compares a replayed frame's content hash with the one shown
+//! live instead of showing it. A seek publishes only the frame it stops at.
+//!
+//! - here: the debugger's state, the requests it hands the game and the
+//!   answers it collects, keyframes and the request log;
+//! - [`travel`]: seek and diff;
+//! - [`conditions`]: run-until and watchpoints.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use advkit_params::Params;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 use tokio::sync::oneshot;
 
 use super::history::{History, HistoryConfig, Keyframe, Logged};
 use super::{Host, Request, Responder};
 use crate::api::{
-    DiffChange, DiffParams, DiffResult, EntitiesResult, Event, HistoryResult, HistoryStats,
-    NotDeterministicData, RpcError, RunUntilParams, RunUntilResult, SeekParams, SeekResult,
-    WatchInfo, WatchParams, WatchResult, WorldLoaded, WorldState, codes, method,
+    DiffParams, EntitiesResult, Event, HistoryResult, HistoryStats, NotDeterministicData, RpcError,
+    WorldLoaded, WorldState, codes, method,
 };
 use crate::debug::{Condition, Sample};
 use crate::region::Loan;
-use crate::server::parse;
+
+mod conditions;
+mod travel;
 use crate::state::{self, Flat};
 
 /// How long the host waits for the game to answer a request of its own.
@@ -768,243 +774,6 @@ impl Host {
         }
     }
 
-    /// A sample is complete: evaluate the run-until condition or the watches.
-    fn sampled(&mut self, mut sample: Sample) {
-        sample.log = std::mem::take(&mut *self.debug.log.lock().unwrap_or_else(|p| p.into_inner()));
-        if let Some(Job::Until(u)) = &mut self.debug.job {
-            match u.phase {
-                UntilPhase::Baseline => {
-                    u.phase = UntilPhase::Run;
-                    u.before = Some(sample);
-                }
-                UntilPhase::Run => {
-                    u.ticks += 1;
-                    let (holds, values) = u.cond.eval(&sample, u.before.as_ref());
-                    if holds || u.ticks >= u.max {
-                        self.until_done(holds, false, values, sample.tick);
-                    } else if let Some(Job::Until(u)) = &mut self.debug.job {
-                        u.before = Some(sample);
-                    }
-                }
-            }
-            return;
-        }
-        let mut fired = Vec::new();
-        for w in &mut self.debug.watches {
-            let (holds, values) = w.cond.eval(&sample, self.debug.last_sample.as_ref());
-            if holds {
-                w.hits += 1;
-                w.last_hit = Some(sample.tick);
-                fired.push((w.id, w.cond.text().to_owned(), values));
-            }
-        }
-        let tick = sample.tick;
-        self.debug.last_sample = Some(sample);
-        if fired.is_empty() {
-            return;
-        }
-        self.debug.history.note_hit(tick);
-        self.set_paused(true);
-        let mut first = None;
-        for (id, condition, values) in fired {
-            let shown = Json::Object(values.clone());
-            let msg = format!("watch {id} fired at tick {tick}: {condition}  ({shown})");
-            eprintln!("advkit: {msg}");
-            self.log(&msg);
-            self.shared.emit(&Event::Watch {
-                id,
-                condition: condition.clone(),
-                values,
-            });
-            first.get_or_insert((id, condition));
-        }
-        if let Some((id, condition)) = first {
-            self.stop_steps(&format!(
-                "watch {id} ({condition}) fired at tick {tick}; the engine is paused"
-            ));
-        }
-    }
-
-    fn until_done(&mut self, found: bool, interrupted: bool, values: Map<String, Json>, tick: u64) {
-        let Some(Job::Until(u)) = self.debug.job.take() else {
-            return;
-        };
-        self.debug.sample = None;
-        self.debug.probes_due = false;
-        self.refresh_wants_log();
-        let secs = u.started.elapsed().as_secs_f64();
-        u.reply.ok(RunUntilResult {
-            found,
-            tick,
-            ticks: u.ticks,
-            values,
-            rate: if secs > 0.0 {
-                (u.ticks as f64 / secs).round()
-            } else {
-                0.0
-            },
-            interrupted,
-            dropped: u.dropped,
-        });
-        self.refresh_stats();
-    }
-
-    /// `engine.pause` while run-until runs: it stops where it is.
-    pub(super) fn interrupt_until(&mut self) {
-        if matches!(self.debug.job, Some(Job::Until(_))) {
-            let tick = self.debug.position;
-            self.until_done(false, true, Map::new(), tick);
-        }
-    }
-
-    /// Moves a seek or diff on; true when it queued requests to hand out.
-    fn travel_step(&mut self) -> bool {
-        let Some(Job::Travel(t)) = &mut self.debug.job else {
-            return false;
-        };
-        if t.failed.is_some() && t.phase != Phase::Returning {
-            // Back to where the engine was, then answer the error.
-            t.phase = Phase::Returning;
-            let back = t.back.state.clone();
-            let params = t.back.params.clone();
-            if let Some(state) = back {
-                self.restore_params(params);
-                self.debug
-                    .ask(method::WORLD_LOAD, json!({ "state": state }), Purpose::Load);
-                return true;
-            }
-            self.travel_done();
-            return false;
-        }
-        match t.phase {
-            Phase::SaveReturn => {
-                t.phase = Phase::Load;
-                let first = t.diff.map_or(t.target, |d| d.from.min(d.to));
-                let Some(kf) = self.debug.history.keyframe_for(first).cloned() else {
-                    t.failed = Some(no_history(&self.debug.history));
-                    return true;
-                };
-                t.keyframe = kf.tick;
-                t.cursor = kf.log_pos;
-                let state: Json = serde_json::from_str(&kf.state).unwrap_or(Json::Null);
-                self.restore_params(kf.params);
-                self.debug
-                    .ask(method::WORLD_LOAD, json!({ "state": state }), Purpose::Load);
-                true
-            }
-            Phase::Load => false, // waiting for the load's answer
-            Phase::Run => {
-                let current = t.current;
-                if t.delivered_at != Some(current) {
-                    t.delivered_at = Some(current);
-                    let cursor = t.cursor;
-                    let logged: Vec<Logged> = self
-                        .debug
-                        .history
-                        .logged_at(cursor, current)
-                        .map(|e| e.what.clone())
-                        .collect();
-                    let mut asked = false;
-                    for what in logged {
-                        match what {
-                            Logged::Params(p) => self.restore_params(p),
-                            Logged::Game { method, params } => {
-                                self.debug.ask(
-                                    &method,
-                                    params,
-                                    Purpose::Replay {
-                                        method: method.clone(),
-                                        tick: current,
-                                    },
-                                );
-                                asked = true;
-                            }
-                        }
-                    }
-                    return asked || self.travel_step();
-                }
-                let Some(Job::Travel(t)) = &mut self.debug.job else {
-                    return false;
-                };
-                let wants_world = t.diff.is_some_and(|d| d.from == current || d.to == current)
-                    && !t.captured.contains_key(&current);
-                if wants_world {
-                    self.debug
-                        .ask(method::ENTITIES, json!({}), Purpose::Probe(None));
-                    return true;
-                }
-                if current < t.target {
-                    return false; // wants a tick
-                }
-                if t.diff.is_some() {
-                    t.phase = Phase::Returning;
-                    let back = t.back.state.clone();
-                    let params = t.back.params.clone();
-                    if let Some(state) = back {
-                        self.restore_params(params);
-                        self.debug.ask(
-                            method::WORLD_LOAD,
-                            json!({ "state": state }),
-                            Purpose::Load,
-                        );
-                        return true;
-                    }
-                }
-                self.travel_done();
-                false
-            }
-            Phase::Returning => {
-                self.travel_done();
-                false
-            }
-        }
-    }
-
-    fn travel_done(&mut self) {
-        let Some(Job::Travel(t)) = self.debug.job.take() else {
-            return;
-        };
-        let t = *t;
-        let ms = (t.started.elapsed().as_secs_f64() * 1e5).round() / 100.0;
-        if let Some(err) = t.failed {
-            self.debug.position = t.back.position;
-            self.set_paused(t.back.paused);
-            t.reply.err(err);
-            return;
-        }
-        if let Some(d) = t.diff {
-            self.debug.position = t.back.position;
-            self.set_paused(t.back.paused);
-            let empty = Flat::new();
-            let from = t.captured.get(&d.from).unwrap_or(&empty);
-            let to = t.captured.get(&d.to).unwrap_or(&empty);
-            t.reply.ok(diff_result(d, from, to));
-            return;
-        }
-        self.debug.position = t.target;
-        let future = self
-            .debug
-            .history
-            .newest()
-            .unwrap_or(t.target)
-            .saturating_sub(t.target);
-        self.shared.emit(&Event::Seeked {
-            tick: t.target,
-            future,
-        });
-        t.reply.ok(SeekResult {
-            tick: t.target,
-            keyframe: t.keyframe,
-            simulated: t.target - t.keyframe,
-            checked: t.checked,
-            verified: t.verified,
-            future,
-            ms,
-            paused: true,
-        });
-        self.refresh_stats();
-    }
-
     fn restore_params(&mut self, p: Params) {
         let revision = self.params.revision() + 1;
         self.params = Params::from_entries(p.entries(), revision);
@@ -1044,207 +813,6 @@ impl Host {
         })
     }
 
-    fn travel_check(&self, ticks: &[u64]) -> Result<(), RpcError> {
-        if let Some(job) = &self.debug.job {
-            return Err(busy(job));
-        }
-        if self.stepping.is_some() || !self.steps.is_empty() {
-            return Err(RpcError::new(
-                codes::BUSY,
-                "engine.step is running; try again when it is done",
-            ));
-        }
-        let h = &self.debug.history;
-        let (Some(oldest), Some(newest)) = (h.oldest(), h.newest()) else {
-            return Err(no_history(h));
-        };
-        for &t in ticks {
-            if t < oldest || t > newest {
-                return Err(RpcError::invalid_params(format!(
-                    "tick {t} is outside the history, which holds ticks {oldest} to {newest} \
-                     (advkit send history; --history SECONDS keeps more)"
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    fn start_travel(&mut self, target: u64, diff: Option<DiffParams>, reply: Responder) {
-        let back = ReturnPoint {
-            state: None,
-            params: self.params.clone(),
-            paused: self.paused,
-            position: self.debug.position,
-        };
-        self.set_paused(true);
-        self.debug.job = Some(Job::Travel(Box::new(Travel {
-            diff,
-            target,
-            keyframe: 0,
-            current: 0,
-            cursor: 0,
-            delivered_at: None,
-            captured: BTreeMap::new(),
-            back,
-            phase: Phase::SaveReturn,
-            checked: 0,
-            verified: false,
-            failed: None,
-            started: Instant::now(),
-            reply,
-        })));
-        self.debug
-            .ask(method::WORLD_SAVE, json!({}), Purpose::Return);
-    }
-
-    pub(super) fn seek(&mut self, params: Json, reply: Responder) {
-        let p: SeekParams = match parse(params) {
-            Ok(p) => p,
-            Err(e) => return reply.err(e),
-        };
-        let target = match (p.tick, p.by) {
-            (Some(t), None) => t,
-            (None, Some(by)) => self.debug.position.saturating_add_signed(by),
-            _ => {
-                return reply.err(RpcError::invalid_params(
-                    "engine.seek takes {\"tick\": T} or {\"by\": N} (negative goes back)",
-                ));
-            }
-        };
-        if let Err(e) = self.travel_check(&[target]) {
-            return reply.err(e);
-        }
-        self.start_travel(target, None, reply);
-    }
-
-    pub(super) fn world_diff(&mut self, params: Json, reply: Responder) {
-        let d: DiffParams = match parse(params) {
-            Ok(d) => d,
-            Err(e) => return reply.err(e),
-        };
-        if let Err(e) = self.travel_check(&[d.from, d.to]) {
-            return reply.err(e);
-        }
-        if !self.debug.has_entities {
-            return reply.err(RpcError::new(
-                codes::METHOD_NOT_FOUND,
-                "world.diff compares what world.entities lists, which this game does not answer",
-            ));
-        }
-        let last = d.from.max(d.to);
-        self.start_travel(last, Some(d), reply);
-    }
-
-    pub(super) fn run_until(&mut self, params: Json, reply: Responder) {
-        let p: RunUntilParams = match parse(params) {
-            Ok(p) => p,
-            Err(e) => return reply.err(e),
-        };
-        if let Some(job) = &self.debug.job {
-            return reply.err(busy(job));
-        }
-        let cond = match Condition::parse(&p.condition) {
-            Ok(c) => c,
-            Err(e) => {
-                return reply.err(RpcError::invalid_params(format!("condition: {e}")));
-            }
-        };
-        let dropped = self.branch_if_past();
-        self.set_paused(true);
-        let tick = self.debug.position;
-        let ids = cond.entities();
-        self.debug.job = Some(Job::Until(Box::new(Until {
-            cond,
-            max: p.max_ticks,
-            ticks: 0,
-            phase: UntilPhase::Baseline,
-            before: None,
-            started: Instant::now(),
-            dropped,
-            reply,
-        })));
-        self.refresh_wants_log();
-        self.debug.sample = Some(Sample {
-            tick,
-            frame: self.debug.history.frame(tick),
-            ..Sample::default()
-        });
-        if let Err(e) = self.debug.probe(ids) {
-            self.probe_failed(None, &e);
-        }
-    }
-
-    pub(super) fn watch(&mut self, params: Json) -> Result<WatchResult, RpcError> {
-        let p: WatchParams = parse(params)?;
-        let id = match (p.add, p.remove) {
-            (Some(text), None) => {
-                let cond = Condition::parse(&text)
-                    .map_err(|e| RpcError::invalid_params(format!("condition: {e}")))?;
-                if !cond.entities().is_empty() && !self.debug.has_get && !self.debug.has_entities {
-                    return Err(RpcError::new(
-                        codes::METHOD_NOT_FOUND,
-                        "a condition on entities needs the game to answer world.get or world.entities",
-                    ));
-                }
-                let id = self.debug.next_watch;
-                self.debug.next_watch += 1;
-                self.debug.watches.push(Watch {
-                    id,
-                    cond,
-                    hits: 0,
-                    last_hit: None,
-                    warned: false,
-                });
-                Some(id)
-            }
-            (None, Some(id)) => {
-                let before = self.debug.watches.len();
-                self.debug.watches.retain(|w| w.id != id);
-                if self.debug.watches.len() == before {
-                    let ids: Vec<String> = self
-                        .debug
-                        .watches
-                        .iter()
-                        .map(|w| w.id.to_string())
-                        .collect();
-                    return Err(RpcError::invalid_params(format!(
-                        "no watchpoint {id}; the ids are: {}",
-                        if ids.is_empty() {
-                            "(none)".to_owned()
-                        } else {
-                            ids.join(", ")
-                        }
-                    )));
-                }
-                Some(id)
-            }
-            (None, None) => None,
-            (Some(_), Some(_)) => {
-                return Err(RpcError::invalid_params(
-                    "engine.watch takes {\"add\": CONDITION}, {\"remove\": ID}, or {} to list",
-                ));
-            }
-        };
-        if self.debug.watches.is_empty() {
-            self.debug.last_sample = None;
-        }
-        self.refresh_wants_log();
-        Ok(WatchResult {
-            watches: self
-                .debug
-                .watches
-                .iter()
-                .map(|w| WatchInfo {
-                    id: w.id,
-                    condition: w.cond.text().to_owned(),
-                    hits: w.hits,
-                    last_hit: w.last_hit,
-                })
-                .collect(),
-            id,
-        })
-    }
-
     /// Whether watchpoints are set (steps then go one tick at a time, so
     /// one can stop them at the tick it fires).
     pub(super) fn watching(&self) -> bool {
@@ -1257,27 +825,4 @@ fn bad_answer(e: serde_json::Error) -> RpcError {
         codes::INTERNAL_ERROR,
         format!("the game's answer does not fit: {e}"),
     )
-}
-
-fn diff_result(d: DiffParams, from: &Flat, to: &Flat) -> DiffResult {
-    let ids = |f: &Flat| -> std::collections::BTreeSet<String> {
-        f.keys()
-            .map(|k| k.split('.').next().unwrap_or(k).to_owned())
-            .collect()
-    };
-    let (a, b) = (ids(from), ids(to));
-    DiffResult {
-        from: d.from,
-        to: d.to,
-        added: b.difference(&a).cloned().collect(),
-        removed: a.difference(&b).cloned().collect(),
-        changes: state::diff(from, to)
-            .into_iter()
-            .map(|c| DiffChange {
-                key: c.key,
-                from: c.recorded,
-                to: c.actual,
-            })
-            .collect(),
-    }
 }
