@@ -949,7 +949,11 @@ impl Client {
         };
         to_py(
             py,
-            &self.rpc(py, "params.set", serde_json::json!({ "values": values }))?,
+            &self.rpc(
+                py,
+                advkit_ipc::api::method::PARAMS_SET,
+                serde_json::json!({ "values": values }),
+            )?,
         )
     }
 

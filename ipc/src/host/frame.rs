@@ -47,6 +47,21 @@ pub(super) struct Stepping {
     pub(super) dropped: Option<u64>,
 }
 
+impl Stepping {
+    /// Answers the step with the ticks it ran (all of them, or fewer when
+    /// a watchpoint stopped it) and sends the `stepped` event.
+    pub(super) fn answer(self, shared: &Shared, tick: u64) {
+        let stepped = self.count - self.left;
+        shared.emit(&Event::Stepped { count: stepped });
+        self.reply.ok(StepResult {
+            tick,
+            paused: true,
+            stepped,
+            dropped: self.dropped,
+        });
+    }
+}
+
 impl HostFrame<'_> {
     pub fn geometry(&self) -> Geometry {
         self.loan.geometry()
@@ -92,13 +107,7 @@ impl HostFrame<'_> {
             if s.left == 0
                 && let Some(s) = stepping.take()
             {
-                shared.emit(&Event::Stepped { count: s.count });
-                s.reply.ok(StepResult {
-                    tick,
-                    paused: true,
-                    stepped: s.count,
-                    dropped: s.dropped,
-                });
+                s.answer(shared, tick);
             }
         }
         if stats.refresh_due() {

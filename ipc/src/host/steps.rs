@@ -2,7 +2,7 @@
 //! and `engine.step`, answered when its ticks are done.
 
 use super::{Host, Stepping};
-use crate::api::{Event, RpcError, StepResult};
+use crate::api::RpcError;
 
 impl Host {
     /// How many ticks to simulate now: 1 while running, 0 while paused,
@@ -63,13 +63,7 @@ impl Host {
         if s.left == 0
             && let Some(s) = self.stepping.take()
         {
-            self.emit(&Event::Stepped { count: s.count });
-            s.reply.ok(StepResult {
-                tick,
-                paused: true,
-                stepped: s.count,
-                dropped: s.dropped,
-            });
+            s.answer(&self.shared, tick);
         }
     }
 
@@ -87,15 +81,7 @@ impl Host {
     pub(super) fn stop_steps(&mut self, why: &str) {
         let tick = self.tick();
         if let Some(s) = self.stepping.take() {
-            self.emit(&Event::Stepped {
-                count: s.count - s.left,
-            });
-            s.reply.ok(StepResult {
-                tick,
-                paused: true,
-                stepped: s.count - s.left,
-                dropped: s.dropped,
-            });
+            s.answer(&self.shared, tick);
         }
         for (_, reply) in self.steps.drain(..) {
             reply.err(RpcError::failed(why));
