@@ -664,7 +664,8 @@ impl Host {
 
     /// Publishes a tight RGBA frame (`width × height × 4` bytes) shown at
     /// `tick` from any buffer: bytes, bytearray, memoryview, array.array, a
-    /// NumPy array. Copied once, straight into the frame region. Answers a
+    /// NumPy array. Copied once, straight into the frame region (twice for
+    /// a width whose rows the region pads: not a multiple of 16). Answers a
     /// finished `engine.step` and sends the `tick` event. Returns the frame
     /// number.
     fn publish(&mut self, py: Python<'_>, tick: u64, pixels: Bound<'_, PyAny>) -> PyResult<u64> {
@@ -684,21 +685,36 @@ impl Host {
                 "pixels must be C-contiguous (rows one after another)",
             ));
         }
-        // SAFETY: `buf` holds the exporter's buffer (PyBUF_ND or stricter)
-        // for as long as it lives, so the pointer is valid for
-        // `len_bytes()` bytes, C-contiguous (checked above), and u8 has no
-        // alignment or validity requirement. The GIL is held throughout, so
-        // no Python code runs and changes or frees it while the slice
-        // exists; the slice does not outlive `buf`.
-        let src: &[u8] =
-            unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const u8, buf.len_bytes()) };
-        // The host checks the size and copies row by row into the slot.
-        let n = self
-            .host_mut(py)?
-            .publish(tick, src)
-            .map_err(|e| PyValueError::new_err(e.to_string()));
-        drop(buf);
-        n
+        let (width, height) = (self.width, self.height);
+        let expected = width as usize * height as usize * 4;
+        if buf.item_count() != expected {
+            return Err(PyValueError::new_err(
+                advkit_ipc::region::WrongSize {
+                    got: buf.item_count(),
+                    expected,
+                    width,
+                    height,
+                }
+                .to_string(),
+            ));
+        }
+        // Copied by the buffer protocol itself (PyBuffer_ToContiguous),
+        // never through a Rust slice over memory that another native
+        // thread may be writing while this one runs: straight into the
+        // frame region's slot, or, for a frame whose rows the region pads,
+        // through one buffer of ours.
+        let mut frame = self.host_mut(py)?.frame();
+        match frame.pixels_mut() {
+            Some(slot) => buf.copy_to_slice(py, slot)?,
+            None => {
+                let mut tight = vec![0u8; expected];
+                buf.copy_to_slice(py, &mut tight)?;
+                frame
+                    .copy_from(&tight)
+                    .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            }
+        }
+        Ok(frame.publish(tick))
     }
 
     /// The current param values, as a dict.

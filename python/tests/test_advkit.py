@@ -109,6 +109,22 @@ def test_publish_takes_bytes_bytearray_memoryview_and_arrays(runtime):
             host.publish(1, memoryview(pattern(0) * 2)[::2])
 
 
+def test_publish_copies_a_frame_whose_rows_the_region_pads(runtime):
+    """3 pixels wide: 12-byte rows, padded to 64 in the region. The buffer
+    protocol copies the frame (never a slice over memory another thread
+    may be writing), then the rows go into place."""
+    w, h = 3, 2
+    px = bytes(range(w * h * 4))
+    with advkit.Host("narrow", w, h, handle_signals=False) as host:
+        reader = advkit.FrameReader("narrow")
+        assert host.publish(5, bytearray(px)) == 1
+        f = reader.read_latest()
+        assert (f.tick, f.width, f.height) == (5, w, h)
+        assert f.pixels == px
+        with pytest.raises(ValueError, match="holds 3x2 RGBA"):
+            host.publish(6, px[:-4])
+
+
 def test_an_exception_in_a_handler_is_a_32603_reply_and_the_host_keeps_serving(runtime, capsys):
     def handler(req):
         if req.params["x"] == 13:

@@ -72,6 +72,18 @@ impl HostFrame<'_> {
         self.loan.rows_mut()
     }
 
+    /// The whole frame as one tight slice when its rows are not padded
+    /// (see [`Loan::pixels_mut`]).
+    pub fn pixels_mut(&mut self) -> Option<&mut [u8]> {
+        self.loan.pixels_mut()
+    }
+
+    /// Copies a whole tight RGBA frame in, checking its size (what
+    /// [`Host::publish`](super::Host::publish) does).
+    pub fn copy_from(&mut self, pixels: &[u8]) -> Result<(), crate::region::WrongSize> {
+        self.loan.copy_from(pixels)
+    }
+
     /// Publishes the frame as showing `tick`, answers a finished
     /// `engine.step` and sends the `tick` event; returns its number.
     pub fn publish(self, tick: u64) -> u64 {

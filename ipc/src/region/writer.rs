@@ -590,6 +590,19 @@ impl Loan<'_> {
             .map(move |row| &mut row[..g.row_bytes()])
     }
 
+    /// The whole frame as one tight RGBA slice (`width × height × 4`
+    /// bytes), when rows have no padding (`width × 4` a multiple of 64):
+    /// for a copy made by someone else's code in one go, such as Python's
+    /// buffer protocol. `None` for a padded frame: draw row by row.
+    pub fn pixels_mut(&mut self) -> Option<&mut [u8]> {
+        let g = self.writer.geometry;
+        if g.stride != g.row_bytes() {
+            return None;
+        }
+        self.writer.rows.iter_mut().for_each(|r| *r = None);
+        Some(&mut self.writer.slot_bytes(self.slot)[..g.frame_bytes()])
+    }
+
     /// Copies a whole tight RGBA frame in (what [`FrameWriter::publish`]
     /// does for a game that keeps its own buffer).
     pub fn copy_from(&mut self, pixels: &[u8]) -> Result<(), WrongSize> {
