@@ -952,7 +952,10 @@ impl Client {
         } else {
             serde_json::json!({ "names": names })
         };
-        to_py(py, &self.rpc(py, "params.get", params)?["values"])
+        to_py(
+            py,
+            &self.rpc(py, advkit_ipc::api::method::PARAMS_GET, params)?["values"],
+        )
     }
 
     /// `params.set` with keyword arguments, all or nothing; returns the
@@ -988,7 +991,7 @@ impl Client {
             Some(t) => serde_json::json!({ "topics": t }),
             None => serde_json::json!({}),
         };
-        py.detach(|| client.call("events.subscribe", params))
+        py.detach(|| client.call(advkit_ipc::api::method::SUBSCRIBE, params))
             .map_err(|e| client_error(py, e))?;
         Ok(Events {
             client: Mutex::new(client),

@@ -3,7 +3,8 @@
 //! accepts a torn frame.
 //!
 //! - [`layout`]: the byte layout (also in `docs/frame-region.md`).
-//! - [`FrameWriter`]: create, publish, heartbeat, clean up.
+//! - [`FrameWriter`]: create, publish, heartbeat, clean up; `beat`: the
+//!   thread that keeps the process's heartbeat while the game loop is busy.
 //! - [`FrameReader`]: validate, copy under the seqlock, detect a dead writer.
 //! - `shm`: the one module with `unsafe` (the mapping and its atomics).
 //! - `words`: atomic word copies and the slot [`checksum`].
@@ -14,6 +15,7 @@ use std::path::Path;
 
 use rustix::fs::{FlockOperation, flock};
 
+mod beat;
 pub mod layout;
 mod reader;
 mod shm;

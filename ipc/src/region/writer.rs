@@ -4,16 +4,14 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{Ordering, fence};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use advkit_frame::Canvas;
 use rustix::fs::{FlockOperation, flock};
 use rustix::thread::futex;
 
+use super::beat::Beat;
 use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, MAGIC, SLOTS, VERSION};
 use super::shm::SharedMap;
 use super::words::{Lanes, copy_row_summing, row_sums};
@@ -90,52 +88,6 @@ pub struct FrameWriter {
     name_lost: bool,
     /// Keeps `heartbeat_ns` fresh while the process runs.
     _beat: Beat,
-}
-
-/// A thread that beats the region's heart every 100 ms through a mapping
-/// of the header page of its own, so a game busy for a while (loading, or
-/// long in a frame) is not taken for a dead one; only a stopped process
-/// (every thread stopped) goes silent. Stopped when the writer drops.
-#[derive(Debug)]
-struct Beat {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Beat {
-    fn start(file: &File) -> Beat {
-        let stop = Arc::new(AtomicBool::new(false));
-        let header = file
-            .try_clone()
-            .ok()
-            .and_then(|f| SharedMap::map_header_for_waiting(&f).ok());
-        let thread = header.and_then(|header| {
-            let stop = Arc::clone(&stop);
-            std::thread::Builder::new()
-                .name("advkit-heartbeat".into())
-                .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        header
-                            .header()
-                            .heartbeat_ns
-                            .store(system::monotonic_ns(), Ordering::Relaxed);
-                        std::thread::park_timeout(Duration::from_millis(100));
-                    }
-                })
-                .ok()
-        });
-        Beat { stop, thread }
-    }
-}
-
-impl Drop for Beat {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.thread().unpark();
-            let _ = t.join();
-        }
-    }
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> CreateError + 'a {
