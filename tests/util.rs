@@ -286,16 +286,30 @@ pub fn path_str(p: &Path) -> String {
 
 /// A detached tmux session running one command, for end-to-end tests of
 /// terminal programs; killed when dropped.
+///
+/// Each session has a tmux server of its own (`-L`): on a shared server,
+/// one test's `kill-session` of the last session makes the server exit
+/// while another test's `new-session` is connecting to it, and that
+/// fails with "server exited unexpectedly".
 pub struct Tmux {
     pub session: String,
+}
+
+/// `tmux -L SESSION`: a command to this session's own server.
+fn tmux(session: &str) -> Command {
+    let mut command = Command::new("tmux");
+    command.args(["-L", session]);
+    command
 }
 
 impl Tmux {
     /// Starts `command` (a shell line) in a `cols`x`rows` tmux window.
     pub fn start(command: &str, cols: u16, rows: u16) -> Tmux {
         let session = format!("advkit-test-{}-{}", std::process::id(), rand_suffix());
-        let status = Command::new("tmux")
+        let status = tmux(&session)
             .args([
+                "-f",
+                "/dev/null",
                 "new-session",
                 "-d",
                 "-s",
@@ -315,7 +329,7 @@ impl Tmux {
 
     /// The visible screen as text.
     pub fn screen(&self) -> String {
-        let out = Command::new("tmux")
+        let out = tmux(&self.session)
             .args(["capture-pane", "-p", "-t", &self.session])
             .output()
             .expect("capture-pane");
@@ -339,7 +353,7 @@ impl Tmux {
 
     /// Sends keys as tmux names them (`q`, `Enter`, `Left`, `S-Right`…).
     pub fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
+        let status = tmux(&self.session)
             .args(["send-keys", "-t", &self.session])
             .args(keys)
             .status()
@@ -354,7 +368,7 @@ impl Drop for Tmux {
     /// outlived a killed tmux session): the pane's process and every
     /// descendant are killed, then the session.
     fn drop(&mut self) {
-        let pane = Command::new("tmux")
+        let pane = tmux(&self.session)
             .args(["list-panes", "-t", &self.session, "-F", "#{pane_pid}"])
             .stderr(Stdio::null())
             .output()
@@ -374,8 +388,8 @@ impl Drop for Tmux {
                     .status();
             }
         }
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
+        let _ = tmux(&self.session)
+            .args(["kill-server"])
             .stderr(Stdio::null())
             .status();
     }
