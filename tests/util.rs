@@ -287,7 +287,7 @@ pub fn path_str(p: &Path) -> String {
 /// A detached tmux session running one command, for end-to-end tests of
 /// terminal programs; killed when dropped.
 ///
-/// Each session has a tmux server of its own (`-L`): on a shared server,
+/// Each session has a tmux server of its own (`-S`): on a shared server,
 /// one test's `kill-session` of the last session makes the server exit
 /// while another test's `new-session` is connecting to it, and that
 /// fails with "server exited unexpectedly".
@@ -295,11 +295,16 @@ pub struct Tmux {
     pub session: String,
 }
 
-/// `tmux -L SESSION`: a command to this session's own server.
+/// `tmux -S SOCKET`: a command to this session's own server.
 fn tmux(session: &str) -> Command {
     let mut command = Command::new("tmux");
-    command.args(["-L", session]);
+    command.arg("-S").arg(tmux_socket(session));
     command
+}
+
+/// The server's socket, removed by the guard (tmux leaves it behind).
+fn tmux_socket(session: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(session)
 }
 
 impl Tmux {
@@ -392,6 +397,7 @@ impl Drop for Tmux {
             .args(["kill-server"])
             .stderr(Stdio::null())
             .status();
+        let _ = std::fs::remove_file(tmux_socket(&self.session));
     }
 }
 
