@@ -303,7 +303,7 @@ fn tmux(session: &str) -> Command {
 }
 
 /// The server's socket, removed by the guard (tmux leaves it behind).
-fn tmux_socket(session: &str) -> std::path::PathBuf {
+fn tmux_socket(session: &str) -> PathBuf {
     std::env::temp_dir().join(session)
 }
 

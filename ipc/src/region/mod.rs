@@ -6,6 +6,8 @@
 //! - [`FrameWriter`]: create, publish, heartbeat, clean up; `beat`: the
 //!   thread that keeps the process's heartbeat while the game loop is busy.
 //! - [`FrameReader`]: validate, copy under the seqlock, detect a dead writer.
+//! - `own`: the regions this process writes, so a reader in the writer's
+//!   own process never copies a slot while it is lent.
 //! - `shm`: the one module with `unsafe` (the mapping and its atomics).
 //! - `words`: atomic word copies and the slot [`checksum`].
 
@@ -17,6 +19,7 @@ use rustix::fs::{FlockOperation, flock};
 
 mod beat;
 pub mod layout;
+mod own;
 mod reader;
 mod shm;
 mod words;

@@ -5,14 +5,15 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::sync::atomic::{Ordering, fence};
+use std::sync::atomic::{AtomicU64, Ordering, fence};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rustix::thread::futex;
 use rustix::time::Timespec;
 
 use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, Header, MAGIC, VERSION};
+use super::own::{self, Busy, Exclusion};
 use super::shm::{AlignedBuf, SharedMap};
 use super::words::load_row;
 use super::{engine_name, o_nonblock, try_lock_shared};
@@ -89,6 +90,16 @@ pub enum ReadError {
     Timeout { name: String, waited: Duration },
     #[error("could not check {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
+    #[error(
+        "this thread holds a loan into engine {name}'s frame region, which this process writes; \
+         publish or drop the loan before reading the region"
+    )]
+    OwnLoan { name: String },
+    #[error(
+        "engine {name}'s frame region is written by this process, and its writer has held a \
+         slot for over {waited:?} (a leaked loan, or a game stopped while drawing)"
+    )]
+    LoanHeld { name: String, waited: Duration },
 }
 
 /// How a writer was found to be gone.
@@ -155,6 +166,9 @@ pub struct FrameReader {
     /// The header mapped writable for [`FrameReader::wait_next`]; `None`
     /// inside if the file cannot be opened for writing.
     waiter: OnceLock<Option<SharedMap>>,
+    /// Set when this process writes the region: every copy of pixels then
+    /// waits until no slot is lent (`own.rs`).
+    own: Option<Arc<Exclusion>>,
 }
 
 /// How often a waiting reader checks that the writer is still alive.
@@ -308,6 +322,7 @@ impl FrameReader {
             session_id,
             identity: (meta.dev(), meta.ino()),
             waiter: OnceLock::new(),
+            own: own::written_here((meta.dev(), meta.ino())),
         })
     }
 
@@ -374,7 +389,7 @@ impl FrameReader {
                     name: self.name.clone(),
                 });
             }
-            if let Some(info) = self.try_copy(latest, buf, recheck) {
+            if let Some(info) = self.try_copy(latest, buf, recheck)? {
                 // Truncated mid-copy: the guard gave zero pages; not a frame.
                 if self.map.faulted() {
                     self.check_length()?;
@@ -411,7 +426,7 @@ impl FrameReader {
     ) -> Result<Option<FrameInfo>, ReadError> {
         self.check_length()?;
         for _ in 0..ATTEMPTS {
-            if let Some(info) = self.try_copy(number, buf, true) {
+            if let Some(info) = self.try_copy(number, buf, true)? {
                 return Ok(Some(info));
             }
             let slot = self.slot_of(number);
@@ -438,10 +453,45 @@ impl FrameReader {
 
     /// One seqlock-guarded copy of frame `number`; `None` if it was being
     /// overwritten or is no longer in its slot.
-    fn try_copy(&self, number: u64, buf: &mut AlignedBuf, recheck: bool) -> Option<FrameInfo> {
+    fn try_copy(
+        &self,
+        number: u64,
+        buf: &mut AlignedBuf,
+        recheck: bool,
+    ) -> Result<Option<FrameInfo>, ReadError> {
         let g = self.geometry;
         let index = (number % u64::from(g.slot_count)) as usize;
-        let words = self.map.words(g.slot_offset(index), g.slot_stride / 8)?;
+        let Some(words) = self.map.words(g.slot_offset(index), g.slot_stride / 8) else {
+            return Ok(None);
+        };
+        self.outside_loans(|| self.copy_slot(number, words, buf, recheck))
+    }
+
+    /// Runs `copy` at once for another process's region; for one this
+    /// process writes, while none of its slots is lent.
+    fn outside_loans<T>(&self, copy: impl FnOnce() -> T) -> Result<T, ReadError> {
+        let Some(own) = &self.own else {
+            return Ok(copy());
+        };
+        own.read(copy).map_err(|busy| match busy {
+            Busy::OwnLoan => ReadError::OwnLoan {
+                name: self.name.clone(),
+            },
+            Busy::Held => ReadError::LoanHeld {
+                name: self.name.clone(),
+                waited: own::READ_PATIENCE,
+            },
+        })
+    }
+
+    fn copy_slot(
+        &self,
+        number: u64,
+        words: &[AtomicU64],
+        buf: &mut AlignedBuf,
+        recheck: bool,
+    ) -> Option<FrameInfo> {
+        let g = self.geometry;
         self.under_seqlock(number, recheck, || {
             buf.resize(g.frame_bytes());
             let dst = buf.as_mut_slice();
@@ -603,8 +653,11 @@ impl FrameReader {
         let g = self.geometry;
         let index = (self.latest_frame() % u64::from(g.slot_count)) as usize;
         buf.resize(g.frame_bytes());
-        self.map
-            .baseline_copy_out(g.slot_offset(index), buf.as_mut_slice())
+        self.outside_loans(|| {
+            self.map
+                .baseline_copy_out(g.slot_offset(index), buf.as_mut_slice())
+        })
+        .unwrap_or(false)
     }
 
     /// Guards against SIGBUS: a file shorter than the mapping would fault.

@@ -28,10 +28,14 @@
 //!      The slice borrows the `SharedMap` mutably, so no atomic view of the
 //!      same mapping exists meanwhile; only the writer maps the file
 //!      writable, and the one writer per region is guaranteed by its
-//!      `flock`. (A reader in the writer's own process, such as the host's
-//!      `frame.snapshot`, runs on the game's thread between loans, never
-//!      while a slice is alive.) So the plain stores race with nothing in
-//!      the program that makes them: no data race in Rust's sense.
+//!      `flock`. A reader in the writer's own process (the host's
+//!      `frame.snapshot`, a Python thread in `wait_next`, a test) finds the
+//!      file registered as written here (`own.rs`, by device and inode,
+//!      registered before the file has its name) and copies pixels only
+//!      while no slot is lent: the writer holds that region's exclusion
+//!      from lending a slot until it is published or given back. So the
+//!      plain stores race with nothing in the program that makes them: no
+//!      data race in Rust's sense.
 //!   2. *Readers are not directed to that slot.* `latest_frame` names the
 //!      previous frame, which lives in another slot; the lent slot held the
 //!      frame `slot_count` publishes ago. Before lending, the writer makes
@@ -50,11 +54,9 @@
 //!
 //!   Readers in other processes are outside the writer's program; for them
 //!   the slot is memory changed by another agent, read only atomically and
-//!   validated by the seqlock. The cost is one rule for this crate: never
-//!   read a slot of your own region while a slice into it is alive (the
-//!   borrow checker enforces it for `SharedMap`; a second `FrameReader` on
-//!   the same file in another thread of the writer's process would be a
-//!   data race, so benchmarks and tests run their readers as processes).
+//!   validated by the seqlock. Within this crate, the borrow checker keeps
+//!   a `SharedMap`'s own atomic views away from a live slice; a
+//!   `FrameReader` on the same file is kept away by the exclusion.
 //! - **Read-only mappings.** Readers map `PROT_READ`. The only operations
 //!   they perform on those atomics are `Relaxed` loads of at most 8 bytes,
 //!   which the standard library documents as sound on read-only memory
@@ -87,8 +89,7 @@ enum Map {
 #[derive(Debug)]
 pub(crate) struct SharedMap {
     map: Map,
-    /// Its entry among the SIGBUS-guarded mappings (`None`: all in use,
-    /// unguarded).
+    /// Its entry among the SIGBUS-guarded mappings (taken on drop).
     guard: Option<&'static sigbus::Guard>,
 }
 
@@ -102,15 +103,18 @@ impl Drop for SharedMap {
 }
 
 impl SharedMap {
-    fn guarded(map: Map) -> SharedMap {
+    /// `map` under the SIGBUS guard, or an error (and `map` unmapped) if
+    /// it cannot be guarded.
+    fn guarded(map: Map) -> io::Result<SharedMap> {
         let (base, len) = match &map {
             Map::ReadWrite(m) => (m.as_ptr(), m.len()),
             Map::ReadOnly(m) => (m.as_ptr(), m.len()),
         };
-        SharedMap {
-            guard: sigbus::guard(base as usize, len, matches!(map, Map::ReadWrite(_))),
+        let guard = sigbus::guard(base as usize, len, matches!(map, Map::ReadWrite(_)))?;
+        Ok(SharedMap {
+            guard: Some(guard),
             map,
-        }
+        })
     }
 
     /// Whether `file` is now shorter than this mapping (one `fstat`).
@@ -131,7 +135,7 @@ impl SharedMap {
         // 0600, in an owner-only directory) and sized to `len`; this process
         // never truncates it. Accesses go through atomics only (module doc).
         let map = unsafe { MmapOptions::new().len(len).map_mut(file)? };
-        Ok(SharedMap::guarded(Map::ReadWrite(map)))
+        SharedMap::guarded(Map::ReadWrite(map))
     }
 
     /// Maps the header page of a region that a reader opened for writing,
@@ -142,7 +146,7 @@ impl SharedMap {
         // long). Only atomic read-modify-writes on `waiters` and loads touch
         // this mapping; the writer uses the same fields atomically.
         let map = unsafe { MmapOptions::new().len(HEADER_PAGE).map_mut(file)? };
-        Ok(SharedMap::guarded(Map::ReadWrite(map)))
+        SharedMap::guarded(Map::ReadWrite(map))
     }
 
     /// Maps the first `len` bytes of `file` read-only. The caller has checked
@@ -152,7 +156,7 @@ impl SharedMap {
         // SAFETY: see the module doc: only Relaxed atomic loads touch this
         // mapping, and the length was checked against the file just now.
         let map = unsafe { MmapOptions::new().len(len).map(file)? };
-        Ok(SharedMap::guarded(Map::ReadOnly(map)))
+        SharedMap::guarded(Map::ReadOnly(map))
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -280,16 +284,32 @@ impl SharedMap {
 }
 
 /// The SIGBUS guard: a fixed table of mapped ranges the handler may
-/// replace with anonymous pages. Everything the handler touches is an
-/// atomic in a static or a raw syscall (`mmap`, `sigaction`), both
-/// async-signal-safe on Linux.
+/// replace with anonymous pages.
+///
+/// The handler is ours only for a fault the kernel raised (`si_code`
+/// `BUS_ADRERR`: an access past the end of a mapped file) at an address
+/// inside a guarded mapping. Any other SIGBUS, one sent with `kill` or a
+/// fault elsewhere, takes the disposition that was there before ours: the
+/// previous handler is called, an ignored signal stays ignored, and the
+/// default one ends the process as it would have without us. The handler
+/// stays installed through all of it (and is put back if a previous
+/// handler replaced it, as Rust's own does), so the next truncation is
+/// still caught.
+///
+/// Everything the handler touches is an atomic in a static, `errno`
+/// (saved and restored), or a system call: `mmap`, `getpid`, `gettid` and
+/// `tgkill` as raw syscalls, and `sigaction` and `sigemptyset`, which POSIX
+/// lists as async-signal-safe (the raw `rt_sigaction` would need the
+/// kernel's own struct and a restorer).
 mod sigbus {
+    use std::io;
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     /// Mappings guarded at once; a process maps one region per engine it
-    /// runs or watches (plus a header page per sleeping reader).
-    const GUARDS: usize = 256;
+    /// runs or watches (plus a header page per sleeping reader and one for
+    /// the writer's heartbeat thread).
+    pub(crate) const GUARDS: usize = 256;
 
     #[derive(Debug)]
     pub(crate) struct Guard {
@@ -325,38 +345,50 @@ mod sigbus {
     }
 
     static TABLE: [Guard; GUARDS] = [const { Guard::new() }; GUARDS];
-    /// The disposition before ours, restored for a SIGBUS that is not ours.
+    /// The disposition before ours, which a SIGBUS that is not ours takes.
     static PREVIOUS: OnceLock<libc::sigaction> = OnceLock::new();
 
     /// Guards `[start, start + len)`, installing the handler on first use.
-    pub(crate) fn guard(start: usize, len: usize, writable: bool) -> Option<&'static Guard> {
+    /// An error if the handler could not be installed or every entry of
+    /// the table is in use: the caller unmaps rather than keep a mapping
+    /// that a truncation would turn into a crash.
+    pub(crate) fn guard(start: usize, len: usize, writable: bool) -> io::Result<&'static Guard> {
         install();
-        PREVIOUS.get()?;
-        let g = TABLE.iter().find(|g| {
-            g.used
-                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-        })?;
+        if PREVIOUS.get().is_none() {
+            return Err(io::Error::other(
+                "could not install the SIGBUS handler that guards frame-region mappings",
+            ));
+        }
+        let g = TABLE
+            .iter()
+            .find(|g| {
+                g.used
+                    .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
+            })
+            .ok_or_else(|| {
+                io::Error::other(format!(
+                    "this process already maps {GUARDS} frame regions (readers, writers and \
+                     waiting readers' header pages), the most the SIGBUS guard covers; drop \
+                     readers it no longer uses"
+                ))
+            })?;
         g.hit.store(false, Ordering::Relaxed);
         g.writable.store(writable, Ordering::Relaxed);
         g.len.store(len, Ordering::Relaxed);
         // The handler matches on `start` last written, so it never sees a
         // start with a stale length.
         g.start.store(start, Ordering::Release);
-        Some(g)
+        Ok(g)
     }
 
     fn install() {
         static ONCE: std::sync::Once = std::sync::Once::new();
         ONCE.call_once(|| {
-            // SAFETY: a zeroed sigaction is a valid "no flags, empty mask"
-            // value; the handler is an `extern "C"` fn with the SA_SIGINFO
-            // signature; `previous` receives the old disposition.
+            // SAFETY: `action` is ours(), a valid disposition; `previous`
+            // receives the old one.
             unsafe {
-                let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = on_sigbus as *const () as usize;
-                action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
-                libc::sigemptyset(&mut action.sa_mask);
+                let action = ours();
                 let mut previous: libc::sigaction = std::mem::zeroed();
                 if libc::sigaction(libc::SIGBUS, &action, &mut previous) == 0 {
                     let _ = PREVIOUS.set(previous);
@@ -365,10 +397,39 @@ mod sigbus {
         });
     }
 
-    extern "C" fn on_sigbus(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
-        // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers;
-        // for SIGBUS `si_addr` is the faulting address.
-        let addr = unsafe { (*info).si_addr() } as usize;
+    /// This handler as a disposition.
+    fn ours() -> libc::sigaction {
+        // SAFETY: a zeroed sigaction is a valid "no flags, empty mask"
+        // value; the handler is an `extern "C"` fn with the SA_SIGINFO
+        // signature. (`sigemptyset` is async-signal-safe.)
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_sigbus as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+            libc::sigemptyset(&mut action.sa_mask);
+            action
+        }
+    }
+
+    extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+        // SAFETY: `__errno_location` is this thread's errno; the handler
+        // puts back what it found, whatever the calls below leave there.
+        let errno = unsafe { *libc::__errno_location() };
+        // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO
+        // handlers; `si_addr` is read only for a fault, where it is the
+        // faulting address (for a sent signal that union holds a pid).
+        let fault = unsafe { (*info).si_code == libc::BUS_ADRERR };
+        let ours = fault && replace_guarded(unsafe { (*info).si_addr() } as usize);
+        if !ours {
+            pass_on(sig, info, ctx, fault);
+        }
+        // SAFETY: as above.
+        unsafe { *libc::__errno_location() = errno };
+    }
+
+    /// Maps zero pages over the guarded mapping holding `addr`; whether
+    /// there was one.
+    fn replace_guarded(addr: usize) -> bool {
         for g in &TABLE {
             let start = g.start.load(Ordering::Acquire);
             let len = g.len.load(Ordering::Relaxed);
@@ -385,8 +446,9 @@ mod sigbus {
             // place with private zero pages, so every reference into it
             // stays valid and the faulting access succeeds when retried.
             let p = unsafe {
-                libc::mmap(
-                    start as *mut libc::c_void,
+                libc::syscall(
+                    libc::SYS_mmap,
+                    start,
                     len,
                     prot,
                     libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
@@ -394,20 +456,89 @@ mod sigbus {
                     0,
                 )
             };
-            if p != libc::MAP_FAILED {
+            // The raw call returns the address, or -errno.
+            if p as usize == start {
                 g.hit.store(true, Ordering::Release);
-                return;
+                return true;
             }
         }
-        // Not a guarded mapping: the previous disposition, which the retried
-        // access then meets (the default one ends the process as before).
-        // SAFETY: restoring the disposition saved at install time, or the
-        // default one if the fault came before it was saved.
+        false
+    }
+
+    /// A SIGBUS that is not ours: what the disposition before ours would
+    /// have done with it.
+    fn pass_on(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void, fault: bool) {
+        let Some(previous) = PREVIOUS.get() else {
+            return die_by_default(fault);
+        };
+        match previous.sa_sigaction {
+            // An ignored fault would repeat for ever; the kernel itself
+            // never lets a fault be ignored, it kills.
+            libc::SIG_IGN if fault => die_by_default(fault),
+            libc::SIG_IGN => {}
+            libc::SIG_DFL => die_by_default(fault),
+            handler => {
+                if previous.sa_flags & libc::SA_SIGINFO != 0 {
+                    // SAFETY: installed with SA_SIGINFO, so this is the
+                    // three-argument handler, called as the kernel would.
+                    let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                        unsafe { std::mem::transmute(handler) };
+                    f(sig, info, ctx);
+                } else {
+                    // SAFETY: installed without SA_SIGINFO: the one-argument
+                    // handler.
+                    let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(handler) };
+                    f(sig);
+                }
+                if !fault {
+                    reinstall();
+                }
+            }
+        }
+    }
+
+    /// Puts this handler back if the previous one replaced it. Rust's own
+    /// SIGBUS handler (the standard library's stack-overflow report) resets
+    /// the disposition to the default for any address outside a stack
+    /// guard and returns, so that a fault, retried, ends the process; for
+    /// a sent signal nothing is retried, and without this the guard would
+    /// be gone for good (a later truncation would then kill the process).
+    /// Never after a fault, whose retried access must meet what the
+    /// previous handler left.
+    fn reinstall() {
+        // SAFETY: `sigaction` is async-signal-safe (POSIX); `current` is
+        // filled in by the first call, and the second passes the same
+        // action `install` did.
         unsafe {
-            match PREVIOUS.get() {
-                Some(previous) => libc::sigaction(libc::SIGBUS, previous, std::ptr::null_mut()),
-                None => libc::signal(libc::SIGBUS, libc::SIG_DFL) as libc::c_int,
-            };
+            let mut current: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(libc::SIGBUS, std::ptr::null(), &mut current);
+            if current.sa_sigaction != on_sigbus as *const () as usize {
+                let action = ours();
+                libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+            }
+        }
+    }
+
+    /// The default disposition (end the process, with a core dump where
+    /// enabled): set it, then let it act. A fault does so when its access
+    /// is retried on return; a sent signal is sent again to this thread,
+    /// and arrives as soon as this handler returns (SIGBUS is blocked
+    /// while it runs).
+    fn die_by_default(fault: bool) {
+        // SAFETY: `sigaction` is async-signal-safe (POSIX); a zeroed
+        // struct with SIG_DFL is a valid disposition.
+        unsafe {
+            let mut default: libc::sigaction = std::mem::zeroed();
+            default.sa_sigaction = libc::SIG_DFL;
+            libc::sigaction(libc::SIGBUS, &default, std::ptr::null_mut());
+        }
+        if !fault {
+            // SAFETY: raw getpid/gettid/tgkill take plain integers.
+            unsafe {
+                let pid = libc::syscall(libc::SYS_getpid);
+                let tid = libc::syscall(libc::SYS_gettid);
+                libc::syscall(libc::SYS_tgkill, pid, tid, libc::SIGBUS);
+            }
         }
     }
 }

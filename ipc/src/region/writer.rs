@@ -13,6 +13,7 @@ use rustix::thread::futex;
 
 use super::beat::Beat;
 use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, MAGIC, SLOTS, VERSION};
+use super::own::Registration;
 use super::shm::SharedMap;
 use super::words::{Lanes, copy_row_summing, row_sums};
 use super::{engine_name, o_nonblock, try_lock_shared};
@@ -58,7 +59,9 @@ pub struct WrongSize {
     pub height: u32,
 }
 
-/// The engine's end of a frame region. It never waits for readers.
+/// The engine's end of a frame region. It never waits for readers of
+/// other processes; a reader in its own process holds a slot off only for
+/// the length of one copy (`own.rs`).
 ///
 /// Dropping it unlinks the file, unless another engine has since replaced
 /// it.
@@ -88,6 +91,9 @@ pub struct FrameWriter {
     name_lost: bool,
     /// Keeps `heartbeat_ns` fresh while the process runs.
     _beat: Beat,
+    /// This file, registered as written by this process: a reader here
+    /// never copies a slot while it is lent.
+    own: Registration,
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> CreateError + 'a {
@@ -307,6 +313,9 @@ impl FrameWriter {
     ) -> Result<FrameWriter, CreateError> {
         flock(&file, FlockOperation::NonBlockingLockExclusive)
             .map_err(|e| io_err("lock", tmp)(e.into()))?;
+        // Before the file has its name, so no reader of this process can
+        // have opened it unregistered.
+        let own = Registration::new(&file).map_err(io_err("stat", tmp))?;
         let len = geometry.file_size();
         file.set_len(len as u64).map_err(io_err("size", tmp))?;
         let map = SharedMap::map_writable(&file, len).map_err(io_err("map", tmp))?;
@@ -353,6 +362,7 @@ impl FrameWriter {
             last_size_check: Instant::now(),
             lost_how: "",
             name_lost: false,
+            own,
         })
     }
 
@@ -386,6 +396,8 @@ impl FrameWriter {
         let Some(entry) = self.map.slot(slot) else {
             unreachable!("geometry was validated against the mapping at creation");
         };
+        // Ended by `finish_loan` or `abandon_loan`.
+        self.own.exclusion().begin_loan();
         let odd = entry.seq.load(Ordering::Relaxed) | 1;
         entry.seq.store(odd, Ordering::Relaxed);
         // The odd sequence is visible before any pixel store (shm.rs,
@@ -472,6 +484,7 @@ impl FrameWriter {
             // also wakes on its own timeout.
             let _ = futex::wake(&h.frame_futex, futex::Flags::empty(), i32::MAX as u32);
         }
+        self.own.exclusion().end_loan();
         self.next_frame += 1;
         frame
     }
@@ -482,6 +495,7 @@ impl FrameWriter {
             entry.frame.store(0, Ordering::Relaxed);
             entry.seq.store(odd + 1, Ordering::Release);
         }
+        self.own.exclusion().end_loan();
     }
 
     /// Tells readers the game loop is alive without publishing (call at
@@ -511,7 +525,10 @@ impl FrameWriter {
     pub fn baseline_memcpy(&mut self, pixels: &[u8]) -> bool {
         let slot = (self.next_frame % u64::from(self.geometry.slot_count)) as usize;
         let offset = self.geometry.slot_offset(slot);
-        self.map.baseline_copy_in(offset, pixels)
+        self.own.exclusion().begin_loan();
+        let copied = self.map.baseline_copy_in(offset, pixels);
+        self.own.exclusion().end_loan();
+        copied
     }
 }
 
