@@ -349,3 +349,60 @@ fn a_step_is_answered_when_its_ticks_are_done_though_no_frame_is_published() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert_eq!(game.join().expect("the game ends"), 5);
 }
+
+#[test]
+fn after_world_load_the_reply_and_stats_say_the_loaded_tick_before_any_frame() {
+    use advkit_ipc::Request;
+    use advkit_ipc::api::WorldLoaded;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cfg = config(&tmp, "load")
+        .with_fps(200.0)
+        .with_standard(&[method::WORLD_SAVE, method::WORLD_LOAD]);
+    let mut host = Host::start(cfg).expect("start");
+    let socket = host.socket_path().to_owned();
+    // A game that publishes only when it ticks: a load while paused shows
+    // no frame until it is resumed.
+    let game = std::thread::spawn(move || {
+        let frame = vec![0u8; 32 * 32 * 4];
+        let (mut tick, mut next) = (0u64, Instant::now());
+        while host.running() {
+            let due = host.ticks_due();
+            if due > 0 {
+                tick += due;
+                host.publish(tick, &frame).expect("publish");
+            }
+            next = host.next_deadline(next);
+            while let Some(req) = host.next_request(next) {
+                match req {
+                    Request::WorldSave { reply } => {
+                        reply.ok(json!({"tick": tick, "state": {"tick": tick}}));
+                    }
+                    Request::WorldLoad { params, reply } => {
+                        tick = params.state["tick"].as_u64().unwrap_or(tick);
+                        reply.ok(WorldLoaded { tick });
+                    }
+                    other => other.unsupported(),
+                }
+            }
+        }
+    });
+    let mut c = Client::connect_unix(&socket).expect("connect");
+    let stats_tick = |c: &mut Client| {
+        c.call(method::STATS, json!({})).expect("stats").result["tick"]
+            .as_u64()
+            .expect("tick")
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stats_tick(&mut c) < 20 {
+        assert!(Instant::now() < deadline, "the game never reached tick 20");
+    }
+    c.call(method::PAUSE, json!({})).expect("pause");
+    let loaded = c
+        .call(method::WORLD_LOAD, json!({"state": {"tick": 5}}))
+        .expect("load");
+    assert_eq!(loaded.result["tick"], 5);
+    assert_eq!(loaded.tick, 5, "the reply is stamped with the loaded tick");
+    assert_eq!(stats_tick(&mut c), 5, "and engine.stats says it");
+    c.call(method::SHUTDOWN, json!({})).expect("shutdown");
+    game.join().expect("game loop");
+}

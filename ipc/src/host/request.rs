@@ -2,6 +2,7 @@
 //! typed, each with a [`Responder`] that answers the client.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -205,7 +206,7 @@ impl Responder {
                 )
             })
         });
-        if let (Ok(_), Some(applied)) = (&result, self.applied.take()) {
+        if let (Ok(result), Some(applied)) = (&result, self.applied.take()) {
             let (shared, params) = *applied;
             shared
                 .applied_log()
@@ -215,6 +216,15 @@ impl Responder {
                 params,
                 by: self.client,
             });
+            // A load moves the game to the tick it answers: this reply,
+            // `engine.stats` and events say it at once, not only from the
+            // next frame (the `applied` event above keeps the tick the
+            // game was on before it, which a replay delivers it after).
+            if self.method == method::WORLD_LOAD
+                && let Some(tick) = result.get("tick").and_then(Value::as_u64)
+            {
+                shared.tick.store(tick, Ordering::Relaxed);
+            }
         }
         if let Some(tx) = self.tx.take() {
             let _ = tx.send(result);
