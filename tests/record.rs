@@ -4,7 +4,6 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use crate::golden_cli::check;
 use crate::util::{Dir, Runtime, path_str};
@@ -41,7 +40,8 @@ fn record_from(
         .expect("the recorder says it started");
     assert!(first.starts_with("recording "), "{first}");
     drive();
-    std::thread::sleep(Duration::from_millis(300));
+    // Frames after the last request, so the replay can compare them.
+    rt.wait_ticks(name, 10);
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -61,8 +61,9 @@ fn send(rt: &Runtime, name: &str, args: &[&str]) {
     rt.advkit(&all).ok();
 }
 
-fn pause_a_little() {
-    std::thread::sleep(Duration::from_millis(250));
+/// Lets engine `name` run a few ticks between requests.
+fn pause_a_little(rt: &Runtime, name: &str) {
+    rt.wait_ticks(name, 8);
 }
 
 /// The recording replays headless with the same frame hash at every
@@ -75,9 +76,9 @@ fn a_session_driven_by_send_replays_headless_with_identical_hashes() {
     let dir = Dir::new();
     let (out, err) = record_while(&rt, "game", &dir, || {
         send(&rt, "game", &["input", "press", "right"]);
-        pause_a_little();
+        pause_a_little(&rt, "game");
         send(&rt, "game", &["set", "walk_speed", "2"]);
-        pause_a_little();
+        pause_a_little(&rt, "game");
         send(&rt, "game", &["input", "release", "right"]);
         send(&rt, "game", &["reboot"]);
         send(&rt, "game", &["pause"]);
@@ -85,7 +86,7 @@ fn a_session_driven_by_send_replays_headless_with_identical_hashes() {
         send(&rt, "game", &["input", "tap", "down"]);
         send(&rt, "game", &["step", "3"]);
         send(&rt, "game", &["resume"]);
-        pause_a_little();
+        pause_a_little(&rt, "game");
     });
     assert!(out.contains("on a stop signal"), "{out}\n{err}");
     assert!(
@@ -113,15 +114,15 @@ fn a_session_recorded_from_now_replays_from_its_saved_state() {
     let _engine = rt.start("game", &["--set", "autopilot=off"]);
     send(&rt, "game", &["set", "walk_speed", "2"]);
     send(&rt, "game", &["input", "press", "right"]);
-    pause_a_little();
+    pause_a_little(&rt, "game");
     let dir = Dir::new();
     let (out, err) = record_from(&rt, "game", &dir, "--from-now", || {
-        pause_a_little();
+        pause_a_little(&rt, "game");
         send(&rt, "game", &["input", "release", "right"]);
         send(&rt, "game", &["input", "press", "down"]);
-        pause_a_little();
+        pause_a_little(&rt, "game");
         send(&rt, "game", &["set", "walk_speed", "1.5"]);
-        pause_a_little();
+        pause_a_little(&rt, "game");
     });
     assert!(err.contains("from its saved state at tick"), "{err}");
     assert!(
@@ -172,9 +173,9 @@ fn from_now_needs_world_save_and_a_load_ends_the_recording() {
     let saved: serde_json::Value = serde_json::from_str(&saved).expect("json");
     let load = serde_json::json!({ "state": saved["state"] }).to_string();
     let (out, err) = record_from(&rt, "game", &dir, "--yes", || {
-        std::thread::sleep(Duration::from_millis(1200));
+        rt.wait_ticks("game", 36);
         send(&rt, "game", &["call", "world.load", &load]);
-        pause_a_little();
+        pause_a_little(&rt, "game");
     });
     assert!(
         out.contains("when a saved state was loaded"),
@@ -203,7 +204,7 @@ fn a_session_of_the_life_example_replays_through_the_protocol() {
             "life",
             &["set", "palette", "amber", "generation_ticks", "1"],
         );
-        pause_a_little();
+        pause_a_little(&rt, "life");
         send(&rt, "life", &["call", "life.population"]);
         send(&rt, "life", &["pause"]);
         send(&rt, "life", &["call", "life.clear"]);
@@ -214,7 +215,7 @@ fn a_session_of_the_life_example_replays_through_the_protocol() {
         );
         send(&rt, "life", &["step", "4"]);
         send(&rt, "life", &["resume"]);
-        pause_a_little();
+        pause_a_little(&rt, "life");
     });
     assert!(
         out.contains("replayed headless: all") && out.contains("match"),

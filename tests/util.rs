@@ -104,6 +104,44 @@ pub fn advkit_env<S: AsRef<str>>(env: &[(&str, Option<&str>)], args: &[S]) -> Ru
     Run { out, args }
 }
 
+/// Waits until `done` holds, polling; panics naming `what` after 30 s
+/// (a deadline for a hang, never a measure of speed).
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "waited 30 s for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A little-endian header field of the frame region at `path`.
+fn header_field<const N: usize>(path: &Path, offset: usize) -> Option<[u8; N]> {
+    use std::io::Read;
+    let mut bytes = [0u8; N];
+    let mut file = std::fs::File::open(path).ok()?;
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(offset as u64)).ok()?;
+    file.read_exact(&mut bytes).ok()?;
+    Some(bytes)
+}
+
+/// The `waiters` count of the region at `path` (header offset 76): readers
+/// asleep on its futex.
+pub fn waiters(path: &Path) -> u32 {
+    header_field(path, 76).map_or(0, u32::from_le_bytes)
+}
+
+/// Waits until the game loop of the engine writing `path` has called its
+/// host over a span of `span` of the engine's own clock (`loop_ns`, header
+/// offset 112), so a check that nothing happened meanwhile has watched a
+/// loop that ran, however busy this machine is.
+pub fn wait_loop_runs(path: &Path, span: Duration) {
+    let at = || header_field(path, 112).map_or(0, u64::from_le_bytes);
+    let from = at();
+    wait_until("the engine's loop to run on", || {
+        at() >= from + span.as_nanos() as u64
+    });
+}
+
 /// A private runtime directory (`XDG_RUNTIME_DIR`) for engines started by
 /// one test, so tests never see each other's engines.
 pub struct Runtime {
@@ -154,6 +192,24 @@ impl Runtime {
         };
         engine.wait_ready();
         engine
+    }
+
+    /// The tick of engine `name`'s newest frame, from its frame region.
+    pub fn shown_tick(&self, name: &str) -> u64 {
+        let reader = advkit_ipc::FrameReader::open(&self.dir().join(format!("{name}.frames")))
+            .expect("the engine's frame region");
+        let mut buf = reader.buffer();
+        reader.read_latest(&mut buf).map(|f| f.tick).unwrap_or(0)
+    }
+
+    /// Waits until engine `name` has shown `n` more ticks: time passing
+    /// in the game, not on the wall clock.
+    pub fn wait_ticks(&self, name: &str, n: u64) {
+        let from = self.shown_tick(name);
+        wait_until(
+            &format!("engine {name} to run {n} ticks past {from}"),
+            || self.shown_tick(name) >= from + n,
+        );
     }
 }
 
@@ -351,6 +407,27 @@ impl Tmux {
             }
             if Instant::now() > deadline {
                 panic!("waited {timeout:?} for {text:?}; the screen shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the screen satisfies `done`; panics naming `what`, with
+    /// the screen, if it does not within `timeout`.
+    pub fn wait_until(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut done: impl FnMut(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("waited {timeout:?} for {what}; the screen shows:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -142,10 +142,11 @@ fn a_reader_notices_when_the_writer_is_dropped() {
     assert!(matches!(reader.liveness(), Err(Gone::Exited { .. })));
     let started = Instant::now();
     let err = reader
-        .wait_next(1, Duration::from_secs(5))
+        .wait_next(1, Duration::from_secs(30))
         .expect_err("gone");
+    // Noticed at its first look, not at the end of its 30 s.
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(10),
         "noticed promptly"
     );
     assert!(matches!(err, ReadError::WriterGone { .. }), "{err}");
@@ -545,7 +546,6 @@ fn wait_next_sleeps_until_the_publish_wakes_it() {
         assert!(Instant::now() < deadline, "the reader never went to sleep");
         std::thread::sleep(Duration::from_millis(5));
     }
-    std::thread::sleep(Duration::from_millis(50));
     writer.publish(2, &pattern(2, len)).expect("publish");
     let (got, took) = waiting.join().expect("waiter");
     assert_eq!(got, Ok(2));
@@ -649,13 +649,16 @@ fn a_busy_game_is_alive_and_said_to_be_busy_not_dead() {
     // The game loop does not call in for longer than the liveness limit
     // (loading assets, a long frame): before, readers and `ls` called the
     // engine dead.
-    std::thread::sleep(region::HEARTBEAT_TIMEOUT + Duration::from_millis(400));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reader
+        .loop_silence()
+        .expect("the writer keeps it")
+        .le(&(region::HEARTBEAT_TIMEOUT + Duration::from_millis(300)))
+    {
+        assert!(Instant::now() < deadline, "the loop's silence never grew");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(reader.liveness().is_ok(), "{:?}", reader.liveness());
-    let quiet = reader.loop_silence().expect("the writer keeps it");
-    assert!(
-        quiet > region::HEARTBEAT_TIMEOUT,
-        "the loop's silence shows: {quiet:?}"
-    );
     writer.heartbeat();
-    assert!(reader.loop_silence().expect("kept") < Duration::from_millis(500));
+    assert!(reader.loop_silence().expect("kept") < region::HEARTBEAT_TIMEOUT);
 }

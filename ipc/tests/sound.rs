@@ -236,9 +236,12 @@ fn child_case() {
             let mut writer = FrameWriter::create(&path, 64, 32, 30.0).expect("create");
             writer.publish(1, &pattern(1, len)).expect("publish");
             send_sigbus();
-            // The signal may reach another thread: give it the time to end
-            // the process, which a swallowed signal never does.
-            std::thread::sleep(Duration::from_secs(2));
+            // The signal may reach another thread, which ends the process
+            // at once; a swallowed one never does.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                std::thread::yield_now();
+            }
             println!("SURVIVED");
         }
         "full" => {

@@ -358,9 +358,11 @@ def test_record_warns_when_two_replays_of_a_game_disagree(runtime, spawn, tmp_pa
                                 "--ticks", "20", "--out", str(out),
                                 "--golden-dir", str(tmp_path / "golden")],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(0.5)
+        first = rec.stderr.readline()  # "recording …": it has its start
+        assert first.startswith("recording "), first
         run_advkit("send", "--name", "noisy", "resume")
         stdout, stderr = rec.communicate(timeout=60)
+        stderr = first + stderr
         assert rec.returncode == 0, stdout + stderr
         assert "recorded 20 tick(s)" in stdout, stdout + stderr
         assert "two headless replays of the recording disagree with each other" in stderr, \
