@@ -11,11 +11,16 @@
 //!    and the frames the readers missed. Then the same flat out.
 //! 3. How long after a publish a sleeping reader wakes (median, p99).
 //! 4. What an idle sleeping reader costs in CPU.
+//! 5. The whole 1080p frame as a user's engine pays it: the CPU time of an
+//!    `advkit run --size 1920x1080 --fps 240` process per frame it
+//!    publishes (history on, as by default, and off), beside a process that
+//!    fills one cold slot of a 3-slot 1080p ring once per frame at the same
+//!    pacing (`memset`: the physical limit of producing a frame there).
 //!
 //! Readers are separate processes (this binary re-run with
-//! `ADVKIT_BENCH_READER` set), as in production: the writer draws into its
-//! slot with plain stores, which only other processes may read while it
-//! does (ipc/src/region/shm.rs). Run with `cargo bench --bench frame_region`.
+//! `ADVKIT_BENCH_READER` set), as in production: a reader in the writer's
+//! own process would wait out each loan (ipc/src/region/own.rs). Run with `cargo bench --bench frame_region`
+//! (`ADVKIT_BENCH_ONLY=5` for section 5 alone).
 //! The region lives under /dev/shm (tmpfs, as in production).
 
 use std::hint::black_box;
@@ -34,8 +39,13 @@ use common::{BATCHES, median_paired, median_per_iter};
 const SIZES: [(u32, u32); 3] = [(320, 180), (1280, 720), (1920, 1080)];
 const READER_ENV: &str = "ADVKIT_BENCH_READER";
 const MODE_ENV: &str = "ADVKIT_BENCH_READER_MODE";
+const FILL_ENV: &str = "ADVKIT_BENCH_FILL";
 
 fn main() {
+    if let Some(secs) = std::env::var_os(FILL_ENV) {
+        fill_process(secs.to_str().and_then(|s| s.parse().ok()).unwrap_or(4.0));
+        return;
+    }
     if let Some(path) = std::env::var_os(READER_ENV) {
         let mode = std::env::var(MODE_ENV).unwrap_or_default();
         reader_process(Path::new(&path), &mode);
@@ -50,10 +60,24 @@ fn main() {
         })
         .expect("temporary directory");
     let mut missed = Vec::new();
-    per_frame_costs(tmp.path(), &mut missed);
-    engine_with_readers(tmp.path(), &mut missed);
-    wake_latency(tmp.path(), &mut missed);
-    idle_reader(tmp.path(), &mut missed);
+    // `ADVKIT_BENCH_ONLY=5` runs section 5 alone (any list: `1,5`).
+    let only = std::env::var("ADVKIT_BENCH_ONLY").unwrap_or_default();
+    let runs = |n: &str| only.is_empty() || only.split(',').any(|o| o.trim() == n);
+    if runs("1") {
+        per_frame_costs(tmp.path(), &mut missed);
+    }
+    if runs("2") {
+        engine_with_readers(tmp.path(), &mut missed);
+    }
+    if runs("3") {
+        wake_latency(tmp.path(), &mut missed);
+    }
+    if runs("4") {
+        idle_reader(tmp.path(), &mut missed);
+    }
+    if runs("5") {
+        whole_1080p_frame(&mut missed);
+    }
     println!();
     if missed.is_empty() {
         println!("every target met on this run");
@@ -134,7 +158,8 @@ fn per_frame_costs(dir: &Path, missed: &mut Vec<String>) {
         });
         drop(writer);
         // The reader copies after the writer is gone: a reader in the
-        // writer's own process must not race its plain stores (shm.rs).
+        // writer's own process waits out each loan (region/own.rs), which
+        // is not what a reader of another process pays.
         let memcpy_out = median_per_iter(t, || {
             black_box(reader.baseline_memcpy(&mut buf));
         });
@@ -445,4 +470,125 @@ fn own_cpu_ns() -> u64 {
 
 fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
+}
+
+const FPS_CAP: f64 = 240.0;
+
+/// Section 5: CPU per frame of a real 1080p engine at its 240 fps cap,
+/// beside a cold-slot fill at the same pacing; medians of alternating runs.
+fn whole_1080p_frame(missed: &mut Vec<String>) {
+    const RUNS: usize = 3;
+    let run = Duration::from_secs(4);
+    let (mut fill, mut on, mut off) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        fill.push(fill_cost(run));
+        on.push(engine_cost(&[], run));
+        off.push(engine_cost(&["--history", "0"], run));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (fill, on, off) = (median(&mut fill), median(&mut on), median(&mut off));
+    println!(
+        "5. the whole 1920x1080 frame at a {FPS_CAP} fps cap: CPU per published frame, median of \
+         {RUNS} runs of {} s",
+        run.as_secs()
+    );
+    println!("   cold-slot fill (memset of one slot of a 3-slot ring): {fill:.0} µs");
+    println!(
+        "   advkit run, history on (default): {on:.0} µs = {:.2}x the fill",
+        on / fill
+    );
+    println!(
+        "   advkit run --history 0:           {off:.0} µs = {:.2}x the fill",
+        off / fill
+    );
+    println!("   target: <= 1.5x the fill");
+    for (what, cost) in [("history on", on), ("history off", off)] {
+        if cost / fill > 1.5 {
+            missed.push(format!(
+                "1080p engine ({what}) is {:.2}x the fill",
+                cost / fill
+            ));
+        }
+    }
+}
+
+/// µs of CPU per frame of an `advkit run` at 1080p, over `run`.
+fn engine_cost(args: &[&str], run: Duration) -> f64 {
+    let xdg = tempfile::tempdir().expect("runtime dir");
+    let size = ["--size", "1920x1080", "--fps", "240"];
+    let all: Vec<&str> = size.iter().chain(args).copied().collect();
+    let engine = common::engine::start_engine(xdg.path(), "big", &all);
+    let reader = FrameReader::open(&xdg.path().join("advkit/big.frames")).expect("open");
+    // Warm up: the first frames fault the slots in.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(1) || reader.latest_frame() < 60 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = engine.child.id();
+    let (cpu0, frames0) = (process_cpu_ns(pid), reader.latest_frame());
+    std::thread::sleep(run);
+    let (cpu1, frames1) = (process_cpu_ns(pid), reader.latest_frame());
+    (cpu1 - cpu0) as f64 / 1e3 / (frames1 - frames0).max(1) as f64
+}
+
+/// Nanoseconds every thread of process `pid` has run on a CPU.
+fn process_cpu_ns(pid: u32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// µs of CPU per fill in a process filling one cold 1080p slot a frame.
+fn fill_cost(run: Duration) -> f64 {
+    let out = Command::new(std::env::current_exe().expect("this bench"))
+        .env(FILL_ENV, run.as_secs_f64().to_string())
+        .output()
+        .expect("run the fill process");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |name: &str| -> f64 {
+        text.split_whitespace()
+            .skip_while(|w| *w != name)
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("the fill process said {text:?}"))
+    };
+    field("cpu_ns") / 1e3 / field("frames").max(1.0)
+}
+
+/// The fill process: a 3-slot ring of 1080p RGBA slots; each frame fills
+/// the slot two frames older (so it is cold) and sleeps to the next 1/240 s.
+fn fill_process(secs: f64) {
+    let slot = 1920 * 1080 * 4;
+    let mut ring = vec![0u8; 3 * slot];
+    let frame = Duration::from_secs_f64(1.0 / FPS_CAP);
+    let fill = |ring: &mut [u8], n: usize| {
+        ring[(n % 3) * slot..][..slot].fill(n as u8);
+        black_box(&ring[(n % 3) * slot]);
+    };
+    // Warm up for a second, as the engine is.
+    let mut n = 0;
+    let mut next = Instant::now();
+    let warm = Instant::now();
+    while warm.elapsed() < Duration::from_secs(1) {
+        fill(&mut ring, n);
+        n += 1;
+        next += frame;
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    let (cpu0, frames0) = (own_cpu_ns(), n);
+    let end = Instant::now() + Duration::from_secs_f64(secs);
+    while Instant::now() < end {
+        fill(&mut ring, n);
+        n += 1;
+        next += frame;
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    println!("frames {} cpu_ns {}", n - frames0, own_cpu_ns() - cpu0);
 }

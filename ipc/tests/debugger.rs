@@ -151,3 +151,56 @@ fn a_game_whose_frames_do_not_follow_from_its_state_is_named_not_deterministic()
     let stats = c.call(method::STATS, json!({})).expect("stats").result;
     assert_eq!(stats["tick"], 30, "the engine stays where it was: {stats}");
 }
+
+/// However a frame is drawn (rows put and repeated with or without hashing
+/// them on the way, drawn in place, copied in whole), its content hash is
+/// the fingerprint of the tight frame; and frames that differ in one pixel
+/// of a repeated row, or only in shade, have different ones.
+#[test]
+fn a_frames_content_hash_is_its_fingerprint_however_it_was_drawn() {
+    use advkit_ipc::Canvas;
+    use advkit_ipc::region::{FrameWriter, frame_fingerprint};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // 17 px: rows padded inside the stride.
+    let (w, h) = (17u32, 12u32);
+    let row_bytes = (w * 4) as usize;
+    let mut writer = FrameWriter::create(&tmp.path().join("f.frames"), w, h, 30.0).expect("create");
+    let rows: Vec<Vec<u8>> = (0..h / 3)
+        .map(|i| {
+            (0..row_bytes)
+                .map(|b| (b as u32 * 7 + i * 31) as u8)
+                .collect()
+        })
+        .collect();
+    let tight: Vec<u8> = (0..h as usize).flat_map(|y| rows[y / 3].clone()).collect();
+    let want = frame_fingerprint(&tight, row_bytes);
+    for (how, hashing) in [("put and repeated", true), ("put and repeated", false)] {
+        let mut loan = writer.loan();
+        if hashing {
+            loan.hash_rows();
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let y = (i * 3) as u32;
+            loan.put_row(y, row);
+            loan.copy_row(y, y + 1);
+            loan.copy_row(y, y + 2);
+        }
+        assert_eq!(loan.content_hash(), want, "{how}, hashing {hashing}");
+        // One pixel of a repeated row drawn in place changes it.
+        loan.row_mut(4)[0] ^= 1;
+        assert_ne!(loan.content_hash(), want, "{how}: a changed pixel");
+        loan.publish(1);
+    }
+    let mut loan = writer.loan();
+    for (row, src) in loan.rows_mut().zip(tight.chunks(row_bytes)) {
+        row.copy_from_slice(src);
+    }
+    assert_eq!(loan.content_hash(), want, "drawn in place");
+    drop(loan);
+    let mut loan = writer.loan();
+    loan.hash_rows();
+    loan.copy_from(&tight).expect("size");
+    assert_eq!(loan.content_hash(), want, "copied in whole");
+    let shaded: Vec<u8> = tight.iter().map(|b| b.wrapping_add(1)).collect();
+    assert_ne!(frame_fingerprint(&shaded, row_bytes), want, "another shade");
+}

@@ -521,8 +521,14 @@ impl Host {
     /// does. Dropped unpublished, the slot is simply not shown.
     pub fn frame(&mut self) -> HostFrame<'_> {
         self.note_new_region();
+        let mut loan = self.writer.loan();
+        if self.debug.wants_hashes() || self.debug.replaying() {
+            // The history compares frames by content: rows are hashed
+            // while the game puts them, in the cache.
+            loan.hash_rows();
+        }
         HostFrame {
-            loan: self.writer.loan(),
+            loan,
             after: AfterPublish {
                 shared: &self.shared,
                 fps: self.stats.target_fps,

@@ -31,7 +31,7 @@ pub use reader::{
 };
 pub use shm::AlignedBuf;
 pub use words::checksum;
-pub use writer::{CreateError, FrameWriter, Loan, WrongSize, prune};
+pub use writer::{CreateError, FrameWriter, Loan, WrongSize, frame_fingerprint, prune};
 
 /// `default` for `…/default.frames`.
 fn engine_name(path: &Path) -> String {

@@ -77,6 +77,11 @@ pub struct FrameWriter {
     /// Per-row checksum sums of the slot being lent (`None`: not known,
     /// summed from the slot at publish). Kept to reuse its allocation.
     rows: Vec<Option<[u64; 4]>>,
+    /// Per-row hashes of the slot being lent, for [`Loan::content_hash`]
+    /// (`None`: hashed from the slot when asked).
+    row_hashes: Vec<Option<u64>>,
+    /// Hash rows as they are put ([`Loan::hash_rows`]).
+    hashing: bool,
     fps: f64,
     /// Regions made anew because the file was truncated under this writer.
     recreated: u64,
@@ -356,6 +361,8 @@ impl FrameWriter {
             next_frame: 1,
             session_id,
             rows: Vec::new(),
+            row_hashes: Vec::new(),
+            hashing: false,
             fps,
             recreated: 0,
             last_attempt: None,
@@ -405,6 +412,9 @@ impl FrameWriter {
         fence(Ordering::Release);
         self.rows.clear();
         self.rows.resize(g.height as usize, None);
+        self.row_hashes.clear();
+        self.row_hashes.resize(g.height as usize, None);
+        self.hashing = false;
         Loan {
             writer: self,
             slot,
@@ -420,6 +430,13 @@ impl FrameWriter {
         let mut loan = self.loan();
         loan.copy_from(pixels)?;
         Ok(loan.publish(tick))
+    }
+
+    /// Nothing is known of the lent slot's rows any more: they are drawn
+    /// where the writer does not see it.
+    fn forget_rows(&mut self) {
+        self.rows.iter_mut().for_each(|r| *r = None);
+        self.row_hashes.iter_mut().for_each(|h| *h = None);
     }
 
     /// The slot's pixel bytes (all rows, with padding).
@@ -552,7 +569,7 @@ impl Loan<'_> {
     /// reached this way is computed at publish, from the slot.
     pub fn rows_mut(&mut self) -> impl Iterator<Item = &mut [u8]> {
         let g = self.writer.geometry;
-        self.writer.rows.iter_mut().for_each(|r| *r = None);
+        self.writer.forget_rows();
         self.writer
             .slot_bytes(self.slot)
             .chunks_exact_mut(g.stride)
@@ -568,7 +585,7 @@ impl Loan<'_> {
         if g.stride != g.row_bytes() {
             return None;
         }
-        self.writer.rows.iter_mut().for_each(|r| *r = None);
+        self.writer.forget_rows();
         Some(&mut self.writer.slot_bytes(self.slot)[..g.frame_bytes()])
     }
 
@@ -596,23 +613,35 @@ impl Loan<'_> {
         self.writer.finish_loan(self.slot, self.odd, tick)
     }
 
-    /// The content hash of the frame drawn so far (XXH3-64 of its rows,
-    /// as [`advkit_frame::hash_pixels`] of the tight frame, what `advkit
-    /// snapshot` prints). Unlike the region's checksum, which only has to
-    /// catch a torn read, it tells any two different pictures apart: the
-    /// host's history compares frames with it.
+    /// Hash each row as it is put ([`Canvas::put_row`]), and reuse the
+    /// hash where [`Canvas::copy_row`] repeats it, for a
+    /// [`content_hash`](Self::content_hash) that reads nothing back: what
+    /// the host asks while its history is on.
+    pub fn hash_rows(&mut self) {
+        self.writer.hashing = true;
+    }
+
+    /// The content hash of the frame drawn so far: the XXH3-64 of the
+    /// XXH3-64 of each row ([`frame_fingerprint`]). Unlike the region's
+    /// checksum, which only has to catch a torn read, it tells any two
+    /// different pictures apart: the host's history compares frames with
+    /// it. A row repeated with `copy_row` is hashed once, and with
+    /// [`hash_rows`](Self::hash_rows) rows are hashed while in the cache;
+    /// others are hashed from the slot now.
     pub fn content_hash(&mut self) -> u64 {
         let g = self.writer.geometry;
-        let mut h = advkit_frame::PixelHasher::new();
-        let bytes = self.writer.slot_bytes(self.slot);
-        if g.stride == g.row_bytes() {
-            h.update(&bytes[..g.frame_bytes()]);
-        } else {
-            for row in bytes.chunks_exact(g.stride) {
-                h.update(&row[..g.row_bytes()]);
+        let mut hashes = std::mem::take(&mut self.writer.row_hashes);
+        {
+            let bytes = self.writer.slot_bytes(self.slot);
+            for (y, h) in hashes.iter_mut().enumerate() {
+                h.get_or_insert_with(|| {
+                    advkit_frame::hash_pixels(&bytes[y * g.stride..][..g.row_bytes()])
+                });
             }
         }
-        h.finish()
+        let fingerprint = fingerprint_of(hashes.iter().flatten().copied());
+        self.writer.row_hashes = hashes;
+        fingerprint
     }
 
     /// A pixel drawn so far, RGBA; `None` outside the frame.
@@ -638,26 +667,34 @@ impl Canvas for Loan<'_> {
 
     fn put_row(&mut self, y: u32, row: &[u8]) {
         let g = self.writer.geometry;
+        let w = &mut *self.writer;
         let start = y as usize * g.stride;
-        let dst = &mut self.writer.slot_bytes(self.slot)[start..][..g.row_bytes()];
+        let dst = &mut w.slot_bytes(self.slot)[start..][..g.row_bytes()];
         assert_eq!(row.len(), dst.len(), "put_row: a row is width x 4 bytes");
         // Summed in the same pass as the copy: each word is loaded once.
-        self.writer.rows[y as usize] = Some(copy_row_summing(dst, row));
+        w.rows[y as usize] = Some(copy_row_summing(dst, row));
+        if w.hashing {
+            // Hashed from the game's row, still in the cache.
+            w.row_hashes[y as usize] = Some(advkit_frame::hash_pixels(row));
+        }
     }
 
     fn copy_row(&mut self, from: u32, to: u32) {
         let g = self.writer.geometry;
+        let w = &mut *self.writer;
         let start = from as usize * g.stride;
-        self.writer
-            .slot_bytes(self.slot)
+        w.slot_bytes(self.slot)
             .copy_within(start..start + g.row_bytes(), to as usize * g.stride);
-        self.writer.rows[to as usize] = self.writer.rows[from as usize];
+        w.rows[to as usize] = w.rows[from as usize];
+        w.row_hashes[to as usize] = w.row_hashes[from as usize];
     }
 
     fn row_mut(&mut self, y: u32) -> &mut [u8] {
         let g = self.writer.geometry;
-        self.writer.rows[y as usize] = None;
-        &mut self.writer.slot_bytes(self.slot)[y as usize * g.stride..][..g.row_bytes()]
+        let w = &mut *self.writer;
+        w.rows[y as usize] = None;
+        w.row_hashes[y as usize] = None;
+        &mut w.slot_bytes(self.slot)[y as usize * g.stride..][..g.row_bytes()]
     }
 }
 
@@ -776,4 +813,22 @@ fn lock_dir(handle: &File, dir: &Path) -> Result<(), CreateError> {
             Err(e) => return Err(io_err("lock", dir)(e.into())),
         }
     }
+}
+
+/// A frame's content hash from the XXH3-64 of each of its rows, top to
+/// bottom: the XXH3-64 of those hashes as little-endian bytes. What
+/// [`Loan::content_hash`] gives and the host's history compares; a tight
+/// frame's is [`frame_fingerprint`].
+fn fingerprint_of(row_hashes: impl Iterator<Item = u64>) -> u64 {
+    let bytes: Vec<u8> = row_hashes.flat_map(u64::to_le_bytes).collect();
+    advkit_frame::hash_pixels(&bytes)
+}
+
+/// [`Loan::content_hash`] of a tight RGBA frame of rows `row_bytes` long.
+pub fn frame_fingerprint(pixels: &[u8], row_bytes: usize) -> u64 {
+    fingerprint_of(
+        pixels
+            .chunks(row_bytes.max(1))
+            .map(advkit_frame::hash_pixels),
+    )
 }
