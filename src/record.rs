@@ -551,25 +551,17 @@ impl Recording {
                     self.hello.pid, self.hello.pid
                 )
             })?;
-            let mut command = command;
-            if let Some(program) = command.first_mut() {
-                // Relative to the game's working directory, when under it.
-                let rel = relative_to(Path::new(program), &cwd);
-                if rel.is_relative() && !rel.starts_with("..") {
-                    *program = Path::new(".").join(rel).display().to_string();
-                }
-            }
-            let cwd_text = relative_to(&cwd, scenario_dir).display().to_string();
+            scenario.engine = Some(engine_spec(command, &cwd, scenario_dir));
+            let spec = scenario
+                .engine
+                .as_ref()
+                .map(describe_engine)
+                .unwrap_or_default();
             self.warnings.push(format!(
-                "the scenario starts the game as `{}` in {cwd_text} (from the scenario's directory); \
-                 edit \"engine\" in {} if that is not how it starts elsewhere",
-                command.join(" "),
+                "the scenario starts the game as {spec} (from the scenario's directory); edit \
+                 \"engine\" in {} if that is not how it starts elsewhere",
                 out.display()
             ));
-            scenario.engine = Some(EngineSpec {
-                command,
-                cwd: Some(cwd_text),
-            });
         }
         let text = serde_json::to_string_pretty(&scenario).map_err(|e| e.to_string())? + "\n";
         // Whatever is written must read back as a scenario.
@@ -647,7 +639,8 @@ pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
     let launch = scenario
         .engine
         .as_ref()
-        .map(|engine| crate::golden::launch(engine, base));
+        .map(|engine| crate::golden::launch(engine, base))
+        .transpose()?;
     let scene = match launch {
         Some(_) => advkit_core::Scene::builtin(),
         None => crate::golden::scene_for(&scenario, base)?,
@@ -698,6 +691,47 @@ pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
     })
 }
 
+/// How a scenario starts the game that ran as `command` in `cwd`: a cargo
+/// example by its name (built on demand where the scenario is checked); any
+/// other program by its path, relative to the game's working directory when
+/// under it; a bare name (found on `PATH`) as it is.
+fn engine_spec(mut command: Vec<String>, cwd: &Path, scenario_dir: &Path) -> EngineSpec {
+    let program = command.first().cloned().unwrap_or_default();
+    if program.contains('/')
+        && let Some((root, name)) = crate::golden::example::example_of(Path::new(&program), cwd)
+    {
+        command.remove(0);
+        return EngineSpec {
+            command,
+            example: Some(name),
+            cwd: Some(relative_to(&root, scenario_dir).display().to_string()),
+        };
+    }
+    if let Some(program) = command.first_mut()
+        && program.contains('/')
+    {
+        let rel = relative_to(Path::new(program.as_str()), cwd);
+        if rel.is_relative() && !rel.starts_with("..") {
+            *program = Path::new(".").join(rel).display().to_string();
+        }
+    }
+    EngineSpec {
+        command,
+        example: None,
+        cwd: Some(relative_to(cwd, scenario_dir).display().to_string()),
+    }
+}
+
+/// `example life` or `` `./game --fast` ``, and where: for messages.
+fn describe_engine(spec: &EngineSpec) -> String {
+    let what = match &spec.example {
+        Some(name) if spec.command.is_empty() => format!("cargo example `{name}`"),
+        Some(name) => format!("cargo example `{name}` with `{}`", spec.command.join(" ")),
+        None => format!("`{}`", spec.command.join(" ")),
+    };
+    format!("{what} in {}", spec.cwd.as_deref().unwrap_or("."))
+}
+
 /// The command line and working directory of process `pid` (Linux).
 fn launched_as(pid: u32) -> Option<(Vec<String>, PathBuf)> {
     let raw = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
@@ -707,16 +741,37 @@ fn launched_as(pid: u32) -> Option<(Vec<String>, PathBuf)> {
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
     let cwd = fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
-    // A relative path is made absolute; a bare name is found on PATH
-    // again. Not /proc/<pid>/exe: for a virtual environment's python that
-    // is the base interpreter, which knows none of the venv's packages.
-    if let Some(first) = args.first_mut()
-        && first.contains('/')
-        && Path::new(first.as_str()).is_relative()
-    {
-        *first = normal(&cwd.join(first.as_str())).display().to_string();
+    // A relative path is made absolute. A bare name is looked up on the
+    // game's own PATH: `python` in an activated virtual environment is the
+    // venv's, which a replay without the venv activated would not find.
+    // Not /proc/<pid>/exe: for a venv's python that is the base
+    // interpreter, which knows none of the venv's packages.
+    if let Some(first) = args.first_mut() {
+        if first.contains('/') {
+            if Path::new(first.as_str()).is_relative() {
+                *first = normal(&cwd.join(first.as_str())).display().to_string();
+            }
+        } else if let Some(found) = on_path_of(pid, first, &cwd) {
+            *first = found.display().to_string();
+        }
     }
     (!args.is_empty()).then_some((args, cwd))
+}
+
+/// Where process `pid`'s own `PATH` finds `name` (its environment, read
+/// from /proc), as an absolute path.
+fn on_path_of(pid: u32, name: &str, cwd: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let env = fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let path = env
+        .split(|b| *b == 0)
+        .find_map(|kv| kv.strip_prefix(b"PATH="))?;
+    String::from_utf8_lossy(path)
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| cwd.join(d).join(name))
+        .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+        .map(|p| normal(&p))
 }
 
 /// The absolute `--scene` of an `advkit run` command line.

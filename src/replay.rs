@@ -111,14 +111,16 @@ impl Engine {
         };
         let runtime = RuntimeDir::at(dir.join("advkit"));
         let started = Instant::now();
-        let name = loop {
+        // The socket file exists a moment before the engine listens on it:
+        // wait until a connection is accepted, not until the file appears.
+        let mut client = loop {
             if let Some(name) = runtime
                 .engine_names()
                 .ok()
                 .and_then(|n| n.into_iter().next())
-                && runtime.socket_path(&name).exists()
+                && let Ok(client) = Client::connect_unix(&runtime.socket_path(&name))
             {
-                break name;
+                break client;
             }
             if let Some(status) = starting.child().try_wait().ok().flatten() {
                 return Err(format!(
@@ -129,7 +131,7 @@ impl Engine {
             }
             if started.elapsed() > START_TIMEOUT {
                 return Err(format!(
-                    "the engine `{}` opened no socket within {} s; is it a game on advkit's Host?{}",
+                    "the engine `{}` accepted no connection within {} s; is it a game on advkit's Host?{}",
                     launch.command.join(" "),
                     START_TIMEOUT.as_secs(),
                     tail(&stderr_path)
@@ -137,8 +139,6 @@ impl Engine {
             }
             std::thread::sleep(Duration::from_millis(5));
         };
-        let mut client = Client::connect_unix(&runtime.socket_path(&name))
-            .map_err(|e| format!("cannot connect to the engine: {e}"))?;
         client.set_timeout(Duration::from_secs(30));
         let hello: HelloResult = serde_json::from_value(
             client
@@ -351,10 +351,20 @@ pub fn run(
             .call(method::PARAMS_SET, json!({ "values": params }))
             .map_err(|e| format!("the scenario's params: {e}"))?;
     }
-    // engine.step takes at most 10,000 ticks at a time.
-    let mut at = 0;
+    // engine.step takes at most 10,000 ticks at a time, and the host
+    // answers a request within 10 s: steps start at 100 ticks and double
+    // while one takes under a second (halve over two), so a slow game that
+    // ran for minutes before the recording started is still caught up.
+    let (mut at, mut chunk) = (0, 100u64);
     while scenario.state.is_none() && at < scenario.start_tick {
-        at = engine.step((scenario.start_tick - at).min(10_000))?;
+        let started = Instant::now();
+        at = engine.step((scenario.start_tick - at).min(chunk))?;
+        let took = started.elapsed();
+        if took < Duration::from_secs(1) {
+            chunk = (chunk * 2).min(10_000);
+        } else if took > Duration::from_secs(2) {
+            chunk = (chunk / 2).max(1);
+        }
     }
     // A fresh world with every param in effect (reboot-only ones too),
     // as the in-process run starts.

@@ -9,7 +9,6 @@
 //! which must give the same frame hash at every tick as the in-process run.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use advkit::golden::{Options, check_scenario, find_scenarios};
 use advkit::replay::{self, Launch};
@@ -33,7 +32,6 @@ fn main() {
         let root = root.to_owned();
         let file = path.clone();
         trials.push(Trial::test(format!("golden::{name}"), move || {
-            build_examples_it_starts(&file)?;
             let result = check_scenario(&file, &Options::new(&root));
             let text = result.lines().join("\n");
             if result.error.is_some() {
@@ -54,35 +52,6 @@ fn main() {
         ));
     }
     libtest_mimic::run(&args, trials).exit();
-}
-
-/// A scenario whose engine is `./target/<profile>/examples/<game>` needs
-/// that example built (`cargo test --test golden` alone builds none).
-fn build_examples_it_starts(path: &Path) -> Result<(), Failed> {
-    let scenario = read(path)?;
-    let Some(engine) = &scenario.engine else {
-        return Ok(());
-    };
-    let program = engine.command.first().map(String::as_str).unwrap_or("");
-    let Some(example) = program.split("/examples/").nth(1) else {
-        return Ok(());
-    };
-    let launch = advkit::golden::launch(engine, path.parent().unwrap_or(Path::new(".")));
-    if Path::new(&launch.command[0]).exists() {
-        return Ok(());
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(cargo)
-        .args(["build", "--example", example])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .map_err(|e| Failed::from(format!("cargo build --example {example}: {e}")))?;
-    if !built.success() {
-        return Err(Failed::from(format!(
-            "cargo build --example {example} failed"
-        )));
-    }
-    Ok(())
 }
 
 fn read(path: &Path) -> Result<Scenario, Failed> {

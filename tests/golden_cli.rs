@@ -322,3 +322,77 @@ fn machine_output_unreferenced_goldens_and_the_project_root() {
     );
     assert!(dir.path("fixtures/golden/walk/a.png").is_file());
 }
+
+/// A scenario naming a cargo example (`"engine": {"example": …}`) runs on
+/// a checkout where nothing was built: advkit builds the example with its
+/// own profile (`cargo build --example NAME`, no `--release` for this
+/// debug advkit) where `CARGO_TARGET_DIR` says, and starts it. A stand-in
+/// for cargo (`CARGO`) logs how it was called and puts the life example
+/// where cargo would.
+#[test]
+fn a_scenario_naming_a_cargo_example_builds_it_where_cargo_target_dir_says() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Dir::new();
+    let project = dir.path("project");
+    std::fs::create_dir_all(project.join("fixtures/scenarios")).expect("mkdir");
+    std::fs::write(project.join("Cargo.toml"), "[package]\nname = \"p\"\n").expect("manifest");
+    let life = crate::util::example_path("life");
+    let log = dir.path("cargo.log");
+    let cargo = dir.write(
+        "fake-cargo",
+        &format!(
+            "#!/bin/sh\necho \"$PWD: $*\" >> {log}\nmkdir -p \"$CARGO_TARGET_DIR/debug/examples\"\n\
+             cp {life} \"$CARGO_TARGET_DIR/debug/examples/game\"\n",
+            log = log.display(),
+            life = life.display()
+        ),
+    );
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::write(
+        project.join("fixtures/scenarios/game.json"),
+        r#"{
+  "engine": {"example": "game", "cwd": "../.."},
+  "size": "160x120",
+  "params": {"seed": 7},
+  "captures": [{"name": "a", "tick": 4}]
+}"#,
+    )
+    .expect("scenario");
+    let target = dir.path("elsewhere");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "golden".to_owned(),
+            "check".to_owned(),
+            path_str(&project.join("fixtures/scenarios")),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        advkit_env(
+            &[
+                ("CI", None),
+                ("CARGO", Some(&path_str(&cargo))),
+                ("CARGO_TARGET_DIR", Some(&path_str(&target))),
+            ],
+            &args,
+        )
+    };
+    let out = run(&["--update"]).ok();
+    assert!(out.contains("0 failed scenario(s)"), "{out}");
+    let out = run(&[]).ok();
+    assert!(
+        out.contains("pass  game/a") && out.contains("0 failed scenario(s)"),
+        "{out}"
+    );
+    let calls = std::fs::read_to_string(&log).expect("cargo was called");
+    assert!(
+        calls.contains(&format!(
+            "{}: build --quiet --example game",
+            project.display()
+        )),
+        "{calls}"
+    );
+    assert!(
+        !calls.contains("--release"),
+        "advkit's own profile: {calls}"
+    );
+    assert!(target.join("debug/examples/game").is_file());
+}

@@ -126,8 +126,15 @@ pub struct Injected {
 #[serde(deny_unknown_fields)]
 pub struct EngineSpec {
     /// The program and its arguments. A first word with a `/` is relative
-    /// to `cwd`.
+    /// to `cwd`. With `example`, only the arguments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,
+    /// A cargo example of the project in `cwd` to start instead of a
+    /// program: built on demand with the profile advkit itself was built
+    /// with (`cargo build --example NAME`), in `CARGO_TARGET_DIR` or the
+    /// project's `target/`, so the scenario works on any checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
     /// The working directory, relative to the scenario file (default: the
     /// scenario file's directory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -261,6 +268,21 @@ impl Scenario {
             }
         }
         s.size().map_err(fail)?;
+        if let Some(engine) = &s.engine {
+            match &engine.example {
+                Some(name) if name.is_empty() || name.contains('/') => {
+                    return Err(fail(format!(
+                        "engine: example `{name}` must be the name of a cargo example"
+                    )));
+                }
+                None if engine.command.is_empty() => {
+                    return Err(fail(
+                        "engine: give a \"command\" (the program and its arguments) or an \"example\" (a cargo example's name)".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
         for c in &s.captures {
             s.capture_size(c).map_err(fail)?;
             for m in s.masks_for(c) {

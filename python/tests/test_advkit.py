@@ -3,6 +3,7 @@ the Python client driving the Rust demo, frames read back and compared
 with `advkit snapshot`, and a Python game stopped with Ctrl-C."""
 
 import array
+import json
 import os
 import shutil
 import signal
@@ -17,7 +18,7 @@ import zlib
 import pytest
 
 import advkit
-from conftest import ROOT, advkit_bin, run_advkit, wait_for
+from conftest import ROOT, Process, advkit_bin, run_advkit, wait_for
 
 W, H = 32, 8
 
@@ -456,3 +457,71 @@ def test_life_py_rewinds_to_the_frame_it_showed(runtime, life, tmp_path):
     r = client.call("engine.seek", {"by": -21})
     assert r["tick"] == before["tick"] and r["verified"], r
     assert client.call("frame.snapshot")["hash"] == before["hash"]
+
+
+def test_a_recording_made_in_an_activated_venv_replays(runtime, tmp_path, monkeypatch):
+    """`python life.py` run from an activated virtual environment, in the
+    repository (where ./python is the binding's directory): the recording
+    names the venv's interpreter, found on the game's PATH, and replays."""
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    monkeypatch.chdir(ROOT)
+    script = ROOT / "examples" / "python" / "life.py"
+    game = Process(["python", str(script)], runtime / "pylife.sock")
+    try:
+        out = tmp_path / "scenarios" / "venv.json"
+        run_advkit("record", "--name", "pylife", "--yes", "--ticks", "10", "--out", str(out),
+                   "--golden-dir", str(tmp_path / "golden"), timeout=120)
+        scenario = json.loads(out.read_text())
+        program = scenario["engine"]["command"][0]
+        assert program != "./python" and program.endswith("/python"), scenario["engine"]
+        assert os.path.samefile(program, os.path.join(os.path.dirname(sys.executable), "python"))
+        checked = run_advkit("golden", "check", str(tmp_path / "scenarios"),
+                             "--golden-dir", str(tmp_path / "golden"),
+                             "--artifacts", str(tmp_path / "out"), timeout=120)
+        assert "0 failed scenario(s), 0 could not run" in checked.stdout, checked.stdout
+    finally:
+        game.stop()
+
+
+SLOW_GAME = '''
+import time
+
+import advkit
+
+W, H = 16, 8
+host = advkit.Host("slow", W, H, fps=60.0, engine="slow (12 ms a tick)")
+tick = 0
+with host:
+    host.publish(tick, bytes((0, 0, 0, 255)) * (W * H))
+    deadline = time.monotonic()
+    while host.running:
+        host.serve(lambda req: req.error(-32601, "no methods"), deadline)
+        due = host.ticks_due()
+        for _ in range(due):
+            time.sleep(0.012)  # a slow update
+        tick += due
+        if due:
+            shade = tick % 256
+            host.publish(tick, bytes((shade, shade, shade, 255)) * (W * H))
+        deadline = host.next_deadline(deadline)
+'''
+
+
+def test_a_scenario_starting_after_minutes_of_a_slow_game_replays(tmp_path):
+    """Replaying catches up `start_tick` ticks in steps the host answers
+    within its 10 s: at 12 ms a tick, one step of all 1,000 took 12 s."""
+    script = tmp_path / "slow.py"
+    script.write_text(SLOW_GAME)
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "slow.json").write_text(json.dumps({
+        "engine": {"command": [sys.executable, str(script)]},
+        "size": "16x8",
+        "start_tick": 1000,
+        "captures": [{"name": "a", "tick": 1003}],
+    }))
+    args = ["golden", "check", str(tmp_path / "scenarios"), "--golden-dir",
+            str(tmp_path / "golden"), "--artifacts", str(tmp_path / "out")]
+    blessed = run_advkit(*args, "--update", timeout=120)
+    assert "1 updated" in blessed.stdout, blessed.stdout + blessed.stderr
+    checked = run_advkit(*args, timeout=120)
+    assert "0 failed scenario(s), 0 could not run" in checked.stdout, checked.stdout

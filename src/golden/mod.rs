@@ -19,6 +19,7 @@ use serde_json::Value as Json;
 
 use crate::{replay, state};
 
+pub mod example;
 pub mod output;
 
 /// Where things are, and what to do about differences.
@@ -410,7 +411,7 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
     };
     let launch = match (&scenario.engine, opts.via_protocol) {
         (Some(engine), _) => {
-            let launch = launch(engine, base);
+            let launch = launch(engine, base)?;
             result.ran = format!(
                 "engine `{}` (through the protocol)",
                 launch.command.join(" ")
@@ -785,23 +786,30 @@ pub fn scene_for(scenario: &Scenario, base: &Path) -> Result<Scene, String> {
 
 /// How to start a scenario's `engine`: its command, the program made
 /// absolute when it is a relative path, in its `cwd` relative to `base` (the
-/// scenario file's directory).
-pub fn launch(engine: &advkit_core::golden::EngineSpec, base: &Path) -> replay::Launch {
+/// scenario file's directory); or its cargo `example`, built on demand
+/// ([`example::resolve`]), with `command` as its arguments.
+pub fn launch(
+    engine: &advkit_core::golden::EngineSpec,
+    base: &Path,
+) -> Result<replay::Launch, String> {
     let cwd = base.join(engine.cwd.as_deref().unwrap_or("."));
     // Absolute, since the program is started in `cwd` and a relative
     // path would be taken from there a second time.
     let cwd = fs::canonicalize(&cwd).unwrap_or(cwd);
     let mut command = engine.command.clone();
-    if let Some(first) = command.first_mut()
+    if let Some(name) = &engine.example {
+        let program = example::resolve(name, &cwd)?;
+        command.insert(0, program.display().to_string());
+    } else if let Some(first) = command.first_mut()
         && first.contains('/')
         && !first.starts_with('/')
     {
         *first = cwd.join(&*first).display().to_string();
     }
-    replay::Launch {
+    Ok(replay::Launch {
         command,
         cwd: Some(cwd),
-    }
+    })
 }
 
 /// Compares one frame with its golden file (or deals with its absence):
