@@ -43,8 +43,9 @@ fn examples_dir(root: &Path, profile: &str) -> PathBuf {
 /// (`cargo build --example NAME` with advkit's own profile; once per
 /// process, and a no-op when it is up to date).
 pub fn resolve(name: &str, root: &Path) -> Result<PathBuf, String> {
-    static BUILT: Mutex<Option<HashMap<(PathBuf, String), Result<PathBuf, String>>>> =
-        Mutex::new(None);
+    /// (project root, example) → what building it gave.
+    type Builds = HashMap<(PathBuf, String), Result<PathBuf, String>>;
+    static BUILT: Mutex<Option<Builds>> = Mutex::new(None);
     let exe = std::env::current_exe().unwrap_or_default();
     let profile = profile_of(&exe);
     let key = (root.to_owned(), name.to_owned());
