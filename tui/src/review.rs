@@ -57,6 +57,9 @@ pub struct Item {
     /// Files to remove once decided.
     pub leftovers: Vec<PathBuf>,
     pub decided: Option<&'static str>,
+    /// What accepting changed, to put back if the item is then rejected:
+    /// each file's bytes before (`None`: it did not exist).
+    pub undo: Vec<(PathBuf, Option<Vec<u8>>)>,
 }
 
 impl Item {
@@ -184,6 +187,7 @@ pub fn collect(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
             leftovers: vec![f.file],
             capture: f.capture,
             decided: None,
+            undo: Vec::new(),
         }
     });
     let failed = find(artifacts, ".actual.png")
@@ -215,6 +219,7 @@ pub fn collect(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
                 leftovers: vec![f.file, expected_path, diff_path, numbers_path],
                 capture: f.capture,
                 decided: None,
+                undo: Vec::new(),
             }
         });
     let mut items: Vec<Item> = pending.chain(failed).collect();
@@ -281,6 +286,7 @@ fn hash_items(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
                 ],
                 leftovers: vec![hashes, states, numbers_path],
                 decided: None,
+                undo: Vec::new(),
             });
         }
     }
@@ -371,6 +377,14 @@ impl ReviewApp {
         let Some(item) = self.items.get_mut(self.index) else {
             return;
         };
+        // Accepted a moment ago: the accept is undone first, so no golden
+        // stays on disk that the screen calls rejected.
+        if item.decided == Some("accepted")
+            && let Err(e) = unaccept(item)
+        {
+            self.message = e;
+            return;
+        }
         if item.kind == Kind::Pending {
             for f in &item.leftovers {
                 let _ = fs::remove_file(f);
@@ -546,8 +560,22 @@ fn crop(f: &Frame, [x0, y0, x1, y1]: [u32; 4]) -> Option<Frame> {
 }
 
 /// Blesses `item`: its actual frame becomes the golden, or its hash
-/// sequence and states are copied into place; its leftovers go.
+/// sequence and states are copied into place; its leftovers go. What it
+/// changes is kept in `item.undo`, for [`unaccept`].
 pub fn accept(item: &mut Item) -> Result<(), String> {
+    let mut touched: Vec<PathBuf> = if item.copies.is_empty() {
+        vec![item.golden.clone()]
+    } else {
+        item.copies.iter().map(|(_, to)| to.clone()).collect()
+    };
+    touched.extend(item.leftovers.iter().cloned());
+    let before: Vec<(PathBuf, Option<Vec<u8>>)> = touched
+        .into_iter()
+        .map(|p| {
+            let bytes = fs::read(&p).ok();
+            (p, bytes)
+        })
+        .collect();
     let written = if item.copies.is_empty() {
         let actual = item.actual.as_ref().ok_or("nothing to accept")?;
         encode_png(actual, Compression::Best)
@@ -572,11 +600,33 @@ pub fn accept(item: &mut Item) -> Result<(), String> {
             },
         })
     };
-    written.map_err(|e| format!("could not write {}: {e}", item.golden.display()))?;
+    item.undo = before;
+    if let Err(e) = written {
+        // Half-written: put back what was there.
+        unaccept(item)?;
+        return Err(format!("could not write {}: {e}", item.golden.display()));
+    }
     for f in &item.leftovers {
         let _ = fs::remove_file(f);
     }
     item.decided = Some("accepted");
+    Ok(())
+}
+
+/// Undoes [`accept`]: every file it wrote or removed is as it was before
+/// (a golden that did not exist is gone again, a replaced one is back).
+pub fn unaccept(item: &mut Item) -> Result<(), String> {
+    for (path, bytes) in std::mem::take(&mut item.undo) {
+        let done = match bytes {
+            Some(bytes) => fs::write(&path, bytes),
+            None => match fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        };
+        done.map_err(|e| format!("could not put back {}: {e}", path.display()))?;
+    }
+    item.decided = None;
     Ok(())
 }
 

@@ -165,3 +165,45 @@ fn numbers_zoom_side_by_side_and_hash_sequences_are_reviewed() {
         2
     );
 }
+
+/// Accepting and then rejecting the same capture (going back with `p`)
+/// leaves the files as they were: no golden for a new capture (its
+/// `.new.png` back, to review again), the old golden for a failed one.
+#[test]
+fn accept_then_reject_leaves_no_golden_and_puts_back_a_replaced_one() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (golden, artifacts) = (tmp.path().join("golden"), tmp.path().join("artifacts"));
+    write(&golden.join("walk/start.new.png"), &frame(2));
+    write(&golden.join("walk/end.png"), &frame(10));
+    write(&artifacts.join("walk/end.actual.png"), &frame(12));
+    write(&artifacts.join("walk/end.expected.png"), &frame(10));
+    write(&artifacts.join("walk/end.diff.png"), &frame(11));
+    let mut app = ReviewApp::new(collect(&golden, &artifacts), ColorMode::TrueColor);
+
+    app.handle_key(KeyCode::Char('a'));
+    assert!(golden.join("walk/start.png").exists(), "accepted");
+    app.handle_key(KeyCode::Char('a'));
+    assert_eq!(
+        decode_png(&fs::read(golden.join("walk/end.png")).expect("golden")).expect("png"),
+        frame(12),
+        "the failure accepted"
+    );
+    // Still on the last: rejected; then back to the first, rejected.
+    app.handle_key(KeyCode::Char('r'));
+    assert_eq!(
+        decode_png(&fs::read(golden.join("walk/end.png")).expect("kept")).expect("png"),
+        frame(10),
+        "the old golden is back"
+    );
+    app.handle_key(KeyCode::Char('p'));
+    app.handle_key(KeyCode::Char('r'));
+    assert!(
+        !golden.join("walk/start.png").exists(),
+        "no golden stays for a rejected capture"
+    );
+    assert!(
+        app.message.starts_with("rejected walk/start"),
+        "{}",
+        app.message
+    );
+}
