@@ -396,3 +396,30 @@ fn a_scenario_naming_a_cargo_example_builds_it_where_cargo_target_dir_says() {
     );
     assert!(target.join("debug/examples/game").is_file());
 }
+
+/// A scenario checked from a directory that is in no project: nothing is
+/// made where advkit runs; goldens and reports go beside the scenario,
+/// and advkit says so once.
+#[test]
+fn a_scenario_outside_a_project_keeps_its_goldens_beside_it_and_says_so() {
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("elsewhere/here")).expect("mkdir");
+    let scenario = dir.write("elsewhere/walk.json", SCENARIO);
+    let cwd = dir.path("elsewhere/here");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_advkit"))
+        .args(["golden", "check", &path_str(&scenario)])
+        .current_dir(&cwd)
+        .env_remove("CI")
+        .output()
+        .expect("run advkit");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(&cwd).expect("cwd").count(),
+        0,
+        "nothing made where it ran"
+    );
+    assert!(dir.path("elsewhere/golden/walk/a.new.png").is_file());
+    assert_eq!(stderr.matches("is in no project").count(), 1, "{stderr}");
+    assert!(stderr.contains("--golden-dir"), "{stderr}");
+}

@@ -1,7 +1,7 @@
 //! `advkit golden check` and `advkit golden review`.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -33,10 +33,12 @@ enum What {
         /// changed); ADVKIT_GOLDEN_UPDATE=1 does the same.
         #[arg(long)]
         update: bool,
-        /// Where goldens live [default: <project>/fixtures/golden].
+        /// Where goldens live [default: <project>/fixtures/golden; outside
+        /// a project, golden/ beside the first scenario].
         #[arg(long, value_name = "DIR")]
         golden_dir: Option<PathBuf>,
-        /// Where failure artifacts go [default: <project>/target/advkit-golden].
+        /// Where failure artifacts go [default: <project>/target/advkit-golden;
+        /// outside a project, golden-out/ beside the first scenario].
         #[arg(long, value_name = "DIR")]
         artifacts: Option<PathBuf>,
         /// Replay built-in scenarios through the protocol too (a paused
@@ -85,13 +87,14 @@ enum Unreferenced {
 }
 
 /// The project's directory: the nearest with fixtures/scenarios at or
-/// above the current one, as a short path (empty or `../..`).
-fn project() -> PathBuf {
+/// above the current one, as a short path (empty or `../..`); `None`
+/// outside any project.
+fn project() -> Option<PathBuf> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    match advkit::golden::project_root(&cwd) {
+    Some(match advkit::golden::project_root(&cwd)? {
         // Empty, not ".", so paths print as "target/…", not "./target/…".
-        Some(root) if root == cwd => PathBuf::new(),
-        Some(root) => {
+        root if root == cwd => PathBuf::new(),
+        root => {
             let up = cwd
                 .strip_prefix(&root)
                 .map_or(0, |p| p.components().count());
@@ -101,8 +104,36 @@ fn project() -> PathBuf {
                 std::iter::repeat_n("..", up).collect()
             }
         }
-        None => PathBuf::from("."),
+    })
+}
+
+/// Where goldens and reports go when the current directory is in no
+/// project: the project of the first scenario named (the nearest
+/// directory with fixtures/scenarios above it), or else beside it, in
+/// `golden/` and `golden-out/`, said once on stderr; never a `fixtures/`
+/// and `target/` made in whatever directory this runs in.
+fn outside_a_project(paths: &[PathBuf]) -> Options {
+    let first = paths.first().cloned().unwrap_or_default();
+    let first = std::fs::canonicalize(&first).unwrap_or(first);
+    let base = if first.is_dir() {
+        first.clone()
+    } else {
+        first.parent().map(Path::to_owned).unwrap_or_default()
+    };
+    if let Some(root) = advkit::golden::project_root(&base) {
+        return Options::new(&root);
     }
+    let mut opts = Options::new(&base);
+    opts.golden_dir = base.join("golden");
+    opts.artifacts = base.join("golden-out");
+    eprintln!(
+        "advkit: {} is in no project (no fixtures/scenarios above it): goldens go to {}, \
+         reports to {} (--golden-dir and --artifacts choose others)",
+        first.display(),
+        opts.golden_dir.display(),
+        opts.artifacts.display()
+    );
+    opts
 }
 
 pub fn run(args: GoldenArgs) -> Result<()> {
@@ -119,7 +150,11 @@ pub fn run(args: GoldenArgs) -> Result<()> {
             unreferenced,
             jobs,
         } => {
-            let mut opts = Options::new(&root);
+            let mut opts = match &root {
+                Some(root) => Options::new(root),
+                None if golden_dir.is_some() && artifacts.is_some() => Options::new(Path::new(".")),
+                None => outside_a_project(&paths),
+            };
             if let Some(g) = golden_dir {
                 opts.golden_dir = g;
             }
@@ -130,7 +165,7 @@ pub fn run(args: GoldenArgs) -> Result<()> {
             opts.via_protocol = protocol;
             opts.advkit = std::env::current_exe().ok();
             let paths = if paths.is_empty() {
-                let dir = root.join("fixtures/scenarios");
+                let dir = root.unwrap_or_default().join("fixtures/scenarios");
                 if !dir.is_dir() {
                     bail!(
                         "no fixtures/scenarios in this directory or any above it; run from your \
@@ -153,7 +188,7 @@ pub fn run(args: GoldenArgs) -> Result<()> {
             artifacts,
             accept,
         } => {
-            let opts = Options::new(&root);
+            let opts = Options::new(&root.unwrap_or_else(|| PathBuf::from(".")));
             review(
                 &golden_dir.unwrap_or(opts.golden_dir),
                 &artifacts.unwrap_or(opts.artifacts),
@@ -355,11 +390,7 @@ fn check(
     Ok(())
 }
 
-fn review(
-    golden_dir: &std::path::Path,
-    artifacts: &std::path::Path,
-    accept: &[String],
-) -> Result<()> {
+fn review(golden_dir: &Path, artifacts: &Path, accept: &[String]) -> Result<()> {
     let mut items = advkit_tui::review::collect(golden_dir, artifacts);
     if !accept.is_empty() {
         let mut accepted = 0;
