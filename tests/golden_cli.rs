@@ -290,6 +290,20 @@ fn machine_output_unreferenced_goldens_and_the_project_root() {
         xml.contains("<testcase classname=\"walk\" name=\"b\""),
         "{xml}"
     );
+    // The hash sequence is a case when it passes too; every case and
+    // suite has a time, and the counts a skipped one.
+    assert!(
+        xml.contains("<testcase classname=\"walk\" name=\"hashes\""),
+        "{xml}"
+    );
+    assert!(xml.contains(" skipped=\"0\" time=\""), "{xml}");
+    assert!(
+        xml.lines()
+            .filter(|l| l.contains("<testcase"))
+            .all(|l| l.contains(" time=\"")),
+        "{xml}"
+    );
+    assert!(doc["scenarios"][0]["seconds"].as_f64() > Some(0.0), "{doc}");
     assert!(dir.path("out/index.html").is_file());
     check(&dir, false, &["--unreferenced", "reject"]).fails_with(1);
     let out = check(&dir, false, &["--unreferenced", "delete"]).ok();

@@ -77,7 +77,10 @@ pub fn index_html(results: &[ScenarioResult], artifacts: &Path) -> String {
 }
 
 /// JUnit XML: a test suite per scenario, a test case per capture (and
-/// `hashes`); a scenario that cannot run is one errored case.
+/// `hashes`, whenever the scenario records them); a scenario that cannot
+/// run is one errored case; a pending capture is skipped. A suite's
+/// `time` is the scenario's; its cases share it evenly (one run draws all
+/// of them).
 pub fn junit_xml(results: &[ScenarioResult]) -> String {
     let failures: usize = results
         .iter()
@@ -86,24 +89,29 @@ pub fn junit_xml(results: &[ScenarioResult]) -> String {
         .count();
     let errors = results.iter().filter(|r| r.error.is_some()).count();
     let tests: usize = results.iter().map(|r| r.captures.len().max(1)).sum();
+    let skipped: usize = results.iter().map(|r| r.pending()).sum();
+    let total: f64 = results.iter().map(|r| r.took.as_secs_f64()).sum();
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
-        "<testsuites name=\"advkit golden\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">"
+        "<testsuites name=\"advkit golden\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{total:.3}\">"
     );
     for r in results {
         let suite_failures = r.captures.iter().filter(|c| c.status.is_failure()).count();
+        let cases = r.captures.len().max(1);
+        let took = r.took.as_secs_f64();
+        let each = took / cases as f64;
         let _ = writeln!(
             x,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{suite_failures}\" errors=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{cases}\" failures=\"{suite_failures}\" errors=\"{}\" skipped=\"{}\" time=\"{took:.3}\">",
             esc(&r.name),
-            r.captures.len().max(1),
-            usize::from(r.error.is_some())
+            usize::from(r.error.is_some()),
+            r.pending()
         );
         if let Some(e) = &r.error {
             let _ = writeln!(
                 x,
-                "    <testcase classname=\"{0}\" name=\"{0}\" file=\"{1}\"><error message=\"{2}\">{2}</error></testcase>",
+                "    <testcase classname=\"{0}\" name=\"{0}\" file=\"{1}\" time=\"{took:.3}\"><error message=\"{2}\">{2}</error></testcase>",
                 esc(&r.name),
                 esc(&r.path.display().to_string()),
                 esc(e)
@@ -112,7 +120,7 @@ pub fn junit_xml(results: &[ScenarioResult]) -> String {
         for c in &r.captures {
             let _ = write!(
                 x,
-                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\">",
+                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" time=\"{each:.3}\">",
                 esc(&r.name),
                 esc(&c.name),
                 esc(&r.path.display().to_string())
@@ -190,6 +198,7 @@ pub fn json(r: &ScenarioResult) -> Json {
         "file": r.path,
         "verdict": verdict,
         "ran": r.ran,
+        "seconds": r.took.as_secs_f64(),
         "error": r.error,
         "warnings": r.warnings,
         "captures": captures,
