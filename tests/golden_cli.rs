@@ -437,3 +437,38 @@ fn a_scenario_outside_a_project_keeps_its_goldens_beside_it_and_says_so() {
     assert_eq!(stderr.matches("is in no project").count(), 1, "{stderr}");
     assert!(stderr.contains("--golden-dir"), "{stderr}");
 }
+
+/// A project whose demo scene file was edited after advkit was built: the
+/// warning that the compiled-in scene differs comes once, with a clean
+/// path, and not for a scenario that starts a game of its own.
+#[test]
+fn a_stale_builtin_scene_is_warned_about_once_with_a_clean_path() {
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("fixtures/scenarios")).expect("mkdir");
+    std::fs::create_dir_all(dir.path("fixtures/scenes")).expect("mkdir");
+    let scene = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/scenes/demo.json"
+    ))
+    .expect("demo scene");
+    dir.write("fixtures/scenes/demo.json", &format!("{scene}\n"));
+    dir.write("fixtures/scenarios/one.json", SCENARIO);
+    dir.write("fixtures/scenarios/two.json", SCENARIO);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_advkit"))
+        .args(["golden", "check", "--update"])
+        .current_dir(dir.path(""))
+        .env_remove("CI")
+        .output()
+        .expect("run advkit");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let warnings: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stdout}");
+    assert!(
+        warnings[0].contains("differs from fixtures/scenes/demo.json;"),
+        "{stdout}"
+    );
+}

@@ -395,15 +395,21 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
     let scene = match &scene_path {
         None => {
             result.ran = "the built-in demo scene (compiled in)".into();
-            // The compiled-in copy can go stale against the file it came from.
-            let file = opts.golden_dir.join("../scenes/demo.json");
-            if let Ok(text) = fs::read_to_string(&file)
+            // The compiled-in copy can go stale against the file it came
+            // from (only the demo draws it: not for a game of its own).
+            let file = opts
+                .golden_dir
+                .parent()
+                .map(|fixtures| fixtures.join("scenes/demo.json"));
+            if scenario.engine.is_none()
+                && let Some(file) = file
+                && let Ok(text) = fs::read_to_string(&file)
                 && text != advkit_core::scene::BUILTIN_SOURCE
             {
+                // The same words for every scenario: said once.
                 result.warnings.push(format!(
-                    "{}: uses the built-in demo scene, compiled in, which differs from {}; \
-                     rebuild advkit, or give the scenario \"scene\" to use the file",
-                    result.name,
+                    "scenarios without \"scene\" use the built-in demo scene, compiled in, which \
+                     differs from {}; rebuild advkit, or give them \"scene\" to use the file",
                     file.display()
                 ));
             }

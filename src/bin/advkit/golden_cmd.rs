@@ -226,8 +226,9 @@ fn check(
     let next = AtomicUsize::new(0);
     // Results are printed in file order (stable from run to run) as soon
     // as every earlier one is done.
-    let done: Mutex<(usize, Vec<Option<ScenarioResult>>)> =
-        Mutex::new((0, vec![None; files.len()]));
+    // (the next to print, the results, the warnings said: each once)
+    type Printing = (usize, Vec<Option<ScenarioResult>>, Vec<String>);
+    let done: Mutex<Printing> = Mutex::new((0, vec![None; files.len()], Vec::new()));
     let workers = out.jobs.min(files.len()).max(1);
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -241,12 +242,15 @@ fn check(
                     if let Some(b) = &bar {
                         b.inc(1);
                     }
+                    let done = &mut *done;
                     while let Some(Some(r)) = done.1.get(done.0) {
-                        let mut lines = r
-                            .warnings
-                            .iter()
-                            .map(|w| format!("warning: {w}"))
-                            .collect::<Vec<_>>();
+                        let mut lines = Vec::new();
+                        for w in &r.warnings {
+                            if !done.2.contains(w) {
+                                lines.push(format!("warning: {w}"));
+                                done.2.push(w.clone());
+                            }
+                        }
                         lines.extend(r.lines());
                         let text = lines.join("\n");
                         match (&bar, out.json) {
