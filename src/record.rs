@@ -630,7 +630,46 @@ impl Drop for Recording {
 /// states (what `world.entities` lists after each tick, for a game that
 /// answers it) are written beside them as `states.jsonl`, for divergence
 /// reports later.
-pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
+pub fn verify(path: &Path, golden: &Path) -> Result<usize, VerifyError> {
+    replay_twice(path, golden).map_err(VerifyError::CouldNot)?
+}
+
+/// Why a recording did not verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyError {
+    /// Two headless replays disagree with each other: the game reads the
+    /// clock or unseeded randomness.
+    Nondeterministic(String),
+    /// Two replays agree, but not with the live session.
+    DiffersFromLive(String),
+    /// The replay could not run (the engine did not start, a file…).
+    CouldNot(String),
+}
+
+impl VerifyError {
+    /// What happened, in a word: `nondeterministic`, `differs from the
+    /// live session`, `could not verify`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            VerifyError::Nondeterministic(_) => "nondeterministic",
+            VerifyError::DiffersFromLive(_) => "differs from the live session",
+            VerifyError::CouldNot(_) => "could not verify",
+        }
+    }
+}
+
+impl std::fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VerifyError::Nondeterministic(m)
+            | VerifyError::DiffersFromLive(m)
+            | VerifyError::CouldNot(m) => f.write_str(m),
+        }
+    }
+}
+
+/// [`verify`]'s work: `Err` when it could not run at all, else its verdict.
+fn replay_twice(path: &Path, golden: &Path) -> Result<Result<usize, VerifyError>, String> {
     let text =
         fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let scenario =
@@ -667,28 +706,28 @@ pub fn verify(path: &Path, golden: &Path) -> Result<usize, String> {
             )
             .map_err(|e| format!("cannot write {}: {e}", states.display()))?;
         }
-        return Ok(recorded.len());
+        return Ok(Ok(recorded.len()));
     }
     let _ = fs::remove_file(&states);
-    Err(if let Some(&(first, _)) = itself.first() {
-        format!(
+    Ok(Err(if let Some(&(first, _)) = itself.first() {
+        VerifyError::Nondeterministic(format!(
             "two headless replays of the recording disagree with each other at tick(s) {}; the \
              first is tick {first}; last applied before it: {}. The game is not deterministic: \
              it may read the clock or unseeded randomness, so no recording of it replays",
             describe_ranges(&itself),
             crate::golden::applied_before(&scenario, first)
-        )
+        ))
     } else {
         let first = live[0].0;
-        format!(
+        VerifyError::DiffersFromLive(format!(
             "replayed headless (twice, alike), the recording differs from the live session at \
              tick(s) {}; the first is tick {first}; last applied before it: {}. The game may \
              handle a request at another tick than its `applied` event says, or the live run \
              depended on something the recording does not hold (the clock, a file)",
             describe_ranges(&live),
             crate::golden::applied_before(&scenario, first)
-        )
-    })
+        ))
+    }))
 }
 
 /// How a scenario starts the game that ran as `command` in `cwd`: a cargo

@@ -344,9 +344,10 @@ with host:
 '''
 
 
-def test_record_warns_when_two_replays_of_a_game_disagree(runtime, spawn, tmp_path):
+def test_record_fails_when_two_replays_of_a_game_disagree(runtime, spawn, tmp_path):
     """A game that reads unseeded randomness is recorded, and the recorder
-    says its replays disagree with each other, not only with the session."""
+    says its replays disagree with each other, not only with the session,
+    and exits 1: a script must not take it for a recording that replays."""
     script = tmp_path / "noisy.py"
     script.write_text(NOISY_GAME)
     env_paused = dict(os.environ, ADVKIT_PAUSED="1")
@@ -364,11 +365,12 @@ def test_record_warns_when_two_replays_of_a_game_disagree(runtime, spawn, tmp_pa
         run_advkit("send", "--name", "noisy", "resume")
         stdout, stderr = rec.communicate(timeout=60)
         stderr = first + stderr
-        assert rec.returncode == 0, stdout + stderr
+        assert rec.returncode == 1, stdout + stderr
         assert "recorded 20 tick(s)" in stdout, stdout + stderr
         assert "two headless replays of the recording disagree with each other" in stderr, \
             stdout + stderr
         assert "not deterministic" in stderr, stderr
+        assert "did not verify (nondeterministic)" in stderr, stderr
     finally:
         game.terminate()
         game.wait(timeout=10)

@@ -118,7 +118,13 @@ pub fn run(args: RecordArgs) -> Result<()> {
     if !args.no_verify {
         match record::verify(&args.out, &golden) {
             Ok(n) => println!("replayed headless: all {n} recorded frame hash(es) match"),
-            Err(e) => eprintln!("warning: {e}"),
+            // The files stay (to look at, or to fix by hand), but a
+            // script must not take them for a recording that replays.
+            Err(e) => bail!(
+                "{e}\nthe recording is written but did not verify ({}): `advkit golden check` \
+                 will not pass it",
+                e.kind()
+            ),
         }
     }
     Ok(())
