@@ -527,3 +527,35 @@ def test_a_scenario_starting_after_minutes_of_a_slow_game_replays(tmp_path):
     assert "1 updated" in blessed.stdout, blessed.stdout + blessed.stderr
     checked = run_advkit(*args, timeout=120)
     assert "0 failed scenario(s), 0 could not run" in checked.stdout, checked.stdout
+
+
+def test_check_names_a_nondeterministic_game_and_update_refuses_it(tmp_path):
+    """A game that draws unseeded noise: `--update` blesses nothing and
+    says why; with a golden in place, `--retries 1` runs it again and calls
+    it nondeterministic, with what each run found, instead of failed."""
+    script = tmp_path / "noisy.py"
+    script.write_text(NOISY_GAME.replace(
+        "shade = random.randrange(256)  # never seeded: no two runs alike\n"
+        "    return bytes((shade, shade, shade, 255)) * (W * H)",
+        "return bytes(b if i % 4 else 255 for i, b in enumerate(random.randbytes(W * H * 4)))"))
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "noisy.json").write_text(json.dumps({
+        "engine": {"command": [sys.executable, str(script)]},
+        "size": "32x16",
+        "captures": [{"name": "a", "tick": 3}],
+    }))
+    args = ["golden", "check", str(tmp_path / "scenarios"), "--golden-dir",
+            str(tmp_path / "golden"), "--artifacts", str(tmp_path / "out")]
+    refused = run_advkit(*args, "--update", check=False, timeout=120)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "nondeterministic" in refused.stdout and "nothing is blessed" in refused.stdout, \
+        refused.stdout
+    assert not (tmp_path / "golden" / "noisy" / "a.png").exists()
+    # One run's frame as the golden (as if blessed before the game broke).
+    run_advkit(*args, timeout=120)
+    (tmp_path / "golden" / "noisy" / "a.new.png").rename(tmp_path / "golden" / "noisy" / "a.png")
+    checked = run_advkit(*args, "--retries", "1", check=False, timeout=120)
+    assert checked.returncode == 1, checked.stdout
+    assert "NONDETERMINISTIC noisy: two runs drew other frames: the first failed a, " \
+           "the second failed a" in checked.stdout, checked.stdout
+    assert "(1 nondeterministic)" in checked.stdout, checked.stdout

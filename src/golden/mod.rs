@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use advkit_core::golden::{Capture, Comparison, Ran, Scenario, Tolerance, compare, diff_image};
-use advkit_core::{Compression, Frame, Scene, decode_png, encode_png};
+use advkit_core::{Compression, Frame, Scene, decode_png, encode_png, hash_pixels};
 use serde_json::Value as Json;
 
 use crate::{replay, state};
@@ -204,11 +204,58 @@ pub struct ScenarioResult {
     pub error: Option<String>,
     /// How long checking it took (running, comparing, writing reports).
     pub took: std::time::Duration,
+    /// What this run drew: each capture's frame hash, then the frame hash
+    /// after every update (with `record_hashes`); two runs of a
+    /// deterministic game draw the same.
+    pub drawn: Vec<(String, u64)>,
+    /// Run again after failing (`--retries`), it drew something else: a
+    /// flaky game, not a changed one. Says what each run found.
+    pub nondeterministic: Option<String>,
 }
 
 impl ScenarioResult {
     pub fn failed(&self) -> bool {
-        self.error.is_some() || self.captures.iter().any(|c| c.status.is_failure())
+        self.error.is_some()
+            || self.nondeterministic.is_some()
+            || self.captures.iter().any(|c| c.status.is_failure())
+    }
+
+    /// What went wrong, in a few words (for a retry's comparison): every
+    /// failed capture and the diverging ranges.
+    pub fn failure_summary(&self) -> String {
+        let mut parts: Vec<String> = self
+            .captures
+            .iter()
+            .filter(|c| c.status.is_failure())
+            .map(|c| match &c.status {
+                Status::Diverged { ranges } => {
+                    format!("{} at tick(s) {}", c.name, describe_ranges(ranges))
+                }
+                _ => c.name.clone(),
+            })
+            .collect();
+        if let Some(e) = &self.error {
+            parts.push(e.clone());
+        }
+        if parts.is_empty() {
+            "passed".into()
+        } else {
+            format!("failed {}", parts.join(", "))
+        }
+    }
+
+    /// Takes `again`, a retry of this failed run: the same drawing is the
+    /// same failure; another is a nondeterministic game, named with both
+    /// runs' findings.
+    pub fn retried(&mut self, again: ScenarioResult) {
+        if again.drawn == self.drawn && again.error == self.error {
+            return;
+        }
+        self.nondeterministic = Some(format!(
+            "two runs drew other frames: the first {}, the second {}",
+            self.failure_summary(),
+            again.failure_summary()
+        ));
     }
 
     pub fn pending(&self) -> usize {
@@ -224,7 +271,12 @@ impl ScenarioResult {
         if let Some(e) = &self.error {
             return vec![format!("ERROR {}: {e}", self.name)];
         }
-        let mut lines: Vec<String> = self.captures.iter().map(|c| self.line(c)).collect();
+        let mut lines: Vec<String> = self
+            .nondeterministic
+            .iter()
+            .map(|n| format!("NONDETERMINISTIC {}: {n}", self.name))
+            .collect();
+        lines.extend(self.captures.iter().map(|c| self.line(c)));
         if let Some(f) = &self.forensics {
             lines.extend(
                 f.world
@@ -350,6 +402,8 @@ pub fn check_scenario(path: &Path, opts: &Options) -> ScenarioResult {
         report: None,
         error: None,
         took: std::time::Duration::ZERO,
+        drawn: Vec::new(),
+        nondeterministic: None,
     };
     let started = std::time::Instant::now();
     if let Err(e) = check_into(path, opts, &mut result) {
@@ -448,9 +502,39 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
     // Old artifacts would be mistaken for this run's.
     let _ = fs::remove_dir_all(&artifacts);
 
+    // Blessing a game that does not draw the same twice would make goldens
+    // no later run matches: under --update the scenario runs once first,
+    // and what the blessing run draws must be the same.
+    let earlier = if opts.update {
+        let mut drawn = Vec::new();
+        let ran = run_scenario(
+            &scenario,
+            &scene,
+            launch.as_ref(),
+            false,
+            |capture, actual, _| drawn.push((capture.name.clone(), hash_pixels(actual.pixels()))),
+        )?;
+        drawn.extend(drawn_ticks(&ran));
+        Some(drawn)
+    } else {
+        None
+    };
     let mut failures: Vec<Failure> = Vec::new();
     let mut first_error: Option<String> = None;
+    let mut drawn: Vec<(String, u64)> = Vec::new();
     let on_capture = |capture: &Capture, actual: &Frame, entities: &[Json]| {
+        let hash = hash_pixels(actual.pixels());
+        drawn.push((capture.name.clone(), hash));
+        if let Some(earlier) = &earlier
+            && !earlier.contains(&(capture.name.clone(), hash))
+        {
+            first_error.get_or_insert(format!(
+                "nondeterministic: capture `{}` (tick {}) drew another frame than in a run just \
+                 before; nothing is blessed (the game may read the clock or unseeded randomness)",
+                capture.name, capture.tick
+            ));
+            return;
+        }
         let golden = golden_dir.join(format!("{}.png", capture.name));
         let tol = scenario.tolerance_for(capture);
         let judged = scenario
@@ -525,8 +609,25 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
         scenario.record_hashes,
         on_capture,
     )?;
+    drawn.extend(drawn_ticks(&ran));
+    result.drawn = drawn;
     if let Some(e) = first_error {
         return Err(e);
+    }
+    if let Some(earlier) = &earlier {
+        let ticks = |d: &[(String, u64)]| -> Vec<(u64, u64)> {
+            d.iter()
+                .filter_map(|(n, h)| Some((n.strip_prefix("tick ")?.parse().ok()?, *h)))
+                .collect()
+        };
+        let ranges = diverging_ranges(&ticks(earlier), &ticks(&result.drawn));
+        if !ranges.is_empty() {
+            return Err(format!(
+                "nondeterministic: two runs drew other frames at tick(s) {}; nothing is blessed \
+                 (the game may read the clock or unseeded randomness)",
+                describe_ranges(&ranges)
+            ));
+        }
     }
 
     if scenario.record_hashes {
@@ -605,6 +706,11 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
         result.report = Some(report);
     }
     Ok(())
+}
+
+/// `("tick N", hash)` for the frame hash after every update of `ran`.
+fn drawn_ticks(ran: &Ran) -> impl Iterator<Item = (String, u64)> + '_ {
+    ran.hashes.iter().map(|(t, h)| (format!("tick {t}"), *h))
 }
 
 /// Why a run left the recorded one, at its first divergent frame.

@@ -44,6 +44,8 @@ pub fn index_html(results: &[ScenarioResult], artifacts: &Path) -> String {
     for r in rows {
         let (class, verdict) = if r.error.is_some() {
             ("bad", "error")
+        } else if r.nondeterministic.is_some() {
+            ("bad", "nondeterministic")
         } else if r.failed() {
             ("bad", "FAIL")
         } else if r.pending() > 0 {
@@ -186,6 +188,8 @@ pub fn json(r: &ScenarioResult) -> Json {
         .collect();
     let verdict = if r.error.is_some() {
         "error"
+    } else if r.nondeterministic.is_some() {
+        "nondeterministic"
     } else if r.failed() {
         "fail"
     } else if r.pending() > 0 {
@@ -197,6 +201,7 @@ pub fn json(r: &ScenarioResult) -> Json {
         "name": r.name,
         "file": r.path,
         "verdict": verdict,
+        "nondeterministic": r.nondeterministic,
         "ran": r.ran,
         "seconds": r.took.as_secs_f64(),
         "error": r.error,

@@ -58,6 +58,11 @@ enum What {
         /// (reject) or remove them (delete).
         #[arg(long, value_name = "ACTION")]
         unreferenced: Option<Unreferenced>,
+        /// Run a failing scenario up to N more times: drawing the same
+        /// again, it fails; drawing something else, it is reported
+        /// nondeterministic, with what each run found.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        retries: u32,
         /// Scenarios checked at once [default: one per core].
         #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         jobs: Option<u32>,
@@ -149,6 +154,7 @@ pub fn run(args: GoldenArgs) -> Result<()> {
             junit,
             unreferenced,
             jobs,
+            retries,
         } => {
             let mut opts = match &root {
                 Some(root) => Options::new(root),
@@ -180,7 +186,12 @@ pub fn run(args: GoldenArgs) -> Result<()> {
                 || std::thread::available_parallelism().map_or(2, |n| n.get()),
                 |n| n as usize,
             );
-            let out = Output { json, junit, jobs };
+            let out = Output {
+                json,
+                junit,
+                jobs,
+                retries,
+            };
             check(&paths, &opts, &out, unreferenced)
         }
         What::Review {
@@ -203,6 +214,8 @@ struct Output {
     junit: Option<PathBuf>,
     /// Scenarios checked at once.
     jobs: usize,
+    /// Runs more for a failing scenario.
+    retries: u32,
 }
 
 fn check(
@@ -236,7 +249,13 @@ fn check(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
-                    let r = check_scenario(file, opts);
+                    let mut r = check_scenario(file, opts);
+                    for _ in 0..out.retries {
+                        if !r.failed() || r.nondeterministic.is_some() {
+                            break;
+                        }
+                        r.retried(check_scenario(file, opts));
+                    }
                     let mut done = done.lock().unwrap_or_else(|p| p.into_inner());
                     done.1[i] = Some(r);
                     if let Some(b) = &bar {
@@ -312,6 +331,10 @@ fn check(
         .filter(|r| r.failed() && r.error.is_none())
         .collect();
     let pending: usize = results.iter().map(ScenarioResult::pending).sum();
+    let flaky = failed
+        .iter()
+        .filter(|r| r.nondeterministic.is_some())
+        .count();
     let updated: usize = results
         .iter()
         .flat_map(|r| &r.captures)
@@ -326,6 +349,7 @@ fn check(
                 "scenarios": results.len(),
                 "captures": captures,
                 "failed": failed.len(),
+                "nondeterministic": flaky,
                 "errors": errors.len(),
                 "pending": pending,
                 "updated": updated,
@@ -352,9 +376,14 @@ fn check(
         });
         writeln!(
             stdout,
-            "\n{} scenario(s), {captures} capture(s): {} failed scenario(s), {} could not run, {pending} pending, {updated} updated{}",
+            "\n{} scenario(s), {captures} capture(s): {} failed scenario(s){}, {} could not run, {pending} pending, {updated} updated{}",
             results.len(),
             failed.len(),
+            if flaky > 0 {
+                format!(" ({flaky} nondeterministic)")
+            } else {
+                String::new()
+            },
             errors.len(),
             first
                 .map(|f| format!("; first failure: {f}"))
@@ -377,7 +406,13 @@ fn check(
             errors.len()
         ));
     }
-    if !failed.is_empty() {
+    if flaky > 0 {
+        why.push(format!(
+            "{flaky} scenario(s) drew other frames when run again (nondeterministic): the game \
+             reads the clock or unseeded randomness; re-blessing would not help"
+        ));
+    }
+    if failed.len() > flaky {
         why.push(
             "frames differ from their goldens; see the reports, then fix the code or re-bless with `advkit golden check --update` (or `advkit golden review`)".to_owned(),
         );
