@@ -472,3 +472,118 @@ fn a_stale_builtin_scene_is_warned_about_once_with_a_clean_path() {
         "{stdout}"
     );
 }
+
+/// `golden check --shard K/N` on three "machines", merged: the same
+/// verdicts as one unsharded run; a merge missing a shard names it. And
+/// the filters a team uses between CI runs: `-k`, `--last-failed`,
+/// `--fail-fast`.
+#[test]
+fn shards_merge_into_the_verdicts_of_one_run_and_a_missing_shard_is_named() {
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("scenarios")).expect("mkdir");
+    for (name, seed) in [("a_moved", 1), ("b", 2), ("c", 3), ("d", 4), ("e", 5)] {
+        dir.write(
+            &format!("scenarios/{name}.json"),
+            &SCENARIO.replace("\"seed\": 1", &format!("\"seed\": {seed}")),
+        );
+    }
+    check(&dir, false, &["--update"]).ok();
+    // a_moved now starts elsewhere: it fails from here on.
+    dir.write(
+        "scenarios/a_moved.json",
+        &SCENARIO.replace("\"seed\": 1", "\"seed\": 9"),
+    );
+    let run = |artifacts: &str, extra: &[&str]| {
+        let mut args = vec![
+            "golden".to_owned(),
+            "check".to_owned(),
+            path_str(&dir.path("scenarios")),
+            "--golden-dir".to_owned(),
+            path_str(&dir.path("golden")),
+            "--artifacts".to_owned(),
+            path_str(&dir.path(artifacts)),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        advkit_env(&[("CI", Some("1"))], &args)
+    };
+    let verdicts = |doc: &serde_json::Value| -> Vec<(String, String)> {
+        doc["scenarios"]
+            .as_array()
+            .expect("scenarios")
+            .iter()
+            .map(|s| (s["name"].to_string(), s["verdict"].to_string()))
+            .collect()
+    };
+    let whole = run("whole", &["--json"]);
+    whole.fails_with(1);
+    let whole: serde_json::Value = serde_json::from_str(&whole.stdout()).expect("json");
+    let mut ran = 0;
+    for k in 1..=3 {
+        let shard = format!("{k}/3");
+        let r = run(&format!("shard-{k}"), &["--shard", &shard, "--json"]);
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout()).expect("json");
+        ran += doc["scenarios"].as_array().expect("scenarios").len();
+        assert!(
+            r.stderr().contains(&format!("shard {shard}: ")),
+            "{}",
+            r.stderr()
+        );
+    }
+    assert_eq!(ran, 5, "every scenario in exactly one shard");
+    let merge = |dirs: &[&str], out: &str| {
+        let mut args = vec!["golden".to_owned(), "merge".to_owned()];
+        args.extend(dirs.iter().map(|d| path_str(&dir.path(d))));
+        args.extend([
+            "--out".to_owned(),
+            path_str(&dir.path(out)),
+            "--json".to_owned(),
+        ]);
+        advkit_env(&[], &args)
+    };
+    let merged = merge(&["shard-1", "shard-2", "shard-3"], "merged");
+    merged.fails_with(1);
+    let doc: serde_json::Value = serde_json::from_str(&merged.stdout()).expect("json");
+    assert_eq!(verdicts(&doc), verdicts(&whole));
+    assert!(
+        merged.stderr().contains("1 scenario(s) failed"),
+        "{}",
+        merged.stderr()
+    );
+    let index = std::fs::read_to_string(dir.path("merged/index.html")).expect("index");
+    assert!(index.contains("a_moved/report.html"), "{index}");
+    assert!(dir.path("merged/a_moved/report.html").is_file());
+    let junit = std::fs::read_to_string(dir.path("merged/junit.xml")).expect("junit");
+    assert_eq!(junit.matches("<testsuite ").count(), 5, "{junit}");
+
+    let partial = merge(&["shard-1", "shard-3"], "partial");
+    partial.fails_with(1);
+    assert!(
+        partial.stderr().contains("missing: shard 2/3"),
+        "{}",
+        partial.stderr()
+    );
+
+    // -k, --last-failed (from the whole run's results), --fail-fast.
+    let only = |r: crate::util::Run| -> Vec<String> {
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout()).expect("json");
+        doc["scenarios"]
+            .as_array()
+            .expect("scenarios")
+            .iter()
+            .map(|s| s["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        only(run("whole", &["--json", "-k", "c", "-k", "d*"])),
+        ["c", "d"]
+    );
+    assert_eq!(
+        only(run("whole", &["--json", "--last-failed"])),
+        ["a_moved"]
+    );
+    assert_eq!(
+        only(run("fast", &["--json", "--fail-fast", "-j", "1"])),
+        ["a_moved"],
+        "nothing started after the first failure"
+    );
+}

@@ -20,7 +20,9 @@ use serde_json::Value as Json;
 use crate::{replay, state};
 
 pub mod example;
+pub mod merge;
 pub mod output;
+pub mod select;
 
 /// Where things are, and what to do about differences.
 #[derive(Debug, Clone)]

@@ -66,6 +66,33 @@ enum What {
         /// Scenarios checked at once [default: one per core].
         #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         jobs: Option<u32>,
+        #[command(flatten)]
+        select: Select,
+        /// Start no more scenarios after the first that fails (the ones
+        /// under way finish).
+        #[arg(long)]
+        fail_fast: bool,
+        /// Print only what did not pass, and the summary.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Merge the artifacts directories of `check --shard K/N` runs (each
+    /// machine's, with its results.json, junit.xml and reports) into one
+    /// report, JSON and JUnit; a missing shard is named and fails.
+    Merge {
+        /// The shards' --artifacts directories.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Where the merged index.html, results.json, junit.xml and
+        /// reports go [default: <project>/target/advkit-golden].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print the merged JSON document instead of lines.
+        #[arg(long)]
+        json: bool,
+        /// Also write the merged JUnit XML here.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// Walk through pending and failed captures and hash sequences in the
     /// terminal, with what `check` measured (tick, pixels, largest
@@ -82,6 +109,76 @@ enum What {
         #[arg(long, value_name = "NAME")]
         accept: Vec<String>,
     },
+}
+
+/// Which scenarios a check runs.
+#[derive(Debug, Clone, clap::Args)]
+struct Select {
+    /// Run shard K of N (1-based), for a CI matrix: every machine computes
+    /// the same split; `golden merge` joins the shards' reports.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<advkit::golden::select::Shard>,
+    /// A previous run's --json document (or results.json): shards are
+    /// balanced by how long each scenario took there.
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    durations: Option<PathBuf>,
+    /// Only scenarios whose name contains PATTERN (`*` matches any run of
+    /// characters against the whole name). Repeatable: any of them.
+    #[arg(short = 'k', value_name = "PATTERN")]
+    names: Vec<String>,
+    /// Only the scenarios that failed, were nondeterministic or could not
+    /// run when last checked (kept in last-failed.json in the artifacts
+    /// directory, across filtered runs); all of them when none did.
+    #[arg(long)]
+    last_failed: bool,
+}
+
+impl Select {
+    /// `files` as selected, and what to say about it.
+    fn apply(
+        &self,
+        mut files: Vec<PathBuf>,
+        artifacts: &Path,
+    ) -> Result<(Vec<PathBuf>, Vec<String>)> {
+        use advkit::golden::select;
+        let mut said = Vec::new();
+        if !self.names.is_empty() {
+            files.retain(|f| select::matches(&select::name_of(f), &self.names));
+        }
+        if self.last_failed {
+            let file = artifacts.join(LAST_FAILED);
+            let failed = last_failed(&file);
+            if failed.is_empty() {
+                said.push(format!(
+                    "--last-failed: no failure recorded in {}; running every scenario",
+                    file.display()
+                ));
+            } else {
+                files.retain(|f| failed.contains(&select::name_of(f)));
+            }
+        }
+        if let Some(shard) = self.shard {
+            let durations = match &self.durations {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let doc: serde_json::Value =
+                        serde_json::from_str(&text).with_context(|| {
+                            format!("{} is not a golden check's JSON", path.display())
+                        })?;
+                    select::durations(&doc)
+                }
+                None => Default::default(),
+            };
+            let all = files.len();
+            files = select::shard(&files, shard, &durations);
+            said.push(format!(
+                "shard {shard}: {} of {all} scenario(s)",
+                files.len()
+            ));
+        }
+        Ok((files, said))
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -155,6 +252,9 @@ pub fn run(args: GoldenArgs) -> Result<()> {
             unreferenced,
             jobs,
             retries,
+            select,
+            fail_fast,
+            quiet,
         } => {
             let mut opts = match &root {
                 Some(root) => Options::new(root),
@@ -191,8 +291,22 @@ pub fn run(args: GoldenArgs) -> Result<()> {
                 junit,
                 jobs,
                 retries,
+                select,
+                fail_fast,
+                quiet,
             };
             check(&paths, &opts, &out, unreferenced)
+        }
+        What::Merge {
+            dirs,
+            out,
+            json,
+            junit,
+        } => {
+            let out = out.unwrap_or_else(|| {
+                Options::new(&root.unwrap_or_else(|| PathBuf::from("."))).artifacts
+            });
+            merge(&dirs, &out, json, junit.as_deref())
         }
         What::Review {
             golden_dir,
@@ -216,6 +330,9 @@ struct Output {
     jobs: usize,
     /// Runs more for a failing scenario.
     retries: u32,
+    select: Select,
+    fail_fast: bool,
+    quiet: bool,
 }
 
 fn check(
@@ -228,6 +345,14 @@ fn check(
     if files.is_empty() {
         bail!("no scenarios found in {paths:?}");
     }
+    let (files, said) = out.select.apply(files, &opts.artifacts)?;
+    for s in said {
+        eprintln!("advkit: {s}");
+    }
+    if files.is_empty() {
+        bail!("no scenario in {paths:?} is selected (-k, --last-failed, --shard)");
+    }
+    let stop = std::sync::atomic::AtomicBool::new(false);
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(files.len() as u64);
         bar.set_style(
@@ -247,6 +372,9 @@ fn check(
         for _ in 0..workers {
             s.spawn(|| {
                 loop {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
                     let mut r = check_scenario(file, opts);
@@ -255,6 +383,9 @@ fn check(
                             break;
                         }
                         r.retried(check_scenario(file, opts));
+                    }
+                    if out.fail_fast && r.failed() {
+                        stop.store(true, Ordering::Relaxed);
                     }
                     let mut done = done.lock().unwrap_or_else(|p| p.into_inner());
                     done.1[i] = Some(r);
@@ -270,9 +401,12 @@ fn check(
                                 done.2.push(w.clone());
                             }
                         }
-                        lines.extend(r.lines());
+                        if !out.quiet || r.failed() || r.pending() > 0 {
+                            lines.extend(r.lines());
+                        }
                         let text = lines.join("\n");
                         match (&bar, out.json) {
+                            _ if text.is_empty() => {}
                             (_, true) => {}
                             (Some(b), false) => b.println(&text),
                             (None, false) => println!("{text}"),
@@ -299,9 +433,15 @@ fn check(
     std::fs::create_dir_all(&opts.artifacts)
         .and_then(|()| std::fs::write(&index, output::index_html(&results, &opts.artifacts)))
         .with_context(|| format!("cannot write {}", index.display()))?;
-    if let Some(file) = &out.junit {
-        std::fs::write(file, output::junit_xml(&results))
-            .with_context(|| format!("cannot write {}", file.display()))?;
+    remember_failures(&opts.artifacts, &results)?;
+    // JUnit beside the reports too, for `golden merge`.
+    let junit = output::junit_xml(&results);
+    for file in out
+        .junit
+        .iter()
+        .chain([&opts.artifacts.join(advkit::golden::merge::JUNIT)])
+    {
+        std::fs::write(file, &junit).with_context(|| format!("cannot write {}", file.display()))?;
     }
     let orphans = match unreferenced {
         Some(action) => {
@@ -342,7 +482,7 @@ fn check(
         .count();
     let rejected = matches!(&orphans, Some((Unreferenced::Reject, o)) if !o.is_empty());
     let mut stdout = std::io::stdout().lock();
-    if out.json {
+    {
         let doc = serde_json::json!({
             "scenarios": results.iter().map(output::json).collect::<Vec<_>>(),
             "summary": {
@@ -356,9 +496,18 @@ fn check(
             },
             "unreferenced": orphans.as_ref().map(|(_, o)| o.clone()),
             "index": index,
+            "shard": out.select.shard.map(|s| serde_json::json!({"index": s.index, "total": s.total})),
         });
-        writeln!(stdout, "{}", serde_json::to_string_pretty(&doc)?)?;
-    } else {
+        let text = serde_json::to_string_pretty(&doc)?;
+        // The whole result beside the reports: for `--last-failed`,
+        // `--durations` and `golden merge`.
+        let file = opts.artifacts.join(advkit::golden::merge::RESULTS);
+        std::fs::write(&file, &text).with_context(|| format!("cannot write {}", file.display()))?;
+        if out.json {
+            writeln!(stdout, "{text}")?;
+        }
+    }
+    if !out.json {
         if let Some((action, orphans)) = &orphans {
             let verb = match action {
                 Unreferenced::Delete => "removed",
@@ -483,4 +632,77 @@ fn describe(items: &[advkit_tui::review::Item]) -> String {
     } else {
         ids.join(", ")
     }
+}
+
+/// The scenarios that did not pass when last checked, in the artifacts
+/// directory: a run removes the ones it saw pass and adds the ones it saw
+/// fail, so a filtered run (`-k`) forgets nothing about the others.
+const LAST_FAILED: &str = "last-failed.json";
+
+fn last_failed(file: &Path) -> Vec<String> {
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+fn remember_failures(artifacts: &Path, results: &[ScenarioResult]) -> Result<()> {
+    let file = artifacts.join(LAST_FAILED);
+    let mut failed = last_failed(&file);
+    failed.retain(|name| !results.iter().any(|r| &r.name == name));
+    failed.extend(
+        results
+            .iter()
+            .filter(|r| r.failed())
+            .map(|r| r.name.clone()),
+    );
+    failed.sort();
+    std::fs::write(&file, serde_json::to_string(&failed)?)
+        .with_context(|| format!("cannot write {}", file.display()))
+}
+
+/// `advkit golden merge`: one report from the shards' artifacts.
+fn merge(dirs: &[PathBuf], out: &Path, json: bool, junit: Option<&Path>) -> Result<()> {
+    let merged = advkit::golden::merge::merge(dirs, out).map_err(anyhow::Error::msg)?;
+    if let Some(file) = junit {
+        std::fs::write(file, &merged.junit)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    let summary = &merged.doc["summary"];
+    let count = |key: &str| summary[key].as_u64().unwrap_or(0);
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&merged.doc)?)?;
+    } else {
+        writeln!(
+            stdout,
+            "{} shard(s) merged: {} scenario(s), {} capture(s): {} failed scenario(s), {} could not \
+             run, {} pending\nindex of the reports: {}",
+            merged.doc["shards"]["merged"],
+            count("scenarios"),
+            count("captures"),
+            count("failed"),
+            count("errors"),
+            count("pending"),
+            out.join("index.html").display()
+        )?;
+    }
+    let mut why = Vec::new();
+    if !merged.missing.is_empty() {
+        why.push(format!(
+            "missing: {} (no directory given holds it; its scenarios are not in the report)",
+            merged.missing.join(", ")
+        ));
+    }
+    if count("failed") + count("errors") > 0 {
+        why.push(format!(
+            "{} scenario(s) failed and {} could not run; see the index",
+            count("failed"),
+            count("errors")
+        ));
+    }
+    if !why.is_empty() {
+        bail!("golden merge: {}", why.join("; "));
+    }
+    Ok(())
 }
