@@ -12,7 +12,7 @@ use ratatui::Frame as Screen;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::halfblock::{ColorMode, HalfBlocks, downsample, fit};
 
@@ -406,7 +406,18 @@ impl ReviewApp {
 
     pub fn render(&self, screen: &mut Screen) {
         let item = self.items.get(self.index);
-        let numbers = item.map_or(0, |i| i.numbers.len().min(6)) as u16;
+        // The measurements wrap rather than run off a narrow terminal:
+        // each line takes the rows its width needs, up to 8 rows in all
+        // (the picture keeps the rest; at 80x24, 13 rows).
+        let width = screen.area().width.max(1) as usize;
+        let numbers = item.map_or(0, |i| {
+            i.numbers
+                .iter()
+                .take(6)
+                .map(|l| l.chars().count().div_ceil(width).max(1))
+                .sum::<usize>()
+                .min(8)
+        }) as u16;
         let [head, info, body, foot] = Layout::vertical([
             Constraint::Length(2),
             Constraint::Length(numbers),
@@ -465,7 +476,8 @@ impl ReviewApp {
                     .take(6)
                     .map(|l| Line::raw(l.as_str()))
                     .collect::<Vec<_>>(),
-            ),
+            )
+            .wrap(Wrap { trim: false }),
             info,
         );
 

@@ -145,6 +145,9 @@ fn numbers_zoom_side_by_side_and_hash_sequences_are_reviewed() {
     let screen = draw(&app);
     assert!(screen.contains("tick 40: 24 pixel(s) differ"), "{screen}");
     assert_snapshot!("failed_side_by_side_zoomed", screen);
+    // At 80x24 the measurement wraps instead of losing its end (the box).
+    let small = draw_at(&app, 80, 24);
+    assert!(small.contains("in 10,4-17,9"), "{small}");
 
     app.handle_key(KeyCode::Right);
     let screen = draw_at(&app, 120, 24);
