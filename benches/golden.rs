@@ -53,6 +53,7 @@ fn main() {
             Tolerance {
                 max_diff: 2,
                 max_pixels: 100,
+                ..Tolerance::default()
             },
             &[],
         ));

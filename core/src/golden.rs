@@ -14,7 +14,7 @@ use crate::input::{Button, InputAction, InputEvent, Timeline};
 use crate::scene::{Scene, SceneError};
 
 /// How different two frames may be and still match. The default is exact.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tolerance {
     /// A pixel differs when any channel differs by more than this.
@@ -23,6 +23,18 @@ pub struct Tolerance {
     /// How many pixels may differ.
     #[serde(default)]
     pub max_pixels: u64,
+    /// The share of the frame's pixels that may differ (0 to 1), for
+    /// captures of any size; the larger of this and `max_pixels` counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ratio: Option<f64>,
+    /// Perceptual comparison, pixelmatch's (0 to 1; 0.1 is its default):
+    /// a pixel counts as differing only when its YIQ colour distance is
+    /// more than this share of the largest, and it is not anti-aliasing
+    /// (a pixel between a darker and a brighter neighbour on an edge, by
+    /// Vysniauskas 2009). An edge anti-aliased a little differently
+    /// passes; a sprite in another place does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perceptual: Option<f64>,
 }
 
 /// A reboot in the middle of a scenario.
@@ -40,7 +52,7 @@ fn yes() -> bool {
 }
 
 /// One frame to compare with a golden.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Capture {
     /// File stem of the golden: `fixtures/golden/<scenario>/<name>.png`.
@@ -199,6 +211,31 @@ impl Tolerance {
     pub fn is_exact(&self) -> bool {
         *self == Tolerance::default()
     }
+
+    /// What a scenario may say: ratios and SSIM between 0 and 1.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("max_ratio", self.max_ratio),
+            ("perceptual", self.perceptual),
+        ] {
+            if let Some(v) = v
+                && !(0.0..=1.0).contains(&v)
+            {
+                return Err(format!(
+                    "tolerance: {name} is {v}; give a number from 0 to 1"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Pixels that may differ in a frame of `total` pixels.
+    pub fn allowed(&self, total: u64) -> u64 {
+        let share = self
+            .max_ratio
+            .map_or(0, |r| (r * total as f64).floor() as u64);
+        self.max_pixels.max(share)
+    }
 }
 
 /// One thing done to the engine just before the update from a tick to the
@@ -268,6 +305,13 @@ impl Scenario {
             }
         }
         s.size().map_err(fail)?;
+        s.tolerance.check().map_err(&fail)?;
+        for c in &s.captures {
+            if let Some(t) = &c.tolerance {
+                t.check()
+                    .map_err(|e| fail(format!("capture `{}`: {e}", c.name)))?;
+            }
+        }
         if let Some(engine) = &s.engine {
             match &engine.example {
                 Some(name) if name.is_empty() || name.contains('/') => {
@@ -472,7 +516,7 @@ pub struct Ran {
 }
 
 /// The outcome of comparing two frames.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Comparison {
     /// Pixels whose largest channel difference exceeds the tolerance
     /// (outside the masks).
@@ -488,11 +532,27 @@ pub struct Comparison {
     /// Set when the sizes differ (then nothing else is compared).
     pub size_mismatch: Option<(Size, Size)>,
     pub tolerance: Tolerance,
+    /// The frame's pixels.
+    pub total: u64,
+    /// With `perceptual`: differing pixels excused as anti-aliasing (or
+    /// as too close in colour to see), counted in `tolerated` too.
+    pub antialiased: u64,
 }
 
 impl Comparison {
     pub fn passes(&self) -> bool {
-        self.size_mismatch.is_none() && self.differing <= self.tolerance.max_pixels
+        self.size_mismatch.is_none() && self.differing <= self.tolerance.allowed(self.total)
+    }
+
+    /// "; perceptual 0.1: 14 pixel(s) anti-aliasing or unseen", when used.
+    fn describe_ssim(&self) -> String {
+        match self.tolerance.perceptual {
+            Some(t) => format!(
+                "; perceptual {t}: {} pixel(s) anti-aliasing or too close to see",
+                self.antialiased
+            ),
+            None => String::new(),
+        }
     }
 
     /// Whether the frames are the same outside the masks.
@@ -518,11 +578,12 @@ impl Comparison {
             String::new()
         };
         format!(
-            "{} pixel(s) differ by more than {} (largest difference {}, allowed {} pixel(s)){place}{tolerated}{}",
+            "{} pixel(s) differ by more than {} (largest difference {}, allowed {} pixel(s)){place}{tolerated}{}{}",
             self.differing,
             self.tolerance.max_diff,
             self.max_diff,
-            self.tolerance.max_pixels,
+            self.tolerance.allowed(self.total),
+            self.describe_ssim(),
             self.describe_masked()
         )
     }
@@ -539,13 +600,14 @@ impl Comparison {
             };
         }
         format!(
-            "within tolerance: {} pixel(s) differ by more than {} (allowed {}), {} more by at most {}; largest difference {}{}",
+            "within tolerance: {} pixel(s) differ by more than {} (allowed {}), {} more by at most {}; largest difference {}{}{}",
             self.differing,
             self.tolerance.max_diff,
-            self.tolerance.max_pixels,
+            self.tolerance.allowed(self.total),
             self.tolerated,
             self.tolerance.max_diff,
             self.max_diff,
+            self.describe_ssim(),
             self.describe_masked()
         )
     }
@@ -583,6 +645,8 @@ pub fn compare(
         bbox: None,
         size_mismatch: None,
         tolerance,
+        total: u64::from(actual.width()) * u64::from(actual.height()),
+        antialiased: 0,
     };
     if expected.size() != actual.size() {
         c.size_mismatch = Some((expected.size(), actual.size()));
@@ -591,6 +655,9 @@ pub fn compare(
     if expected.pixels() == actual.pixels() {
         return c;
     }
+    let perceptual = tolerance
+        .perceptual
+        .map(|t| Perceptual::new(expected, actual, t));
     let w = expected.width() as usize;
     let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0u32, 0u32);
     for (row, (e_row, a_row)) in expected
@@ -621,7 +688,13 @@ pub fn compare(
                 }
                 let d = channel_diff(e, a);
                 c.max_diff = c.max_diff.max(d);
-                if d > tolerance.max_diff {
+                if d > tolerance.max_diff
+                    && let Some(p) = &perceptual
+                    && !p.differs(x, y)
+                {
+                    c.antialiased += 1;
+                    c.tolerated += 1;
+                } else if d > tolerance.max_diff {
                     c.differing += 1;
                     x0 = x0.min(x);
                     y0 = y0.min(y);
@@ -637,6 +710,133 @@ pub fn compare(
         c.bbox = Some((x0, y0, x1, y1));
     }
     c
+}
+
+/// pixelmatch's perceptual test of one pixel (mapbox/pixelmatch, after
+/// Kotsarenko and Ramos 2010 for the YIQ distance and Vysniauskas 2009
+/// for anti-aliasing), on two frames of the same size.
+struct Perceptual<'a> {
+    a: &'a Frame,
+    b: &'a Frame,
+    /// The largest YIQ distance that is not a difference.
+    max_delta: f64,
+}
+
+impl<'a> Perceptual<'a> {
+    fn new(a: &'a Frame, b: &'a Frame, threshold: f64) -> Perceptual<'a> {
+        // 35215 is the largest possible YIQ distance.
+        Perceptual {
+            a,
+            b,
+            max_delta: 35215.0 * threshold * threshold,
+        }
+    }
+
+    /// Whether pixel (x, y) differs to the eye: far enough in colour, and
+    /// not anti-aliasing in either frame.
+    fn differs(&self, x: u32, y: u32) -> bool {
+        let (pa, pb) = (px(self.a, x, y), px(self.b, x, y));
+        color_delta(pa, pb, false).abs() > self.max_delta
+            && !antialiased(self.a, self.b, x, y)
+            && !antialiased(self.b, self.a, x, y)
+    }
+}
+
+fn px(f: &Frame, x: u32, y: u32) -> [u8; 4] {
+    let at = (y as usize * f.width() as usize + x as usize) * 4;
+    let p = &f.pixels()[at..at + 4];
+    [p[0], p[1], p[2], p[3]]
+}
+
+/// The squared YIQ distance between two colours (blended over white by
+/// their alpha), negative when the second is brighter; with `y_only`, the
+/// brightness difference alone.
+fn color_delta(p: [u8; 4], q: [u8; 4], y_only: bool) -> f64 {
+    if p == q {
+        return 0.0;
+    }
+    let rgb = |c: [u8; 4]| {
+        let a = f64::from(c[3]) / 255.0;
+        let blend = |v: u8| 255.0 + (f64::from(v) - 255.0) * a;
+        (blend(c[0]), blend(c[1]), blend(c[2]))
+    };
+    let ((r1, g1, b1), (r2, g2, b2)) = (rgb(p), rgb(q));
+    let y = |r: f64, g: f64, b: f64| r * 0.298_895_31 + g * 0.586_622_47 + b * 0.114_482_23;
+    let (y1, y2) = (y(r1, g1, b1), y(r2, g2, b2));
+    if y_only {
+        return y1 - y2;
+    }
+    let i = |r: f64, g: f64, b: f64| r * 0.595_977_99 - g * 0.274_176_1 - b * 0.321_801_89;
+    let q = |r: f64, g: f64, b: f64| r * 0.211_470_17 - g * 0.522_617_11 + b * 0.311_146_94;
+    let (dy, di, dq) = (
+        y1 - y2,
+        i(r1, g1, b1) - i(r2, g2, b2),
+        q(r1, g1, b1) - q(r2, g2, b2),
+    );
+    let delta = 0.5053 * dy * dy + 0.299 * di * di + 0.1957 * dq * dq;
+    if y1 > y2 { -delta } else { delta }
+}
+
+/// The 3x3 neighbourhood of (x, y), clipped to the frame, and whether the
+/// pixel is on the frame's edge.
+fn neighbours(f: &Frame, x: u32, y: u32) -> (impl Iterator<Item = (u32, u32)>, bool) {
+    let (w, h) = (f.width(), f.height());
+    let (x0, y0, x1, y1) = (
+        x.saturating_sub(1),
+        y.saturating_sub(1),
+        (x + 1).min(w - 1),
+        (y + 1).min(h - 1),
+    );
+    let edge = x == x0 || x == x1 || y == y0 || y == y1;
+    let around = (y0..=y1)
+        .flat_map(move |ny| (x0..=x1).map(move |nx| (nx, ny)))
+        .filter(move |&(nx, ny)| (nx, ny) != (x, y));
+    (around, edge)
+}
+
+/// Whether (x, y) of `img` is an anti-aliased pixel: at most two of its
+/// neighbours share its colour, it lies between a darker and a brighter
+/// one, and one of those two sits in a flat area (three or more equal
+/// neighbours) in both frames.
+fn antialiased(img: &Frame, other: &Frame, x: u32, y: u32) -> bool {
+    let center = px(img, x, y);
+    let (around, edge) = neighbours(img, x, y);
+    let mut zeroes = u32::from(edge);
+    let (mut min, mut max) = (0.0f64, 0.0f64);
+    let (mut darkest, mut brightest) = ((x, y), (x, y));
+    for (nx, ny) in around {
+        let delta = color_delta(center, px(img, nx, ny), true);
+        if delta == 0.0 {
+            zeroes += 1;
+            if zeroes > 2 {
+                return false;
+            }
+        } else if delta < min {
+            min = delta;
+            darkest = (nx, ny);
+        } else if delta > max {
+            max = delta;
+            brightest = (nx, ny);
+        }
+    }
+    if min == 0.0 || max == 0.0 {
+        return false;
+    }
+    let flat = |f: &Frame, (x, y): (u32, u32)| {
+        let center = px(f, x, y);
+        let (around, edge) = neighbours(f, x, y);
+        let mut zeroes = u32::from(edge);
+        for (nx, ny) in around {
+            if px(f, nx, ny) == center {
+                zeroes += 1;
+                if zeroes > 2 {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    (flat(img, darkest) && flat(other, darkest)) || (flat(img, brightest) && flat(other, brightest))
 }
 
 /// A heat map of the difference: matching pixels are a dim grey copy of
@@ -746,6 +946,7 @@ mod tests {
             Tolerance {
                 max_diff: 5,
                 max_pixels: 0,
+                ..Tolerance::default()
             },
             &[],
         );
@@ -756,7 +957,8 @@ mod tests {
                 &b,
                 Tolerance {
                     max_diff: 5,
-                    max_pixels: 1
+                    max_pixels: 1,
+                    ..Tolerance::default()
                 },
                 &[]
             )
@@ -849,6 +1051,7 @@ mod tests {
         let tol = Tolerance {
             max_diff: 2,
             max_pixels: 0,
+            ..Tolerance::default()
         };
         let c = compare(&a, &b, tol, &[[5, 1, 1, 1]]);
         assert_eq!((c.differing, c.tolerated, c.masked), (1, 1, 1));
@@ -907,5 +1110,60 @@ mod tests {
             .expect_err("both")
             .to_string();
         assert!(err.contains("either"), "{err}");
+    }
+
+    /// A dark frame with a bright 16x16 sprite at `x`; with `soft`, drawn
+    /// half a pixel to the right as anti-aliasing draws it: its first
+    /// column and the column after it half covered.
+    fn sprite(x: u32, soft: bool) -> Frame {
+        let mut f = frame(64, 32, [20, 24, 40, 255]);
+        let w = f.width();
+        for (i, px) in f.pixels_mut().chunks_exact_mut(4).enumerate() {
+            let (px_x, px_y) = (i as u32 % w, i as u32 / w);
+            if !(8..24).contains(&px_y) {
+                continue;
+            }
+            let half = soft && (px_x == x || px_x == x + 16);
+            if half {
+                px.copy_from_slice(&[130, 122, 100, 255]);
+            } else if (x..x + 16).contains(&px_x) {
+                px.copy_from_slice(&[240, 220, 160, 255]);
+            }
+        }
+        f
+    }
+
+    #[test]
+    fn a_perceptual_threshold_passes_anti_aliasing_and_fails_a_moved_sprite() {
+        let tol = Tolerance {
+            perceptual: Some(0.1),
+            ..Tolerance::default()
+        };
+        let golden = sprite(20, false);
+        let aa = compare(&golden, &sprite(20, true), tol, &[]);
+        assert!(aa.passes(), "{}", aa.describe());
+        assert!(aa.antialiased > 0, "the pixels do differ, as anti-aliasing");
+        let moved = compare(&golden, &sprite(26, false), tol, &[]);
+        assert!(!moved.passes(), "{}", moved.describe());
+        assert!(
+            moved.describe().contains("perceptual 0.1"),
+            "{}",
+            moved.describe()
+        );
+        // The exact comparison fails both.
+        assert!(!compare(&golden, &sprite(20, true), Tolerance::default(), &[]).passes());
+    }
+
+    #[test]
+    fn max_ratio_allows_a_share_of_the_pixels() {
+        let golden = sprite(20, false);
+        let moved = sprite(21, false); // 32 of 2048 pixels differ: 1.6 %
+        let ratio = |r: f64| Tolerance {
+            max_ratio: Some(r),
+            ..Tolerance::default()
+        };
+        assert!(compare(&golden, &moved, ratio(0.02), &[]).passes());
+        assert!(!compare(&golden, &moved, ratio(0.01), &[]).passes());
+        assert!(ratio(1.5).check().is_err());
     }
 }

@@ -121,6 +121,7 @@ pub fn run(args: SnapshotArgs) -> Result<()> {
         let tolerance = Tolerance {
             max_diff: args.max_diff,
             max_pixels: args.max_pixels,
+            ..Tolerance::default()
         };
         let c = compare(&expected, &frame, tolerance, &[]);
         if !c.passes() {
