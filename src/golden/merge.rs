@@ -179,7 +179,11 @@ fn index_html(doc: &Json, out: &Path) -> String {
         _ => 2,
     };
     rows.sort_by_key(|s| (rank(s), s["name"].as_str().unwrap_or_default().to_owned()));
-    let failed = rows.iter().filter(|s| rank(s) == 0).count();
+    let errors = rows
+        .iter()
+        .filter(|s| s["verdict"].as_str() == Some("error"))
+        .count();
+    let failed = rows.iter().filter(|s| rank(s) == 0).count() - errors;
     let missing: Vec<&str> = doc["shards"]["missing"]
         .as_array()
         .into_iter()
@@ -193,7 +197,8 @@ fn index_html(doc: &Json, out: &Path) -> String {
          <style>body{{font:14px sans-serif;background:#1b1b22;color:#ddd;margin:24px}}\
          td{{padding:3px 12px;vertical-align:top}} a{{color:#8ab4f8}} .bad{{color:#ff7b72}}\
          .new{{color:#e3b341}} .ok{{color:#7ee787}}</style>\
-         <h1>advkit golden check, {} shard(s) merged</h1><p>{} scenario(s), {failed} failed</p>",
+         <h1>advkit golden check, {} shard(s) merged</h1><p>{} scenario(s): {failed} failed, \
+         {errors} could not run</p>",
         doc["shards"]["merged"],
         rows.len()
     );

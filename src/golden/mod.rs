@@ -1192,7 +1192,7 @@ fn report_html(result: &ScenarioResult, scenario: &Scenario, failures: &[Failure
             for (file, caption) in &f.pictures {
                 let _ = write!(
                     h,
-                    "<figure><img src=\"{}\"><figcaption>{}</figcaption></figure>",
+                    "<figure><a href=\"{0}\"><img src=\"{0}\"></a><figcaption>{1}</figcaption></figure>",
                     esc(file),
                     esc(caption)
                 );
@@ -1212,13 +1212,14 @@ fn report_html(result: &ScenarioResult, scenario: &Scenario, failures: &[Failure
              <tr><td>differing pixels</td><td>{diff} (allowed {allow})</td></tr>\
              <tr><td>largest channel difference</td><td>{max} (allowed per pixel {tol})</td></tr>\
              <tr><td>bounding box</td><td>{bbox}</td></tr></table>\
-             <div class=row><figure><img src=\"{cap}.expected.png\"><figcaption>expected (golden)</figcaption></figure>\
-             <figure><img src=\"{cap}.actual.png\"><figcaption>actual</figcaption></figure>\
-             <figure><img src=\"{cap}.diff.png\"><figcaption>difference</figcaption></figure></div>",
+             <div class=row><figure><a href=\"{cap}.expected.png\"><img src=\"{cap}.expected.png\"></a><figcaption>expected (golden)</figcaption></figure>\
+             <figure><a href=\"{cap}.actual.png\"><img src=\"{cap}.actual.png\"></a><figcaption>actual</figcaption></figure>\
+             <figure><a href=\"{cap}.diff.png\"><img src=\"{cap}.diff.png\"></a><figcaption>difference</figcaption></figure></div>\
+             <p>Each picture links to its full-size PNG.</p>",
             cap = esc(&f.capture),
             tick = f.tick,
             diff = c.differing,
-            allow = c.tolerance.max_pixels,
+            allow = c.tolerance.allowed(c.total),
             max = c.max_diff,
             tol = c.tolerance.max_diff,
         );

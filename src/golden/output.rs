@@ -29,7 +29,12 @@ fn problem(r: &ScenarioResult, c: &super::CaptureResult) -> Option<String> {
 pub fn index_html(results: &[ScenarioResult], artifacts: &Path) -> String {
     let mut rows: Vec<&ScenarioResult> = results.iter().collect();
     rows.sort_by_key(|r| (!r.failed(), r.pending() == 0, r.name.clone()));
-    let failed = results.iter().filter(|r| r.failed()).count();
+    let failed = results
+        .iter()
+        .filter(|r| r.failed() && r.error.is_none())
+        .count();
+    let errors = results.iter().filter(|r| r.error.is_some()).count();
+    let pending = results.iter().filter(|r| r.pending() > 0).count();
     let mut h = String::new();
     let _ = write!(
         h,
@@ -37,7 +42,8 @@ pub fn index_html(results: &[ScenarioResult], artifacts: &Path) -> String {
          <style>body{{font:14px sans-serif;background:#1b1b22;color:#ddd;margin:24px}}\
          td{{padding:3px 12px;vertical-align:top}} a{{color:#8ab4f8}} .bad{{color:#ff7b72}}\
          .new{{color:#e3b341}} .ok{{color:#7ee787}}</style>\
-         <h1>advkit golden check</h1><p>{} scenario(s), {failed} failed</p><table>\
+         <h1>advkit golden check</h1><p>{} scenario(s): {failed} failed, {errors} could not run, \
+         {pending} pending</p><table>\
          <tr><th>scenario</th><th>verdict</th><th>what</th></tr>",
         results.len()
     );
