@@ -234,6 +234,7 @@ fn replay_speed() {
             size: None,
             tolerance: None,
             mask: Vec::new(),
+            xfail: None,
         }],
     };
     let scene = Scene::builtin();

@@ -534,6 +534,7 @@ impl Recording {
                     size: None,
                     tolerance: None,
                     mask: Vec::new(),
+                    xfail: None,
                 })
                 .collect(),
         };

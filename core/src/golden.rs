@@ -68,6 +68,11 @@ pub struct Capture {
     /// Parts of this capture not compared (besides the scenario's `mask`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mask: Vec<Mask>,
+    /// A known failure, and why (a bug filed, a platform that draws
+    /// otherwise): failing is expected and does not fail the check;
+    /// passing does, so the mark is removed once it is fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xfail: Option<String>,
 }
 
 /// A part of a frame left out of the comparison: a rectangle, or wherever

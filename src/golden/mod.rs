@@ -163,13 +163,23 @@ pub enum Status {
     Diverged {
         ranges: Vec<(u64, u64)>,
     },
+    /// Failed, as its `xfail` says it does (not a failure of the check):
+    /// what failed, and the reason given.
+    XFail {
+        what: String,
+        reason: String,
+    },
+    /// Marked `xfail`, but passes: a failure until the mark is removed.
+    XPass {
+        reason: String,
+    },
 }
 
 impl Status {
     pub fn is_failure(&self) -> bool {
         matches!(
             self,
-            Status::Fail { .. } | Status::Missing | Status::Diverged { .. }
+            Status::Fail { .. } | Status::Missing | Status::Diverged { .. } | Status::XPass { .. }
         )
     }
 }
@@ -326,6 +336,15 @@ impl ScenarioResult {
             Status::Updated { path } => {
                 format!("upd   {id} (tick {}): wrote {}", c.tick, path.display())
             }
+            Status::XFail { what, reason } => format!(
+                "xfail {id} (tick {}): fails as expected ({reason}): {what}",
+                c.tick
+            ),
+            Status::XPass { reason } => format!(
+                "FAIL  {id} (tick {}): passes, but is marked xfail ({reason}); remove \"xfail\" \
+                 from the capture",
+                c.tick
+            ),
             Status::Diverged { ranges } => format!(
                 "FAIL  {id}: frame hashes differ from the recorded run at tick(s) {}{}{report}",
                 describe_ranges(ranges),
@@ -524,6 +543,10 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
     let mut failures: Vec<Failure> = Vec::new();
     let mut first_error: Option<String> = None;
     let mut drawn: Vec<(String, u64)> = Vec::new();
+    let no_update = Options {
+        update: false,
+        ..opts.clone()
+    };
     let on_capture = |capture: &Capture, actual: &Frame, entities: &[Json]| {
         let hash = hash_pixels(actual.pixels());
         drawn.push((capture.name.clone(), hash));
@@ -546,7 +569,26 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
             .collect::<Result<Vec<[u32; 4]>, String>>()
             .map_err(|e| format!("capture `{}` (tick {}): {e}", capture.name, capture.tick))
             .and_then(|masks| {
-                let (status, expected) = judge(&golden, actual, tol, &masks, opts)?;
+                // A known failure is never blessed by --update.
+                let judged_by = match &capture.xfail {
+                    Some(_) => &no_update,
+                    None => opts,
+                };
+                let (status, expected) = judge(&golden, actual, tol, &masks, judged_by)?;
+                let status = match (&capture.xfail, status) {
+                    (Some(reason), Status::Pass) => Status::XPass {
+                        reason: reason.clone(),
+                    },
+                    (Some(reason), Status::Fail { comparison }) => Status::XFail {
+                        what: comparison.describe(),
+                        reason: reason.clone(),
+                    },
+                    (Some(reason), Status::Missing) => Status::XFail {
+                        what: "no golden".into(),
+                        reason: reason.clone(),
+                    },
+                    (_, status) => status,
+                };
                 Ok((status, expected, masks))
             });
         let (status, expected, masks) = match judged {
@@ -826,6 +868,7 @@ fn divergence_pictures(
             size: None,
             tolerance: None,
             mask: Vec::new(),
+            xfail: None,
         })
         .collect();
     let mut pictures = Vec::new();

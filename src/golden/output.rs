@@ -147,6 +147,12 @@ pub fn junit_xml(results: &[ScenarioResult]) -> String {
                 );
             } else if matches!(c.status, Status::Pending { .. }) {
                 x.push_str("<skipped message=\"no golden yet (pending review)\"/>");
+            } else if let Status::XFail { reason, .. } = &c.status {
+                let _ = write!(
+                    x,
+                    "<skipped message=\"expected failure: {}\"/>",
+                    esc(reason)
+                );
             }
             x.push_str("</testcase>\n");
         }
@@ -181,6 +187,10 @@ pub fn json(r: &ScenarioResult) -> Json {
                 Status::Missing => ("missing", json!({})),
                 Status::Updated { path } => ("updated", json!({"written": path})),
                 Status::Diverged { ranges } => ("diverged", json!({"ranges": ranges})),
+                Status::XFail { what, reason } => {
+                    ("xfail", json!({"failure": what, "reason": reason}))
+                }
+                Status::XPass { reason } => ("xpass", json!({"reason": reason})),
             };
             o["status"] = json!(status);
             if let (Json::Object(o), Json::Object(extra)) = (&mut o, extra) {

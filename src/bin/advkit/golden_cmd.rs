@@ -480,6 +480,11 @@ fn check(
         .flat_map(|r| &r.captures)
         .filter(|c| matches!(c.status, advkit::golden::Status::Updated { .. }))
         .count();
+    let xfail: usize = results
+        .iter()
+        .flat_map(|r| &r.captures)
+        .filter(|c| matches!(c.status, advkit::golden::Status::XFail { .. }))
+        .count();
     let rejected = matches!(&orphans, Some((Unreferenced::Reject, o)) if !o.is_empty());
     let mut stdout = std::io::stdout().lock();
     {
@@ -493,6 +498,7 @@ fn check(
                 "errors": errors.len(),
                 "pending": pending,
                 "updated": updated,
+                "xfail": xfail,
             },
             "unreferenced": orphans.as_ref().map(|(_, o)| o.clone()),
             "index": index,
@@ -525,7 +531,7 @@ fn check(
         });
         writeln!(
             stdout,
-            "\n{} scenario(s), {captures} capture(s): {} failed scenario(s){}, {} could not run, {pending} pending, {updated} updated{}",
+            "\n{} scenario(s), {captures} capture(s): {} failed scenario(s){}, {} could not run, {pending} pending, {updated} updated{}{}",
             results.len(),
             failed.len(),
             if flaky > 0 {
@@ -534,6 +540,11 @@ fn check(
                 String::new()
             },
             errors.len(),
+            if xfail > 0 {
+                format!(", {xfail} failing as expected (xfail)")
+            } else {
+                String::new()
+            },
             first
                 .map(|f| format!("; first failure: {f}"))
                 .unwrap_or_default()
