@@ -637,3 +637,44 @@ fn an_xfail_capture_may_fail_and_must_not_pass() {
         "{out}{err}"
     );
 }
+
+/// A capture with several accepted goldens (a platform that draws
+/// otherwise): `--update --variant NAME` adds one beside the golden, a run
+/// passes when it matches any, says which, and the variant is not an
+/// unreferenced file.
+#[test]
+fn a_capture_passes_on_any_of_its_accepted_variants() {
+    let dir = Dir::new();
+    let one = SCENARIO
+        .replace(r#", {"name": "b", "tick": 30}"#, "")
+        .replace("\"record_hashes\": true", "\"record_hashes\": false");
+    setup(&dir, &one);
+    check(&dir, false, &["--update"]).ok();
+    let golden = std::fs::read(dir.path("golden/walk/a.png")).expect("golden");
+    // The "other platform": another seed draws otherwise.
+    let other = one.replace("\"seed\": 1", "\"seed\": 2");
+    dir.write("scenarios/walk.json", &other);
+    check(&dir, true, &[]).fails_with(1);
+    let out = check(&dir, false, &["--update", "--variant", "gpu-b"]).ok();
+    assert!(out.contains("walk/a@gpu-b.png"), "{out}");
+    assert_eq!(
+        std::fs::read(dir.path("golden/walk/a.png")).expect("golden"),
+        golden,
+        "the golden stays"
+    );
+    let out = check(&dir, true, &["--unreferenced", "reject"]).ok();
+    assert!(
+        out.contains("pass  walk/a (tick 5): matches variant gpu-b"),
+        "{out}"
+    );
+    // The first platform still matches the golden itself.
+    dir.write(
+        "scenarios/walk.json",
+        &other.replace("\"seed\": 2", "\"seed\": 1"),
+    );
+    let out = check(&dir, true, &[]).ok();
+    assert!(out.contains("pass  walk/a (tick 5)"), "{out}");
+    assert!(!out.contains("matches variant"), "{out}");
+    let bad = check(&dir, false, &["--update", "--variant", "../x"]);
+    bad.fails_with(2);
+}

@@ -41,6 +41,10 @@ pub struct Options {
     /// Replay built-in scenarios through the protocol too, not in-process
     /// (scenarios with an `engine` always are).
     pub via_protocol: bool,
+    /// With `update`, a failing capture is blessed as another accepted
+    /// golden of this name (`<capture>@<variant>.png`) instead of
+    /// replacing its golden.
+    pub variant: Option<String>,
 }
 
 impl Options {
@@ -58,6 +62,7 @@ impl Options {
             ci: set("CI"),
             advkit: None,
             via_protocol: false,
+            variant: None,
         }
     }
 }
@@ -135,7 +140,12 @@ pub fn unreferenced(golden_dir: &Path, scenarios: &[PathBuf]) -> Vec<PathBuf> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            !files.contains(&n)
+            // `<capture>@<variant>.png`: another accepted golden of it.
+            let variant_of = n
+                .split_once('@')
+                .map(|(stem, _)| format!("{stem}.png"))
+                .filter(|_| n.ends_with(".png"));
+            !files.contains(&n) && !variant_of.is_some_and(|main| files.contains(&main))
         }));
     }
     out
@@ -172,6 +182,11 @@ pub enum Status {
     /// Marked `xfail`, but passes: a failure until the mark is removed.
     XPass {
         reason: String,
+    },
+    /// Matches not the main golden but another accepted one
+    /// (`<capture>@<variant>.png`).
+    PassVariant {
+        variant: String,
     },
 }
 
@@ -319,6 +334,9 @@ impl ScenarioResult {
             .unwrap_or_default();
         match &c.status {
             Status::Pass => format!("pass  {id} (tick {}){note}", c.tick),
+            Status::PassVariant { variant } => {
+                format!("pass  {id} (tick {}): matches variant {variant}", c.tick)
+            }
             Status::Fail { comparison } => format!(
                 "FAIL  {id} (tick {}): {}{diverged}{report}",
                 c.tick,
@@ -576,7 +594,7 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
                 };
                 let (status, expected) = judge(&golden, actual, tol, &masks, judged_by)?;
                 let status = match (&capture.xfail, status) {
-                    (Some(reason), Status::Pass) => Status::XPass {
+                    (Some(reason), Status::Pass | Status::PassVariant { .. }) => Status::XPass {
                         reason: reason.clone(),
                     },
                     (Some(reason), Status::Fail { comparison }) => Status::XFail {
@@ -1014,12 +1032,64 @@ fn judge(
     let status = if comparison.passes() {
         let _ = fs::remove_file(golden.with_extension("new.png"));
         Status::Pass
+    } else if let Some(variant) = matching_variant(golden, actual, tol, masks)? {
+        Status::PassVariant { variant }
+    } else if let (true, Some(variant)) = (opts.update, &opts.variant) {
+        // Another accepted golden beside the others, not a replacement.
+        let path = variant_path(golden, variant);
+        write_png(&path, actual, Compression::Best)?;
+        Status::Updated { path }
     } else if opts.update {
         bless(golden)?
     } else {
         Status::Fail { comparison }
     };
     Ok((status, Some((expected, comparison))))
+}
+
+/// `walk/a@linux-gpu.png` for golden `walk/a.png` and variant `linux-gpu`.
+fn variant_path(golden: &Path, variant: &str) -> PathBuf {
+    let stem = golden
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("capture");
+    golden.with_file_name(format!("{stem}@{variant}.png"))
+}
+
+/// The name of the first variant golden (`<capture>@<variant>.png`, in
+/// name order) that `actual` matches, if any.
+fn matching_variant(
+    golden: &Path,
+    actual: &Frame,
+    tol: Tolerance,
+    masks: &[[u32; 4]],
+) -> Result<Option<String>, String> {
+    let (Some(dir), Some(stem)) = (golden.parent(), golden.file_stem().and_then(|s| s.to_str()))
+    else {
+        return Ok(None);
+    };
+    let prefix = format!("{stem}@");
+    let mut variants: Vec<(String, PathBuf)> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let variant = name.strip_prefix(&prefix)?.strip_suffix(".png")?.to_owned();
+            Some((variant, e.path()))
+        })
+        .collect();
+    variants.sort();
+    for (variant, path) in variants {
+        let bytes =
+            fs::read(&path).map_err(|e| format!("cannot read golden {}: {e}", path.display()))?;
+        let expected = decode_png(&bytes)
+            .map_err(|e| format!("golden {} is not a readable PNG: {e}", path.display()))?;
+        if compare(&expected, actual, tol, masks).passes() {
+            return Ok(Some(variant));
+        }
+    }
+    Ok(None)
 }
 
 /// `<tick> <hash>` per line, as `hashes.txt` holds them.

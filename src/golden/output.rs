@@ -19,7 +19,7 @@ fn esc(s: &str) -> String {
 /// The line for a capture that did not pass; `None` for a pass.
 fn problem(r: &ScenarioResult, c: &super::CaptureResult) -> Option<String> {
     match &c.status {
-        Status::Pass | Status::Updated { .. } => None,
+        Status::Pass | Status::PassVariant { .. } | Status::Updated { .. } => None,
         _ => Some(r.line(c)),
     }
 }
@@ -172,6 +172,7 @@ pub fn json(r: &ScenarioResult) -> Json {
             let mut o = json!({"name": c.name, "tick": c.tick});
             let (status, extra) = match &c.status {
                 Status::Pass => ("pass", json!({})),
+                Status::PassVariant { variant } => ("pass", json!({"variant": variant})),
                 Status::Fail { comparison: k } => (
                     "fail",
                     json!({

@@ -33,6 +33,12 @@ enum What {
         /// changed); ADVKIT_GOLDEN_UPDATE=1 does the same.
         #[arg(long)]
         update: bool,
+        /// With --update: bless failing captures as another accepted golden
+        /// named NAME (<capture>@NAME.png, for a platform that draws
+        /// otherwise), keeping the ones there; a capture passes when it
+        /// matches any of its goldens.
+        #[arg(long, value_name = "NAME", requires = "update", value_parser = variant_name)]
+        variant: Option<String>,
         /// Where goldens live [default: <project>/fixtures/golden; outside
         /// a project, golden/ beside the first scenario].
         #[arg(long, value_name = "DIR")]
@@ -109,6 +115,20 @@ enum What {
         #[arg(long, value_name = "NAME")]
         accept: Vec<String>,
     },
+}
+
+/// A variant's name: it names a file.
+fn variant_name(s: &str) -> Result<String, String> {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+    if plain {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "variant `{s}`: use letters, digits, - and _ (it names a file)"
+        ))
+    }
 }
 
 /// Which scenarios a check runs.
@@ -244,6 +264,7 @@ pub fn run(args: GoldenArgs) -> Result<()> {
         What::Check {
             paths,
             update,
+            variant,
             golden_dir,
             artifacts,
             protocol,
@@ -268,6 +289,7 @@ pub fn run(args: GoldenArgs) -> Result<()> {
                 opts.artifacts = a;
             }
             opts.update |= update;
+            opts.variant = variant;
             opts.via_protocol = protocol;
             opts.advkit = std::env::current_exe().ok();
             let paths = if paths.is_empty() {
