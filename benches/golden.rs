@@ -228,6 +228,7 @@ fn replay_speed() {
         tolerance: Tolerance::default(),
         mask: Vec::new(),
         record_hashes: true,
+        check_world: false,
         captures: vec![Capture {
             name: "end".into(),
             tick: 1000,

@@ -526,6 +526,7 @@ impl Recording {
             tolerance: Default::default(),
             mask: Vec::new(),
             record_hashes: true,
+            check_world: false,
             captures: frames
                 .keys()
                 .map(|t| Capture {

@@ -678,3 +678,44 @@ fn a_capture_passes_on_any_of_its_accepted_variants() {
     let bad = check(&dir, false, &["--update", "--variant", "../x"]);
     bad.fails_with(2);
 }
+
+/// `check_world: true`: the frames agree, but the recorded world does not
+/// (here the blessed states.jsonl says an NPC faced elsewhere, as a change
+/// no frame shows would): the check fails and names the ticks and keys.
+#[test]
+fn check_world_fails_a_world_change_that_no_frame_shows() {
+    let dir = Dir::new();
+    setup(
+        &dir,
+        &SCENARIO.replace(
+            "\"record_hashes\": true",
+            "\"record_hashes\": true, \"check_world\": true",
+        ),
+    );
+    check(&dir, false, &["--update"]).ok();
+    let out = check(&dir, true, &[]).ok();
+    assert!(out.contains("pass  walk/world"), "{out}");
+    let states = dir.path("golden/walk/states.jsonl");
+    let text = std::fs::read_to_string(&states).expect("states");
+    let first = text.lines().next().expect("a first line");
+    let edited = first.replacen("\"npc:0.facing\":\"", "\"npc:0.facing\":\"sideways-", 1);
+    assert_ne!(edited, first, "the log names npc:0.facing: {first}");
+    std::fs::write(&states, text.replacen(first, &edited, 1)).expect("write");
+    let out = check(&dir, true, &[]);
+    out.fails_with(1);
+    let said = out.stdout();
+    assert!(
+        said.contains("FAIL  walk/world: the world differs from the recorded one after tick(s) 1")
+            && said.contains("npc:0.facing \"sideways-"),
+        "{said}"
+    );
+    assert!(said.contains("pass  walk/hashes"), "{said}");
+    // A scenario cannot ask for it without the hashes.
+    dir.write(
+        "scenarios/walk.json",
+        &SCENARIO.replace("\"record_hashes\": true", "\"check_world\": true"),
+    );
+    let err = check(&dir, true, &[]).fails_with(1);
+    let out = check(&dir, true, &[]).stdout();
+    assert!(out.contains("check_world needs"), "{out}{err}");
+}

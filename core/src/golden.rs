@@ -205,6 +205,12 @@ pub struct Scenario {
     /// the run diverged.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub record_hashes: bool,
+    /// Also compare the world after every update (what the game's
+    /// `world.entities` lists, kept beside the hashes as `states.jsonl`),
+    /// so a change no frame shows (off screen, a flag) fails too. Needs
+    /// `record_hashes`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub check_world: bool,
     pub captures: Vec<Capture>,
 }
 
@@ -311,6 +317,12 @@ impl Scenario {
         }
         s.size().map_err(fail)?;
         s.tolerance.check().map_err(&fail)?;
+        if s.check_world && !s.record_hashes {
+            return Err(fail(
+                "check_world needs \"record_hashes\": true (the world is kept beside the frame hashes)"
+                    .into(),
+            ));
+        }
         for c in &s.captures {
             if let Some(t) = &c.tolerance {
                 t.check()

@@ -183,6 +183,12 @@ pub enum Status {
     XPass {
         reason: String,
     },
+    /// The world after these ticks (inclusive ranges) differs from the
+    /// recorded one (`check_world`); `first` names what differed first.
+    WorldDiffers {
+        ranges: Vec<(u64, u64)>,
+        first: String,
+    },
     /// Matches not the main golden but another accepted one
     /// (`<capture>@<variant>.png`).
     PassVariant {
@@ -194,7 +200,11 @@ impl Status {
     pub fn is_failure(&self) -> bool {
         matches!(
             self,
-            Status::Fail { .. } | Status::Missing | Status::Diverged { .. } | Status::XPass { .. }
+            Status::Fail { .. }
+                | Status::Missing
+                | Status::Diverged { .. }
+                | Status::XPass { .. }
+                | Status::WorldDiffers { .. }
         )
     }
 }
@@ -334,6 +344,10 @@ impl ScenarioResult {
             .unwrap_or_default();
         match &c.status {
             Status::Pass => format!("pass  {id} (tick {}){note}", c.tick),
+            Status::WorldDiffers { ranges, first } => format!(
+                "FAIL  {id}: the world differs from the recorded one after tick(s) {}: {first}{report}",
+                describe_ranges(ranges)
+            ),
             Status::PassVariant { variant } => {
                 format!("pass  {id} (tick {}): matches variant {variant}", c.tick)
             }
@@ -750,6 +764,7 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
                 ));
             }
         }
+        let frames_agree = status == Status::Pass;
         // Passed or not, the hash sequence is a result of its own (a JUnit
         // test case in every run, not only in failing ones).
         result.captures.push(CaptureResult {
@@ -758,6 +773,16 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
             status,
             note: None,
         });
+        // The frames agree: with check_world the world must too.
+        if scenario.check_world && frames_agree {
+            let status = judge_world(&golden_dir, &states)?;
+            result.captures.push(CaptureResult {
+                name: "world".into(),
+                tick: states.last().map_or(0, |(t, _)| *t),
+                status,
+                note: None,
+            });
+        }
     }
     if !failures.is_empty() || result.first_divergence.is_some() {
         let report = artifacts.join("report.html");
@@ -1197,6 +1222,58 @@ fn judge_hashes(
     } else {
         Ok(Status::Diverged { ranges })
     }
+}
+
+/// `check_world`: the world after every update against `states.jsonl`
+/// (blessed with the hashes): every range of ticks where it differs, and
+/// what differed first.
+fn judge_world(golden_dir: &Path, actual: &[(u64, state::Flat)]) -> Result<Status, String> {
+    if actual.is_empty() {
+        return Err(
+            "check_world: the game lists no entities (world.entities), so there is no world to \
+             compare"
+                .into(),
+        );
+    }
+    let file = golden_dir.join("states.jsonl");
+    let text = fs::read_to_string(&file).map_err(|_| {
+        format!(
+            "check_world: {} is missing; bless with `advkit golden check --update` to record it",
+            file.display()
+        )
+    })?;
+    let log = state::Log::parse(&file.display().to_string(), &text)?;
+    let differing: Vec<u64> = actual
+        .iter()
+        .filter(|(t, now)| log.at(*t).as_ref() != Some(now))
+        .map(|(t, _)| *t)
+        .collect();
+    let Some(&first_tick) = differing.first() else {
+        return Ok(Status::Pass);
+    };
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    for t in differing {
+        match ranges.last_mut() {
+            Some((_, end)) if *end + 1 == t => *end = t,
+            _ => ranges.push((t, t)),
+        }
+    }
+    let first = match world_at(golden_dir, actual, first_tick) {
+        World::Differs { changes, .. } => changes
+            .iter()
+            .take(3)
+            .map(|c| {
+                let show = |v: &Option<Json>| v.as_ref().map_or("(absent)".into(), Json::to_string);
+                format!("{} {} -> {}", c.key, show(&c.recorded), show(&c.actual))
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.lines(first_tick).join(" "),
+    };
+    Ok(Status::WorldDiffers {
+        ranges,
+        first: format!("at tick {first_tick}: {first}"),
+    })
 }
 
 fn write_png(path: &Path, frame: &Frame, level: Compression) -> Result<(), String> {

@@ -192,6 +192,9 @@ pub fn json(r: &ScenarioResult) -> Json {
                     ("xfail", json!({"failure": what, "reason": reason}))
                 }
                 Status::XPass { reason } => ("xpass", json!({"reason": reason})),
+                Status::WorldDiffers { ranges, first } => {
+                    ("world_differs", json!({"ranges": ranges, "first": first}))
+                }
             };
             o["status"] = json!(status);
             if let (Json::Object(o), Json::Object(extra)) = (&mut o, extra) {
