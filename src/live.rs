@@ -97,17 +97,9 @@ pub fn answer(engine: &mut Engine, scene: &Scene, name: &str, params: &Json) -> 
         }
         method::PARAMS_SET => {
             let p: ParamsSetParams = typed(params)?;
-            let values: Vec<(String, Json)> = match (p.name, p.value, p.values) {
-                (Some(n), Some(v), None) => vec![(n, v)],
-                (None, None, Some(map)) => map.into_iter().collect(),
-                _ => return Err("takes name and value, or values".into()),
-            };
+            // The host's own reading of params.set (from_text included).
             engine.update_params(|params| {
-                let typed = values
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), params.from_json(k, v)?)))
-                    .collect::<Result<Vec<_>, advkit_core::ParamError>>()
-                    .map_err(|e| e.to_string())?;
+                let typed = p.typed(params)?;
                 params.set_many(&typed).map_err(|e| e.to_string())
             })?;
         }

@@ -719,3 +719,38 @@ fn check_world_fails_a_world_change_that_no_frame_shows() {
     let out = check(&dir, true, &[]).stdout();
     assert!(out.contains("check_world needs"), "{out}{err}");
 }
+
+/// `params.set` means the same in a headless replay as on a live engine
+/// (one reading of it, `ParamsSetParams::typed`): `from_text` values are
+/// parsed as typed, in-process and through the protocol alike, and an
+/// empty `values` is refused by both.
+#[test]
+fn params_set_reads_the_same_in_process_and_through_the_protocol() {
+    let dir = Dir::new();
+    let with = |params: &str| {
+        SCENARIO.replace(
+            "\"inputs\"",
+            &format!(
+                "\"requests\": [{{\"tick\": 1, \"method\": \"params.set\", \"params\": {params}}}], \"inputs\""
+            ),
+        )
+    };
+    setup(
+        &dir,
+        &with(r#"{"name": "walk_speed", "value": "2.5", "from_text": true}"#),
+    );
+    let out = check(&dir, false, &["--update"]).ok();
+    assert!(out.contains("0 could not run"), "{out}");
+    let out = check(&dir, true, &["--protocol"]).ok();
+    assert!(out.contains("pass  walk/hashes"), "the same frames: {out}");
+    dir.write("scenarios/walk.json", &with(r#"{"values": {}}"#));
+    for extra in [&[][..], &["--protocol"][..]] {
+        let run = check(&dir, true, extra);
+        run.fails_with(1);
+        assert!(
+            run.stdout().contains("params.set takes"),
+            "{extra:?}: {}",
+            run.stdout()
+        );
+    }
+}

@@ -120,6 +120,41 @@ pub struct ParamsSetParams {
     pub from_text: bool,
 }
 
+impl ParamsSetParams {
+    /// The changes asked for, typed against `params`: what the host applies
+    /// and what a headless replay applies, the one reading of `params.set`
+    /// (`name` and `value`, or a non-empty `values`; with `from_text`,
+    /// strings as a person types them). The error says what is wrong.
+    pub fn typed(&self, params: &advkit_params::Params) -> Result<Vec<(String, Value)>, String> {
+        let changes: Vec<(&String, &Json)> = match (&self.name, &self.value, &self.values) {
+            (Some(n), Some(v), None) => vec![(n, v)],
+            (None, None, Some(map)) if !map.is_empty() => map.iter().collect(),
+            _ => {
+                return Err(
+                    "params.set takes {\"name\": N, \"value\": V} or {\"values\": {N: V, ...}}"
+                        .into(),
+                );
+            }
+        };
+        changes
+            .into_iter()
+            .map(|(name, v)| {
+                let value = match (self.from_text, v) {
+                    (true, Json::String(text)) => params.parse(name, text),
+                    (true, _) => Err(advkit_params::ParamError::Invalid {
+                        name: name.clone(),
+                        reason: "with from_text, values are strings".into(),
+                    }),
+                    (false, v) => params.from_json(name, v),
+                };
+                value
+                    .map(|value| (name.clone(), value))
+                    .map_err(|e| e.to_string())
+            })
+            .collect()
+    }
+}
+
 /// A member that is there, even as `null`, is `Some`.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Json>, D::Error> {
     Json::deserialize(d).map(Some)

@@ -7,7 +7,7 @@ use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use advkit_params::{Applied, ParamError, Params, Value};
+use advkit_params::{Applied, Params, Value};
 use serde_json::Value as Json;
 
 use super::Host;
@@ -36,32 +36,7 @@ impl Host {
             )
             .with_data(ConflictData { revision: now }));
         }
-        let changes: Vec<(String, Json)> = match (p.name, p.value, p.values) {
-            (Some(n), Some(v), None) => vec![(n, v)],
-            (None, None, Some(map)) if !map.is_empty() => map.into_iter().collect(),
-            _ => {
-                return Err(RpcError::invalid_params(
-                    "params.set takes {\"name\": N, \"value\": V} or {\"values\": {N: V, ...}}",
-                ));
-            }
-        };
-        let typed = changes
-            .iter()
-            .map(|(name, v)| {
-                let value = match (p.from_text, v) {
-                    (true, Json::String(text)) => self.params.parse(name, text)?,
-                    (true, _) => {
-                        return Err(ParamError::Invalid {
-                            name: name.clone(),
-                            reason: "with from_text, values are strings".into(),
-                        });
-                    }
-                    (false, v) => self.params.from_json(name, v)?,
-                };
-                Ok((name.clone(), value))
-            })
-            .collect::<Result<Vec<(String, Value)>, ParamError>>()
-            .map_err(|e| RpcError::invalid_params(e.to_string()))?;
+        let typed = p.typed(&self.params).map_err(RpcError::invalid_params)?;
         let applied = self
             .params
             .set_many(&typed)
