@@ -393,6 +393,28 @@ pub const GAME_METHODS: [&str; 8] = [
     method::WORLD_LOAD,
 ];
 
+/// The host's methods plus a game's, each name once (standard game methods
+/// first in their usual order, then the game's own); `Err` names a method
+/// the game gives that the host already has.
+pub(crate) fn with_game_methods(game: &[MethodSpec]) -> Result<Vec<MethodSpec>, String> {
+    let mut all = host_methods();
+    let host_count = all.len();
+    for m in game {
+        if all.iter().any(|a| a.name == m.name) {
+            return Err(m.name.clone());
+        }
+        all.push(m.clone());
+    }
+    let rank = |m: &MethodSpec| {
+        GAME_METHODS
+            .iter()
+            .position(|g| *g == m.name)
+            .map_or(1, |_| 0)
+    };
+    all[host_count..].sort_by_key(rank);
+    Ok(all)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,7 +56,7 @@ use std::time::{Duration, Instant};
 use advkit_params::Params;
 use tokio::sync::oneshot;
 
-use crate::api::schema::{self, GAME_METHODS};
+use crate::api::schema;
 use crate::api::{
     Event, FramesInfo, HelloResult, MethodSpec, PROTOCOL_VERSION, PauseState, RpcError,
     ShutdownResult, StepParams, Topic, codes, method,
@@ -252,7 +252,8 @@ impl Host {
     /// and starts the server thread.
     pub fn start(cfg: HostConfig) -> Result<Host, HostError> {
         validate_name(&cfg.name)?;
-        let methods = method_table(&cfg.methods)?;
+        let methods =
+            schema::with_game_methods(&cfg.methods).map_err(HostError::DuplicateMethod)?;
         cfg.dir.create()?;
         if cfg.dir.on_disk() {
             // Once per process, however many engines it hosts.
@@ -522,11 +523,7 @@ impl Host {
     pub fn frame(&mut self) -> HostFrame<'_> {
         self.note_new_region();
         let mut loan = self.writer.loan();
-        if self.debug.wants_hashes() || self.debug.replaying() {
-            // The history compares frames by content: rows are hashed
-            // while the game puts them, in the cache.
-            loan.hash_rows();
-        }
+        self.debug.prepare(&mut loan);
         HostFrame {
             loan,
             after: AfterPublish {
@@ -781,25 +778,4 @@ impl Drop for Host {
 fn file_id(path: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
     fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()))
-}
-
-/// The host's methods plus the game's, each name once.
-fn method_table(game: &[MethodSpec]) -> Result<Vec<MethodSpec>, HostError> {
-    let mut all = schema::host_methods();
-    let host_count = all.len();
-    for m in game {
-        if all.iter().any(|a| a.name == m.name) {
-            return Err(HostError::DuplicateMethod(m.name.clone()));
-        }
-        all.push(m.clone());
-    }
-    // Standard game methods first in their usual order, then the game's own.
-    let rank = |m: &MethodSpec| {
-        GAME_METHODS
-            .iter()
-            .position(|g| *g == m.name)
-            .map_or(1, |_| 0)
-    };
-    all[host_count..].sort_by_key(rank);
-    Ok(all)
 }

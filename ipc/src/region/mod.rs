@@ -6,6 +6,7 @@
 //! - [`FrameWriter`]: create, publish, heartbeat, clean up; `beat`: the
 //!   thread that keeps the process's heartbeat while the game loop is busy.
 //! - [`FrameReader`]: validate, copy under the seqlock, detect a dead writer.
+//! - `dir`: the runtime directory's lock and [`prune`].
 //! - `own`: the regions this process writes, so a reader in the writer's
 //!   own process never copies a slot while it is lent.
 //! - `shm`: the one module with `unsafe` (the mapping and its atomics).
@@ -18,6 +19,7 @@ use std::path::Path;
 use rustix::fs::{FlockOperation, flock};
 
 mod beat;
+mod dir;
 pub mod layout;
 mod own;
 mod reader;
@@ -25,13 +27,15 @@ mod shm;
 mod words;
 mod writer;
 
+pub use dir::prune;
 pub use layout::Geometry;
 pub use reader::{
     FrameInfo, FrameReader, Gone, HEARTBEAT_TIMEOUT, OpenError, ReadError, WriterInfo,
 };
 pub use shm::AlignedBuf;
 pub use words::checksum;
-pub use writer::{CreateError, FrameWriter, Loan, WrongSize, frame_fingerprint, prune};
+pub use words::frame_fingerprint;
+pub use writer::{CreateError, FrameWriter, Loan, WrongSize};
 
 /// `default` for `…/default.frames`.
 fn engine_name(path: &Path) -> String {

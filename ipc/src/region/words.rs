@@ -211,3 +211,21 @@ mod vectors {
 
     const VECTOR_3X2: u64 = 0x1d1c_0302_1918_0706;
 }
+
+/// A frame's content hash from the XXH3-64 of each of its rows, top to
+/// bottom: the XXH3-64 of those hashes as little-endian bytes. What
+/// [`Loan::content_hash`](super::Loan::content_hash) gives and the host's history compares; a tight
+/// frame's is [`frame_fingerprint`].
+pub(crate) fn fingerprint_of(row_hashes: impl Iterator<Item = u64>) -> u64 {
+    let bytes: Vec<u8> = row_hashes.flat_map(u64::to_le_bytes).collect();
+    advkit_frame::hash_pixels(&bytes)
+}
+
+/// [`Loan::content_hash`](super::Loan::content_hash) of a tight RGBA frame of rows `row_bytes` long.
+pub fn frame_fingerprint(pixels: &[u8], row_bytes: usize) -> u64 {
+    fingerprint_of(
+        pixels
+            .chunks(row_bytes.max(1))
+            .map(advkit_frame::hash_pixels),
+    )
+}

@@ -1,7 +1,7 @@
 //! Creating a frame region and publishing frames into it.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{Ordering, fence};
@@ -12,10 +12,11 @@ use rustix::fs::{FlockOperation, flock};
 use rustix::thread::futex;
 
 use super::beat::Beat;
+use super::dir::{lock_dir, read_pid};
 use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, MAGIC, SLOTS, VERSION};
 use super::own::Registration;
 use super::shm::SharedMap;
-use super::words::{Lanes, copy_row_summing, row_sums};
+use super::words::{Lanes, copy_row_summing, fingerprint_of, row_sums};
 use super::{engine_name, o_nonblock, try_lock_shared};
 use crate::system;
 
@@ -101,7 +102,10 @@ pub struct FrameWriter {
     own: Registration,
 }
 
-fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> CreateError + 'a {
+pub(super) fn io_err<'a>(
+    what: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> CreateError + 'a {
     move |source| CreateError::Io {
         what,
         path: path.to_owned(),
@@ -721,114 +725,4 @@ impl Drop for FrameWriter {
 
 fn fps_milli(fps: f64) -> u32 {
     (fps * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32
-}
-
-/// The writer pid of an existing region, read with plain `read` (no map).
-fn read_pid(file: &File) -> Option<u32> {
-    let mut head = [0u8; 28];
-    (&*file).read_exact(&mut head).ok()?;
-    (u64::from_le_bytes(head[0..8].try_into().ok()?) == MAGIC)
-        .then(|| u32::from_le_bytes([head[24], head[25], head[26], head[27]]))
-}
-
-/// Removes what killed engines left in the runtime directory `dir`: a
-/// region nobody holds (with its socket and token), a socket with no
-/// region and no listener, and a half-made region of a dead process. Runs
-/// under the directory lock that engines take to start, so it never races
-/// one; a live engine's files, and files that are not advkit's, are left
-/// alone. Returns the paths removed.
-pub fn prune(dir: &Path) -> Result<Vec<PathBuf>, CreateError> {
-    let dir_handle = match File::open(dir) {
-        Ok(h) => h,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_err("open", dir)(e)),
-    };
-    lock_dir(&dir_handle, dir)?;
-    let mut removed = Vec::new();
-    let mut remove = |path: PathBuf| {
-        if fs::remove_file(&path).is_ok() {
-            removed.push(path);
-        }
-    };
-    let names: Vec<String> = fs::read_dir(dir)
-        .map_err(io_err("list", dir))?
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .collect();
-    let sibling = |name: &str, ext: &str| dir.join(format!("{name}.{ext}"));
-    for file in &names {
-        if let Some(name) = file.strip_suffix(".frames") {
-            let path = dir.join(file);
-            let Ok(f) = OpenOptions::new()
-                .read(true)
-                .custom_flags(o_nonblock())
-                .open(&path)
-            else {
-                continue;
-            };
-            // An advkit region (its magic) that no writer holds.
-            let ours = f.metadata().is_ok_and(|m| m.is_file()) && read_pid(&f).is_some();
-            if ours && matches!(try_lock_shared(&f), Ok(true)) {
-                remove(path);
-                remove(sibling(name, "sock"));
-                remove(sibling(name, "token"));
-            }
-        } else if let Some(name) = file.strip_suffix(".sock") {
-            let refused = std::os::unix::net::UnixStream::connect(dir.join(file))
-                .is_err_and(|e| e.kind() == io::ErrorKind::ConnectionRefused);
-            if refused && !sibling(name, "frames").exists() {
-                remove(dir.join(file));
-                remove(sibling(name, "token"));
-            }
-        } else if let Some(pid) = file
-            .strip_prefix('.')
-            .and_then(|f| f.strip_suffix(".tmp"))
-            .and_then(|f| f.rsplit_once(".frames."))
-            .and_then(|(_, pid)| pid.parse::<u32>().ok())
-            && !system::process_alive(pid, 0)
-        {
-            remove(dir.join(file));
-        }
-    }
-    drop(dir_handle);
-    removed.sort();
-    Ok(removed)
-}
-
-/// Takes the exclusive lock on the runtime directory `dir` (open as
-/// `handle`) that serialises engines starting (and `prune`), waiting up to
-/// 2 s for another holder.
-fn lock_dir(handle: &File, dir: &Path) -> Result<(), CreateError> {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        match flock(handle, FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => return Ok(()),
-            Err(e) if e == rustix::io::Errno::WOULDBLOCK && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
-                return Err(CreateError::Busy {
-                    path: dir.to_owned(),
-                });
-            }
-            Err(e) => return Err(io_err("lock", dir)(e.into())),
-        }
-    }
-}
-
-/// A frame's content hash from the XXH3-64 of each of its rows, top to
-/// bottom: the XXH3-64 of those hashes as little-endian bytes. What
-/// [`Loan::content_hash`] gives and the host's history compares; a tight
-/// frame's is [`frame_fingerprint`].
-fn fingerprint_of(row_hashes: impl Iterator<Item = u64>) -> u64 {
-    let bytes: Vec<u8> = row_hashes.flat_map(u64::to_le_bytes).collect();
-    advkit_frame::hash_pixels(&bytes)
-}
-
-/// [`Loan::content_hash`] of a tight RGBA frame of rows `row_bytes` long.
-pub fn frame_fingerprint(pixels: &[u8], row_bytes: usize) -> u64 {
-    fingerprint_of(
-        pixels
-            .chunks(row_bytes.max(1))
-            .map(advkit_frame::hash_pixels),
-    )
 }

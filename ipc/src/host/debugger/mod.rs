@@ -356,6 +356,14 @@ impl Debugger {
         self.history.on() || self.sampling()
     }
 
+    /// Readies a frame about to be drawn: while frames are compared by
+    /// content, its rows are hashed as the game puts them, in the cache.
+    pub fn prepare(&self, loan: &mut Loan<'_>) {
+        if self.wants_hashes() || self.replaying() {
+            loan.hash_rows();
+        }
+    }
+
     /// A frame shown live at `tick` (or a seek's last frame), with its
     /// content hash when [`wants_hashes`](Self::wants_hashes).
     pub fn shown(
