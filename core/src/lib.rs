@@ -27,6 +27,7 @@ pub mod entities;
 pub mod golden;
 pub mod input;
 pub mod params;
+mod perceptual;
 pub mod render;
 pub mod rng;
 pub mod scene;
