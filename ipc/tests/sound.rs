@@ -154,6 +154,20 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Truncates the region while the writer draws into a lent slot, and
+/// checks that the guard caught it: the writer publishes on, into a region
+/// made anew.
+fn truncate_under_a_loan(writer: &mut FrameWriter, path: &Path, len: usize) {
+    let mut loan = writer.loan();
+    truncate(path);
+    for row in loan.rows_mut() {
+        row.fill(0xab);
+    }
+    loan.publish(2);
+    writer.publish(3, &pattern(3, len)).expect("publish");
+    assert_eq!(writer.regions_recreated(), 1);
+}
+
 /// `kill -BUS` this process.
 fn send_sigbus() {
     rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::BUS)
@@ -193,14 +207,7 @@ fn child_case() {
             }
             // Still guarded: a truncation under a lent slot is caught, not
             // passed on, and the writer makes its region anew.
-            let mut loan = writer.loan();
-            truncate(&path);
-            for row in loan.rows_mut() {
-                row.fill(0xab);
-            }
-            loan.publish(2);
-            writer.publish(3, &pattern(3, len)).expect("publish");
-            assert_eq!(writer.regions_recreated(), 1);
+            truncate_under_a_loan(&mut writer, &path, len);
             assert_eq!(COUNTED.load(Ordering::SeqCst), 2, "the fault was ours");
             println!("CASE OK");
         }
@@ -211,14 +218,7 @@ fn child_case() {
             let mut writer = FrameWriter::create(&path, 64, 32, 30.0).expect("create");
             writer.publish(1, &pattern(1, len)).expect("publish");
             send_sigbus();
-            let mut loan = writer.loan();
-            truncate(&path);
-            for row in loan.rows_mut() {
-                row.fill(0xab);
-            }
-            loan.publish(2);
-            writer.publish(3, &pattern(3, len)).expect("publish");
-            assert_eq!(writer.regions_recreated(), 1);
+            truncate_under_a_loan(&mut writer, &path, len);
             println!("CASE OK");
         }
         "default" => {

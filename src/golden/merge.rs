@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value as Json, json};
 
+use super::output::esc;
+
 /// What `golden check` leaves in its artifacts directory for a merge: the
 /// `--json` document and the JUnit XML.
 pub const RESULTS: &str = "results.json";
@@ -158,13 +160,6 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The merged run's `index.html`: failures first, each linking its report.
 fn index_html(doc: &Json, out: &Path) -> String {
     let empty = Vec::new();
@@ -190,16 +185,16 @@ fn index_html(doc: &Json, out: &Path) -> String {
         .flatten()
         .filter_map(Json::as_str)
         .collect();
-    let mut h = String::new();
+    let mut h = super::output::index_head(
+        failed,
+        &format!(
+            "advkit golden check, {} shard(s) merged",
+            doc["shards"]["merged"]
+        ),
+    );
     let _ = write!(
         h,
-        "<!doctype html><meta charset=utf-8><title>advkit golden: {failed} failed</title>\
-         <style>body{{font:14px sans-serif;background:#1b1b22;color:#ddd;margin:24px}}\
-         td{{padding:3px 12px;vertical-align:top}} a{{color:#8ab4f8}} .bad{{color:#ff7b72}}\
-         .new{{color:#e3b341}} .ok{{color:#7ee787}}</style>\
-         <h1>advkit golden check, {} shard(s) merged</h1><p>{} scenario(s): {failed} failed, \
-         {errors} could not run</p>",
-        doc["shards"]["merged"],
+        "<p>{} scenario(s): {failed} failed, {errors} could not run</p>",
         rows.len()
     );
     if !missing.is_empty() {

@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 
 use super::{ScenarioResult, Status};
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -24,6 +24,18 @@ fn problem(r: &ScenarioResult, c: &super::CaptureResult) -> Option<String> {
     }
 }
 
+/// The start of an index page, with its styles, titled by `failed` and
+/// headed `heading` (a check's, or merged shards').
+pub(crate) fn index_head(failed: usize, heading: &str) -> String {
+    format!(
+        "<!doctype html><meta charset=utf-8><title>advkit golden: {failed} failed</title>\
+         <style>body{{font:14px sans-serif;background:#1b1b22;color:#ddd;margin:24px}}\
+         td{{padding:3px 12px;vertical-align:top}} a{{color:#8ab4f8}} .bad{{color:#ff7b72}}\
+         .new{{color:#e3b341}} .ok{{color:#7ee787}}</style><h1>{}</h1>",
+        esc(heading)
+    )
+}
+
 /// `index.html` in the artifacts directory: one row per scenario, failures
 /// first, each linking its `report.html` (relative to `artifacts`).
 pub fn index_html(results: &[ScenarioResult], artifacts: &Path) -> String {
@@ -35,15 +47,10 @@ pub fn index_html(results: &[ScenarioResult], artifacts: &Path) -> String {
         .count();
     let errors = results.iter().filter(|r| r.error.is_some()).count();
     let pending = results.iter().filter(|r| r.pending() > 0).count();
-    let mut h = String::new();
+    let mut h = index_head(failed, "advkit golden check");
     let _ = write!(
         h,
-        "<!doctype html><meta charset=utf-8><title>advkit golden: {failed} failed</title>\
-         <style>body{{font:14px sans-serif;background:#1b1b22;color:#ddd;margin:24px}}\
-         td{{padding:3px 12px;vertical-align:top}} a{{color:#8ab4f8}} .bad{{color:#ff7b72}}\
-         .new{{color:#e3b341}} .ok{{color:#7ee787}}</style>\
-         <h1>advkit golden check</h1><p>{} scenario(s): {failed} failed, {errors} could not run, \
-         {pending} pending</p><table>\
+        "<p>{} scenario(s): {failed} failed, {errors} could not run, {pending} pending</p><table>\
          <tr><th>scenario</th><th>verdict</th><th>what</th></tr>",
         results.len()
     );
