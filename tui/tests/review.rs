@@ -44,16 +44,22 @@ fn draw_at(app: &ReviewApp, cols: u16, rows: u16) -> String {
     format!("{}", t.backend())
 }
 
+/// A failed capture `walk/end` as `golden check` leaves it: its golden
+/// (the square at 10), and the actual (at 12), expected and diff.
+fn failed_end(golden: &Path, artifacts: &Path) {
+    write(&golden.join("walk/end.png"), &frame(10));
+    write(&artifacts.join("walk/end.actual.png"), &frame(12));
+    write(&artifacts.join("walk/end.expected.png"), &frame(10));
+    write(&artifacts.join("walk/end.diff.png"), &frame(11));
+}
+
 #[test]
 fn pending_and_failed_captures_are_shown_and_decided() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (golden, artifacts) = (tmp.path().join("golden"), tmp.path().join("artifacts"));
     // A new capture with no golden, and a failed one with its artifacts.
     write(&golden.join("walk/start.new.png"), &frame(2));
-    write(&golden.join("walk/end.png"), &frame(10));
-    write(&artifacts.join("walk/end.actual.png"), &frame(12));
-    write(&artifacts.join("walk/end.expected.png"), &frame(10));
-    write(&artifacts.join("walk/end.diff.png"), &frame(11));
+    failed_end(&golden, &artifacts);
 
     let items = collect(&golden, &artifacts);
     let kinds: Vec<(String, Kind)> = items
@@ -108,10 +114,7 @@ fn nothing_to_review_says_so() {
 fn numbers_zoom_side_by_side_and_hash_sequences_are_reviewed() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (golden, artifacts) = (tmp.path().join("golden"), tmp.path().join("artifacts"));
-    write(&golden.join("walk/end.png"), &frame(10));
-    write(&artifacts.join("walk/end.actual.png"), &frame(12));
-    write(&artifacts.join("walk/end.expected.png"), &frame(10));
-    write(&artifacts.join("walk/end.diff.png"), &frame(11));
+    failed_end(&golden, &artifacts);
     fs::write(
         artifacts.join("walk/end.json"),
         r#"{"tick": 40, "summary": "24 pixel(s) differ by more than 0 (largest difference 240, allowed 0 pixel(s)) in 10,4-17,9", "bbox": [10, 4, 17, 9]}"#,
@@ -177,10 +180,7 @@ fn accept_then_reject_leaves_no_golden_and_puts_back_a_replaced_one() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (golden, artifacts) = (tmp.path().join("golden"), tmp.path().join("artifacts"));
     write(&golden.join("walk/start.new.png"), &frame(2));
-    write(&golden.join("walk/end.png"), &frame(10));
-    write(&artifacts.join("walk/end.actual.png"), &frame(12));
-    write(&artifacts.join("walk/end.expected.png"), &frame(10));
-    write(&artifacts.join("walk/end.diff.png"), &frame(11));
+    failed_end(&golden, &artifacts);
     let mut app = ReviewApp::new(collect(&golden, &artifacts), ColorMode::TrueColor);
 
     app.handle_key(KeyCode::Char('a'));
