@@ -6,8 +6,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use advkit::golden::{Options, check_scenario, find_scenarios};
-use advkit_core::golden::{Tolerance, compare};
 use advkit_core::{Compression, Engine, Frame, Scene, Size, encode_png};
+use advkit_golden::{Tolerance, compare};
 
 mod common;
 use common::{BATCHES, median_per_iter};
@@ -198,7 +198,7 @@ fn check_many() {
 /// in-process and through the protocol (a paused `advkit run`).
 fn replay_speed() {
     use advkit::replay::{self, Launch};
-    use advkit_core::golden::{Capture, Injected, Scenario};
+    use advkit_golden::{Capture, Injected, Scenario};
     let mut requests = Vec::new();
     for (i, t) in (10..1000).step_by(25).enumerate() {
         let button = ["right", "down", "left", "up"][i % 4];

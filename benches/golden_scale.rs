@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use advkit::golden::{find_scenarios, run_scenario};
 use advkit_core::Scene;
-use advkit_core::golden::Scenario;
+use advkit_golden::Scenario;
 use serde_json::Value as Json;
 
 fn main() {

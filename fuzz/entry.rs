@@ -79,7 +79,7 @@ pub fn scene_files(data: &[u8]) {
     if let Err(e) = advkit_core::Scene::parse("fuzz.json", text) {
         assert!(e.to_string().contains("fuzz.json"), "{e}");
     }
-    if let Err(e) = advkit_core::golden::Scenario::parse("fuzz.json", text) {
+    if let Err(e) = advkit_golden::Scenario::parse("fuzz.json", text) {
         assert!(e.to_string().contains("fuzz.json"), "{e}");
     }
     let _ = advkit_core::Timeline::parse("fuzz.json", text);

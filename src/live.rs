@@ -77,7 +77,7 @@ fn input(engine: &mut Engine, p: &InputParams) -> Result<InputResult, RpcError> 
 /// Answers a scenario's request in-process, as the live demo would:
 /// `engine.reboot` (on `scene`, already read), `engine.input`,
 /// `params.set` (`name`/`value` or `values`), `params.reset` and
-/// `world.set`. The function [`advkit_core::golden::Scenario::run`] calls.
+/// `world.set`. The function [`advkit_golden::Scenario::run`] calls.
 pub fn answer(engine: &mut Engine, scene: &Scene, name: &str, params: &Json) -> Result<(), String> {
     fn typed<T: serde::de::DeserializeOwned>(params: &Json) -> Result<T, String> {
         serde_json::from_value(params.clone()).map_err(|e| e.to_string())

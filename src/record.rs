@@ -18,8 +18,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use advkit_core::golden::{Capture, EngineSpec, Injected, Scenario};
 use advkit_core::{Compression, Frame, Size, encode_png, hash_pixels};
+use advkit_golden::{Capture, EngineSpec, Injected, Scenario};
 use advkit_ipc::api::event::Notification;
 use advkit_ipc::api::{Event, HelloResult, RpcError, codes, method};
 use advkit_ipc::client::{Client, ClientError};

@@ -11,8 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use advkit_core::golden::{Action, Capture, Ran, Scenario};
 use advkit_core::{Frame, Size, hash_pixels};
+use advkit_golden::{Action, Capture, Ran, Scenario};
 use advkit_ipc::RuntimeDir;
 use advkit_ipc::api::{HelloResult, method};
 use advkit_ipc::client::Client;

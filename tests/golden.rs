@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use advkit::golden::{Options, check_scenario, find_scenarios};
 use advkit::replay::{self, Launch};
-use advkit_core::golden::Scenario;
+use advkit_golden::Scenario;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 fn main() {

@@ -11,7 +11,6 @@
 //! - [`render`]: the software renderer into an RGBA8 [`Frame`].
 //! - [`engine`]: all of the above behind one [`Engine`], with reboot and save/restore.
 //! - [`entities`]: the player and NPCs as JSON records tools can edit.
-//! - [`golden`]: scenarios, frame comparison with a tolerance, diff heat maps.
 //! - [`input`]: buttons and the input [`Timeline`] that scripts a run.
 //! - [`frame`], [`image`]: frames and PNG, re-exported from advkit-frame.
 
@@ -24,10 +23,8 @@ pub use advkit_frame::png as image;
 
 pub mod engine;
 pub mod entities;
-pub mod golden;
 pub mod input;
 pub mod params;
-mod perceptual;
 pub mod render;
 pub mod rng;
 pub mod scene;

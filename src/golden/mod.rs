@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use advkit_core::golden::{Capture, Comparison, Ran, Scenario, Tolerance, compare, diff_image};
 use advkit_core::{Compression, Frame, Scene, decode_png, encode_png, hash_pixels};
+use advkit_golden::{Capture, Comparison, Ran, Scenario, Tolerance, compare, diff_image};
 use serde_json::Value as Json;
 
 use crate::{replay, state};
@@ -995,10 +995,7 @@ pub fn scene_for(scenario: &Scenario, base: &Path) -> Result<Scene, String> {
 /// absolute when it is a relative path, in its `cwd` relative to `base` (the
 /// scenario file's directory); or its cargo `example`, built on demand
 /// ([`example::resolve`]), with `command` as its arguments.
-pub fn launch(
-    engine: &advkit_core::golden::EngineSpec,
-    base: &Path,
-) -> Result<replay::Launch, String> {
+pub fn launch(engine: &advkit_golden::EngineSpec, base: &Path) -> Result<replay::Launch, String> {
     let cwd = base.join(engine.cwd.as_deref().unwrap_or("."));
     // Absolute, since the program is started in `cwd` and a relative
     // path would be taken from there a second time.

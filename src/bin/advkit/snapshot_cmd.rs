@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use advkit_core::golden::{Tolerance, compare, diff_image};
 use advkit_core::{Compression, Frame, Size, decode_png, encode_png};
+use advkit_golden::{Tolerance, compare, diff_image};
 use advkit_ipc::{FrameReader, ReadError, RuntimeDir};
 use anyhow::{Context, Result};
 

@@ -3,7 +3,7 @@
 //! `image` crate and reads PNG streams): a pixel differs to the eye when
 //! its YIQ colour distance is large enough and it is not anti-aliasing.
 
-use crate::Frame;
+use advkit_core::Frame;
 
 /// pixelmatch's perceptual test of one pixel (mapbox/pixelmatch, after
 /// Kotsarenko and Ramos 2010 for the YIQ distance and Vysniauskas 2009

@@ -2,8 +2,8 @@
 //! input timelines. Whatever the text, parsing returns (no panic) and an
 //! error names the file and a position inside it.
 
-use advkit_core::golden::Scenario;
 use advkit_core::{Scene, Timeline};
+use advkit_golden::Scenario;
 use proptest::prelude::*;
 use serde_json::Value;
 

@@ -1,17 +1,23 @@
 //! Golden frames, sans-IO: the scenario format, running a scenario to its
-//! captures, comparing two frames with a tolerance, and a diff heat map.
+//! captures, comparing two frames with a tolerance (or perceptually), and
+//! a diff heat map. A crate of its own, so `advkit-core` is only the demo
+//! game: this one depends on it to run the demo in-process.
 //!
 //! Reading scenario files and goldens, writing artifacts and reports is the
 //! host's job (`advkit::golden`); everything here is pure.
+
+#![forbid(unsafe_code)]
+
+mod perceptual;
 
 use serde::{Deserialize, Serialize};
 
 use serde_json::{Map, Value as Json};
 
-use crate::engine::{Engine, Progress};
-use crate::frame::{Frame, Size, hash_pixels};
-use crate::input::{Button, InputAction, InputEvent, Timeline};
-use crate::scene::{Scene, SceneError};
+use advkit_core::{
+    Button, Engine, Frame, InputAction, InputEvent, Progress, Scene, SceneError, Size, Timeline,
+    hash_pixels,
+};
 
 /// How different two frames may be and still match. The default is exact.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -419,17 +425,17 @@ impl Scenario {
 
     /// The engine this scenario starts with: scene, seed and params.
     pub fn engine(&self, scene: Scene) -> Result<Engine, String> {
-        let mut params = crate::params::for_scene(&scene);
+        let mut params = advkit_core::params::for_scene(&scene);
         if let Some(seed) = self.seed {
             params
-                .set("world_seed", crate::Value::Int(seed.into()))
+                .set("world_seed", advkit_core::Value::Int(seed.into()))
                 .map_err(|e| e.to_string())?;
         }
         let changes = self
             .params
             .iter()
             .map(|(k, v)| Ok((k.clone(), params.from_json(k, v)?)))
-            .collect::<Result<Vec<_>, crate::ParamError>>()
+            .collect::<Result<Vec<_>, advkit_core::ParamError>>()
             .map_err(|e| format!("params: {e}"))?;
         params
             .set_many(&changes)
@@ -674,7 +680,7 @@ pub fn compare(
     }
     let perceptual = tolerance
         .perceptual
-        .map(|t| crate::perceptual::Perceptual::new(expected, actual, t));
+        .map(|t| perceptual::Perceptual::new(expected, actual, t));
     let w = expected.width() as usize;
     let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0u32, 0u32);
     for (row, (e_row, a_row)) in expected
