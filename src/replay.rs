@@ -3,7 +3,9 @@
 //! runtime directory, its params are set, and then, tick by tick, the
 //! scenario's requests are sent and `engine.step` advances it; each frame
 //! is read from the frame region (the reader checks the slot checksum)
-//! and hashed as the in-process run hashes it.
+//! and hashed as the in-process run hashes it. The loop itself is
+//! `advkit_golden::run`, the same for every path; this file is its
+//! protocol [`Driver`].
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,8 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use advkit_core::{Frame, Size, hash_pixels};
-use advkit_golden::{Action, Capture, Ran, Scenario};
+use advkit_core::{Frame, Size};
+use advkit_golden::{Action, Capture, Driver, Ran, Scenario};
 use advkit_ipc::RuntimeDir;
 use advkit_ipc::api::{HelloResult, method};
 use advkit_ipc::client::Client;
@@ -322,80 +324,104 @@ pub fn describe(action: &Action) -> String {
 }
 
 /// Runs `scenario` on a game started by `launch`, through the protocol:
-/// the same frames, hashes and captures as [`Scenario::run`] makes
-/// in-process for the built-in demo.
+/// the one scenario loop (`advkit_golden::run`) on the [`Protocol`]
+/// driver, so it makes the same frames, hashes and captures as
+/// [`Scenario::run`] makes in-process for the built-in demo.
 pub fn run(
     scenario: &Scenario,
     launch: &Launch,
     states: bool,
-    mut capture: impl FnMut(&Capture, &Frame, &[Json]),
+    capture: impl FnMut(&Capture, &Frame, &[Json]),
 ) -> Result<Ran, String> {
-    let mut engine = Engine::start(launch)?;
-    // A game that lists no entities has no state to compare.
-    let states = states && engine.answers(method::ENTITIES);
+    let engine = Engine::start(launch)?;
     let size = engine.size();
-    let paused = engine.call(method::PAUSE, json!({}))?;
-    let at = paused["tick"].as_u64().unwrap_or(0);
-    if at != 0 {
-        return Err(format!(
-            "the engine had run to tick {at} before it answered; a replay needs it to start paused \
-             at tick 0 (a game on advkit's Host does when ADVKIT_PAUSED=1 is set)"
-        ));
-    }
-    let mut params = scenario.params.clone();
-    if let Some(seed) = scenario.seed {
-        params.insert("world_seed".into(), json!(seed));
-    }
-    if !params.is_empty() {
-        engine
-            .call(method::PARAMS_SET, json!({ "values": params }))
-            .map_err(|e| format!("the scenario's params: {e}"))?;
-    }
-    // engine.step takes at most 10,000 ticks at a time, and the host
-    // answers a request within 10 s: steps start at 100 ticks and double
-    // while one takes under a second (halve over two), so a slow game that
-    // ran for minutes before the recording started is still caught up.
-    let (mut at, mut chunk) = (0, 100u64);
-    while scenario.state.is_none() && at < scenario.start_tick {
-        let started = Instant::now();
-        at = engine.step((scenario.start_tick - at).min(chunk))?;
-        let took = started.elapsed();
-        if took < Duration::from_secs(1) {
-            chunk = (chunk * 2).min(10_000);
-        } else if took > Duration::from_secs(2) {
-            chunk = (chunk / 2).max(1);
+    let mut game = Protocol {
+        engine,
+        frame: Frame::new(size),
+        copied: false,
+    };
+    advkit_golden::run(scenario, &mut game, states, capture)
+}
+
+/// A game on advkit's Host, driven through the protocol: a [`Driver`] for
+/// the one scenario loop (`advkit_golden::run`).
+#[derive(Debug)]
+struct Protocol {
+    engine: Engine,
+    /// The newest frame, once copied out of the reader's buffer.
+    frame: Frame,
+    copied: bool,
+}
+
+impl Driver for Protocol {
+    fn start(&mut self, scenario: &Scenario) -> Result<(), String> {
+        let engine = &mut self.engine;
+        let paused = engine.call(method::PAUSE, json!({}))?;
+        let at = paused["tick"].as_u64().unwrap_or(0);
+        if at != 0 {
+            return Err(format!(
+                "the engine had run to tick {at} before it answered; a replay needs it to start \
+                 paused at tick 0 (a game on advkit's Host does when ADVKIT_PAUSED=1 is set)"
+            ));
         }
-    }
-    // A fresh world with every param in effect (reboot-only ones too),
-    // as the in-process run starts.
-    if engine.answers(method::REBOOT) {
-        engine
-            .call(
-                method::REBOOT,
-                json!({"keep_progress": false, "confirm": true}),
-            )
-            .map_err(|e| format!("starting fresh: {e}"))?;
-    }
-    if let Some(state) = &scenario.state {
-        load(&mut engine, state, scenario.start_tick)?;
-    }
-    let plan = scenario.plan();
-    let mut ran = Ran::default();
-    for tick in scenario.start_tick..scenario.last_tick() {
-        for action in plan.at(tick) {
-            let (name, params) = request(action);
+        let mut params = scenario.params.clone();
+        if let Some(seed) = scenario.seed {
+            params.insert("world_seed".into(), json!(seed));
+        }
+        if !params.is_empty() {
             engine
-                .call(name, params)
-                .map_err(|e| format!("tick {tick}: {}: {e}", describe(action)))?;
+                .call(method::PARAMS_SET, json!({ "values": params }))
+                .map_err(|e| format!("the scenario's params: {e}"))?;
         }
-        let now = engine.step(1)?;
+        // engine.step takes at most 10,000 ticks at a time, and the host
+        // answers a request within 10 s: steps start at 100 ticks and
+        // double while one takes under a second (halve over two), so a slow
+        // game that ran for minutes before the recording started is still
+        // caught up.
+        let (mut at, mut chunk) = (0, 100u64);
+        while scenario.state.is_none() && at < scenario.start_tick {
+            let started = Instant::now();
+            at = engine.step((scenario.start_tick - at).min(chunk))?;
+            let took = started.elapsed();
+            if took < Duration::from_secs(1) {
+                chunk = (chunk * 2).min(10_000);
+            } else if took > Duration::from_secs(2) {
+                chunk = (chunk / 2).max(1);
+            }
+        }
+        // A fresh world with every param in effect (reboot-only ones too),
+        // as the in-process run starts.
+        if engine.answers(method::REBOOT) {
+            engine
+                .call(
+                    method::REBOOT,
+                    json!({"keep_progress": false, "confirm": true}),
+                )
+                .map_err(|e| format!("starting fresh: {e}"))?;
+        }
+        if let Some(state) = &scenario.state {
+            load(engine, state, scenario.start_tick)?;
+        }
+        Ok(())
+    }
+
+    fn act(&mut self, tick: u64, action: &Action) -> Result<(), String> {
+        let (name, params) = request(action);
+        self.engine
+            .call(name, params)
+            .map(drop)
+            .map_err(|e| format!("tick {tick}: {}: {e}", describe(action)))
+    }
+
+    fn step(&mut self, tick: u64) -> Result<(), String> {
+        let now = self.engine.step(1)?;
         if now != tick + 1 {
             return Err(format!(
                 "engine.step from tick {tick} reached tick {now}, not {}",
                 tick + 1
             ));
         }
-        let shown = engine.latest()?;
+        let shown = self.engine.latest()?;
         if shown != tick + 1 {
             return Err(format!(
                 "after stepping to tick {} the newest frame shows tick {shown}; the game must \
@@ -403,44 +429,44 @@ pub fn run(
                 tick + 1
             ));
         }
-        if scenario.record_hashes {
-            ran.hashes.push((tick + 1, hash_pixels(engine.pixels())));
-            if states {
-                ran.states.push((tick + 1, engine.entities()?));
-            }
+        self.copied = false;
+        Ok(())
+    }
+
+    fn frame(&mut self, size: Size) -> Result<&Frame, String> {
+        let drawn = self.frame.size();
+        if size != drawn {
+            return Err(format!(
+                "the scenario asks for a {}x{} frame, but the engine draws {}x{}; a frame of \
+                 another size needs the built-in engine's in-process run",
+                size.width, size.height, drawn.width, drawn.height
+            ));
         }
-        let captured: Vec<&Capture> = scenario
-            .captures
-            .iter()
-            .filter(|c| c.tick == tick + 1)
-            .collect();
-        if captured.is_empty() {
-            continue;
-        }
-        let frame = Frame::from_pixels(size, engine.pixels().to_vec()).ok_or_else(|| {
-            format!(
-                "the frame of tick {} is not {}x{}",
-                tick + 1,
-                size.width,
-                size.height
-            )
-        })?;
-        for c in captured {
-            let want = scenario.capture_size(c)?;
-            if want != size {
+        if !self.copied {
+            let pixels = self.engine.pixels();
+            if pixels.len() != self.frame.pixels().len() {
                 return Err(format!(
-                    "capture `{}` asks for {}x{}, but the engine draws {}x{}; a capture of its own \
-                     size needs the built-in engine's in-process run",
-                    c.name, want.width, want.height, size.width, size.height
+                    "the engine's frame is {} bytes, not {}x{}",
+                    pixels.len(),
+                    drawn.width,
+                    drawn.height
                 ));
             }
-            let entities = if scenario.needs_entities(c) {
-                engine.entities()?
-            } else {
-                Vec::new()
-            };
-            capture(c, &frame, &entities);
+            self.frame.pixels_mut().copy_from_slice(pixels);
+            self.copied = true;
         }
+        Ok(&self.frame)
     }
-    Ok(ran)
+
+    fn world(&mut self) -> Result<Option<Vec<Json>>, String> {
+        // A game that lists no entities has no world to compare.
+        if !self.engine.answers(method::ENTITIES) {
+            return Ok(None);
+        }
+        self.engine.entities().map(Some)
+    }
+
+    fn entities_in_frame(&mut self, _size: Size) -> Result<Vec<Json>, String> {
+        self.engine.entities()
+    }
 }

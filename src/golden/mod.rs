@@ -473,7 +473,9 @@ struct Failure {
 }
 
 /// Runs `scenario` in-process on `scene` (the built-in demo) or, with a
-/// `launch`, through the protocol: [`Scenario::run`] or [`replay::run`].
+/// `launch`, through the protocol: the one loop, `advkit_golden::run`, on
+/// the in-process driver ([`Scenario::run`]) or the protocol's
+/// ([`replay::run`]).
 pub fn run_scenario(
     scenario: &Scenario,
     scene: &Scene,
