@@ -324,7 +324,7 @@ pub fn describe(action: &Action) -> String {
 }
 
 /// Runs `scenario` on a game started by `launch`, through the protocol:
-/// the one scenario loop (`advkit_golden::run`) on the [`Protocol`]
+/// the one scenario loop (`advkit_golden::run`) on the `Protocol`
 /// driver, so it makes the same frames, hashes and captures as
 /// [`Scenario::run`] makes in-process for the built-in demo.
 pub fn run(
