@@ -744,6 +744,8 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
                 ),
                 "world": world.lines(first),
                 "pictures": pictures.iter().map(|(f, _)| f).collect::<Vec<_>>(),
+                // What each picture is, for review to say which it shows.
+                "captions": pictures.iter().map(|(_, c)| c).collect::<Vec<_>>(),
             });
             write_text(&artifacts.join("hashes.json"), &numbers.to_string())?;
             result.forensics = Some(Forensics {

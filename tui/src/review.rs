@@ -87,6 +87,14 @@ fn numbers(v: &serde_json::Value) -> (Vec<String>, Option<[u32; 4]>) {
     if let Some(world) = v["world"].as_array() {
         lines.extend(world.iter().filter_map(|l| l.as_str()).map(str::to_owned));
     }
+    // Which frames the pictures are: the first divergent one, and the
+    // nearest blessed capture shown as expected.
+    if let Some(captions) = v["captions"].as_array() {
+        let captions: Vec<&str> = captions.iter().filter_map(|c| c.as_str()).collect();
+        if !captions.is_empty() {
+            lines.push(format!("pictures: {}", captions.join("; ")));
+        }
+    }
     let bbox = serde_json::from_value(v["bbox"].clone()).ok();
     (lines, bbox)
 }

@@ -128,13 +128,14 @@ fn numbers_zoom_side_by_side_and_hash_sequences_are_reviewed() {
     )
     .expect("hashes");
     fs::write(artifacts.join("walk/states.actual.jsonl"), "{\"tick\":1}\n").expect("states");
+    write(&artifacts.join("walk/nearest-end.golden.png"), &frame(10));
     write(
         &artifacts.join("walk/diverged-tick-1.actual.png"),
         &frame(12),
     );
     fs::write(
         artifacts.join("walk/hashes.json"),
-        r#"{"tick": 1, "summary": "frame hashes differ at tick(s) 1 (1 tick(s))", "world": ["at tick 1 the world (entities and flags) agrees with the recording: only the pixels differ"], "pictures": ["diverged-tick-1.actual.png"]}"#,
+        r#"{"tick": 1, "summary": "frame hashes differ at tick(s) 1 (1 tick(s))", "world": ["at tick 1 the world (entities and flags) agrees with the recording: only the pixels differ"], "pictures": ["diverged-tick-1.actual.png", "nearest-end.golden.png"], "captions": ["actual, tick 1 (first divergent)", "golden `end`, tick 40 (the nearest blessed capture)"]}"#,
     )
     .expect("numbers");
 
@@ -155,6 +156,12 @@ fn numbers_zoom_side_by_side_and_hash_sequences_are_reviewed() {
     app.handle_key(KeyCode::Right);
     let screen = draw_at(&app, 120, 24);
     assert!(screen.contains("only the pixels differ"), "{screen}");
+    // Which frames are shown: the first divergent one beside the nearest
+    // blessed capture, as expected.
+    assert!(
+        screen.contains("pictures: actual, tick 1 (first divergent); golden `end`, tick 40"),
+        "{screen}"
+    );
     app.handle_key(KeyCode::Char('A'));
     assert_eq!(
         fs::read_to_string(golden.join("walk/hashes.txt")).expect("blessed"),
