@@ -9,7 +9,7 @@
 //!    (`run_scenario`, the baseline), per scenario.
 //! 3. `--protocol` per scenario (a paused `advkit run` started, stepped
 //!    and read per scenario), beside the in-process check of the same ones.
-//! 4. Flakiness: 200 scenarios through `--protocol` run 3 times while a
+//! 4. Flakiness: 1,000 scenarios through `--protocol` run 3 times while a
 //!    busy loop holds the other core: every run must pass.
 
 use std::collections::BTreeMap;
@@ -191,7 +191,9 @@ fn main() {
             }
         })
     };
-    let few_twice: Vec<&PathBuf> = sample.iter().take(200).collect();
+    // 1,000 scenarios (fewer when fewer were generated).
+    let all_files = find_scenarios(std::slice::from_ref(&scenarios)).expect("scenarios");
+    let few_twice: Vec<&PathBuf> = all_files.iter().take(1000).collect();
     for f in few_twice.iter().skip(few.len()) {
         std::fs::copy(f, few_dir.join(f.file_name().expect("name"))).expect("copy");
     }
