@@ -5,12 +5,14 @@
 //!   built only on the public host API.
 //! - [`golden`]: golden-frame checks with files (scenarios, goldens,
 //!   artifacts, reports), used by `advkit golden check` and by `cargo test`.
-//! - [`record`]: a live session recorded as a scenario (`advkit record`).
+//! - [`record`]: a live session recorded as a scenario (`advkit record`);
+//!   `launched`: how the recorded game was started, for the scenario.
 //! - [`replay`]: a scenario replayed through the protocol on any game.
 
 #![forbid(unsafe_code)]
 
 pub mod golden;
+mod launched;
 pub mod live;
 pub mod record;
 pub mod replay;
