@@ -188,7 +188,7 @@ fn review_in_tmux_shows_a_pending_capture_and_accepting_blesses_it() {
         dir.path("out").display()
     );
     let tmux = crate::util::Tmux::start(&cmd, 100, 40);
-    let screen = tmux.wait_for("walk/a", std::time::Duration::from_secs(10));
+    let screen = tmux.wait_for("walk/a", std::time::Duration::from_secs(15));
     assert!(
         screen.contains("1/3  NEW") && screen.contains("a/r accept/reject"),
         "{screen}"
@@ -200,16 +200,16 @@ fn review_in_tmux_shows_a_pending_capture_and_accepting_blesses_it() {
     tmux.keys(&["e"]);
     tmux.wait_for(
         "a new capture has no golden",
-        std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(15),
     );
     tmux.keys(&["a"]);
-    tmux.wait_for("walk/b", std::time::Duration::from_secs(5));
+    tmux.wait_for("walk/b", std::time::Duration::from_secs(15));
     tmux.keys(&["r"]);
     // The hash sequence is reviewed too.
-    tmux.wait_for("walk/hashes", std::time::Duration::from_secs(5));
+    tmux.wait_for("walk/hashes", std::time::Duration::from_secs(15));
     tmux.keys(&["a"]);
     tmux.keys(&["q"]);
-    let screen = tmux.wait_for("REVIEW-DONE", std::time::Duration::from_secs(5));
+    let screen = tmux.wait_for("REVIEW-DONE", std::time::Duration::from_secs(15));
     assert!(screen.contains("2 accepted, 1 rejected"), "{screen}");
     assert!(dir.path("golden/walk/a.png").exists(), "accepted: blessed");
     assert!(!dir.path("golden/walk/a.new.png").exists());
