@@ -229,6 +229,7 @@ fn replay_speed() {
         mask: Vec::new(),
         record_hashes: true,
         check_world: false,
+        keep_frames: None,
         captures: vec![Capture {
             name: "end".into(),
             tick: 1000,

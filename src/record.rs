@@ -18,15 +18,16 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use advkit_core::{Compression, Frame, Size, encode_png, hash_pixels};
-use advkit_golden::{Capture, Injected, Scenario};
+use advkit_core::{Compression, Frame, Size, hash_pixels};
+use advkit_golden::store::{Goldens, write_file, write_png};
+use advkit_golden::{Capture, Injected, KeepFrames, Scenario};
 use advkit_ipc::api::event::Notification;
 use advkit_ipc::api::{Event, HelloResult, RpcError, codes, method};
 use advkit_ipc::client::{Client, ClientError};
 use advkit_ipc::region::{AlignedBuf, FrameReader};
 use serde_json::{Map, Value as Json, json};
 
-use crate::golden::{describe_ranges, diverging_ranges, hashes_text, parse_hashes};
+use crate::golden::{describe_ranges, diverging_ranges, hashes_text};
 use crate::launched::{describe_engine, engine_spec, launched_as, relative_to, scene_arg};
 
 /// The engine string the built-in demo says in `hello`.
@@ -463,12 +464,14 @@ impl Recording {
     }
 
     /// Writes the scenario to `out` and its goldens (captures and
-    /// `hashes.txt`) to `golden`, replacing an earlier recording's.
+    /// `hashes.txt`) to `golden`, replacing an earlier recording's. The
+    /// scenario keeps `keep_frames`; [`verify`]'s replay writes them.
     pub fn write(
         &mut self,
         out: &Path,
         golden: &Path,
         description: Option<&str>,
+        keep_frames: KeepFrames,
     ) -> Result<Written, String> {
         if let Some(at) = self.loaded_at {
             // Nothing after the load can be replayed: end at the last
@@ -528,6 +531,7 @@ impl Recording {
             mask: Vec::new(),
             record_hashes: true,
             check_world: false,
+            keep_frames: Some(keep_frames),
             captures: frames
                 .keys()
                 .map(|t| Capture {
@@ -576,10 +580,13 @@ impl Recording {
         let _ = fs::remove_dir_all(golden);
         fs::create_dir_all(golden)
             .map_err(|e| format!("cannot create {}: {e}", golden.display()))?;
+        let goldens = Goldens::at(golden);
         for (tick, frame) in &frames {
-            let path = golden.join(format!("tick-{tick}.png"));
-            let png = encode_png(frame, Compression::Best).map_err(|e| e.to_string())?;
-            fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            write_png(
+                &goldens.capture(&format!("tick-{tick}")),
+                frame,
+                Compression::Best,
+            )?;
         }
         let hashes: Vec<(u64, u64)> = self
             .hashes
@@ -587,9 +594,12 @@ impl Recording {
             .copied()
             .filter(|(t, _)| *t <= last_tick)
             .collect();
-        let path = golden.join("hashes.txt");
-        fs::write(&path, hashes_text(&hashes))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        // The states and kept frames are the verifying replay's
+        // ([`verify`]): they belong to these hashes only once it agrees.
+        write_file(
+            &goldens.sequence(false).hashes,
+            hashes_text(&hashes).as_bytes(),
+        )?;
         fs::write(out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
         let ticks = last_tick - self.start_tick;
         if (hashes.len() as u64) < ticks {
@@ -691,27 +701,20 @@ fn replay_twice(path: &Path, golden: &Path) -> Result<Result<usize, VerifyError>
         || crate::golden::run_scenario(&scenario, &scene, launch.as_ref(), true, |_, _, _| {});
     let ran = replay()?;
     let again = replay()?;
-    let file = golden.join("hashes.txt");
-    let recorded = parse_hashes(
-        &file,
-        &fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?,
-    )?;
-    let states = golden.join("states.jsonl");
+    let blessed = Goldens::at(golden).sequence(false);
+    let recorded = blessed
+        .read_hashes()?
+        .ok_or_else(|| format!("{} is missing", blessed.hashes.display()))?;
     let itself = diverging_ranges(&ran.hashes, &again.hashes);
     let live = diverging_ranges(&recorded, &ran.hashes);
     if itself.is_empty() && live.is_empty() {
-        if ran.states.is_empty() {
-            let _ = fs::remove_file(&states);
-        } else {
-            fs::write(
-                &states,
-                crate::state::log_text(&crate::state::flatten_each(&ran.states)),
-            )
-            .map_err(|e| format!("cannot write {}: {e}", states.display()))?;
-        }
+        // The replay drew the live frames: its world and frames are the
+        // recording's.
+        let states = crate::state::log_text(&crate::state::flatten_each(&ran.states));
+        blessed.write(&recorded, &states, &ran.kept)?;
         return Ok(Ok(recorded.len()));
     }
-    let _ = fs::remove_file(&states);
+    blessed.write(&recorded, "", &Default::default())?;
     Ok(Err(if let Some(&(first, _)) = itself.first() {
         VerifyError::Nondeterministic(format!(
             "two headless replays of the recording disagree with each other at tick(s) {}; the \

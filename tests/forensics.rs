@@ -140,16 +140,8 @@ fn count_near(shot: &advkit_core::Frame, (x0, x1): (u32, u32), rgb: [u8; 3]) -> 
         .count()
 }
 
-#[test]
-fn the_report_shows_its_three_images_and_the_divergence_table_in_chromium() {
-    let dir = blessed(STILL);
-    // Grass one step bluer: every frame differs, the world does not.
-    dir.write(
-        "scene.json",
-        &demo_scene(|s| s["palette"]["grass"] = serde_json::json!("#5a9e3d")),
-    );
-    check(&dir, false, &[]).fails_with(1);
-    let report = dir.path("out/still/report.html");
+/// A screenshot of `report` by headless Chromium, 1200 pixels wide.
+fn screenshot(dir: &Dir, report: &std::path::Path) -> advkit_core::Frame {
     let shot = dir.path("shot.png");
     let status = std::process::Command::new("chromium")
         .args([
@@ -171,8 +163,123 @@ fn the_report_shows_its_three_images_and_the_divergence_table_in_chromium() {
         .status()
         .expect("chromium runs (installed by .ci/run)");
     assert!(status.success(), "chromium failed: {status}");
-    let shot = advkit_core::decode_png(&std::fs::read(&shot).expect("a screenshot"))
-        .expect("a PNG screenshot");
+    advkit_core::decode_png(&std::fs::read(&shot).expect("a screenshot")).expect("a PNG screenshot")
+}
+
+/// Dusk falls at tick 150 in the blessed run; no capture is near.
+const DUSK: &str = r#"{
+  "scene": "../scene.json",
+  "seed": 3,
+  "params": {"autopilot": false, "show_hud": false},
+  "record_hashes": true,
+  "requests": [{"tick": 150, "method": "params.set", "params": {"values": {"day_night": 1.0}}}],
+  "captures": [{"name": "t200", "tick": 200}]
+}"#;
+
+/// How many pixels of the demo's grass (light or dusk-dark) are in
+/// columns `x0..x1`: (light, dark).
+fn grass(shot: &advkit_core::Frame, cols: (u32, u32)) -> (usize, usize) {
+    (
+        count_near(shot, cols, [0x5a, 0x9e, 0x3c]),
+        (0..shot.height())
+            .flat_map(|y| (cols.0..cols.1).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                let p = shot.pixel(x, y);
+                // Darkened grass: green still leads, all well below light.
+                p[1] > p[0] && p[1] > p[2] && p[1] < 0x70 && p[1] > 0x08
+            })
+            .count(),
+    )
+}
+
+#[test]
+fn the_report_shows_expected_beside_actual_at_the_first_divergent_tick_in_chromium() {
+    let dir = blessed(DUSK);
+    assert!(dir.path("golden/still/frames.bin").is_file(), "frames kept");
+    // Dusk now falls at tick 119: the run first differs at tick 120,
+    // where a frame was kept (every 30 ticks).
+    dir.write(
+        "scenarios/still.json",
+        &DUSK.replace("\"tick\": 150, \"method\"", "\"tick\": 119, \"method\""),
+    );
+    let run = check(&dir, false, &[]);
+    run.fails_with(1);
+    assert!(
+        run.stdout()
+            .contains("frame hashes differ from the recorded run at tick(s) 120-150"),
+        "{}",
+        run.stdout()
+    );
+    assert!(
+        run.stdout()
+            .contains("pictured: expected (kept frame), tick 120, the first divergent tick"),
+        "{}",
+        run.stdout()
+    );
+    let report = dir.path("out/still/report.html");
+    let html = std::fs::read_to_string(&report).expect("report");
+    assert!(
+        html.contains("Expected beside actual at tick 120"),
+        "{html}"
+    );
+    let shot = screenshot(&dir, &report);
+    let third = shot.width() / 3;
+    // Expected (day) on the left, actual (dusk) in the middle, each drawn
+    // at least 200x100 pixels.
+    let enough = 200 * 100 / 2;
+    let (left, middle) = (grass(&shot, (0, third)), grass(&shot, (third, 2 * third)));
+    assert!(
+        left.0 > enough && left.1 < enough / 10 && middle.1 > enough && middle.0 < enough / 10,
+        "left (light, dark) {left:?}, middle {middle:?}"
+    );
+
+    // Dusk at tick 99: no frame was kept at tick 100, so the first kept
+    // after it (tick 120) is shown, and the report says so.
+    dir.write(
+        "scenarios/still.json",
+        &DUSK.replace("\"tick\": 150, \"method\"", "\"tick\": 99, \"method\""),
+    );
+    let run = check(&dir, false, &[]);
+    run.fails_with(1);
+    assert!(
+        run.stdout().contains(
+            "pictured: expected (kept frame), tick 120, the first kept frame after the first \
+             divergent tick 100"
+        ),
+        "{}",
+        run.stdout()
+    );
+    let html = std::fs::read_to_string(&report).expect("report");
+    assert!(
+        html.contains("No frame was kept at the first divergent tick 100"),
+        "{html}"
+    );
+    for file in [
+        "expected-tick-120.png",
+        "actual-tick-120.png",
+        "diff-tick-120.png",
+        "diverged-tick-100.actual.png",
+        "diverged-tick-99.actual.png",
+    ] {
+        assert!(
+            html.contains(&format!("<a href=\"{file}\">")),
+            "{file}: {html}"
+        );
+        assert!(dir.path("out/still").join(file).is_file(), "{file}");
+    }
+}
+
+#[test]
+fn the_report_shows_its_three_images_and_the_divergence_table_in_chromium() {
+    let dir = blessed(STILL);
+    // Grass one step bluer: every frame differs, the world does not.
+    dir.write(
+        "scene.json",
+        &demo_scene(|s| s["palette"]["grass"] = serde_json::json!("#5a9e3d")),
+    );
+    check(&dir, false, &[]).fails_with(1);
+    let report = dir.path("out/still/report.html");
+    let shot = screenshot(&dir, &report);
     let third = shot.width() / 3;
     let (left, middle, right) = ((0, third), (third, 2 * third), (2 * third, shot.width()));
     // Expected (old grass) on the left, actual (new grass) in the middle,

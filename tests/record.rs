@@ -284,12 +284,14 @@ fn a_changed_scene_makes_the_replay_name_every_diverging_range() {
         let report = std::fs::read_to_string(dir.path("out/walk/report.html")).expect("a report");
         assert!(report.contains("diverging ticks"), "{report}");
         assert!(report.contains("only the pixels differ"), "{report}");
-        // Every failure is a picture: the capture's diff, and the frames
-        // where the hashes first left the recording.
+        // Every failure is a picture: the capture's diff, and expected
+        // beside actual where the hashes first left the recording (the
+        // first tick's frame is kept).
         for file in [
             "end.diff.png",
-            "diverged-tick-1.actual.png",
-            "nearest-end.golden.png",
+            "expected-tick-1.png",
+            "actual-tick-1.png",
+            "diff-tick-1.png",
         ] {
             assert!(dir.path("out/walk").join(file).is_file(), "{file}");
             assert!(report.contains(file), "{file} in {report}");

@@ -1,12 +1,13 @@
-//! Golden frames, sans-IO: the scenario format ([`scenario`]), running a
-//! scenario to its captures over a [`Driver`] ([`run`](mod@run)), and
-//! comparing two frames with a tolerance or perceptually, with a diff
-//! heat map ([`compare`](mod@compare)). A crate of its own, so `advkit-core`
-//! is only the demo game: this one depends on it to run the demo
-//! in-process.
+//! Golden frames: the scenario format ([`scenario`]), running a scenario
+//! to its captures over a [`Driver`] ([`run`](mod@run)), comparing two
+//! frames with a tolerance or perceptually, with a diff heat map
+//! ([`compare`](mod@compare)), and the goldens on disk, typed
+//! ([`store`]). A crate of its own, so `advkit-core` is only the demo game:
+//! this one depends on it to run the demo in-process.
 //!
-//! Reading scenario files and goldens, writing artifacts and reports is the
-//! host's job (`advkit::golden`); everything here is pure.
+//! Only [`store`] touches files. Deciding what a run's results mean
+//! (verdicts, reports, the command line) is `advkit::golden`'s job; review
+//! screens are `advkit-tui`'s.
 
 #![forbid(unsafe_code)]
 
@@ -14,6 +15,7 @@ pub mod compare;
 mod perceptual;
 pub mod run;
 pub mod scenario;
+pub mod store;
 
 pub use compare::{Comparison, Tolerance, compare, diff_image};
 pub use run::{Demo, Driver, Ran, run};

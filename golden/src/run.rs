@@ -6,6 +6,7 @@ use serde_json::Value as Json;
 use advkit_core::{Engine, Frame, Progress, Scene, Size, hash_pixels};
 
 use crate::scenario::{Action, Capture, Scenario};
+use crate::store::KeptFrames;
 
 impl Scenario {
     /// The engine this scenario starts with: scene, seed and params.
@@ -97,8 +98,11 @@ pub fn run(
         }
         driver.step(tick)?;
         if scenario.record_hashes {
-            ran.hashes
-                .push((tick + 1, hash_pixels(driver.frame(size)?.pixels())));
+            let frame = driver.frame(size)?;
+            ran.hashes.push((tick + 1, hash_pixels(frame.pixels())));
+            if scenario.keeps_frame(tick + 1) {
+                ran.kept.keep(tick + 1, frame)?;
+            }
             if states && let Some(world) = driver.world()? {
                 ran.states.push((tick + 1, world));
             }
@@ -215,4 +219,7 @@ pub struct Ran {
     /// the game lists its entities): what a divergence report compares,
     /// once flattened (`advkit_ipc::state::flatten`).
     pub states: Vec<(u64, Vec<Json>)>,
+    /// The frames the scenario keeps beside its hashes
+    /// ([`Scenario::keeps_frame`]).
+    pub kept: KeptFrames,
 }

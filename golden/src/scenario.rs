@@ -183,7 +183,40 @@ pub struct Scenario {
     /// `record_hashes`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub check_world: bool,
+    /// Which frames are kept beside the hash sequence (`frames.bin`), so a
+    /// divergence shows the expected picture at its first divergent tick,
+    /// or at the kept frame nearest to it. Needs `record_hashes`; absent:
+    /// [`KeepFrames::default`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_frames: Option<KeepFrames>,
     pub captures: Vec<Capture>,
+}
+
+/// Which frames of a hash-recorded run are kept, PNG-compressed, beside
+/// its hashes: the first, every `every`-th tick, and `around` ticks either
+/// side of each capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeepFrames {
+    /// Every this many ticks (0: none but the first and those around
+    /// captures).
+    #[serde(default)]
+    pub every: u64,
+    /// This many ticks before and after each capture.
+    #[serde(default)]
+    pub around: u64,
+}
+
+impl Default for KeepFrames {
+    /// Twice a second at 60 ticks/s, and the tick before and after each
+    /// capture: ~2.5 KB a 320x180 frame, so a five-minute recording with a
+    /// capture a second keeps ~3 MB.
+    fn default() -> KeepFrames {
+        KeepFrames {
+            every: 30,
+            around: 1,
+        }
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -264,6 +297,12 @@ impl Scenario {
                     .into(),
             ));
         }
+        if s.keep_frames.is_some() && !s.record_hashes {
+            return Err(fail(
+                "keep_frames needs \"record_hashes\": true (the frames are kept beside the frame hashes)"
+                    .into(),
+            ));
+        }
         for c in &s.captures {
             if let Some(t) = &c.tolerance {
                 t.check()
@@ -322,6 +361,21 @@ impl Scenario {
     /// Whether a capture's masks need the entities at its tick.
     pub fn needs_entities(&self, c: &Capture) -> bool {
         self.masks_for(c).any(|m| m.entity.is_some())
+    }
+
+    /// Whether the frame at `tick` is kept beside the hash sequence
+    /// ([`KeepFrames`]); never without `record_hashes`.
+    pub fn keeps_frame(&self, tick: u64) -> bool {
+        if !self.record_hashes {
+            return false;
+        }
+        let keep = self.keep_frames.unwrap_or_default();
+        tick == self.start_tick + 1
+            || (keep.every > 0 && tick.is_multiple_of(keep.every))
+            || self
+                .captures
+                .iter()
+                .any(|c| c.tick.abs_diff(tick) <= keep.around)
     }
 
     /// The tick of the last frame the run makes (its last capture).

@@ -2,13 +2,14 @@
 //! frame, and the pictures there beside the nearest blessed capture.
 
 use std::fs;
-use std::path::Path;
 
-use advkit_core::{Compression, Scene};
-use advkit_golden::{Capture, Scenario};
+use advkit_core::{Compression, Frame, Scene};
+use advkit_golden::store::{
+    Artifacts, Goldens, Picture, Shows, divergence_rank, read_png, write_png,
+};
+use advkit_golden::{Capture, Scenario, Tolerance, diff_image};
 
 use super::run_scenario;
-use super::store::write_png;
 use crate::{replay, state};
 
 /// Why a run left the recorded one, at its first divergent frame.
@@ -17,8 +18,8 @@ pub struct Forensics {
     /// The first tick whose frame hash differs.
     pub tick: u64,
     pub world: World,
-    /// Pictures in the artifacts directory: (file, caption).
-    pub pictures: Vec<(String, String)>,
+    /// Pictures in the artifacts directory.
+    pub pictures: Vec<Picture>,
 }
 
 /// The world (entities and flags) at the first divergent frame.
@@ -66,11 +67,11 @@ impl World {
 /// Compares the recorded states (`states.jsonl` beside `hashes.txt`) with
 /// this run's at `tick`, and finds the first tick they differ. A run
 /// with no states is a game that lists no entities.
-pub(super) fn world_at(golden_dir: &Path, actual: &[(u64, state::Flat)], tick: u64) -> World {
+pub(super) fn world_at(goldens: &Goldens, actual: &[(u64, state::Flat)], tick: u64) -> World {
     if actual.is_empty() {
         return World::Unknown("the game does not list its entities (world.entities)".into());
     }
-    let file = golden_dir.join("states.jsonl");
+    let file = goldens.sequence(false).states;
     let log = match fs::read_to_string(&file) {
         Ok(text) => match state::Log::parse(&file.display().to_string(), &text) {
             Ok(log) => log,
@@ -101,68 +102,131 @@ pub(super) fn world_at(golden_dir: &Path, actual: &[(u64, state::Flat)], tick: u
     World::Differs { since, changes }
 }
 
-/// Every failure is a picture: a run whose hashes diverge is run again to
-/// the first divergent tick, and its frames there and the tick before are
-/// written beside the blessed capture nearest to it.
+/// Every failure is a picture: a run whose hashes diverge at `tick` is run
+/// again, and the expected frame there (kept beside the hashes) is written
+/// beside the actual one and their difference. When no frame was kept at
+/// `tick`, the first kept frame or blessed capture after it is (else the
+/// last before it), beside the actual one at its tick; the run's own frames at `tick` and the tick before are
+/// written too. Each picture says which it is.
 pub(super) fn divergence_pictures(
     scenario: &Scenario,
     scene: &Scene,
     launch: Option<&replay::Launch>,
     tick: u64,
-    golden_dir: &Path,
-    artifacts: &Path,
-) -> Result<Vec<(String, String)>, String> {
+    goldens: &Goldens,
+    artifacts: &Artifacts,
+) -> Result<Vec<Picture>, String> {
+    let kept = goldens.sequence(false).read_frames()?;
+    let capture = scenario
+        .captures
+        .iter()
+        .filter(|c| goldens.capture(&c.name).is_file())
+        .min_by_key(|c| divergence_rank(c.tick, tick));
+    // The expected frame nearest to `tick`: its tick, what it is, its
+    // size (a capture may have its own), and the frame.
+    let expected = match (kept.nearest(tick), capture) {
+        (Some(k), c)
+            if c.is_none_or(|c| divergence_rank(k, tick) <= divergence_rank(c.tick, tick)) =>
+        {
+            let frame = kept.frame(k)?.ok_or("a kept frame vanished")?;
+            Some((k, "kept frame".to_owned(), None, frame))
+        }
+        (_, Some(c)) => {
+            let path = goldens.capture(&c.name);
+            let frame = read_png(&path)
+                .ok_or_else(|| format!("golden {} is not a readable PNG", path.display()))?;
+            Some((
+                c.tick,
+                format!("golden capture `{}`", c.name),
+                c.size.clone(),
+                frame,
+            ))
+        }
+        _ => None,
+    };
+    // The run's frames at these ticks, at these sizes.
+    let mut wanted: std::collections::BTreeMap<u64, Option<String>> = Default::default();
+    if let Some((k, _, size, _)) = &expected {
+        wanted.insert(*k, size.clone());
+    }
+    for t in [tick, tick.saturating_sub(1)] {
+        if t > scenario.start_tick && t >= 1 {
+            wanted.entry(t).or_insert(None);
+        }
+    }
     let mut again = scenario.clone();
     again.record_hashes = false;
+    again.keep_frames = None;
+    again.check_world = false;
     again.mask.clear();
-    again.captures = (tick.saturating_sub(1).max(scenario.start_tick + 1).max(1)..=tick)
-        .map(|t| Capture {
+    again.captures = wanted
+        .into_iter()
+        .map(|(t, size)| Capture {
             name: format!("tick-{t}"),
             tick: t,
-            size: None,
+            size,
             tolerance: None,
             mask: Vec::new(),
             xfail: None,
         })
         .collect();
-    let mut pictures = Vec::new();
-    let mut first_error = None;
+    let mut frames = std::collections::BTreeMap::new();
     run_scenario(&again, scene, launch, false, |c, frame, _| {
-        let file = format!("diverged-{}.actual.png", c.name);
-        match write_png(&artifacts.join(&file), frame, Compression::Fast) {
-            Ok(()) => pictures.push((
-                file,
-                if c.tick == tick {
-                    format!("actual, tick {} (first divergent)", c.tick)
-                } else {
-                    format!("actual, tick {} (the tick before)", c.tick)
-                },
-            )),
-            Err(e) => first_error = Some(e),
-        }
+        frames.insert(c.tick, frame.clone());
     })?;
-    if let Some(e) = first_error {
-        return Err(e);
-    }
-    let nearest = scenario
-        .captures
-        .iter()
-        .filter(|c| golden_dir.join(format!("{}.png", c.name)).is_file())
-        .min_by_key(|c| c.tick.abs_diff(tick));
-    if let Some(c) = nearest {
-        let file = format!("nearest-{}.golden.png", c.name);
-        fs::copy(
-            golden_dir.join(format!("{}.png", c.name)),
-            artifacts.join(&file),
-        )
-        .map_err(|e| format!("cannot copy the golden `{}`: {e}", c.name))?;
-        pictures.push((
+    let mut pictures = Vec::new();
+    let mut picture = |frame: &Frame, caption: String, shows: Shows, at: u64| {
+        let file = Artifacts::picture_name(shows, at);
+        write_png(&artifacts.picture(&file), frame, Compression::Fast)?;
+        pictures.push(Picture {
             file,
-            format!(
-                "golden `{}`, tick {} (the nearest blessed capture)",
-                c.name, c.tick
-            ),
-        ));
+            caption,
+            shows,
+            tick: at,
+        });
+        Ok::<(), String>(())
+    };
+    if let Some((k, what, _, expected)) = &expected
+        && let Some(actual) = frames.get(k)
+    {
+        let when = if *k == tick {
+            format!("tick {k}, the first divergent tick")
+        } else if *k > tick {
+            format!("tick {k}, the first {what} after the first divergent tick {tick}")
+        } else {
+            format!("tick {k}, the last {what} before the first divergent tick {tick}")
+        };
+        picture(
+            expected,
+            format!("expected ({what}), {when}"),
+            Shows::Expected,
+            *k,
+        )?;
+        picture(actual, format!("actual, {when}"), Shows::Actual, *k)?;
+        picture(
+            &diff_image(expected, actual, Tolerance::default(), &[]),
+            format!("difference, {when}"),
+            Shows::Diff,
+            *k,
+        )?;
+    }
+    let shown = expected.as_ref().map(|(k, ..)| *k);
+    for (t, frame) in &frames {
+        let (shows, caption) = if *t == tick {
+            (
+                Shows::FirstDivergent,
+                format!("actual, tick {t} (first divergent)"),
+            )
+        } else if *t + 1 == tick {
+            (Shows::Before, format!("actual, tick {t} (the tick before)"))
+        } else {
+            continue;
+        };
+        // Already shown beside its expected frame.
+        if shown == Some(*t) && shows == Shows::FirstDivergent {
+            continue;
+        }
+        picture(frame, caption, shows, *t)?;
     }
     Ok(pictures)
 }

@@ -26,12 +26,16 @@ mod report;
 pub mod select;
 mod store;
 
+pub use advkit_golden::store::{hashes_text, parse_hashes};
 pub use forensics::{Forensics, World};
-pub use store::{diverging_ranges, hashes_text, parse_hashes, unreferenced};
+pub use store::{diverging_ranges, unreferenced};
 
+use advkit_golden::store::{
+    Artifacts, CaptureNumbers, Divergence, Goldens, Shows, write_file, write_png, write_sidecar,
+};
 use forensics::{divergence_pictures, world_at};
 use report::report_html;
-use store::{judge, judge_hashes, judge_world, write_artifacts, write_png, write_text};
+use store::{judge, judge_hashes, judge_world, write_artifacts};
 
 /// Where things are, and what to do about differences.
 #[derive(Debug, Clone)]
@@ -258,6 +262,9 @@ impl ScenarioResult {
                     .into_iter()
                     .map(|l| format!("      {l}")),
             );
+            if let Some(p) = f.pictures.iter().find(|p| p.shows == Shows::Expected) {
+                lines.push(format!("      pictured: {}", p.caption));
+            }
         }
         lines
     }
@@ -489,10 +496,10 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
         }
         (None, false) => None,
     };
-    let golden_dir = opts.golden_dir.join(&result.name);
-    let artifacts = opts.artifacts.join(&result.name);
+    let goldens = Goldens::new(&opts.golden_dir, &result.name);
+    let artifacts = Artifacts::new(&opts.artifacts, &result.name);
     // Old artifacts would be mistaken for this run's.
-    let _ = fs::remove_dir_all(&artifacts);
+    let _ = fs::remove_dir_all(artifacts.dir());
 
     // Blessing a game that does not draw the same twice would make goldens
     // no later run matches: under --update the scenario runs once first,
@@ -531,7 +538,6 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
             ));
             return;
         }
-        let golden = golden_dir.join(format!("{}.png", capture.name));
         let tol = scenario.tolerance_for(capture);
         let judged = scenario
             .masks_for(capture)
@@ -545,7 +551,8 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
                     Some(_) => &no_update,
                     None => opts,
                 };
-                let (status, expected) = judge(&golden, actual, tol, &masks, judged_by)?;
+                let (status, expected) =
+                    judge(&goldens, &capture.name, actual, tol, &masks, judged_by)?;
                 let status = match (&capture.xfail, status) {
                     (Some(reason), Status::Pass | Status::PassVariant { .. }) => Status::XPass {
                         reason: reason.clone(),
@@ -572,19 +579,14 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
         let mut note = None;
         match (&status, &expected) {
             (Status::Fail { comparison }, Some((expected, _))) => {
-                let numbers = serde_json::json!({
-                    "tick": capture.tick,
-                    "summary": comparison.describe(),
-                    "bbox": comparison.bbox.map(|(a, b, c, d)| [a, b, c, d]),
-                });
+                let numbers = CaptureNumbers {
+                    tick: capture.tick,
+                    summary: comparison.describe(),
+                    bbox: comparison.bbox.map(|(a, b, c, d)| [a, b, c, d]),
+                };
                 if let Err(e) =
                     write_artifacts(&artifacts, &capture.name, expected, actual, tol, &masks)
-                        .and_then(|()| {
-                            write_text(
-                                &artifacts.join(format!("{}.json", capture.name)),
-                                &numbers.to_string(),
-                            )
-                        })
+                        .and_then(|()| write_sidecar(&artifacts.numbers(&capture.name), &numbers))
                 {
                     first_error.get_or_insert(e);
                 }
@@ -596,7 +598,7 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
             }
             (Status::Missing, _) => {
                 // CI keeps what it would have blessed, to upload.
-                let written = artifacts.join(format!("{}.actual.png", capture.name));
+                let written = artifacts.actual(&capture.name);
                 match write_png(&written, actual, Compression::Fast) {
                     Ok(()) => note = Some(format!("wrote {}", written.display())),
                     Err(e) => {
@@ -647,44 +649,33 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
 
     if scenario.record_hashes {
         let states = state::flatten_each(&ran.states);
-        let status = judge_hashes(&golden_dir, &ran.hashes, &states, opts)?;
+        let status = judge_hashes(&goldens, &ran, &states, opts)?;
         if let Status::Diverged { ranges } = &status {
             let first = ranges[0].0;
             result.first_divergence = Some(first);
             result.applied_before_divergence = Some(applied_before(&scenario, first));
-            write_text(
-                &artifacts.join("hashes.actual.txt"),
-                &hashes_text(&ran.hashes),
-            )?;
-            if !states.is_empty() {
-                write_text(
-                    &artifacts.join("states.actual.jsonl"),
-                    &state::log_text(&states),
-                )?;
-            }
-            let world = world_at(&golden_dir, &states, first);
+            // What `golden review` accepts: this run's sequence.
+            artifacts
+                .sequence()
+                .write(&ran.hashes, &state::log_text(&states), &ran.kept)?;
+            let world = world_at(&goldens, &states, first);
             let pictures = divergence_pictures(
                 &scenario,
                 &scene,
                 launch.as_ref(),
                 first,
-                &golden_dir,
+                &goldens,
                 &artifacts,
             )?;
-            // For `advkit golden review`: what to show and what accepting
-            // writes.
-            let numbers = serde_json::json!({
-                "tick": first,
-                "summary": format!(
-                    "frame hashes differ at tick(s) {}",
-                    describe_ranges(ranges)
-                ),
-                "world": world.lines(first),
-                "pictures": pictures.iter().map(|(f, _)| f).collect::<Vec<_>>(),
-                // What each picture is, for review to say which it shows.
-                "captions": pictures.iter().map(|(_, c)| c).collect::<Vec<_>>(),
-            });
-            write_text(&artifacts.join("hashes.json"), &numbers.to_string())?;
+            write_sidecar(
+                &artifacts.divergence(),
+                &Divergence {
+                    tick: first,
+                    summary: format!("frame hashes differ at tick(s) {}", describe_ranges(ranges)),
+                    world: world.lines(first),
+                    pictures: pictures.clone(),
+                },
+            )?;
             result.forensics = Some(Forensics {
                 tick: first,
                 world,
@@ -716,7 +707,7 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
         });
         // The frames agree: with check_world the world must too.
         if scenario.check_world && frames_agree {
-            let status = judge_world(&golden_dir, &states)?;
+            let status = judge_world(&goldens, &states)?;
             result.captures.push(CaptureResult {
                 name: "world".into(),
                 tick: states.last().map_or(0, |(t, _)| *t),
@@ -726,11 +717,11 @@ fn check_into(path: &Path, opts: &Options, result: &mut ScenarioResult) -> Resul
         }
     }
     if !failures.is_empty() || result.first_divergence.is_some() {
-        let report = artifacts.join("report.html");
-        fs::create_dir_all(&artifacts)
-            .map_err(|e| format!("cannot create {}: {e}", artifacts.display()))?;
-        fs::write(&report, report_html(result, &scenario, &failures))
-            .map_err(|e| format!("cannot write {}: {e}", report.display()))?;
+        let report = artifacts.report();
+        write_file(
+            &report,
+            report_html(result, &scenario, &failures).as_bytes(),
+        )?;
         result.report = Some(report);
     }
     Ok(())

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use advkit_golden::Scenario;
+use advkit_golden::store::{Picture, Shows};
 use serde_json::Value as Json;
 
 use super::forensics::World;
@@ -74,14 +75,47 @@ pub(super) fn report_html(
                 let _ = write!(h, "<p>{}</p>", esc(&other.lines(f.tick).join(" ")));
             }
         }
-        if !f.pictures.is_empty() {
+        // Expected, actual and difference at one tick in a row; the run's
+        // own frames at and before the first divergent tick below.
+        let (pair, run): (Vec<&Picture>, Vec<&Picture>) = f
+            .pictures
+            .iter()
+            .partition(|p| matches!(p.shows, Shows::Expected | Shows::Actual | Shows::Diff));
+        if let Some(p) = pair.first() {
+            let _ = write!(
+                h,
+                "<h2>Expected beside actual at tick {}</h2>{}",
+                p.tick,
+                if p.tick == f.tick {
+                    "<p>The first divergent tick, from the frames kept with the recording.</p>"
+                        .to_owned()
+                } else {
+                    format!(
+                        "<p>No frame was kept at the first divergent tick {}: these are the \
+                         nearest one that was (after it, where they differ, when there is one), \
+                         and the run's own frames at and before tick {} follow.</p>",
+                        f.tick, f.tick
+                    )
+                }
+            );
+        } else if !run.is_empty() {
+            h.push_str(
+                "<p>The recording kept no frame to compare with (record again, or bless with \
+                 <code>--update</code>, to keep frames beside the hashes): the run's own \
+                 frames.</p>",
+            );
+        }
+        for row in [pair, run] {
+            if row.is_empty() {
+                continue;
+            }
             h.push_str("<div class=row>");
-            for (file, caption) in &f.pictures {
+            for p in row {
                 let _ = write!(
                     h,
                     "<figure><a href=\"{0}\"><img src=\"{0}\"></a><figcaption>{1}</figcaption></figure>",
-                    esc(file),
-                    esc(caption)
+                    esc(&p.file),
+                    esc(&p.caption)
                 );
             }
             h.push_str("</div>");

@@ -6,7 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use advkit_core::{Compression, Frame, decode_png, encode_png};
-use advkit_golden::{Comparison, Scenario, Tolerance, compare, diff_image};
+use advkit_golden::store::{Artifacts, Change, Goldens, remove_file, write_file, write_png};
+use advkit_golden::{Comparison, Ran, Scenario, Tolerance, compare, diff_image};
 use serde_json::Value as Json;
 
 use super::forensics::{World, world_at};
@@ -16,36 +17,19 @@ use crate::state;
 /// Files and directories in `golden_dir` that no scenario in `scenarios`
 /// refers to: a renamed capture's old PNG, a deleted scenario's directory.
 pub fn unreferenced(golden_dir: &Path, scenarios: &[PathBuf]) -> Vec<PathBuf> {
-    let mut wanted: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut wanted: std::collections::BTreeMap<String, Option<Vec<String>>> = Default::default();
     for path in scenarios {
         let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
             continue;
         };
-        let Ok(scenario) = fs::read_to_string(path)
+        let scenario = fs::read_to_string(path)
             .map_err(|e| e.to_string())
-            .and_then(|t| Scenario::parse("", &t).map_err(|e| e.to_string()))
-        else {
-            // A scenario that does not parse keeps all its files.
-            wanted.insert(name.to_owned(), vec!["*".into()]);
-            continue;
-        };
-        let mut files: Vec<String> = scenario
-            .captures
-            .iter()
-            .flat_map(|c| [format!("{}.png", c.name), format!("{}.new.png", c.name)])
-            .collect();
-        if scenario.record_hashes {
-            files.extend(
-                [
-                    "hashes.txt",
-                    "hashes.new.txt",
-                    "states.jsonl",
-                    "states.new.jsonl",
-                ]
-                .map(String::from),
-            );
-        }
-        wanted.insert(name.to_owned(), files);
+            .and_then(|t| Scenario::parse("", &t).map_err(|e| e.to_string()));
+        // A scenario that does not parse keeps all its files.
+        wanted.insert(
+            name.to_owned(),
+            scenario.ok().map(|s| Goldens::file_names(&s)),
+        );
     }
     let mut out = Vec::new();
     let Ok(dirs) = fs::read_dir(golden_dir) else {
@@ -62,9 +46,9 @@ pub fn unreferenced(golden_dir: &Path, scenarios: &[PathBuf]) -> Vec<PathBuf> {
             out.push(dir);
             continue;
         };
-        if files.iter().any(|f| f == "*") || !dir.is_dir() {
+        let Some(files) = files.as_ref().filter(|_| dir.is_dir()) else {
             continue;
-        }
+        };
         let mut inside: Vec<PathBuf> = fs::read_dir(&dir)
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
@@ -74,42 +58,33 @@ pub fn unreferenced(golden_dir: &Path, scenarios: &[PathBuf]) -> Vec<PathBuf> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            // `<capture>@<variant>.png`: another accepted golden of it.
-            let variant_of = n
-                .split_once('@')
-                .map(|(stem, _)| format!("{stem}.png"))
-                .filter(|_| n.ends_with(".png"));
-            !files.contains(&n) && !variant_of.is_some_and(|main| files.contains(&main))
+            !files.contains(&n) && !Goldens::is_variant_of(&n, files)
         }));
     }
     out
 }
 
-pub(super) fn write_text(path: &Path, text: &str) -> Result<(), String> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-/// Compares one frame with its golden file (or deals with its absence):
-/// the verdict, and the golden as decoded with the comparison, when there
-/// was one to compare with.
+/// Compares one frame with its golden (or deals with its absence): the
+/// verdict, and the golden as decoded with the comparison, when there was
+/// one to compare with.
 pub(super) fn judge(
-    golden: &Path,
+    goldens: &Goldens,
+    capture: &str,
     actual: &Frame,
     tol: Tolerance,
     masks: &[[u32; 4]],
     opts: &Options,
 ) -> Result<(Status, Option<(Frame, Comparison)>), String> {
-    let bless = |path: &Path| -> Result<Status, String> {
-        write_png(path, actual, Compression::Best)?;
-        let _ = fs::remove_file(path.with_extension("new.png"));
-        Ok(Status::Updated {
-            path: path.to_owned(),
-        })
+    let (golden, pending) = (goldens.capture(capture), goldens.pending(capture));
+    let bless = |path: PathBuf| -> Result<Status, String> {
+        let png = encode_png(actual, Compression::Best).map_err(|e| e.to_string())?;
+        Change::default()
+            .write(&path, png)
+            .remove(&pending)
+            .apply()?;
+        Ok(Status::Updated { path })
     };
-    let bytes = match fs::read(golden) {
+    let bytes = match fs::read(&golden) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if opts.update {
@@ -118,7 +93,6 @@ pub(super) fn judge(
             if opts.ci {
                 return Ok((Status::Missing, None));
             }
-            let pending = golden.with_extension("new.png");
             write_png(&pending, actual, Compression::Best)?;
             return Ok((Status::Pending { written: pending }, None));
         }
@@ -128,15 +102,13 @@ pub(super) fn judge(
         .map_err(|e| format!("golden {} is not a readable PNG: {e}", golden.display()))?;
     let comparison = compare(&expected, actual, tol, masks);
     let status = if comparison.passes() {
-        let _ = fs::remove_file(golden.with_extension("new.png"));
+        remove_file(&pending)?;
         Status::Pass
-    } else if let Some(variant) = matching_variant(golden, actual, tol, masks)? {
+    } else if let Some(variant) = matching_variant(goldens, capture, actual, tol, masks)? {
         Status::PassVariant { variant }
     } else if let (true, Some(variant)) = (opts.update, &opts.variant) {
         // Another accepted golden beside the others, not a replacement.
-        let path = variant_path(golden, variant);
-        write_png(&path, actual, Compression::Best)?;
-        Status::Updated { path }
+        bless(goldens.variant(capture, variant))?
     } else if opts.update {
         bless(golden)?
     } else {
@@ -145,40 +117,16 @@ pub(super) fn judge(
     Ok((status, Some((expected, comparison))))
 }
 
-/// `walk/a@linux-gpu.png` for golden `walk/a.png` and variant `linux-gpu`.
-pub(super) fn variant_path(golden: &Path, variant: &str) -> PathBuf {
-    let stem = golden
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("capture");
-    golden.with_file_name(format!("{stem}@{variant}.png"))
-}
-
 /// The name of the first variant golden (`<capture>@<variant>.png`, in
 /// name order) that `actual` matches, if any.
-pub(super) fn matching_variant(
-    golden: &Path,
+fn matching_variant(
+    goldens: &Goldens,
+    capture: &str,
     actual: &Frame,
     tol: Tolerance,
     masks: &[[u32; 4]],
 ) -> Result<Option<String>, String> {
-    let (Some(dir), Some(stem)) = (golden.parent(), golden.file_stem().and_then(|s| s.to_str()))
-    else {
-        return Ok(None);
-    };
-    let prefix = format!("{stem}@");
-    let mut variants: Vec<(String, PathBuf)> = fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let variant = name.strip_prefix(&prefix)?.strip_suffix(".png")?.to_owned();
-            Some((variant, e.path()))
-        })
-        .collect();
-    variants.sort();
-    for (variant, path) in variants {
+    for (variant, path) in goldens.variants(capture) {
         let bytes =
             fs::read(&path).map_err(|e| format!("cannot read golden {}: {e}", path.display()))?;
         let expected = decode_png(&bytes)
@@ -188,35 +136,6 @@ pub(super) fn matching_variant(
         }
     }
     Ok(None)
-}
-
-/// `<tick> <hash>` per line, as `hashes.txt` holds them.
-pub fn hashes_text(hashes: &[(u64, u64)]) -> String {
-    hashes
-        .iter()
-        .map(|(tick, h)| format!("{tick} {h:016x}\n"))
-        .collect()
-}
-
-/// Reads `hashes.txt`; lines that are not `<tick> <hex>` are errors.
-pub fn parse_hashes(path: &Path, text: &str) -> Result<Vec<(u64, u64)>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, line)| {
-            let mut words = line.split_whitespace();
-            let tick = words.next().and_then(|w| w.parse().ok());
-            let hash = words.next().and_then(|w| u64::from_str_radix(w, 16).ok());
-            match (tick, hash, words.next()) {
-                (Some(t), Some(h), None) => Ok((t, h)),
-                _ => Err(format!(
-                    "{}:{}: expected `<tick> <16 hex digits>`, found `{line}`",
-                    path.display(),
-                    i + 1
-                )),
-            }
-        })
-        .collect()
 }
 
 /// The ranges of ticks (inclusive) where `actual` differs from `recorded`:
@@ -240,54 +159,57 @@ pub fn diverging_ranges(recorded: &[(u64, u64)], actual: &[(u64, u64)]) -> Vec<(
     ranges
 }
 
-/// Compares the run's frame hashes with `hashes.txt`. The states go with
-/// the hashes: `states.jsonl` is blessed, pending (`.new`) or removed
+/// Compares the run's frame hashes with `hashes.txt`. The states and
+/// kept frames go with the hashes: blessed, pending (`.new`) or removed
 /// together with them.
 pub(super) fn judge_hashes(
-    dir: &Path,
-    hashes: &[(u64, u64)],
+    goldens: &Goldens,
+    ran: &Ran,
     states: &[(u64, state::Flat)],
     opts: &Options,
 ) -> Result<Status, String> {
-    let file = dir.join("hashes.txt");
-    let states_file = dir.join("states.jsonl");
-    let pending = dir.join("hashes.new.txt");
-    let pending_states = dir.join("states.new.jsonl");
-    let write = |hashes_to: &Path, states_to: &Path| -> Result<(), String> {
-        write_text(hashes_to, &hashes_text(hashes))?;
-        if states.is_empty() {
-            let _ = fs::remove_file(states_to);
-            Ok(())
-        } else {
-            write_text(states_to, &state::log_text(states))
-        }
-    };
-    let drop_pending = || {
-        let _ = fs::remove_file(&pending);
-        let _ = fs::remove_file(&pending_states);
-    };
+    let (blessed, pending) = (goldens.sequence(false), goldens.sequence(true));
+    let states_text = state::log_text(states);
     let bless = || -> Result<Status, String> {
-        write(&file, &states_file)?;
-        drop_pending();
-        Ok(Status::Updated { path: file.clone() })
+        blessed.write(&ran.hashes, &states_text, &ran.kept)?;
+        pending.remove();
+        Ok(Status::Updated {
+            path: blessed.hashes.clone(),
+        })
     };
-    let recorded = match fs::read_to_string(&file) {
-        Ok(t) => parse_hashes(&file, &t)?,
-        Err(_) if opts.update => return bless(),
-        Err(_) if opts.ci => return Ok(Status::Missing),
-        Err(_) => {
-            write(&pending, &pending_states)?;
-            return Ok(Status::Pending { written: pending });
+    let Some(recorded) = blessed.read_hashes()? else {
+        if opts.update {
+            return bless();
         }
+        if opts.ci {
+            return Ok(Status::Missing);
+        }
+        pending.write(&ran.hashes, &states_text, &ran.kept)?;
+        return Ok(Status::Pending {
+            written: pending.hashes,
+        });
     };
-    let ranges = diverging_ranges(&recorded, hashes);
+    let ranges = diverging_ranges(&recorded, &ran.hashes);
     if ranges.is_empty() {
-        drop_pending();
-        // Hashes recorded before states were kept: `--update` adds the
-        // states, which belong to these very frames.
-        if opts.update && !states.is_empty() && !states_file.exists() {
-            write_text(&states_file, &state::log_text(states))?;
-            return Ok(Status::Updated { path: states_file });
+        pending.remove();
+        // Hashes recorded before states or frames were kept: `--update`
+        // adds them, as they belong to these very frames.
+        let add_states = !states.is_empty() && !blessed.states.exists();
+        let add_frames = !ran.kept.is_empty() && !blessed.frames.exists();
+        if opts.update && (add_states || add_frames) {
+            if add_states {
+                blessed.write_states(&states_text)?;
+            }
+            if add_frames {
+                write_file(&blessed.frames, &ran.kept.encode())?;
+            }
+            return Ok(Status::Updated {
+                path: if add_frames {
+                    blessed.frames
+                } else {
+                    blessed.states
+                },
+            });
         }
         Ok(Status::Pass)
     } else if opts.update {
@@ -301,7 +223,7 @@ pub(super) fn judge_hashes(
 /// (blessed with the hashes): every range of ticks where it differs, and
 /// what differed first.
 pub(super) fn judge_world(
-    golden_dir: &Path,
+    goldens: &Goldens,
     actual: &[(u64, state::Flat)],
 ) -> Result<Status, String> {
     if actual.is_empty() {
@@ -311,7 +233,7 @@ pub(super) fn judge_world(
                 .into(),
         );
     }
-    let file = golden_dir.join("states.jsonl");
+    let file = goldens.sequence(false).states;
     let text = fs::read_to_string(&file).map_err(|_| {
         format!(
             "check_world: {} is missing; bless with `advkit golden check --update` to record it",
@@ -334,7 +256,7 @@ pub(super) fn judge_world(
             _ => ranges.push((t, t)),
         }
     }
-    let first = match world_at(golden_dir, actual, first_tick) {
+    let first = match world_at(goldens, actual, first_tick) {
         World::Differs { changes, .. } => changes
             .iter()
             .take(3)
@@ -352,37 +274,21 @@ pub(super) fn judge_world(
     })
 }
 
-pub(super) fn write_png(path: &Path, frame: &Frame, level: Compression) -> Result<(), String> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    let png = encode_png(frame, level).map_err(|e| e.to_string())?;
-    fs::write(path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
 /// `<capture>.expected.png`, `.actual.png` and `.diff.png`. Artifacts are
 /// written with fast compression: they are made on every failure and read
 /// once (a 1080p frame: ~18 ms instead of ~770 ms).
 pub(super) fn write_artifacts(
-    dir: &Path,
+    artifacts: &Artifacts,
     capture: &str,
     expected: &Frame,
     actual: &Frame,
     tol: Tolerance,
     masks: &[[u32; 4]],
 ) -> Result<(), String> {
+    write_png(&artifacts.expected(capture), expected, Compression::Fast)?;
+    write_png(&artifacts.actual(capture), actual, Compression::Fast)?;
     write_png(
-        &dir.join(format!("{capture}.expected.png")),
-        expected,
-        Compression::Fast,
-    )?;
-    write_png(
-        &dir.join(format!("{capture}.actual.png")),
-        actual,
-        Compression::Fast,
-    )?;
-    write_png(
-        &dir.join(format!("{capture}.diff.png")),
+        &artifacts.diff(capture),
         &diff_image(expected, actual, tol, masks),
         Compression::Fast,
     )

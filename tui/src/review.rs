@@ -6,7 +6,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use advkit_frame::{Compression, Frame, decode_png, encode_png};
+use advkit_frame::{Compression, Frame, encode_png};
+use advkit_golden::store::{
+    Applied, Artifacts, CaptureNumbers, Change, DIVERGED, Divergence, Goldens, Shows, read_png,
+    read_sidecar,
+};
 use crossterm::event::{self, Event, KeyCode, KeyEventKind};
 use ratatui::Frame as Screen;
 use ratatui::layout::{Constraint, Layout};
@@ -40,26 +44,26 @@ pub struct Item {
     pub scenario: String,
     pub capture: String,
     pub kind: Kind,
+    /// The golden accepting writes (for a hash sequence, its `hashes.txt`).
     pub golden: PathBuf,
     pub expected: Option<Frame>,
-    /// For a hash sequence: the frame at its first divergent tick, if any.
+    /// For a hash sequence: the run's frame where it is compared with an
+    /// expected one (the first divergent tick, or the nearest kept frame).
     pub actual: Option<Frame>,
     pub diff: Option<Frame>,
     /// What `golden check` measured: tick, pixels, largest difference,
-    /// box; for hashes the ranges and the world (`<capture>.json`).
+    /// box; for hashes the ranges, the world and which frames are shown.
     pub numbers: Vec<String>,
     /// The differing pixels' box `[x0, y0, x1, y1]`, for zoom.
     pub bbox: Option<[u32; 4]>,
-    /// Accepting copies these files (a hash sequence and its states)
-    /// instead of writing `actual` to `golden`; a `None` source removes
-    /// the target.
-    pub copies: Vec<(Option<PathBuf>, PathBuf)>,
-    /// Files to remove once decided.
-    pub leftovers: Vec<PathBuf>,
+    /// Accepting writes `actual` to `golden` (a capture), then does
+    /// `on_accept` (a hash sequence: only that).
+    writes_frame: bool,
+    on_accept: Change,
+    on_reject: Change,
     pub decided: Option<&'static str>,
-    /// What accepting changed, to put back if the item is then rejected:
-    /// each file's bytes before (`None`: it did not exist).
-    pub undo: Vec<(PathBuf, Option<Vec<u8>>)>,
+    /// What accepting changed, to put back if the item is then rejected.
+    accepted: Option<Applied>,
 }
 
 impl Item {
@@ -69,34 +73,12 @@ impl Item {
     }
 }
 
-/// Reads `<capture>.json` (or `hashes.json`), written by `golden check`
-/// beside a failure; null when absent.
-fn sidecar(path: &Path) -> serde_json::Value {
-    fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
-}
-
-/// The lines to show and the box, from a sidecar ([`sidecar`]).
-fn numbers(v: &serde_json::Value) -> (Vec<String>, Option<[u32; 4]>) {
-    let mut lines = Vec::new();
-    if let (Some(tick), Some(summary)) = (v["tick"].as_u64(), v["summary"].as_str()) {
-        lines.push(format!("tick {tick}: {summary}"));
+/// The lines to show for a failed capture, and its box.
+fn capture_numbers(n: Option<CaptureNumbers>) -> (Vec<String>, Option<[u32; 4]>) {
+    match n {
+        Some(n) => (vec![format!("tick {}: {}", n.tick, n.summary)], n.bbox),
+        None => (Vec::new(), None),
     }
-    if let Some(world) = v["world"].as_array() {
-        lines.extend(world.iter().filter_map(|l| l.as_str()).map(str::to_owned));
-    }
-    // Which frames the pictures are: the first divergent one, and the
-    // nearest blessed capture shown as expected.
-    if let Some(captions) = v["captions"].as_array() {
-        let captions: Vec<&str> = captions.iter().filter_map(|c| c.as_str()).collect();
-        if !captions.is_empty() {
-            lines.push(format!("pictures: {}", captions.join("; ")));
-        }
-    }
-    let bbox = serde_json::from_value(v["bbox"].clone()).ok();
-    (lines, bbox)
 }
 
 #[derive(Debug)]
@@ -113,16 +95,10 @@ pub struct ReviewApp {
     pub blink_expected: bool,
 }
 
-fn load(path: &Path) -> Option<Frame> {
-    decode_png(&fs::read(path).ok()?).ok()
-}
-
 /// One capture file found on disk.
 struct Found {
     scenario: String,
     capture: String,
-    /// The directory it is in.
-    dir: PathBuf,
     file: PathBuf,
     actual: Frame,
 }
@@ -164,11 +140,12 @@ fn find(root: &Path, suffix: &str) -> Vec<Found> {
             else {
                 continue;
             };
-            let Some(actual) = load(&file) else { continue };
+            let Some(actual) = read_png(&file) else {
+                continue;
+            };
             found.push(Found {
                 scenario: scenario.clone(),
                 capture,
-                dir: dir.clone(),
                 file,
                 actual,
             });
@@ -181,53 +158,67 @@ fn find(root: &Path, suffix: &str) -> Vec<Found> {
 /// sequences.
 pub fn collect(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
     let pending = find(golden_dir, ".new.png").into_iter().map(|f| {
-        let golden = f.dir.join(format!("{}.png", f.capture));
+        let goldens = Goldens::new(golden_dir, &f.scenario);
+        let golden = goldens.capture(&f.capture);
         Item {
-            scenario: f.scenario,
-            kind: Kind::Pending,
-            expected: load(&golden),
+            expected: read_png(&golden),
             actual: Some(f.actual),
             diff: None,
             numbers: Vec::new(),
             bbox: None,
-            copies: Vec::new(),
             golden,
-            leftovers: vec![f.file],
+            writes_frame: true,
+            on_accept: Change::default().remove(&f.file),
+            on_reject: Change::default().remove(&f.file),
+            scenario: f.scenario,
             capture: f.capture,
+            kind: Kind::Pending,
             decided: None,
-            undo: Vec::new(),
+            accepted: None,
         }
     });
     let failed = find(artifacts, ".actual.png")
         .into_iter()
-        .filter(|f| !f.capture.starts_with("diverged-"))
+        .filter(|f| !f.capture.starts_with(DIVERGED))
         .map(|f| {
-            let expected_path = f.dir.join(format!("{}.expected.png", f.capture));
-            let diff_path = f.dir.join(format!("{}.diff.png", f.capture));
-            let numbers_path = f.dir.join(format!("{}.json", f.capture));
-            let (numbers, bbox) = numbers(&sidecar(&numbers_path));
-            let golden = golden_dir
-                .join(&f.scenario)
-                .join(format!("{}.png", f.capture));
+            let left = Artifacts::new(artifacts, &f.scenario);
+            let c = &f.capture;
+            let (numbers, bbox) = capture_numbers(read_sidecar(&left.numbers(c)));
+            let expected = read_png(&left.expected(c));
+            // Without an expected frame: CI's actual frame for a missing
+            // golden, which rejecting drops.
+            let kind = if expected.is_some() {
+                Kind::Failed
+            } else {
+                Kind::Pending
+            };
+            let leftovers = [
+                left.actual(c),
+                left.expected(c),
+                left.diff(c),
+                left.numbers(c),
+            ]
+            .iter()
+            .fold(Change::default(), |ch, p| ch.remove(p));
             Item {
-                scenario: f.scenario,
-                kind: if expected_path.exists() {
-                    Kind::Failed
-                } else {
-                    // CI's actual frame for a missing golden.
-                    Kind::Pending
-                },
-                expected: load(&expected_path),
-                diff: load(&diff_path),
+                golden: Goldens::new(golden_dir, &f.scenario).capture(c),
+                expected,
+                diff: read_png(&left.diff(c)),
                 actual: Some(f.actual),
                 numbers,
                 bbox,
-                copies: Vec::new(),
-                golden,
-                leftovers: vec![f.file, expected_path, diff_path, numbers_path],
+                writes_frame: true,
+                on_reject: match kind {
+                    Kind::Pending => leftovers.clone(),
+                    // The golden stays, and what failed against it.
+                    Kind::Failed => Change::default(),
+                },
+                on_accept: leftovers,
+                scenario: f.scenario,
                 capture: f.capture,
+                kind,
                 decided: None,
-                undo: Vec::new(),
+                accepted: None,
             }
         });
     let mut items: Vec<Item> = pending.chain(failed).collect();
@@ -235,66 +226,76 @@ pub fn collect(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
     items
 }
 
-/// Hash sequences: `hashes.new.txt` (pending) and `hashes.actual.txt`
-/// beside a diverged run's artifacts.
+/// Hash sequences: pending ones beside their goldens (`hashes.new.txt`)
+/// and diverged runs' in the artifacts (`hashes.actual.txt`), each with
+/// its states and kept frames.
 fn hash_items(golden_dir: &Path, artifacts: &Path) -> Vec<Item> {
     let mut items = Vec::new();
     for (root, kind) in [(golden_dir, Kind::Pending), (artifacts, Kind::Failed)] {
-        for (scenario, dir) in scenario_dirs(root) {
-            let (hashes, states) = match kind {
-                Kind::Pending => (dir.join("hashes.new.txt"), dir.join("states.new.jsonl")),
+        for (scenario, _) in scenario_dirs(root) {
+            let blessed = Goldens::new(golden_dir, &scenario).sequence(false);
+            let left = Artifacts::new(artifacts, &scenario);
+            let (from, divergence) = match kind {
+                Kind::Pending => (Goldens::new(golden_dir, &scenario).sequence(true), None),
                 Kind::Failed => (
-                    dir.join("hashes.actual.txt"),
-                    dir.join("states.actual.jsonl"),
+                    left.sequence(),
+                    read_sidecar::<Divergence>(&left.divergence()),
                 ),
             };
-            if !hashes.is_file() {
+            if !from.hashes.is_file() {
                 continue;
             }
-            let target = golden_dir.join(&scenario);
-            let numbers_path = dir.join("hashes.json");
-            let sidecar = sidecar(&numbers_path);
-            let (mut numbers, _) = numbers(&sidecar);
-            if numbers.is_empty() {
-                numbers.push("no frame hashes blessed yet".into());
+            let mut drop_from = from
+                .files()
+                .iter()
+                .fold(Change::default(), |c, f| c.remove(f));
+            if kind == Kind::Failed {
+                drop_from = drop_from.remove(&left.divergence());
             }
-            // The pictures `golden check` left: the first divergent frame
-            // and the nearest golden.
-            let pictures: Vec<PathBuf> = sidecar["pictures"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|p| p.as_str().map(|p| dir.join(p)))
-                .collect();
-            let named = |prefix: &str| {
-                pictures
-                    .iter()
-                    .rev()
-                    .find(|p| {
-                        p.file_name()
-                            .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
-                    })
-                    .and_then(|p| load(p))
-            };
-            let (actual, expected) = (named("diverged-"), named("nearest-"));
-            let states_src = states.is_file().then(|| states.clone());
+            let (mut numbers, mut expected, mut actual, mut diff) = (Vec::new(), None, None, None);
+            match &divergence {
+                None => numbers.push("no frame hashes blessed yet".into()),
+                Some(d) => {
+                    numbers.push(format!("tick {}: {}", d.tick, d.summary));
+                    numbers.extend(d.world.iter().cloned());
+                    let load = |what| {
+                        d.picture(what)
+                            .and_then(|p| read_png(&left.picture(&p.file)))
+                    };
+                    (expected, diff) = (load(Shows::Expected), load(Shows::Diff));
+                    actual = load(Shows::Actual).or_else(|| load(Shows::FirstDivergent));
+                    // Which frames these are: at the first divergent tick,
+                    // or at the kept frame nearest to it.
+                    numbers.push(match d.picture(Shows::Expected) {
+                        Some(p) => format!("shown: {}", p.caption),
+                        None => format!(
+                            "shown: the run's frame at tick {}; no frame was kept to compare \
+                             with",
+                            d.tick
+                        ),
+                    });
+                }
+            }
             items.push(Item {
+                golden: blessed.hashes.clone(),
+                expected,
+                actual,
+                diff,
+                numbers,
+                bbox: None,
+                writes_frame: false,
+                on_accept: from
+                    .copy_to(&blessed, Change::default())
+                    .and(drop_from.clone()),
+                on_reject: match kind {
+                    Kind::Pending => drop_from,
+                    Kind::Failed => Change::default(),
+                },
                 scenario,
                 capture: "hashes".into(),
                 kind,
-                golden: target.join("hashes.txt"),
-                expected,
-                actual,
-                diff: None,
-                numbers,
-                bbox: None,
-                copies: vec![
-                    (Some(hashes.clone()), target.join("hashes.txt")),
-                    (states_src, target.join("states.jsonl")),
-                ],
-                leftovers: vec![hashes, states, numbers_path],
                 decided: None,
-                undo: Vec::new(),
+                accepted: None,
             });
         }
     }
@@ -393,10 +394,9 @@ impl ReviewApp {
             self.message = e;
             return;
         }
-        if item.kind == Kind::Pending {
-            for f in &item.leftovers {
-                let _ = fs::remove_file(f);
-            }
+        if let Err(e) = item.on_reject.apply() {
+            self.message = e;
+            return;
         }
         item.decided = Some("rejected");
         self.message = format!(
@@ -580,55 +580,20 @@ fn crop(f: &Frame, [x0, y0, x1, y1]: [u32; 4]) -> Option<Frame> {
 }
 
 /// Blesses `item`: its actual frame becomes the golden, or its hash
-/// sequence and states are copied into place; its leftovers go. What it
-/// changes is kept in `item.undo`, for [`unaccept`].
+/// sequence (with states and kept frames) is copied into place; its
+/// leftovers go. All or nothing, and kept for [`unaccept`].
 pub fn accept(item: &mut Item) -> Result<(), String> {
-    let mut touched: Vec<PathBuf> = if item.copies.is_empty() {
-        vec![item.golden.clone()]
-    } else {
-        item.copies.iter().map(|(_, to)| to.clone()).collect()
-    };
-    touched.extend(item.leftovers.iter().cloned());
-    let before: Vec<(PathBuf, Option<Vec<u8>>)> = touched
-        .into_iter()
-        .map(|p| {
-            let bytes = fs::read(&p).ok();
-            (p, bytes)
-        })
-        .collect();
-    let written = if item.copies.is_empty() {
+    let mut change = Change::default();
+    if item.writes_frame {
         let actual = item.actual.as_ref().ok_or("nothing to accept")?;
-        encode_png(actual, Compression::Best)
-            .map_err(|e| e.to_string())
-            .and_then(|png| {
-                if let Some(dir) = item.golden.parent() {
-                    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-                }
-                fs::write(&item.golden, png).map_err(|e| e.to_string())
-            })
-    } else {
-        item.copies.iter().try_for_each(|(from, to)| match from {
-            Some(from) => {
-                if let Some(dir) = to.parent() {
-                    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-                }
-                fs::copy(from, to).map(drop).map_err(|e| e.to_string())
-            }
-            None => match fs::remove_file(to) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.to_string()),
-                _ => Ok(()),
-            },
-        })
-    };
-    item.undo = before;
-    if let Err(e) = written {
-        // Half-written: put back what was there.
-        unaccept(item)?;
-        return Err(format!("could not write {}: {e}", item.golden.display()));
+        let png = encode_png(actual, Compression::Best).map_err(|e| e.to_string())?;
+        change = change.write(&item.golden, png);
     }
-    for f in &item.leftovers {
-        let _ = fs::remove_file(f);
-    }
+    let applied = change
+        .and(item.on_accept.clone())
+        .apply()
+        .map_err(|e| format!("could not accept {}: {e}", item.id()))?;
+    item.accepted = Some(applied);
     item.decided = Some("accepted");
     Ok(())
 }
@@ -636,15 +601,8 @@ pub fn accept(item: &mut Item) -> Result<(), String> {
 /// Undoes [`accept`]: every file it wrote or removed is as it was before
 /// (a golden that did not exist is gone again, a replaced one is back).
 pub fn unaccept(item: &mut Item) -> Result<(), String> {
-    for (path, bytes) in std::mem::take(&mut item.undo) {
-        let done = match bytes {
-            Some(bytes) => fs::write(&path, bytes),
-            None => match fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-                _ => Ok(()),
-            },
-        };
-        done.map_err(|e| format!("could not put back {}: {e}", path.display()))?;
+    if let Some(applied) = item.accepted.take() {
+        applied.undo()?;
     }
     item.decided = None;
     Ok(())

@@ -6,6 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use advkit_frame::{Compression, Frame, Size, decode_png, encode_png};
+use advkit_golden::store::{Divergence, Picture, Shows, write_sidecar};
 use advkit_tui::halfblock::ColorMode;
 use advkit_tui::review::{Kind, ReviewApp, collect};
 use crossterm::event::KeyCode;
@@ -128,16 +129,32 @@ fn numbers_zoom_side_by_side_and_hash_sequences_are_reviewed() {
     )
     .expect("hashes");
     fs::write(artifacts.join("walk/states.actual.jsonl"), "{\"tick\":1}\n").expect("states");
-    write(&artifacts.join("walk/nearest-end.golden.png"), &frame(10));
-    write(
-        &artifacts.join("walk/diverged-tick-1.actual.png"),
-        &frame(12),
-    );
-    fs::write(
-        artifacts.join("walk/hashes.json"),
-        r#"{"tick": 1, "summary": "frame hashes differ at tick(s) 1 (1 tick(s))", "world": ["at tick 1 the world (entities and flags) agrees with the recording: only the pixels differ"], "pictures": ["diverged-tick-1.actual.png", "nearest-end.golden.png"], "captions": ["actual, tick 1 (first divergent)", "golden `end`, tick 40 (the nearest blessed capture)"]}"#,
+    fs::write(artifacts.join("walk/frames.actual.bin"), "kept frames").expect("frames");
+    write(&artifacts.join("walk/expected-tick-1.png"), &frame(10));
+    write(&artifacts.join("walk/actual-tick-1.png"), &frame(12));
+    let picture = |file: &str, shows| Picture {
+        file: file.into(),
+        caption: format!("{shows:?}, tick 1, the first divergent tick"),
+        shows,
+        tick: 1,
+    };
+    write_sidecar(
+        &artifacts.join("walk/hashes.json"),
+        &Divergence {
+            tick: 1,
+            summary: "frame hashes differ at tick(s) 1 (1 tick(s))".into(),
+            world: vec![
+                "at tick 1 the world (entities and flags) agrees with the recording: only the \
+                 pixels differ"
+                    .into(),
+            ],
+            pictures: vec![
+                picture("expected-tick-1.png", Shows::Expected),
+                picture("actual-tick-1.png", Shows::Actual),
+            ],
+        },
     )
-    .expect("numbers");
+    .expect("divergence");
 
     let items = collect(&golden, &artifacts);
     let ids: Vec<String> = items.iter().map(|i| i.id()).collect();
@@ -156,12 +173,14 @@ fn numbers_zoom_side_by_side_and_hash_sequences_are_reviewed() {
     app.handle_key(KeyCode::Right);
     let screen = draw_at(&app, 120, 24);
     assert!(screen.contains("only the pixels differ"), "{screen}");
-    // Which frames are shown: the first divergent one beside the nearest
-    // blessed capture, as expected.
+    // Which frames are shown: expected beside actual at the first
+    // divergent tick.
     assert!(
-        screen.contains("pictures: actual, tick 1 (first divergent); golden `end`, tick 40"),
+        screen.contains("shown: Expected, tick 1, the first divergent tick"),
         "{screen}"
     );
+    assert_eq!(app.items[1].expected, Some(frame(10)));
+    assert_eq!(app.items[1].actual, Some(frame(12)));
     app.handle_key(KeyCode::Char('A'));
     assert_eq!(
         fs::read_to_string(golden.join("walk/hashes.txt")).expect("blessed"),
@@ -169,6 +188,11 @@ fn numbers_zoom_side_by_side_and_hash_sequences_are_reviewed() {
         "accepting a hash sequence blesses it"
     );
     assert!(golden.join("walk/states.jsonl").is_file(), "and its states");
+    assert_eq!(
+        fs::read_to_string(golden.join("walk/frames.bin")).expect("kept frames"),
+        "kept frames",
+        "and its kept frames"
+    );
     assert!(!artifacts.join("walk/hashes.actual.txt").exists());
     assert_eq!(
         app.items

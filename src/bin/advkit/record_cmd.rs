@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use advkit::record::{self, Start, StopReason};
+use advkit_golden::KeepFrames;
+use advkit_golden::store::Goldens;
 use advkit_ipc::api::{RpcError, codes};
 use advkit_ipc::client::ClientError;
 use anyhow::{Context, Result, bail};
@@ -31,6 +33,15 @@ pub struct RecordArgs {
     /// Capture a golden frame every N ticks (and at the last tick).
     #[arg(long, value_name = "N", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     capture_every: u64,
+    /// Keep a frame beside the hashes every N ticks (0: none but the first
+    /// and those around captures), so a divergence shows the expected
+    /// picture at or near its first divergent tick. Kept, compressed,
+    /// in <golden-dir>/<stem>/frames.bin by the verifying replay.
+    #[arg(long, value_name = "N", default_value_t = KeepFrames::default().every)]
+    keep_every: u64,
+    /// Also keep the N frames before and after each capture.
+    #[arg(long, value_name = "N", default_value_t = KeepFrames::default().around)]
+    keep_around: u64,
     /// Reboot the engine fresh to start without asking (a fresh reboot
     /// throws away the player's progress; scripts need this).
     #[arg(long)]
@@ -92,7 +103,15 @@ pub fn run(args: RecordArgs) -> Result<()> {
         .map_err(anyhow::Error::msg)?;
     let golden = args.golden_dir.join(&stem);
     let written = recording
-        .write(&args.out, &golden, args.description.as_deref())
+        .write(
+            &args.out,
+            &golden,
+            args.description.as_deref(),
+            KeepFrames {
+                every: args.keep_every,
+                around: args.keep_around,
+            },
+        )
         .map_err(anyhow::Error::msg)?;
     drop(recording);
     let said = match reason {
@@ -117,7 +136,14 @@ pub fn run(args: RecordArgs) -> Result<()> {
     }
     if !args.no_verify {
         match record::verify(&args.out, &golden) {
-            Ok(n) => println!("replayed headless: all {n} recorded frame hash(es) match"),
+            Ok(n) => println!(
+                "replayed headless: all {n} recorded frame hash(es) match; kept {} frame(s) \
+                 beside them",
+                Goldens::at(&golden)
+                    .sequence(false)
+                    .read_frames()
+                    .map_or(0, |k| k.len())
+            ),
             // The files stay (to look at, or to fix by hand), but a
             // script must not take them for a recording that replays.
             Err(e) => bail!(
