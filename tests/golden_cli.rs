@@ -436,6 +436,32 @@ fn a_scenario_outside_a_project_keeps_its_goldens_beside_it_and_says_so() {
     assert!(dir.path("elsewhere/golden/walk/a.new.png").is_file());
     assert_eq!(stderr.matches("is in no project").count(), 1, "{stderr}");
     assert!(stderr.contains("--golden-dir"), "{stderr}");
+    // Review finds it there when told where the scenario is, and says
+    // what to do when not.
+    let review = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_advkit"))
+            .args(["golden", "review"])
+            .args(args)
+            .current_dir(&cwd)
+            .output()
+            .expect("run advkit")
+    };
+    let lost = review(&["--accept", "all"]);
+    assert!(!lost.status.success());
+    assert!(
+        String::from_utf8_lossy(&lost.stderr).contains("name the scenario file or directory"),
+        "{}",
+        String::from_utf8_lossy(&lost.stderr)
+    );
+    let found = review(&[&path_str(&scenario), "--accept", "all"]);
+    assert!(
+        found.status.success(),
+        "{}",
+        String::from_utf8_lossy(&found.stderr)
+    );
+    assert!(dir.path("elsewhere/golden/walk/a.png").is_file());
+    assert!(!dir.path("elsewhere/golden/walk/a.new.png").exists());
+    assert_eq!(std::fs::read_dir(&cwd).expect("cwd").count(), 0);
 }
 
 /// A project whose demo scene file was edited after advkit was built: the

@@ -106,8 +106,14 @@ enum What {
     /// side by side or blinking; `z` zooms to the differing box; `a`/`r`
     /// accept/reject, `A`/`R` all.
     Review {
+        /// A scenario file or directory checked outside a project: review
+        /// what `check` left beside it (golden/ and golden-out/).
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+        /// Where goldens live [default: <project>/fixtures/golden].
         #[arg(long, value_name = "DIR")]
         golden_dir: Option<PathBuf>,
+        /// Where `check` left failures [default: <project>/target/advkit-golden].
         #[arg(long, value_name = "DIR")]
         artifacts: Option<PathBuf>,
         /// Accept without a screen (for scripts): `scenario/capture`,
@@ -331,11 +337,24 @@ pub fn run(args: GoldenArgs) -> Result<()> {
             merge(&dirs, &out, json, junit.as_deref())
         }
         What::Review {
+            path,
             golden_dir,
             artifacts,
             accept,
         } => {
-            let opts = Options::new(&root.unwrap_or_else(|| PathBuf::from(".")));
+            let opts = match (path, &root) {
+                (Some(path), _) => outside_a_project(&[path]),
+                (None, Some(root)) => Options::new(root),
+                (None, None) if golden_dir.is_some() && artifacts.is_some() => {
+                    Options::new(Path::new("."))
+                }
+                (None, None) => bail!(
+                    "no fixtures/scenarios in this directory or any above it, so no goldens to \
+                     review here; run from your project, name the scenario file or directory \
+                     you checked (`advkit golden review scenarios/`), or give --golden-dir and \
+                     --artifacts"
+                ),
+            };
             review(
                 &golden_dir.unwrap_or(opts.golden_dir),
                 &artifacts.unwrap_or(opts.artifacts),
