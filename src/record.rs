@@ -19,7 +19,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use advkit_core::{Compression, Frame, Size, hash_pixels};
-use advkit_golden::store::{Goldens, write_file, write_png};
+use advkit_golden::store::{Goldens, remove_file, write_file, write_png};
 use advkit_golden::{Capture, Injected, KeepFrames, Scenario};
 use advkit_ipc::api::event::Notification;
 use advkit_ipc::api::{Event, HelloResult, RpcError, codes, method};
@@ -714,7 +714,10 @@ fn replay_twice(path: &Path, golden: &Path) -> Result<Result<usize, VerifyError>
         blessed.write(&recorded, &states, &ran.kept)?;
         return Ok(Ok(recorded.len()));
     }
-    blessed.write(&recorded, "", &Default::default())?;
+    // Neither the states nor the frames of a replay that differs belong
+    // to these hashes.
+    remove_file(&blessed.states)?;
+    remove_file(&blessed.frames)?;
     Ok(Err(if let Some(&(first, _)) = itself.first() {
         VerifyError::Nondeterministic(format!(
             "two headless replays of the recording disagree with each other at tick(s) {}; the \
