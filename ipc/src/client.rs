@@ -84,7 +84,9 @@ pub struct Client {
     next_id: u64,
     events: VecDeque<Value>,
     timeout: Duration,
-    line: String,
+    /// The message being read: bytes, so a read cut by a timeout keeps
+    /// what it read even inside a UTF-8 character.
+    line: Vec<u8>,
 }
 
 impl std::fmt::Debug for Client {
@@ -124,7 +126,7 @@ impl Client {
             next_id: 1,
             events: VecDeque::new(),
             timeout: Duration::from_secs(15),
-            line: String::new(),
+            line: Vec::new(),
         }
     }
 
@@ -155,6 +157,16 @@ impl Client {
     /// object; `Value::Null` is sent as `{}` (on the wire `null` would make
     /// the request invalid).
     pub fn call(&mut self, method: &str, params: Value) -> Result<Reply, ClientError> {
+        let id = self.send(method, params)?;
+        match self.wait_reply(id, self.timeout)? {
+            Some(reply) => Ok(reply),
+            None => Err(ClientError::Timeout(self.timeout)),
+        }
+    }
+
+    /// Sends a request without waiting for its reply: its id, for
+    /// [`wait_reply`](Self::wait_reply). [`call`](Self::call) is the two.
+    pub fn send(&mut self, method: &str, params: Value) -> Result<u64, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
         let params = if params.is_null() { json!({}) } else { params };
@@ -162,9 +174,25 @@ impl Client {
         let mut text = req.to_string();
         text.push('\n');
         self.stream.get_mut().write_all(text.as_bytes())?;
-        self.stream.get_ref().set_read_timeout(Some(self.timeout))?;
+        Ok(id)
+    }
+
+    /// Waits up to `wait` for the reply to request `id`: `Ok(None)` when
+    /// it has not come yet (call again to go on waiting: a reply cut by
+    /// the wait is kept, not lost). Events that come first are queued for
+    /// [`next_event`](Self::next_event); replies to other ids (an earlier
+    /// request given up on) are skipped.
+    pub fn wait_reply(&mut self, id: u64, wait: Duration) -> Result<Option<Reply>, ClientError> {
+        // A zero read timeout would mean "block forever".
+        self.stream
+            .get_ref()
+            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
         loop {
-            let msg = self.read_message()?;
+            let msg = match self.read_message() {
+                Ok(msg) => msg,
+                Err(ClientError::Timeout(_)) => return Ok(None),
+                Err(e) => return Err(e),
+            };
             if msg.get("method").is_some() {
                 self.events.push_back(msg);
                 continue;
@@ -181,10 +209,10 @@ impl Client {
             if let Some(err) = msg.get("error") {
                 return Err(ClientError::Rpc(rpc_error(err)));
             }
-            return Ok(Reply {
+            return Ok(Some(Reply {
                 result: msg.get("result").cloned().unwrap_or(Value::Null),
                 tick,
-            });
+            }));
         }
     }
 
@@ -213,12 +241,23 @@ impl Client {
             .ok_or_else(|| ClientError::Protocol(format!("not an event: {msg}")))
     }
 
+    /// The next whole message. A read that times out in the middle of a
+    /// line keeps what it read, so the next read finishes the line.
     fn read_message(&mut self) -> Result<Value, ClientError> {
-        self.line.clear();
-        match self.stream.read_line(&mut self.line) {
-            Ok(0) => Err(ClientError::Closed),
-            Ok(_) => serde_json::from_str(&self.line)
-                .map_err(|_| ClientError::Protocol(self.line.trim().to_owned())),
+        match self.stream.read_until(b'\n', &mut self.line) {
+            Ok(0) if self.line.is_empty() => Err(ClientError::Closed),
+            Ok(_) if self.line.last() != Some(&b'\n') => {
+                // The stream ended in the middle of a line.
+                self.line.clear();
+                Err(ClientError::Closed)
+            }
+            Ok(_) => {
+                let parsed = serde_json::from_slice(&self.line).map_err(|_| {
+                    ClientError::Protocol(String::from_utf8_lossy(&self.line).trim().to_owned())
+                });
+                self.line.clear();
+                parsed
+            }
             Err(e)
                 if matches!(
                     e.kind(),
@@ -227,7 +266,10 @@ impl Client {
             {
                 Err(ClientError::Timeout(self.timeout))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => {
+                self.line.clear();
+                Err(e.into())
+            }
         }
     }
 }
@@ -239,4 +281,36 @@ fn rpc_error(err: &Value) -> RpcError {
             format!("an error reply that is not {{code, message}}: {err}"),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reply that arrives in two parts across short waits (how the
+    /// Python binding waits, to see Ctrl-C) is read whole, UTF-8 split
+    /// mid-character included.
+    #[test]
+    fn a_reply_cut_by_a_wait_is_kept_and_finished() {
+        let (ours, mut theirs) = UnixStream::pair().expect("pair");
+        let mut client = Client::new(Box::new(ours));
+        let id = client.send("game.echo", json!({})).expect("send");
+        let line = format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\":\"héllo\"}}\n");
+        let bytes = line.as_bytes();
+        let cut = line.find('é').expect("é") + 1; // inside the character
+        theirs.write_all(&bytes[..cut]).expect("first part");
+        let wait = Duration::from_millis(30);
+        assert!(client.wait_reply(id, wait).expect("waits").is_none());
+        assert!(client.wait_reply(id, wait).expect("waits").is_none());
+        theirs.write_all(&bytes[cut..]).expect("rest");
+        let reply = client.wait_reply(id, wait).expect("reads").expect("a reply");
+        assert_eq!(reply.result, json!("héllo"));
+        // The peer goes (unread bytes make it a reset): said, not waited on.
+        drop(theirs);
+        let end = client.wait_reply(id, wait);
+        assert!(
+            matches!(end, Err(ClientError::Closed | ClientError::Io(_))),
+            "{end:?}"
+        );
+    }
 }
