@@ -303,7 +303,10 @@ mod tests {
         assert!(client.wait_reply(id, wait).expect("waits").is_none());
         assert!(client.wait_reply(id, wait).expect("waits").is_none());
         theirs.write_all(&bytes[cut..]).expect("rest");
-        let reply = client.wait_reply(id, wait).expect("reads").expect("a reply");
+        let reply = client
+            .wait_reply(id, wait)
+            .expect("reads")
+            .expect("a reply");
         assert_eq!(reply.result, json!("héllo"));
         // The peer goes (unread bytes make it a reset): said, not waited on.
         drop(theirs);

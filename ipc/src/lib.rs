@@ -33,7 +33,7 @@ pub mod system;
 pub use advkit_frame::Canvas;
 pub use host::{HistoryConfig, Host, HostConfig, HostError, HostFrame, Request, Responder};
 pub use region::{
-    AlignedBuf, FrameInfo, FrameReader, FrameWriter, Gone, Loan, OpenError, ReadError,
+    AlignedBuf, FrameInfo, FrameReader, FrameWriter, Gone, Loan, OpenError, RawDest, ReadError,
 };
 pub use runtime::{RuntimeDir, RuntimeError};
 pub use server::Limits;

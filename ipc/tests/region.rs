@@ -1,6 +1,10 @@
 //! The frame region through its public API: real files in a temporary
 //! directory, real mappings, and a reader in another process.
 
+// `RawDest::new` is unsafe by design: a test makes one, as the Python
+// binding does from a buffer.
+#![allow(unsafe_code)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,7 +47,21 @@ fn a_published_frame_reads_back_identically_with_its_checksum() {
             assert_eq!((info.frame, info.tick), (n, n * 10));
             assert_eq!(buf.as_slice(), &px[..]);
             assert_eq!(info.checksum, region::checksum(&px, (w * 4) as usize));
+            // The same frame in one copy into memory that is not ours.
+            let mut other = vec![0u8; px.len() + 3];
+            let start = other.as_mut_ptr().wrapping_add(3); // unaligned
+            // SAFETY: `other` outlives `raw` and holds px.len() bytes from
+            // `start`.
+            let mut raw = unsafe { region::RawDest::new(start, px.len()) }.expect("non-null");
+            assert_eq!(reader.read_latest_raw(&mut raw).expect("read"), info);
+            drop(raw);
+            assert_eq!(&other[3..], &px[..]);
         }
+        let mut short = vec![0u8; 8];
+        // SAFETY: `short` outlives `raw` and holds 8 bytes.
+        let mut raw = unsafe { region::RawDest::new(short.as_mut_ptr(), 8) }.expect("non-null");
+        let wrong = reader.read_latest_raw(&mut raw).expect_err("wrong size");
+        assert!(wrong.to_string().contains("holds 8 bytes"), "{wrong}");
         // The last three frames are still in their slots; older ones are not.
         assert!(reader.read_frame(3, &mut buf).expect("read").is_some());
         assert_eq!(buf.as_slice(), &pattern(3, (w * h * 4) as usize)[..]);

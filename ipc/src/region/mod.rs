@@ -32,7 +32,7 @@ pub use layout::Geometry;
 pub use reader::{
     FrameInfo, FrameReader, Gone, HEARTBEAT_TIMEOUT, OpenError, ReadError, WriterInfo,
 };
-pub use shm::AlignedBuf;
+pub use shm::{AlignedBuf, RawDest};
 pub use words::checksum;
 pub use words::frame_fingerprint;
 pub use writer::{CreateError, FrameWriter, Loan, WrongSize};

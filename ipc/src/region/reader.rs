@@ -14,7 +14,7 @@ use rustix::time::Timespec;
 
 use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, Header, MAGIC, VERSION};
 use super::own::{self, Busy, Exclusion};
-use super::shm::{AlignedBuf, SharedMap};
+use super::shm::{AlignedBuf, RawDest, SharedMap};
 use super::words::load_row;
 use super::{engine_name, o_nonblock, try_lock_shared};
 use crate::system;
@@ -61,6 +61,8 @@ pub enum ReadError {
     WriterGone { name: String, gone: Gone },
     #[error("engine {name} has not published a frame yet")]
     NoFrameYet { name: String },
+    #[error("the buffer holds {got} bytes, but a frame is {expected} (width x height x 4, RGBA)")]
+    WrongBuffer { got: usize, expected: usize },
     #[error(
         "{} shrank to {len} bytes while mapped (expected {expected}); something other than \
          the engine truncated it, and a live engine makes it anew: open it again",
@@ -123,6 +125,12 @@ impl fmt::Display for Gone {
             ),
         }
     }
+}
+
+/// Where a copy goes: a buffer of ours, or memory of someone else's.
+enum Dest<'a> {
+    Buf(&'a mut AlignedBuf),
+    Raw(&'a mut RawDest),
 }
 
 /// Metadata of one copied frame.
@@ -364,7 +372,21 @@ impl FrameReader {
     /// Copies the newest frame into `buf` (resized to a tight RGBA frame),
     /// retrying under the slot's seqlock until it has a consistent copy.
     pub fn read_latest(&self, buf: &mut AlignedBuf) -> Result<FrameInfo, ReadError> {
-        self.read_newest(buf, true)
+        self.read_newest(&mut Dest::Buf(buf), true)
+    }
+
+    /// [`read_latest`](Self::read_latest) into memory that is not ours (a
+    /// Python buffer), in one copy, through a raw pointer. `dst` must be
+    /// exactly a tight RGBA frame ([`Geometry::frame_bytes`]).
+    pub fn read_latest_raw(&self, dst: &mut RawDest) -> Result<FrameInfo, ReadError> {
+        let expected = self.geometry.frame_bytes();
+        if dst.len() != expected {
+            return Err(ReadError::WrongBuffer {
+                got: dst.len(),
+                expected,
+            });
+        }
+        self.read_newest(&mut Dest::Raw(dst), true)
     }
 
     /// [`read_latest`](Self::read_latest) with the seqlock's second
@@ -375,10 +397,10 @@ impl FrameReader {
         &self,
         buf: &mut AlignedBuf,
     ) -> Result<FrameInfo, ReadError> {
-        self.read_newest(buf, false)
+        self.read_newest(&mut Dest::Buf(buf), false)
     }
 
-    fn read_newest(&self, buf: &mut AlignedBuf, recheck: bool) -> Result<FrameInfo, ReadError> {
+    fn read_newest(&self, buf: &mut Dest<'_>, recheck: bool) -> Result<FrameInfo, ReadError> {
         self.check_length()?;
         let first = self.latest_frame();
         for _ in 0..ATTEMPTS {
@@ -426,7 +448,7 @@ impl FrameReader {
     ) -> Result<Option<FrameInfo>, ReadError> {
         self.check_length()?;
         for _ in 0..ATTEMPTS {
-            if let Some(info) = self.try_copy(number, buf, true)? {
+            if let Some(info) = self.try_copy(number, &mut Dest::Buf(buf), true)? {
                 return Ok(Some(info));
             }
             let slot = self.slot_of(number);
@@ -456,7 +478,7 @@ impl FrameReader {
     fn try_copy(
         &self,
         number: u64,
-        buf: &mut AlignedBuf,
+        buf: &mut Dest<'_>,
         recheck: bool,
     ) -> Result<Option<FrameInfo>, ReadError> {
         let g = self.geometry;
@@ -488,21 +510,35 @@ impl FrameReader {
         &self,
         number: u64,
         words: &[AtomicU64],
-        buf: &mut AlignedBuf,
+        dst: &mut Dest<'_>,
         recheck: bool,
     ) -> Option<FrameInfo> {
         let g = self.geometry;
         self.under_seqlock(number, recheck, || {
-            buf.resize(g.frame_bytes());
-            let dst = buf.as_mut_slice();
             let row_bytes = g.row_bytes();
-            if row_bytes == g.stride {
-                load_row(&words[..dst.len().div_ceil(8)], dst);
-            } else {
-                let row_words = row_bytes.div_ceil(8);
-                for (y, row) in dst.chunks_exact_mut(row_bytes).enumerate() {
-                    let start = y * g.stride / 8;
-                    load_row(&words[start..start + row_words], row);
+            match dst {
+                Dest::Buf(buf) => {
+                    buf.resize(g.frame_bytes());
+                    let dst = buf.as_mut_slice();
+                    if row_bytes == g.stride {
+                        load_row(&words[..dst.len().div_ceil(8)], dst);
+                    } else {
+                        let row_words = row_bytes.div_ceil(8);
+                        for (y, row) in dst.chunks_exact_mut(row_bytes).enumerate() {
+                            let start = y * g.stride / 8;
+                            load_row(&words[start..start + row_words], row);
+                        }
+                    }
+                }
+                Dest::Raw(raw) => {
+                    if row_bytes == g.stride {
+                        raw.store_row(0, words, g.frame_bytes());
+                    } else {
+                        for y in 0..g.height as usize {
+                            let start = y * g.stride / 8;
+                            raw.store_row(y * row_bytes, &words[start..], row_bytes);
+                        }
+                    }
                 }
             }
         })

@@ -608,3 +608,66 @@ impl AlignedBuf {
         unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<u8>(), self.len) }
     }
 }
+
+/// Memory that is not a Rust value of this process (a Python buffer, a
+/// NumPy array) that a frame is copied into through a raw pointer, never
+/// through a reference: another native thread may be touching it, as it
+/// may for C's `memcpy` into it, and a `&mut [u8]` over it would promise
+/// Rust that nothing else does.
+#[derive(Debug)]
+pub struct RawDest {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: a RawDest is a pointer and a length; what `new`'s caller
+// promised (the memory stays valid for writes) does not depend on the
+// thread, and writing needs `&mut self`, so one thread writes at a time.
+unsafe impl Send for RawDest {}
+
+impl RawDest {
+    /// # Safety
+    ///
+    /// `ptr` must be valid for writes of `len` bytes (any alignment) for as
+    /// long as the `RawDest` lives: kept alive and not freed or shrunk
+    /// meanwhile (a Python buffer export guarantees that).
+    pub unsafe fn new(ptr: *mut u8, len: usize) -> Option<RawDest> {
+        std::ptr::NonNull::new(ptr).map(|ptr| RawDest { ptr, len })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Stores `len` bytes loaded word by word from `src` at `offset`.
+    pub(crate) fn store_row(&mut self, offset: usize, src: &[AtomicU64], len: usize) {
+        assert!(
+            offset <= self.len && len <= self.len - offset && src.len() >= len.div_ceil(8),
+            "a row outside the destination"
+        );
+        let base = self.ptr.as_ptr();
+        let whole = len / 8;
+        for (i, word) in src[..whole].iter().enumerate() {
+            // SAFETY: offset + i * 8 + 8 <= offset + len <= self.len
+            // (asserted above), and `new`'s caller promised the range is
+            // writable; unaligned stores need no alignment.
+            unsafe {
+                base.add(offset + i * 8)
+                    .cast::<[u8; 8]>()
+                    .write_unaligned(word.load(Ordering::Relaxed).to_le_bytes());
+            }
+        }
+        let rest = len - whole * 8;
+        if rest > 0 {
+            let bytes = src[whole].load(Ordering::Relaxed).to_le_bytes();
+            // SAFETY: as above, for the last `rest` (< 8) bytes of the row.
+            unsafe {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), base.add(offset + whole * 8), rest);
+            }
+        }
+    }
+}
