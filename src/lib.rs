@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod golden;
 mod launched;
 pub mod live;

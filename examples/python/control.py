@@ -17,23 +17,26 @@ import json
 import os
 import socket
 import sys
+from typing import Any
+
+Message = dict[str, Any]
 
 
-def socket_path(name):
+def socket_path(name: str) -> str:
     xdg = os.environ.get("XDG_RUNTIME_DIR")
     base = os.path.join(xdg, "advkit") if xdg else "/dev/shm/advkit-%d" % os.getuid()
     return os.path.join(base, name + ".sock")
 
 
 class Client:
-    def __init__(self, path):
+    def __init__(self, path: str) -> None:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.connect(path)
         self.file = self.sock.makefile("rwb")
         self.next_id = 1
-        self.events = []
+        self.events: list[Message] = []
 
-    def call(self, method, params=None):
+    def call(self, method: str, params: Any = None) -> Message:
         req = {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params or {}}
         self.next_id += 1
         self.file.write((json.dumps(req) + "\n").encode("utf-8"))
@@ -46,7 +49,7 @@ class Client:
             if msg.get("id") == req["id"]:
                 return msg
 
-    def next_event(self):
+    def next_event(self) -> Message:
         if self.events:
             return self.events.pop(0)
         while True:
@@ -54,14 +57,15 @@ class Client:
             if "method" in msg:
                 return msg
 
-    def read(self):
+    def read(self) -> Message:
         line = self.file.readline()
         if not line:
             raise ConnectionError("the engine closed the connection")
-        return json.loads(line)
+        msg: Message = json.loads(line)
+        return msg
 
 
-def main():
+def main() -> int:
     ap = argparse.ArgumentParser(description="Call a method on a running advkit engine.")
     ap.add_argument("--name", default="default")
     ap.add_argument("--events", type=int, default=0, help="then print this many events")

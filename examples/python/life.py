@@ -20,6 +20,7 @@ import argparse
 import random
 import sys
 import time
+from typing import Any
 
 import advkit
 
@@ -29,7 +30,7 @@ DEAD = bytes((12, 14, 24, 255))
 PALETTES = {"green": (60, 220, 90), "amber": (255, 176, 0), "ice": (120, 200, 255)}
 
 
-def params():
+def params() -> list[advkit.Param]:
     return [
         advkit.Param.int("generation_ticks", 1, 30, 3, unit="ticks",
                          description="Ticks per generation: lower is faster"),
@@ -43,7 +44,7 @@ def params():
     ]
 
 
-def methods():
+def methods() -> list[advkit.Method]:
     return [
         advkit.Method("life.toggle", "Flip one cell", [
             advkit.Arg("x", "integer", "column", required=True, min=0, max=COLS - 1),
@@ -55,20 +56,26 @@ def methods():
 
 
 class Life:
-    def __init__(self, seed, density):
+    def __init__(self, seed: int, density: float) -> None:
+        self.cells: list[bool] = []
+        self.generation = 0
+        self.reset(seed, density)
+
+    def reset(self, seed: int, density: float) -> None:
+        """A fresh board: the same seed and density give the same board."""
         rng = random.Random(seed)
         self.cells = [rng.random() < density for _ in range(COLS * ROWS)]
         self.generation = 0
 
-    def step(self, wrap):
+    def step(self, wrap: bool) -> None:
         cells = self.cells
 
-        def alive(x, y):
+        def alive(x: int, y: int) -> bool:
             if wrap:
                 return cells[(y % ROWS) * COLS + (x % COLS)]
             return 0 <= x < COLS and 0 <= y < ROWS and cells[y * COLS + x]
 
-        nxt = []
+        nxt: list[bool] = []
         for y in range(ROWS):
             for x in range(COLS):
                 n = sum(alive(x + dx, y + dy)
@@ -77,7 +84,7 @@ class Life:
         self.cells = nxt
         self.generation += 1
 
-    def draw(self, palette):
+    def draw(self, palette: str) -> bytearray:
         live = bytes(PALETTES.get(palette, PALETTES["green"]) + (255,))
         out = bytearray()
         for y in range(ROWS):
@@ -86,11 +93,11 @@ class Life:
             out += row * CELL
         return out
 
-    def population(self):
+    def population(self) -> int:
         return sum(self.cells)
 
 
-def main():
+def main() -> int:
     ap = argparse.ArgumentParser(description="Game of Life on advkit.Host")
     ap.add_argument("--name", default="pylife", help="engine name (default: pylife)")
     ap.add_argument("--fps", type=float, default=30.0, help="ticks per second (default: 30)")
@@ -108,7 +115,7 @@ def main():
     life = Life(host.param("seed"), host.param("density"))
     tick = 0
 
-    def handle(req):
+    def handle(req: advkit.Request) -> Any:
         nonlocal tick
         if req.method == "world.save":
             cells = "".join("1" if c else "0" for c in life.cells)
@@ -145,7 +152,7 @@ def main():
                 return None
             applied = host.apply_pending_params()
             if not keep:
-                life.__init__(host.param("seed"), host.param("density"))
+                life.reset(host.param("seed"), host.param("density"))
             return {"tick": tick, "progress": "keep" if keep else "discard",
                     "applied": applied,
                     "carried": {"generation": life.generation} if keep else None}

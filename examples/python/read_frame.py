@@ -26,6 +26,7 @@ import struct
 import sys
 import time
 import zlib
+Geometry = dict[str, int]
 
 MAGIC = b"ADVKFRM1"
 VERSION = 2
@@ -46,18 +47,18 @@ class ReadError(Exception):
     pass
 
 
-def runtime_dir():
+def runtime_dir() -> str:
     xdg = os.environ.get("XDG_RUNTIME_DIR")
     if xdg:
         return os.path.join(xdg, "advkit")
     return "/dev/shm/advkit-%d" % os.getuid()
 
 
-def round_up(n, m):
+def round_up(n: int, m: int) -> int:
     return (n + m - 1) // m * m
 
 
-def open_region(path, name):
+def open_region(path: str, name: str) -> tuple[int, mmap.mmap, Geometry]:
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -89,7 +90,7 @@ def open_region(path, name):
     return fd, mm, geometry
 
 
-def check_alive(fd, mm, geometry, name):
+def check_alive(fd: int, mm: mmap.mmap, geometry: Geometry, name: str) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -104,11 +105,13 @@ def check_alive(fd, mm, geometry, name):
                         % (name, geometry["pid"], silent / 1e9))
 
 
-def latest_frame(mm):
-    return struct.unpack_from("<Q", mm, 88)[0]
+def latest_frame(mm: mmap.mmap) -> int:
+    (latest,) = struct.unpack_from("<Q", mm, 88)
+    return int(latest)
 
 
-def wait_next(fd, mm, g, name, after, timeout):
+def wait_next(fd: int, mm: mmap.mmap, g: Geometry, name: str, after: int,
+              timeout: float) -> None:
     """Polls latest_frame every millisecond until it passes `after`,
     checking every 250 ms that the engine lives."""
     start = time.monotonic()
@@ -124,7 +127,8 @@ def wait_next(fd, mm, g, name, after, timeout):
         time.sleep(0.001)
 
 
-def read_latest(mm, g, attempts=64):
+def read_latest(mm: mmap.mmap, g: Geometry,
+                attempts: int = 64) -> tuple[int, int, int, bytes]:
     row_bytes = g["width"] * 4
     for _ in range(attempts):
         (latest,) = struct.unpack_from("<Q", mm, 88)
@@ -147,7 +151,7 @@ def read_latest(mm, g, attempts=64):
     raise ReadError("the engine overwrote the slot on every attempt")
 
 
-def frame_checksum(pixels, row_bytes):
+def frame_checksum(pixels: bytes, row_bytes: int) -> int:
     padded = row_bytes + (-row_bytes) % 8
     if padded != row_bytes:
         pad = b"\0" * (padded - row_bytes)
@@ -155,14 +159,14 @@ def frame_checksum(pixels, row_bytes):
     words = memoryview(pixels).cast("Q")  # native order: little-endian on x86-64/arm64
     lanes = [sum(words[k::4]) & MASK for k in range(4)]
 
-    def rotl(v, r):
+    def rotl(v: int, r: int) -> int:
         return ((v << r) | (v >> (64 - r))) & MASK
 
     return lanes[0] ^ rotl(lanes[1], 16) ^ rotl(lanes[2], 32) ^ rotl(lanes[3], 48)
 
 
-def write_png(path, width, height, rgba):
-    def chunk(kind, data):
+def write_png(path: str, width: int, height: int, rgba: bytes) -> None:
+    def chunk(kind: bytes, data: bytes) -> bytes:
         return (struct.pack(">I", len(data)) + kind + data
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
@@ -176,7 +180,7 @@ def write_png(path, width, height, rgba):
         f.write(png)
 
 
-def write_ppm(path, width, height, rgba):
+def write_ppm(path: str, width: int, height: int, rgba: bytes) -> None:
     rgb = bytearray(width * height * 3)
     rgb[0::3] = rgba[0::4]
     rgb[1::3] = rgba[1::4]
@@ -186,7 +190,7 @@ def write_ppm(path, width, height, rgba):
         f.write(rgb)
 
 
-def main():
+def main() -> int:
     ap = argparse.ArgumentParser(description="Save the newest frame of a running advkit engine.")
     ap.add_argument("--name", default="default", help="engine name (default: default)")
     ap.add_argument("--path", help="the .frames file (default: <runtime dir>/<name>.frames)")

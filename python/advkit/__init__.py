@@ -4,6 +4,8 @@
   ``advkit send``, ``advkit snapshot`` and ``advkit ls`` work on it.
 - ``Client``: the calls of ``advkit send``, returning Python values.
 - ``FrameReader``: copy frames out of any engine's frame region.
+- ``advkit.aio``: the client and frame reader for asyncio.
+- The ``advkit`` command comes with the package (``pip install``).
 
 See docs/python.md.
 """
@@ -13,12 +15,14 @@ from advkit._advkit import (
     Client,
     Events,
     Frame,
+    FrameInfo,
     FrameReader,
     Host,
     Method,
     Param,
     Request,
     Requests,
+    __version__,
 )
 from advkit.errors import AdvkitError, NotRunning, RpcError, Timeout
 
@@ -28,6 +32,7 @@ __all__ = [
     "Client",
     "Events",
     "Frame",
+    "FrameInfo",
     "FrameReader",
     "Host",
     "Method",
@@ -37,4 +42,5 @@ __all__ = [
     "Requests",
     "RpcError",
     "Timeout",
+    "__version__",
 ]

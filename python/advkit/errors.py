@@ -1,16 +1,31 @@
-"""The exceptions advkit raises. Messages are the ones the CLI prints."""
+"""The exceptions advkit raises: one hierarchy under ``AdvkitError``.
+Messages are the ones the CLI prints.
+
+- ``NotRunning`` is also a ``ConnectionError``: no engine of that name.
+- ``Timeout`` is also a ``TimeoutError``: no reply, event or frame in time.
+- ``RpcError``: the engine answered with a JSON-RPC error.
+
+Bad arguments (a wrong shape, an unknown name, a value out of range) are
+``ValueError`` or ``TypeError``, as Python's own are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["AdvkitError", "NotRunning", "RpcError", "Timeout"]
 
 
 class AdvkitError(Exception):
     """Anything advkit reports: a refused start, a closed host, a bad reply."""
 
 
-class NotRunning(AdvkitError):
+class NotRunning(AdvkitError, ConnectionError):
     """No engine of that name is running (no socket, no frame region, or
     its process is gone)."""
 
 
-class Timeout(AdvkitError):
+class Timeout(AdvkitError, TimeoutError):
     """No reply, event or frame came in time."""
 
 
@@ -23,7 +38,11 @@ class RpcError(AdvkitError):
     fresh reboot, for example), or None.
     """
 
-    def __init__(self, code, message, data=None):
+    code: int
+    message: str
+    data: Any
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
         super().__init__("%s (%d)" % (message, code))
         self.code = code
         self.message = message

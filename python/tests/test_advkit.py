@@ -102,7 +102,7 @@ def test_publish_takes_bytes_bytearray_memoryview_and_arrays(runtime):
             f = reader.read_latest()
             assert (f.frame, f.tick, f.width, f.height) == (n, 10 + n, W, H)
             assert f.pixels == px
-        with pytest.raises(ValueError, match="256 bytes"):
+        with pytest.raises(ValueError, match="hold 256 bytes, but a 32x8 RGBA frame is 1024"):
             host.publish(1, b"\0" * 256)
         with pytest.raises(TypeError, match="buffer of bytes"):
             host.publish(1, [0] * (W * H * 4))
@@ -122,7 +122,7 @@ def test_publish_copies_a_frame_whose_rows_the_region_pads(runtime):
         f = reader.read_latest()
         assert (f.tick, f.width, f.height) == (5, w, h)
         assert f.pixels == px
-        with pytest.raises(ValueError, match="holds 3x2 RGBA"):
+        with pytest.raises(ValueError, match="3x2 RGBA frame is 24"):
             host.publish(6, px[:-4])
 
 

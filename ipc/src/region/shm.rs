@@ -651,12 +651,29 @@ impl RawDest {
         );
         let base = self.ptr.as_ptr();
         let whole = len / 8;
-        for (i, word) in src[..whole].iter().enumerate() {
-            // SAFETY: offset + i * 8 + 8 <= offset + len <= self.len
-            // (asserted above), and `new`'s caller promised the range is
-            // writable; unaligned stores need no alignment.
+        // Four words a step, loads before stores (as `load_row` does): the
+        // loads cannot be merged into wider ones (each is atomic), but the
+        // stores can be issued back to back.
+        let (blocks, singles) = src[..whole].as_chunks::<4>();
+        for (b, words) in blocks.iter().enumerate() {
+            let v = words
+                .each_ref()
+                .map(|w| w.load(Ordering::Relaxed).to_le_bytes());
+            // SAFETY: offset + (b + 1) * 32 <= offset + whole * 8 <= offset
+            // + len <= self.len (asserted above), and `new`'s caller
+            // promised the range is writable; unaligned stores need no
+            // alignment.
             unsafe {
-                base.add(offset + i * 8)
+                base.add(offset + b * 32)
+                    .cast::<[[u8; 8]; 4]>()
+                    .write_unaligned(v);
+            }
+        }
+        let done = blocks.len() * 4;
+        for (i, word) in singles.iter().enumerate() {
+            // SAFETY: as above, for the word at done + i (< whole).
+            unsafe {
+                base.add(offset + (done + i) * 8)
                     .cast::<[u8; 8]>()
                     .write_unaligned(word.load(Ordering::Relaxed).to_le_bytes());
             }

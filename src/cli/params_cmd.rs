@@ -5,7 +5,7 @@ use std::io::Write;
 use advkit_core::Apply;
 use anyhow::Result;
 
-use crate::{SceneArg, load};
+use super::{SceneArg, load};
 
 #[derive(Debug, clap::Args)]
 pub struct ParamsArgs {

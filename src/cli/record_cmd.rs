@@ -1,7 +1,7 @@
 //! `advkit record`: attach to a running engine (any game on advkit's
 //! Host), start it from a known state (a fresh reboot, or its saved
 //! state with --from-now), and write what happens as a golden
-//! scenario (advkit::record does the work; this file parses arguments,
+//! scenario (crate::record does the work; this file parses arguments,
 //! asks before a fresh reboot and prints).
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -9,14 +9,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use advkit::record::{self, Start, StopReason};
+use crate::record::{self, Start, StopReason};
 use advkit_golden::KeepFrames;
 use advkit_golden::store::Goldens;
 use advkit_ipc::api::{RpcError, codes};
 use advkit_ipc::client::ClientError;
 use anyhow::{Context, Result, bail};
 
-use crate::send_cmd::Target;
+use super::send_cmd::Target;
 
 #[derive(Debug, clap::Args)]
 pub struct RecordArgs {

@@ -54,13 +54,11 @@ impl ViewArgs {
             colors: self.colors.unwrap_or_else(ColorMode::detect),
             max_bandwidth: self.max_bandwidth,
             color_bits: self.color_bits,
-            record: std::env::current_exe()
-                .ok()
-                .map(|program| advkit_tui::recorder::RecordWith {
-                    program,
-                    args: vec!["record".into(), "--name".into(), name.to_owned()],
-                    dir: self.record_dir.clone(),
-                }),
+            record: Some(advkit_tui::recorder::RecordWith {
+                program: super::exe().to_owned(),
+                args: vec!["record".into(), "--name".into(), name.to_owned()],
+                dir: self.record_dir.clone(),
+            }),
         }
     }
 }
@@ -107,8 +105,7 @@ pub fn demo(args: DemoArgs) -> Result<()> {
     } else {
         "demo".to_owned()
     };
-    let exe = std::env::current_exe().context("cannot find the advkit executable")?;
-    let mut run = Command::new(exe);
+    let mut run = Command::new(super::exe());
     run.args(["run", "--name", &name, "--size", &args.size]);
     if let Some(file) = &args.params {
         run.arg("--params").arg(file);

@@ -1,17 +1,17 @@
-//! `advkit run`: the demo engine, live ([`advkit::live::Demo`], built on
+//! `advkit run`: the demo engine, live ([`crate::live::Demo`], built on
 //! `advkit_ipc::Host` like any other game). This file only turns the
 //! arguments into an engine and a host config.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use advkit::live::Demo;
+use crate::live::Demo;
 use advkit_core::{Engine, Size, Value};
 use advkit_ipc::host::read_params_file;
 use advkit_ipc::{HistoryConfig, HostConfig, Limits, RuntimeDir};
 use anyhow::{Context, Result};
 
-use crate::{SceneArg, load};
+use super::{SceneArg, load};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use advkit::golden::{Options, ScenarioResult, check_scenario, find_scenarios, output};
+use crate::golden::{Options, ScenarioResult, check_scenario, find_scenarios, output};
 use anyhow::{Context, Result, bail};
 
 #[derive(Debug, clap::Args)]
@@ -143,7 +143,7 @@ struct Select {
     /// Run shard K of N (1-based), for a CI matrix: every machine computes
     /// the same split; `golden merge` joins the shards' reports.
     #[arg(long, value_name = "K/N")]
-    shard: Option<advkit::golden::select::Shard>,
+    shard: Option<crate::golden::select::Shard>,
     /// A previous run's --json document (or results.json): shards are
     /// balanced by how long each scenario took there.
     #[arg(long, value_name = "FILE", requires = "shard")]
@@ -166,7 +166,7 @@ impl Select {
         mut files: Vec<PathBuf>,
         artifacts: &Path,
     ) -> Result<(Vec<PathBuf>, Vec<String>)> {
-        use advkit::golden::select;
+        use crate::golden::select;
         let mut said = Vec::new();
         if !self.names.is_empty() {
             files.retain(|f| select::matches(&select::name_of(f), &self.names));
@@ -219,7 +219,7 @@ enum Unreferenced {
 /// outside any project.
 fn project() -> Option<PathBuf> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    Some(match advkit::golden::project_root(&cwd)? {
+    Some(match crate::golden::project_root(&cwd)? {
         // Empty, not ".", so paths print as "target/…", not "./target/…".
         root if root == cwd => PathBuf::new(),
         root => {
@@ -248,7 +248,7 @@ fn outside_a_project(paths: &[PathBuf]) -> Options {
     } else {
         first.parent().map(Path::to_owned).unwrap_or_default()
     };
-    if let Some(root) = advkit::golden::project_root(&base) {
+    if let Some(root) = crate::golden::project_root(&base) {
         return Options::new(&root);
     }
     let mut opts = Options::new(&base);
@@ -297,7 +297,7 @@ pub fn run(args: GoldenArgs) -> Result<()> {
             opts.update |= update;
             opts.variant = variant;
             opts.via_protocol = protocol;
-            opts.advkit = std::env::current_exe().ok();
+            opts.advkit = Some(super::exe().to_owned());
             let paths = if paths.is_empty() {
                 let dir = root.unwrap_or_default().join("fixtures/scenarios");
                 if !dir.is_dir() {
@@ -480,7 +480,7 @@ fn check(
     for file in out
         .junit
         .iter()
-        .chain([&opts.artifacts.join(advkit::golden::merge::JUNIT)])
+        .chain([&opts.artifacts.join(crate::golden::merge::JUNIT)])
     {
         std::fs::write(file, &junit).with_context(|| format!("cannot write {}", file.display()))?;
     }
@@ -489,7 +489,7 @@ fn check(
             let all = find_scenarios(&[opts.golden_dir.join("../scenarios")]).unwrap_or_default();
             let mut known = files.clone();
             known.extend(all);
-            let orphans = advkit::golden::unreferenced(&opts.golden_dir, &known);
+            let orphans = crate::golden::unreferenced(&opts.golden_dir, &known);
             if let Unreferenced::Delete = action {
                 for o in &orphans {
                     let gone = if o.is_dir() {
@@ -519,12 +519,12 @@ fn check(
     let updated: usize = results
         .iter()
         .flat_map(|r| &r.captures)
-        .filter(|c| matches!(c.status, advkit::golden::Status::Updated { .. }))
+        .filter(|c| matches!(c.status, crate::golden::Status::Updated { .. }))
         .count();
     let xfail: usize = results
         .iter()
         .flat_map(|r| &r.captures)
-        .filter(|c| matches!(c.status, advkit::golden::Status::XFail { .. }))
+        .filter(|c| matches!(c.status, crate::golden::Status::XFail { .. }))
         .count();
     let rejected = matches!(&orphans, Some((Unreferenced::Reject, o)) if !o.is_empty());
     let mut stdout = std::io::stdout().lock();
@@ -548,7 +548,7 @@ fn check(
         let text = serde_json::to_string_pretty(&doc)?;
         // The whole result beside the reports: for `--last-failed`,
         // `--durations` and `golden merge`.
-        let file = opts.artifacts.join(advkit::golden::merge::RESULTS);
+        let file = opts.artifacts.join(crate::golden::merge::RESULTS);
         std::fs::write(&file, &text).with_context(|| format!("cannot write {}", file.display()))?;
         if out.json {
             writeln!(stdout, "{text}")?;
@@ -715,7 +715,7 @@ fn remember_failures(artifacts: &Path, results: &[ScenarioResult]) -> Result<()>
 
 /// `advkit golden merge`: one report from the shards' artifacts.
 fn merge(dirs: &[PathBuf], out: &Path, json: bool, junit: Option<&Path>) -> Result<()> {
-    let merged = advkit::golden::merge::merge(dirs, out).map_err(anyhow::Error::msg)?;
+    let merged = crate::golden::merge::merge(dirs, out).map_err(anyhow::Error::msg)?;
     if let Some(file) = junit {
         std::fs::write(file, &merged.junit)
             .with_context(|| format!("cannot write {}", file.display()))?;

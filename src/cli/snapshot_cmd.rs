@@ -9,7 +9,7 @@ use advkit_golden::{Tolerance, compare, diff_image};
 use advkit_ipc::{FrameReader, ReadError, RuntimeDir};
 use anyhow::{Context, Result};
 
-use crate::output;
+use super::output;
 
 #[derive(Debug, clap::Args)]
 pub struct SnapshotArgs {

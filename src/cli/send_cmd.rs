@@ -26,7 +26,7 @@ use serde_json::Value;
 pub struct Target {
     /// Engine name (see `advkit ls`).
     #[arg(long, value_name = "NAME", default_value = "default", global = true,
-          value_parser = crate::load::engine_name)]
+          value_parser = super::load::engine_name)]
     name: String,
     /// Control socket path, instead of the name's.
     #[arg(long, value_name = "PATH", global = true, conflicts_with = "tcp")]
@@ -163,7 +163,7 @@ enum What {
     Resume,
     /// Advance N ticks (pauses first).
     Step {
-        #[arg(default_value_t = 1, allow_negative_numbers = true, value_parser = crate::load::count)]
+        #[arg(default_value_t = 1, allow_negative_numbers = true, value_parser = super::load::count)]
         count: u64,
     },
     /// Tick, fps, tick times, frames, clients.
@@ -203,7 +203,7 @@ enum What {
     Until {
         condition: String,
         /// Give up after this many ticks.
-        #[arg(long, value_name = "TICKS", default_value_t = 100_000, value_parser = crate::load::count)]
+        #[arg(long, value_name = "TICKS", default_value_t = 100_000, value_parser = super::load::count)]
         max: u64,
     },
     /// Watchpoints that pause the engine the tick they hold:
@@ -213,9 +213,9 @@ enum What {
     /// What changed in the world between two ticks of the history:
     /// `diff 1400 1500`.
     Diff {
-        #[arg(value_parser = crate::load::count)]
+        #[arg(value_parser = super::load::count)]
         from: u64,
-        #[arg(value_parser = crate::load::count)]
+        #[arg(value_parser = super::load::count)]
         to: u64,
     },
     /// Call any method, a game's own included:
@@ -238,7 +238,7 @@ enum WatchCmd {
     /// Remove a watchpoint by id.
     #[command(alias = "remove")]
     Rm {
-        #[arg(value_parser = crate::load::count)]
+        #[arg(value_parser = super::load::count)]
         id: u64,
     },
 }

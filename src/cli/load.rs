@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 
 /// The scene at `path`, or the built-in demo.
 pub fn scene(path: Option<&Path>) -> Result<Scene> {
-    Ok(advkit::live::load_scene(path)?)
+    Ok(crate::live::load_scene(path)?)
 }
 
 /// The input timeline at `path`, or an empty one.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use advkit_core::{Engine, Frame, Size};
 use anyhow::Result;
 
-use crate::{SceneArg, load, output};
+use super::{SceneArg, load, output};
 
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
