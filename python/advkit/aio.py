@@ -16,14 +16,34 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import Any, AsyncIterator, Mapping, Optional, Sequence
+from typing import Any, AsyncIterator, Mapping, Optional, Sequence, TypeVar
 
 from advkit import _advkit
 
 __all__ = ["Client", "FrameReader", "connect", "open_frames"]
 
+_Self = TypeVar("_Self", bound="_Closes")
 
-class Client:
+
+class _Closes:
+    """``async with``: ``close()`` at the end."""
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self: _Self) -> _Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+
+class Client(_Closes):
     """``advkit.Client``, awaitable. Make one with :func:`connect`."""
 
     def __init__(self, client: _advkit.Client) -> None:
@@ -65,17 +85,6 @@ class Client:
     async def close(self) -> None:
         await asyncio.to_thread(self._client.close)
 
-    async def __aenter__(self) -> Client:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        await self.close()
-
 
 async def connect(
     name: str = "default",
@@ -91,7 +100,7 @@ async def connect(
     return Client(client)
 
 
-class FrameReader:
+class FrameReader(_Closes):
     """``advkit.FrameReader``, awaitable. Make one with :func:`open_frames`."""
 
     def __init__(self, reader: _advkit.FrameReader) -> None:
@@ -125,17 +134,6 @@ class FrameReader:
 
     async def close(self) -> None:
         self._reader.close()
-
-    async def __aenter__(self) -> FrameReader:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        await self.close()
 
 
 async def open_frames(name: str = "default") -> FrameReader:
