@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 import zlib
 
 import pytest
@@ -285,16 +284,22 @@ def test_life_py_is_an_engine_that_send_and_snapshot_work_on(runtime, life, tmp_
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
-def test_advkit_inspect_shows_the_python_game(runtime, life):
-    session = "advkit-py-%s" % uuid.uuid4().hex[:8]
-    cmd = "XDG_RUNTIME_DIR=%s %s inspect --name pylife" % (os.environ["XDG_RUNTIME_DIR"],
-                                                            advkit_bin())
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd],
+@pytest.mark.parametrize("command", ["cargo-built", "from the venv"])
+def test_advkit_inspect_shows_the_python_game(runtime, life, tmp_path, command):
+    """`advkit inspect` on a Python game, with the binary cargo built and
+    with the command `pip install` put in the venv's bin/ (nothing else)."""
+    exe = (advkit_bin() if command == "cargo-built"
+           else os.path.join(os.path.dirname(sys.executable), "advkit"))
+    # A tmux server of this test's own: one shared with other tests could
+    # end under it.
+    tmux = ["tmux", "-S", str(tmp_path / "tmux.sock")]
+    cmd = "XDG_RUNTIME_DIR=%s %s inspect --name pylife" % (os.environ["XDG_RUNTIME_DIR"], exe)
+    subprocess.run([*tmux, "new-session", "-d", "-s", "inspect", "-x", "120", "-y", "40", cmd],
                    check=True)
     try:
-        deadline, screen = time.monotonic() + 10, ""
+        deadline, screen = time.monotonic() + 15, ""
         while time.monotonic() < deadline:
-            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+            screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "inspect"],
                                     capture_output=True, text=True).stdout
             if "generation_ticks" in screen and "connected" in screen:
                 break
@@ -303,7 +308,7 @@ def test_advkit_inspect_shows_the_python_game(runtime, life):
         assert "generation_ticks" in screen and "palette" in screen, screen
         assert "life.py (Python example)" in screen, screen
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        subprocess.run([*tmux, "kill-server"], check=False)
 
 
 def test_ctrl_c_in_the_python_game_removes_its_files(runtime, life):
