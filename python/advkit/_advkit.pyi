@@ -148,7 +148,7 @@ class Host:
     def serve(self, handler: Callable[[Request], _Json], deadline: Optional[float] = None) -> int:
         """Calls ``handler(request)`` for each request until ``deadline``;
         returns how many it handled."""
-    def publish(self, tick: int, pixels: Buffer) -> int:
+    def publish(self, tick: int, pixels: Buffer, *, order: str = "RGBA") -> int:
         """Publishes one RGBA frame shown at ``tick``: (height, width, 4)
         uint8, or (height, width) uint32 packed RGBA. Returns the frame
         number."""

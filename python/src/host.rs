@@ -201,6 +201,45 @@ fn pixels(obj: &Bound<'_, PyAny>, width: u32, height: u32) -> PyResult<Pixels> {
     Err(PyValueError::new_err(message))
 }
 
+/// The order of a pixel's four bytes in memory, as `publish` is given
+/// them: `RGBA` (advkit's own), or SDL's and most surfaces' `BGRA`;
+/// `…X` when the fourth byte is not alpha (the frame is opaque).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Order {
+    Rgba,
+    Rgbx,
+    Bgra,
+    Bgrx,
+}
+
+impl Order {
+    fn parse(name: &str) -> PyResult<Order> {
+        Ok(match name {
+            "RGBA" => Order::Rgba,
+            "RGBX" => Order::Rgbx,
+            "BGRA" => Order::Bgra,
+            "BGRX" => Order::Bgrx,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "order {other:?} is not one of RGBA, RGBX, BGRA, BGRX (the bytes of a pixel, \
+                     in memory order; X: not alpha, the frame is opaque)"
+                )));
+            }
+        })
+    }
+
+    /// Rewrites `px` (whole pixels) as RGBA, in place.
+    fn to_rgba(self, px: &mut [u8]) {
+        let (pixels, _) = px.as_chunks_mut::<4>();
+        match self {
+            Order::Rgba => {}
+            Order::Rgbx => pixels.iter_mut().for_each(|p| p[3] = 255),
+            Order::Bgra => pixels.iter_mut().for_each(|p| p.swap(0, 2)),
+            Order::Bgrx => pixels.iter_mut().for_each(|p| *p = [p[2], p[1], p[0], 255]),
+        }
+    }
+}
+
 /// The refusal of a buffer of neither bytes nor uint32s (or of no buffer).
 fn not_bytes(obj: &Bound<'_, PyAny>) -> PyErr {
     let py = obj.py();
@@ -517,9 +556,20 @@ impl Host {
     /// array.array, a NumPy array of shape (height, width, 4) uint8 or
     /// (height, width) uint32 packed RGBA). Copied once, straight into the
     /// frame region (twice for a width whose rows the region pads: not a
-    /// multiple of 16). Answers a finished `engine.step` and sends the
-    /// `tick` event. Returns the frame number.
-    fn publish(&self, py: Python<'_>, tick: u64, pixels: Bound<'_, PyAny>) -> PyResult<u64> {
+    /// multiple of 16). `order` names the bytes of a pixel in memory when
+    /// they are not RGBA: `BGRA` (SDL and pygame surfaces), `BGRX` or
+    /// `RGBX` (the fourth byte is not alpha); they are reordered on the
+    /// way. Answers a finished `engine.step` and sends the `tick` event.
+    /// Returns the frame number.
+    #[pyo3(signature = (tick, pixels, *, order="RGBA"))]
+    fn publish(
+        &self,
+        py: Python<'_>,
+        tick: u64,
+        pixels: Bound<'_, PyAny>,
+        order: &str,
+    ) -> PyResult<u64> {
+        let order = Order::parse(order)?;
         let (width, height) = (self.width, self.height);
         let buf = self::pixels(&pixels, width, height)?;
         let expected = width as usize * height as usize * 4;
@@ -528,29 +578,30 @@ impl Host {
         // Copied by the buffer protocol itself (PyBuffer_ToContiguous),
         // never through a Rust slice over memory that another native
         // thread may be writing while this one runs: straight into the
-        // frame region's slot, or, for a frame whose rows the region pads
-        // (or packed pixels), through one buffer of ours.
+        // frame region's slot, or, for a frame whose rows the region pads,
+        // packed pixels or another channel order, through one buffer of
+        // ours.
         let mut frame = host.frame();
-        match (&buf, frame.pixels_mut()) {
-            (Pixels::Bytes(b), Some(slot)) => b.copy_to_slice(py, slot)?,
-            (buf, _) => {
-                let tight = match buf {
-                    Pixels::Bytes(b) => {
-                        let mut tight = vec![0u8; expected];
-                        b.copy_to_slice(py, &mut tight)?;
-                        tight
-                    }
-                    Pixels::Packed(b) => {
-                        let mut packed = vec![0u32; expected / 4];
-                        b.copy_to_slice(py, &mut packed)?;
-                        packed.iter().flat_map(|p| p.to_ne_bytes()).collect()
-                    }
-                };
-                frame
-                    .copy_from(&tight)
-                    .map_err(|e: WrongSize| PyValueError::new_err(e.to_string()))?;
-            }
+        if let (Pixels::Bytes(b), Order::Rgba, Some(slot)) = (&buf, order, frame.pixels_mut()) {
+            b.copy_to_slice(py, slot)?;
+            return Ok(frame.publish(tick));
         }
+        let mut tight = match &buf {
+            Pixels::Bytes(b) => {
+                let mut tight = vec![0u8; expected];
+                b.copy_to_slice(py, &mut tight)?;
+                tight
+            }
+            Pixels::Packed(b) => {
+                let mut packed = vec![0u32; expected / 4];
+                b.copy_to_slice(py, &mut packed)?;
+                packed.iter().flat_map(|p| p.to_ne_bytes()).collect()
+            }
+        };
+        order.to_rgba(&mut tight);
+        frame
+            .copy_from(&tight)
+            .map_err(|e: WrongSize| PyValueError::new_err(e.to_string()))?;
         Ok(frame.publish(tick))
     }
 

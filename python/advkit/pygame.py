@@ -1,0 +1,388 @@
+"""Any pygame program as an advkit engine, unmodified:
+
+    python -m advkit.pygame [--name N] [--fps F] [--seed S] [--paused]
+                            [--real-time] [--history SECONDS] script.py [args...]
+    python -m advkit.pygame ... -m package.module [args...]
+
+The program runs headless (SDL's dummy video and audio drivers, no
+window). Its display becomes the engine's frames; `advkit inspect`,
+`send`, `snapshot`, `record` and `golden` work on it:
+
+- frames: every ``pygame.display.flip()``/``update()`` publishes the
+  display surface;
+- time: ``pause`` holds the program inside ``flip``, ``step N`` lets
+  exactly N frames through, ``shutdown`` posts ``QUIT`` (and ends the
+  process if the program does not quit within two seconds);
+- input: ``engine.input`` (``advkit send input press left``) becomes
+  ``KEYDOWN``/``KEYUP`` events, and ``pygame.key.get_pressed()`` shows the
+  keys held;
+- determinism (unless ``--real-time``): the program sees a virtual clock
+  that advances exactly one frame per frame (``pygame.time.get_ticks``,
+  ``Clock``, ``time.time``/``monotonic``/``perf_counter``,
+  ``pygame.time.wait``/``delay``), and ``random`` (and ``numpy.random``)
+  is seeded from ``--seed``; frames are paced at ``--fps`` in real time.
+
+See docs/pygame.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import runpy
+import sys
+import time
+from typing import Any, Callable, Optional
+
+import advkit
+
+__all__ = ["Adapter", "main"]
+
+# The real clocks, taken before the program's are made virtual.
+_monotonic = time.monotonic
+_sleep = time.sleep
+
+#: How long the program may take to quit after ``shutdown`` posts QUIT.
+QUIT_GRACE = 2.0
+
+
+class VirtualClock:
+    """The program's time: ``frame`` seconds more at every frame."""
+
+    def __init__(self, fps: float, scale: float = 1.0) -> None:
+        self.now = 0.0
+        self.fps = fps
+        self.scale = scale
+        self.epoch = 1_700_000_000.0  # time.time() at frame 0: fixed
+
+    @property
+    def frame(self) -> float:
+        return self.scale / self.fps
+
+    def advance(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+
+
+class Adapter:
+    """Makes the running pygame program an engine (see the module's text)."""
+
+    def __init__(self, name: str, fps: float, seed: int, paused: bool, real_time: bool,
+                 history: float) -> None:
+        self.name = name
+        self.fps = fps
+        self.host_fps = fps
+        self.seed = seed
+        self.paused = paused
+        self.real_time = real_time
+        self.history = history
+        self.clock = VirtualClock(fps)
+        self.host: Optional[advkit.Host] = None
+        self.tick = 0
+        self.budget = 0  # frames a granted step still lets through
+        self.deadline = _monotonic()
+        self.held: set[int] = set()  # scancodes of keys held by engine.input
+        self.release_next: list[str] = []  # keys tapped: released after a frame
+        self.quit_at: Optional[float] = None
+        self.pygame: Any = None
+
+    # ------------------------------------------------------------ setup
+
+    def install(self) -> None:
+        """Headless SDL, then pygame's display, keys and clocks rerouted."""
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        import pygame
+
+        self.pygame = pygame
+        display = pygame.display
+        set_mode, flip, update = display.set_mode, display.flip, display.update
+        get_pressed = pygame.key.get_pressed
+
+        def set_mode_hooked(*args: Any, **kwargs: Any) -> Any:
+            surface = set_mode(*args, **kwargs)
+            self.start(surface)
+            return surface
+
+        def flip_hooked() -> None:
+            flip()
+            self.frame()
+
+        def update_hooked(*args: Any, **kwargs: Any) -> None:
+            update(*args, **kwargs)
+            self.frame()
+
+        def get_pressed_hooked() -> Any:
+            state = get_pressed()
+            if not self.held:
+                return state
+            # By scancode: the wrapper's own indexing takes key codes.
+            keys = [tuple.__getitem__(state, i) for i in range(tuple.__len__(state))]
+            for scancode in self.held:
+                if scancode < len(keys):
+                    keys[scancode] = True
+            return type(state)(keys)
+
+        display.set_mode = set_mode_hooked
+        display.flip = flip_hooked
+        display.update = update_hooked
+        pygame.key.get_pressed = get_pressed_hooked
+        if not self.real_time:
+            self.make_time_virtual(pygame)
+        random.seed(self.seed)
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:
+            numpy.random.seed(self.seed)
+
+    def make_time_virtual(self, pygame: Any) -> None:
+        clock = self.clock
+
+        def ms() -> int:
+            return int(clock.now * 1000)
+
+        def wait(milliseconds: int) -> int:
+            clock.advance(milliseconds / 1000)
+            return int(milliseconds)
+
+        class Clock:
+            """pygame's Clock on the virtual time: tick() never sleeps."""
+
+            def __init__(self) -> None:
+                self.last = clock.now
+                self.dt = 0.0
+
+            def tick(self, framerate: float = 0) -> int:
+                self.dt, self.last = clock.now - self.last, clock.now
+                return int(self.dt * 1000)
+
+            tick_busy_loop = tick
+
+            def get_time(self) -> int:
+                return int(self.dt * 1000)
+
+            def get_rawtime(self) -> int:
+                return int(self.dt * 1000)
+
+            def get_fps(self) -> float:
+                return 1.0 / clock.frame
+
+        pygame.time.get_ticks = ms
+        pygame.time.wait = wait
+        pygame.time.delay = wait
+        pygame.time.Clock = Clock
+        pygame.Clock = Clock
+        time.monotonic = lambda: clock.now
+        time.perf_counter = lambda: clock.now
+        time.time = lambda: clock.epoch + clock.now
+        time.monotonic_ns = lambda: int(clock.now * 1e9)
+        time.perf_counter_ns = lambda: int(clock.now * 1e9)
+        time.time_ns = lambda: int((clock.epoch + clock.now) * 1e9)
+        time.sleep = lambda seconds: clock.advance(seconds)
+
+    def start(self, surface: Any) -> None:
+        """The engine, at the display's size (on the first set_mode)."""
+        width, height = surface.get_size()
+        if self.host is not None:
+            if (width, height) != (self.host.width, self.host.height):
+                print("advkit.pygame: the display changed size to %dx%d; the engine stays "
+                      "%dx%d (frames of another size are not published)"
+                      % (width, height, self.host.width, self.host.height), file=sys.stderr)
+            return
+        self.host = advkit.Host(
+            self.name, width, height,
+            params=[
+                advkit.Param.int("fps", 1, 240, int(self.fps), unit="Hz",
+                                 description="Frames per second, in real time"),
+                advkit.Param.int("seed", 0, 2**31 - 1, self.seed, reboot=True,
+                                 description="Seed of random (and numpy.random) at the start"),
+                advkit.Param.float("time_scale", 0.1, 10.0, 1.0, step=0.1,
+                                   description="Program seconds per real second"),
+            ],
+            standard=["engine.input"],
+            fps=self.fps, paused=self.paused, history=self.history,
+            engine="%s (pygame, advkit.pygame)" % self.name,
+        )
+
+    # ------------------------------------------------------------ frames
+
+    def frame(self) -> None:
+        """One frame the program drew: published, then held while paused
+        (answering requests) and paced to the fps."""
+        host = self.host
+        if host is None:
+            return
+        pygame = self.pygame
+        surface = pygame.display.get_surface()
+        if surface is None or surface.get_size() != (host.width, host.height):
+            return
+        self.tick += 1
+        self.clock.advance(self.clock.frame)
+        # A step of N frames publishes its last (as a game that simulates
+        # N ticks and draws once): the host answers the step at a publish.
+        if self.budget <= 1:
+            self.publish(surface)
+        for key in self.release_next:
+            self.key(key, pressed=False)
+        self.release_next = []
+        self.wait_for_next_frame()
+
+    def publish(self, surface: Any) -> None:
+        assert self.host is not None
+        if surface.get_bitsize() == 32 and surface.get_masks()[:3] == (0xFF0000, 0xFF00, 0xFF):
+            order = "BGRX" if surface.get_masks()[3] == 0 else "BGRA"
+            self.host.publish(self.tick, surface.get_buffer(), order=order)
+        else:
+            self.host.publish(self.tick, self.pygame.image.tobytes(surface, "RGBA"))
+
+    def wait_for_next_frame(self) -> None:
+        """Serves requests until the next frame may be drawn: its deadline
+        at the fps, then a grant of frames from the host (1 while running,
+        N for ``step N``, none while paused). Once frames are granted
+        nothing else asks the host: it would take them as done."""
+        host = self.host
+        assert host is not None
+        if self.budget > 0:
+            self.budget -= 1
+            if self.budget > 0 and self.quit_at is None:
+                return  # inside a step: the next frame at once
+        if self.quit_at is not None:
+            self.quit()
+            return
+        self.fps = float(host.param("fps"))
+        self.clock.fps = self.fps
+        self.clock.scale = float(host.param("time_scale"))
+        if self.fps != self.host_fps:
+            host.set_fps(self.fps)
+            self.host_fps = self.fps
+        self.deadline = host.next_deadline(self.deadline)
+        host.serve(self.handle, self.deadline)
+        while self.budget == 0:
+            if not host.running:
+                self.quit()
+                return
+            due = host.ticks_due()
+            if due > 0:
+                self.budget = due
+                return
+            host.serve(self.handle, _monotonic() + 0.05)
+
+    def quit(self) -> None:
+        """``shutdown``: QUIT for the program, and an end if it ignores it."""
+        if self.quit_at is None:
+            self.quit_at = _monotonic()
+            self.pygame.event.post(self.pygame.event.Event(self.pygame.QUIT))
+            self.budget = 1 << 30  # let it run to its end
+        elif _monotonic() - self.quit_at > QUIT_GRACE:
+            print("advkit.pygame: the program did not quit %.0f s after QUIT; ending it"
+                  % QUIT_GRACE, file=sys.stderr)
+            self.close()
+            os._exit(0)
+
+    def close(self) -> None:
+        if self.host is not None:
+            self.host.close()
+            self.host = None
+
+    # ------------------------------------------------------------ input
+
+    def handle(self, req: advkit.Request) -> Any:
+        if req.method == "engine.input":
+            button = req.params["button"]
+            action = req.params.get("action") or "tap"
+            if action not in ("press", "release", "tap"):
+                req.error(-32602, "action %r: press, release or tap" % action)
+                return None
+            try:
+                self.key(button, pressed=action != "release")
+            except ValueError as e:
+                req.error(-32602, str(e))
+                return None
+            if action == "tap":
+                self.release_next.append(button)
+            return {"button": button, "action": action}
+        req.error(-32601, "advkit.pygame answers no %s" % req.method)
+        return None
+
+    def key(self, name: str, pressed: bool) -> None:
+        """A key event with its key, scancode, mod and unicode, and the
+        held state ``get_pressed`` shows."""
+        pygame = self.pygame
+        try:
+            key = pygame.key.key_code(name)
+        except ValueError:
+            key = pygame.K_UNKNOWN
+        if key == pygame.K_UNKNOWN:
+            raise ValueError("button %r: not a pygame key name (pygame.key.name gives them: "
+                             "left, right, up, down, space, return, escape, a, 1, f1, ...)"
+                             % name)
+        scancode = scancode_of(pygame, key)
+        if pressed:
+            self.held.add(scancode)
+        else:
+            self.held.discard(scancode)
+        kind = pygame.KEYDOWN if pressed else pygame.KEYUP
+        text = name if len(name) == 1 else ""
+        pygame.event.post(pygame.event.Event(kind, key=key, scancode=scancode, mod=0,
+                                             unicode=text if pressed else ""))
+
+
+def scancode_of(pygame: Any, key: int) -> int:
+    """The SDL scancode of ``key`` (``K_LEFT`` -> ``KSCAN_LEFT``)."""
+    name = pygame.key.name(key).upper().replace(" ", "")
+    for candidate in ("KSCAN_" + name, "KSCAN_" + name.replace("KEYPAD", "KP_")):
+        code = getattr(pygame, candidate, None)
+        if isinstance(code, int):
+            return code
+    # Keys without a scancode constant of their own: SDL's mapping.
+    return int(key) & ~(1 << 30) if key & (1 << 30) else 0
+
+
+def parse(argv: list[str]) -> tuple[argparse.Namespace, Callable[[], Any], str]:
+    ap = argparse.ArgumentParser(
+        prog="python -m advkit.pygame",
+        description="Run a pygame program unmodified as an advkit engine (headless).")
+    ap.add_argument("--name", help="engine name (default: the script's or module's name)")
+    ap.add_argument("--fps", type=float, default=60.0, help="frames per second (default: 60)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of random (default: 0)")
+    ap.add_argument("--paused", action="store_true", help="start paused, before the first frame")
+    ap.add_argument("--real-time", action="store_true",
+                    help="the program sees the real clock and unseeded randomness")
+    ap.add_argument("--history", type=float, default=60.0,
+                    help="seconds of history for seek (default: 60; needs world.save)")
+    ap.add_argument("-m", dest="module", help="run a module, as python -m does")
+    ap.add_argument("script", nargs="?", help="the program's script")
+    ap.add_argument("args", nargs=argparse.REMAINDER, help="the program's arguments")
+    args = ap.parse_args(argv)
+    if args.module:
+        if args.script is not None:
+            args.args.insert(0, args.script)
+        module = args.module
+        sys.argv = [module, *args.args]
+        return args, lambda: runpy.run_module(module, run_name="__main__", alter_sys=True), \
+            module.rsplit(".", 1)[-1]
+    if args.script is None:
+        ap.error("give a script (script.py) or -m module")
+    script = args.script
+    sys.argv = [script, *args.args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    stem = os.path.splitext(os.path.basename(script))[0]
+    return args, lambda: runpy.run_path(script, run_name="__main__"), stem
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args, run, stem = parse(sys.argv[1:] if argv is None else argv)
+    adapter = Adapter(args.name or stem, args.fps, args.seed, args.paused, args.real_time,
+                      args.history)
+    adapter.install()
+    try:
+        run()
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 0
+    finally:
+        adapter.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""`python -m advkit.pygame`: pygame's own examples, unmodified, as
+engines (issue 28). Skipped where pygame-ce is not installed."""
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import advkit
+from conftest import wait_for
+
+pygame = pytest.importorskip("pygame")
+EXAMPLES = os.path.join(os.path.dirname(pygame.__file__), "examples")
+
+
+@pytest.fixture
+def aliens(runtime, spawn):
+    """pygame's aliens example under the adapter, paused before its
+    first frame is let through."""
+    p = spawn([sys.executable, "-m", "advkit.pygame", "--paused", "--seed", "7",
+               os.path.join(EXAMPLES, "aliens.py")], runtime / "aliens.sock")
+    wait_for(runtime / "aliens.frames")
+    return p
+
+
+def picture(reader):
+    f = reader.read_latest()
+    return f.tick, np.frombuffer(f.pixels, np.uint8).reshape(f.height, f.width, 4).astype(int)
+
+
+def tank_x(img):
+    """The middle of the player's tank: the grey-green pixels on the
+    brown ground (rows 420 to 475)."""
+    band = img[420:476]
+    r, g = band[..., 0], band[..., 1]
+    ys, xs = np.nonzero((abs(r - g) < 15) & (r > 40))
+    assert len(xs) > 500, "no tank on the ground"
+    return xs.mean()
+
+
+def test_aliens_is_an_engine_that_steps_takes_keys_and_shuts_down(runtime, aliens):
+    c = advkit.Client("aliens")
+    hello = c.call("hello")
+    assert (hello["frames"]["width"], hello["frames"]["height"]) == (640, 480)
+    reader = advkit.FrameReader("aliens")
+    c.call("engine.step", {"count": 5})
+    tick, img = picture(reader)
+    assert tick == 6, "the first frame, then exactly 5 more"
+    # The program's own picture: dark sky above, brown ground below, the
+    # tank in the middle of it.
+    sky, ground = img[200, 320], img[440, 600]
+    assert sky[:3].max() < 80 and sky[2] > sky[1], sky
+    assert ground[0] > ground[1] > ground[2], ground
+    start = tank_x(img)
+    assert abs(start - 320) < 40, start
+    c.call("engine.input", {"button": "left", "action": "press"})
+    c.call("engine.step", {"count": 20})
+    tick, img = picture(reader)
+    assert tick == 26
+    moved = tank_x(img)
+    assert moved < start - 100, (start, moved)
+    c.call("engine.input", {"button": "left", "action": "release"})
+    c.call("engine.step", {"count": 10})
+    assert abs(tank_x(picture(reader)[1]) - moved) < 2, "released: it stops"
+    with pytest.raises(advkit.RpcError, match="not a pygame key name"):
+        c.call("engine.input", {"button": "nosuchkey"})
+    c.call("engine.shutdown")
+    assert aliens.proc.wait(timeout=10) == 0
+    assert sorted(os.listdir(runtime)) == [], "shutdown removes the engine's files"
+
+
+def test_the_same_seed_and_inputs_draw_the_same_frames(runtime, spawn):
+    """With the virtual clock and the seeded random, two runs agree frame
+    for frame (what recording and golden checks need)."""
+    hashes = []
+    for run in range(2):
+        name = "aliens%d" % run
+        p = spawn([sys.executable, "-m", "advkit.pygame", "--paused", "--seed", "3",
+                   "--name", name, os.path.join(EXAMPLES, "aliens.py")],
+                  runtime / (name + ".sock"))
+        wait_for(runtime / (name + ".frames"))
+        c = advkit.Client(name)
+        reader = advkit.FrameReader(name)
+        seen = []
+        for n in range(12):
+            if n == 4:
+                c.call("engine.input", {"button": "right", "action": "press"})
+            c.call("engine.step", {"count": 5})
+            f = reader.read_latest()
+            seen.append((f.tick, f.checksum))
+        hashes.append(seen)
+        c.call("engine.shutdown")
+        p.proc.wait(timeout=10)
+    assert hashes[0] == hashes[1]
+    assert len({h for _, h in hashes[0]}) > 6, "the frames change"
+
+
+def test_a_program_that_does_not_quit_is_ended_after_the_grace(runtime, spawn, tmp_path):
+    stubborn = tmp_path / "stubborn.py"
+    stubborn.write_text(
+        "import pygame\n"
+        "pygame.init()\n"
+        "screen = pygame.display.set_mode((32, 16))\n"
+        "while True:\n"
+        "    pygame.event.get()  # QUIT ignored\n"
+        "    screen.fill((200, 0, 0))\n"
+        "    pygame.display.flip()\n")
+    p = spawn([sys.executable, "-m", "advkit.pygame", str(stubborn)], runtime / "stubborn.sock")
+    advkit.Client("stubborn").call("engine.shutdown")
+    started = time.monotonic()
+    assert p.proc.wait(timeout=15) == 0
+    assert time.monotonic() - started < 6
+    assert "did not quit" in p.proc.stderr.read()
+
+
+def test_the_adapter_says_what_it_needs(runtime):
+    out = subprocess.run([sys.executable, "-m", "advkit.pygame"], capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 2 and "give a script" in out.stderr, out
