@@ -13,6 +13,10 @@ window). Its display becomes the engine's frames; `advkit inspect`,
 - time: ``pause`` holds the program inside ``flip``, ``step N`` lets
   exactly N frames through, ``shutdown`` posts ``QUIT`` (and ends the
   process if the program does not quit within two seconds);
+- reboot: ``engine.reboot`` (with ``confirm``) restarts the program from
+  its start, in this process, keeping the engine's name and clients: its
+  script runs again in fresh globals, with time at 0 and random reseeded
+  (modules it imported keep their state);
 - input: ``engine.input`` (``advkit send input press left``) becomes
   ``KEYDOWN``/``KEYUP`` events, and ``pygame.key.get_pressed()`` shows the
   keys held;
@@ -47,6 +51,11 @@ _sleep = time.sleep
 QUIT_GRACE = 2.0
 
 
+class Restart(BaseException):
+    """Raised from ``flip`` to unwind the program for ``engine.reboot``:
+    a BaseException, so the program's ``except Exception`` lets it by."""
+
+
 class VirtualClock:
     """The program's time: ``frame`` seconds more at every frame."""
 
@@ -78,12 +87,19 @@ class Adapter:
         self.history = history
         self.clock = VirtualClock(fps)
         self.host: Optional[advkit.Host] = None
-        self.tick = 0
+        # The first frame shows tick 0 (a paused engine is at tick 0, as a
+        # replay wants it), the next ones 1, 2, ...
+        self.tick = -1
         self.budget = 0  # frames a granted step still lets through
         self.deadline = _monotonic()
         self.held: set[int] = set()  # scancodes of keys held by engine.input
         self.release_next: list[str] = []  # keys tapped: released after a frame
         self.quit_at: Optional[float] = None
+        self.restart = False
+        # Keys asked for after a reboot was, in the same wait: for the
+        # restarted program (its tick is the reboot's).
+        self.after_restart: list[tuple[str, str]] = []
+        self.drawn = False  # a frame of this run of the program was drawn
         self.pygame: Any = None
 
     # ------------------------------------------------------------ setup
@@ -130,10 +146,7 @@ class Adapter:
         pygame.key.get_pressed = get_pressed_hooked
         if not self.real_time:
             self.make_time_virtual(pygame)
-        random.seed(self.seed)
-        numpy = sys.modules.get("numpy")
-        if numpy is not None:
-            numpy.random.seed(self.seed)
+        self.begin()
 
     def make_time_virtual(self, pygame: Any) -> None:
         clock = self.clock
@@ -199,7 +212,7 @@ class Adapter:
                 advkit.Param.float("time_scale", 0.1, 10.0, 1.0, step=0.1,
                                    description="Program seconds per real second"),
             ],
-            standard=["engine.input"],
+            standard=["engine.reboot", "engine.input"],
             fps=self.fps, paused=self.paused, history=self.history,
             engine="%s (pygame, advkit.pygame)" % self.name,
         )
@@ -217,14 +230,22 @@ class Adapter:
         if surface is None or surface.get_size() != (host.width, host.height):
             return
         self.tick += 1
-        self.clock.advance(self.clock.frame)
+        if self.drawn:
+            self.clock.advance(self.clock.frame)
+        self.drawn = True
         # A step of N frames publishes its last (as a game that simulates
         # N ticks and draws once): the host answers the step at a publish.
         if self.budget <= 1:
             self.publish(surface)
-        for key in self.release_next:
+        # Taps of the frame before end now.
+        released, self.release_next = self.release_next, []
+        for key in released:
             self.key(key, pressed=False)
-        self.release_next = []
+        # Keys asked for while a reboot was under way reach the restarted
+        # program after its first frame, as a replay sends them.
+        deferred, self.after_restart = self.after_restart, []
+        for button, action in deferred:
+            self.press(button, action)
         self.wait_for_next_frame()
 
     def publish(self, surface: Any) -> None:
@@ -258,6 +279,8 @@ class Adapter:
         self.deadline = host.next_deadline(self.deadline)
         host.serve(self.handle, self.deadline)
         while self.budget == 0:
+            if self.restart:
+                raise Restart()
             if not host.running:
                 self.quit()
                 return
@@ -287,6 +310,8 @@ class Adapter:
     # ------------------------------------------------------------ input
 
     def handle(self, req: advkit.Request) -> Any:
+        if req.method == "engine.reboot":
+            return self.reboot(req)
         if req.method == "engine.input":
             button = req.params["button"]
             action = req.params.get("action") or "tap"
@@ -294,28 +319,70 @@ class Adapter:
                 req.error(-32602, "action %r: press, release or tap" % action)
                 return None
             try:
-                self.key(button, pressed=action != "release")
+                if self.restart:
+                    self.key_code(button)  # checked now, pressed after the restart
+                    self.after_restart.append((button, action))
+                else:
+                    self.press(button, action)
             except ValueError as e:
                 req.error(-32602, str(e))
                 return None
-            if action == "tap":
-                self.release_next.append(button)
             return {"button": button, "action": action}
         req.error(-32601, "advkit.pygame answers no %s" % req.method)
         return None
 
-    def key(self, name: str, pressed: bool) -> None:
-        """A key event with its key, scancode, mod and unicode, and the
-        held state ``get_pressed`` shows."""
+    def reboot(self, req: advkit.Request) -> Any:
+        """Restarts the program from its start (always fresh: nothing of a
+        running pygame program can be carried over), after confirmation."""
+        assert self.host is not None
+        if not req.params.get("confirm", False):
+            req.error(-32003, "a reboot restarts the program from its start, losing where it "
+                      'is; call again with "confirm": true',
+                      {"would_lose": {"frames": self.tick}})
+            return None
+        applied = self.host.apply_pending_params()
+        self.restart = True
+        return {"tick": self.tick, "progress": "discard", "applied": applied, "carried": None}
+
+    def begin(self) -> None:
+        """The state a run of the program starts from: time 0, random
+        seeded, no keys held."""
+        self.clock.now = 0.0
+        self.drawn = False
+        self.held.clear()
+        self.release_next = []
+        self.restart = False
+        self.seed = int(self.host.param("seed")) if self.host is not None else self.seed
+        random.seed(self.seed)
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:
+            numpy.random.seed(self.seed)
+        if self.pygame is not None and self.pygame.get_init():
+            self.pygame.event.clear()
+
+
+    def press(self, button: str, action: str) -> None:
+        self.key(button, pressed=action != "release")
+        if action == "tap":
+            self.release_next.append(button)
+
+    def key_code(self, name: str) -> int:
         pygame = self.pygame
         try:
-            key = pygame.key.key_code(name)
+            key = int(pygame.key.key_code(name))
         except ValueError:
             key = pygame.K_UNKNOWN
         if key == pygame.K_UNKNOWN:
             raise ValueError("button %r: not a pygame key name (pygame.key.name gives them: "
                              "left, right, up, down, space, return, escape, a, 1, f1, ...)"
                              % name)
+        return key
+
+    def key(self, name: str, pressed: bool) -> None:
+        """A key event with its key, scancode, mod and unicode, and the
+        held state ``get_pressed`` shows."""
+        pygame = self.pygame
+        key = self.key_code(name)
         scancode = scancode_of(pygame, key)
         if pressed:
             self.held.add(scancode)
@@ -375,13 +442,30 @@ def main(argv: Optional[list[str]] = None) -> int:
     adapter = Adapter(args.name or stem, args.fps, args.seed, args.paused, args.real_time,
                       args.history)
     adapter.install()
+    argv0 = list(sys.argv)
     try:
-        run()
+        while True:
+            try:
+                run()
+                return 0
+            except Restart:
+                # engine.reboot: the program again from its start, in this
+                # process, with the host (its name, clients, subscriptions)
+                # kept.
+                adapter.pygame.quit()
+                sys.argv = list(argv0)
+                adapter.begin()
+                # The fresh program's first frame shows the reboot's tick
+                # (as a game that rebuilds its world at that tick), so a
+                # replay that reboots there sees the same frames after it.
+                adapter.tick -= 1
     except SystemExit as e:
-        return e.code if isinstance(e.code, int) else 0
+        if isinstance(e.code, str):
+            print(e.code, file=sys.stderr)
+            return 1
+        return e.code or 0
     finally:
         adapter.close()
-    return 0
 
 
 if __name__ == "__main__":

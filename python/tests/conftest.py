@@ -30,8 +30,9 @@ def runtime(tmp_path, monkeypatch):
     return xdg / "advkit"
 
 
-def run_advkit(*args, check=True, timeout=20):
-    out = subprocess.run([advkit_bin(), *args], capture_output=True, text=True, timeout=timeout)
+def run_advkit(*args, check=True, timeout=20, cwd=None):
+    out = subprocess.run([advkit_bin(), *args], capture_output=True, text=True, timeout=timeout,
+                         cwd=cwd)
     if check and out.returncode != 0:
         raise AssertionError("advkit %s failed (%d):\n%s%s"
                              % (" ".join(args), out.returncode, out.stdout, out.stderr))

@@ -2,6 +2,7 @@
 engines (issue 28). Skipped where pygame-ce is not installed."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 import advkit
-from conftest import wait_for
+from conftest import advkit_bin, run_advkit, wait_for
 
 pygame = pytest.importorskip("pygame")
 EXAMPLES = os.path.join(os.path.dirname(pygame.__file__), "examples")
@@ -48,7 +49,7 @@ def test_aliens_is_an_engine_that_steps_takes_keys_and_shuts_down(runtime, alien
     reader = advkit.FrameReader("aliens")
     c.call("engine.step", {"count": 5})
     tick, img = picture(reader)
-    assert tick == 6, "the first frame, then exactly 5 more"
+    assert tick == 5, "the first frame (tick 0), then exactly 5 more"
     # The program's own picture: dark sky above, brown ground below, the
     # tank in the middle of it.
     sky, ground = img[200, 320], img[440, 600]
@@ -59,7 +60,7 @@ def test_aliens_is_an_engine_that_steps_takes_keys_and_shuts_down(runtime, alien
     c.call("engine.input", {"button": "left", "action": "press"})
     c.call("engine.step", {"count": 20})
     tick, img = picture(reader)
-    assert tick == 26
+    assert tick == 25
     moved = tank_x(img)
     assert moved < start - 100, (start, moved)
     c.call("engine.input", {"button": "left", "action": "release"})
@@ -120,3 +121,41 @@ def test_the_adapter_says_what_it_needs(runtime):
     out = subprocess.run([sys.executable, "-m", "advkit.pygame"], capture_output=True,
                          text=True, timeout=30)
     assert out.returncode == 2 and "give a script" in out.stderr, out
+
+
+def test_a_recorded_session_of_aliens_replays_in_golden_check(runtime, spawn, tmp_path):
+    """`advkit record` reboots aliens fresh (the program restarts in the
+    same process, the recorder stays connected), keys are pressed while
+    it records, and the recording replays bit for bit, in its own
+    verification and in `golden check`."""
+    p = spawn([sys.executable, "-m", "advkit.pygame", os.path.join(EXAMPLES, "aliens.py")],
+              runtime / "aliens.sock")
+    out = tmp_path / "fixtures" / "scenarios" / "aliens.json"
+    out.parent.mkdir(parents=True)
+    rec = subprocess.Popen([advkit_bin(), "record", "--name",
+                            "aliens", "--yes", "--ticks", "60", "--out", str(out)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           cwd=tmp_path)
+    try:
+        assert rec.stderr.readline().startswith("recording "), "the recorder started"
+        c = advkit.Client("aliens")
+        c.call("engine.input", {"button": "right", "action": "press"})
+        time.sleep(0.3)
+        c.call("engine.input", {"button": "right", "action": "release"})
+        c.call("engine.input", {"button": "space", "action": "tap"})
+        stdout, stderr = rec.communicate(timeout=120)
+    finally:
+        if rec.poll() is None:
+            rec.kill()
+    assert rec.returncode == 0, stdout + stderr
+    assert "(3 request(s)" in stdout, stdout
+    # (A frame or two published faster than the recorder read them has no
+    # hash and is not compared; the recorder says how many.)
+    assert re.search(r"replayed headless: all (5[0-9]|60) recorded frame hash\(es\) match",
+                     stdout), stdout
+    assert (tmp_path / "fixtures" / "golden" / "aliens" / "hashes.txt").is_file()
+    advkit.Client("aliens").call("engine.shutdown")
+    p.proc.wait(timeout=10)
+    checked = run_advkit("golden", "check", cwd=tmp_path, timeout=180)
+    assert "0 failed scenario(s), 0 could not run, 0 pending" in checked.stdout, \
+        checked.stdout + checked.stderr

@@ -51,9 +51,12 @@ pub struct RecordArgs {
     /// when it is replayed. For a game that answers both.
     #[arg(long, conflicts_with = "yes")]
     from_now: bool,
-    /// Where goldens live (as for `advkit golden check`).
-    #[arg(long, value_name = "DIR", default_value = "fixtures/golden")]
-    golden_dir: PathBuf,
+    /// Where goldens live [default: the fixtures/golden of the project the
+    /// scenario is in (the directory above --out with fixtures/scenarios),
+    /// or golden/ beside the scenario outside a project, as `advkit golden
+    /// check` looks for them].
+    #[arg(long, value_name = "DIR")]
+    golden_dir: Option<PathBuf>,
     /// Do not replay the recording headless afterwards to check that it
     /// reproduces every recorded frame.
     #[arg(long)]
@@ -101,7 +104,7 @@ pub fn run(args: RecordArgs) -> Result<()> {
     let reason = recording
         .run(args.ticks, args.capture_every, &stop)
         .map_err(anyhow::Error::msg)?;
-    let golden = args.golden_dir.join(&stem);
+    let golden = golden_dir(&args).join(&stem);
     let written = recording
         .write(
             &args.out,
@@ -154,6 +157,24 @@ pub fn run(args: RecordArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--golden-dir`, or where `advkit golden check` will look for the
+/// scenario's goldens: never a `fixtures/` made wherever this runs.
+fn golden_dir(args: &RecordArgs) -> PathBuf {
+    if let Some(dir) = &args.golden_dir {
+        return dir.clone();
+    }
+    let out_dir = args
+        .out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let abs = std::fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.to_owned());
+    match crate::golden::project_root(&abs) {
+        Some(root) => root.join("fixtures/golden"),
+        None => out_dir.join("golden"),
+    }
 }
 
 /// Reboots the engine fresh, asking first when that throws progress away.
