@@ -19,7 +19,8 @@ window). Its display becomes the engine's frames; `advkit inspect`,
   (modules it imported keep their state);
 - input: ``engine.input`` (``advkit send input press left``) becomes
   ``KEYDOWN``/``KEYUP`` events, and ``pygame.key.get_pressed()`` shows the
-  keys held;
+  keys held; the method ``pygame.mouse`` (``{"x", "y", "button",
+  "action"}``) moves the pointer and presses its buttons;
 - determinism (unless ``--real-time``): the program sees a virtual clock
   that advances exactly one frame per frame (``pygame.time.get_ticks``,
   ``Clock``, ``time.time``/``monotonic``/``perf_counter``,
@@ -93,6 +94,8 @@ class Adapter:
         self.budget = 0  # frames a granted step still lets through
         self.deadline = _monotonic()
         self.held: set[int] = set()  # scancodes of keys held by engine.input
+        self.mouse_pos = (0, 0)  # where pygame.mouse says the pointer is
+        self.mouse_held: set[int] = set()  # mouse buttons held (1 left, 2, 3)
         self.release_next: list[str] = []  # keys tapped: released after a frame
         self.quit_at: Optional[float] = None
         self.restart = False
@@ -140,10 +143,16 @@ class Adapter:
                     keys[scancode] = True
             return type(state)(keys)
 
+        def mouse_pressed(num_buttons: int = 3) -> tuple[bool, ...]:
+            return tuple(b in self.mouse_held for b in range(1, num_buttons + 1))
+
         display.set_mode = set_mode_hooked
         display.flip = flip_hooked
         display.update = update_hooked
         pygame.key.get_pressed = get_pressed_hooked
+        # The pointer is advkit's: no real mouse reaches a headless program.
+        setattr(pygame.mouse, "get_pos", lambda: self.mouse_pos)
+        setattr(pygame.mouse, "get_pressed", mouse_pressed)
         if not self.real_time:
             self.make_time_virtual(pygame)
         self.begin()
@@ -191,7 +200,7 @@ class Adapter:
         time.monotonic_ns = lambda: int(clock.now * 1e9)
         time.perf_counter_ns = lambda: int(clock.now * 1e9)
         time.time_ns = lambda: int((clock.epoch + clock.now) * 1e9)
-        time.sleep = lambda seconds: clock.advance(seconds)
+        time.sleep = lambda seconds: clock.advance(float(seconds))
 
     def start(self, surface: Any) -> None:
         """The engine, at the display's size (on the first set_mode)."""
@@ -213,6 +222,16 @@ class Adapter:
                                    description="Program seconds per real second"),
             ],
             standard=["engine.reboot", "engine.input"],
+            methods=[advkit.Method(
+                "pygame.mouse",
+                "Move the pointer to x, y (pixels of the display), and press, release or tap "
+                "a button there: MOUSEMOTION and MOUSEBUTTONDOWN/UP events, and "
+                "pygame.mouse.get_pos()/get_pressed() show it",
+                [advkit.Arg("x", "integer", "column", required=True, min=0, max=width - 1),
+                 advkit.Arg("y", "integer", "row", required=True, min=0, max=height - 1),
+                 advkit.Arg("button", "integer", "1 left, 2 middle, 3 right; none: only move",
+                            min=1, max=5),
+                 advkit.Arg("action", "string", "press, release or tap (default tap)")])],
             fps=self.fps, paused=self.paused, history=self.history,
             engine="%s (pygame, advkit.pygame)" % self.name,
         )
@@ -312,6 +331,8 @@ class Adapter:
     def handle(self, req: advkit.Request) -> Any:
         if req.method == "engine.reboot":
             return self.reboot(req)
+        if req.method == "pygame.mouse":
+            return self.mouse(req)
         if req.method == "engine.input":
             button = req.params["button"]
             action = req.params.get("action") or "tap"
@@ -360,6 +381,32 @@ class Adapter:
         if self.pygame is not None and self.pygame.get_init():
             self.pygame.event.clear()
 
+
+    def mouse(self, req: advkit.Request) -> Any:
+        """``pygame.mouse``: the pointer moved (MOUSEMOTION), and a button
+        pressed or released there."""
+        pygame = self.pygame
+        x, y = req.params["x"], req.params["y"]
+        button = req.params.get("button")
+        action = req.params.get("action") or "tap"
+        if action not in ("press", "release", "tap"):
+            req.error(-32602, "action %r: press, release or tap" % action)
+            return None
+        old, self.mouse_pos = self.mouse_pos, (x, y)
+        buttons = tuple(b in self.mouse_held for b in (1, 2, 3))
+        pygame.event.post(pygame.event.Event(
+            pygame.MOUSEMOTION, pos=(x, y), rel=(x - old[0], y - old[1]), buttons=buttons,
+            touch=False))
+        if button is not None:
+            if action in ("press", "tap"):
+                self.mouse_held.add(button)
+                pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(x, y),
+                                                     button=button, touch=False))
+            if action in ("release", "tap"):
+                self.mouse_held.discard(button)
+                pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(x, y),
+                                                     button=button, touch=False))
+        return {"pos": [x, y], "buttons": sorted(self.mouse_held)}
 
     def press(self, button: str, action: str) -> None:
         self.key(button, pressed=action != "release")

@@ -159,3 +159,35 @@ def test_a_recorded_session_of_aliens_replays_in_golden_check(runtime, spawn, tm
     checked = run_advkit("golden", "check", cwd=tmp_path, timeout=180)
     assert "0 failed scenario(s), 0 could not run, 0 pending" in checked.stdout, \
         checked.stdout + checked.stderr
+
+
+def fist(img):
+    """The middle of chimp's fist: its skin-coloured pixels."""
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    ys, xs = np.nonzero((r > 150) & (r > g + 20) & (g > b + 10))
+    assert len(xs) > 500, "no fist"
+    return xs.mean(), ys.mean()
+
+
+def test_chimp_follows_the_pointer_advkit_moves_and_shuts_down(runtime, spawn):
+    p = spawn([sys.executable, "-m", "advkit.pygame", "--paused",
+               os.path.join(EXAMPLES, "chimp.py")], runtime / "chimp.sock")
+    wait_for(runtime / "chimp.frames")
+    c = advkit.Client("chimp")
+    reader = advkit.FrameReader("chimp")
+    c.call("pygame.mouse", {"x": 200, "y": 150})
+    c.call("engine.step", {"count": 5})
+    tick, img = picture(reader)
+    assert tick == 5
+    # The program's own picture: its green background and banner text.
+    assert tuple(img[470, 1200][:3]) == (170, 238, 187), img[470, 1200]
+    x1, y1 = fist(img)
+    c.call("pygame.mouse", {"x": 900, "y": 300})
+    c.call("engine.step", {"count": 5})
+    x2, y2 = fist(picture(reader)[1])
+    assert x2 - x1 > 500 and y2 - y1 > 40, ((x1, y1), (x2, y2))
+    with pytest.raises(advkit.RpcError, match="from 0 to 1279"):
+        c.call("pygame.mouse", {"x": 5000, "y": 10})
+    c.call("engine.shutdown")
+    assert p.proc.wait(timeout=10) == 0
+    assert sorted(os.listdir(runtime)) == []
