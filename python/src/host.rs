@@ -139,10 +139,12 @@ enum Pixels {
 /// after another; the message of a refusal names the fix.
 fn pixels(obj: &Bound<'_, PyAny>, width: u32, height: u32) -> PyResult<Pixels> {
     let (w, h) = (width as usize, height as usize);
-    let got = match (PyBuffer::<u8>::get(obj), PyBuffer::<u32>::get(obj)) {
-        (Ok(b), _) => Pixels::Bytes(b),
-        (_, Ok(b)) => Pixels::Packed(b),
-        _ => return Err(not_bytes(obj)),
+    let got = match PyBuffer::<u8>::get(obj) {
+        Ok(b) => Pixels::Bytes(b),
+        Err(_) => match PyBuffer::<u32>::get(obj) {
+            Ok(b) => Pixels::Packed(b),
+            Err(_) => return Err(not_bytes(obj)),
+        },
     };
     let (shape, contiguous, per_pixel) = match &got {
         Pixels::Bytes(b) => (b.shape().to_vec(), b.is_c_contiguous(), 4),
@@ -228,14 +230,45 @@ impl Order {
         })
     }
 
-    /// Rewrites `px` (whole pixels) as RGBA, in place.
-    fn to_rgba(self, px: &mut [u8]) {
-        let (pixels, _) = px.as_chunks_mut::<4>();
+    /// Writes `src`'s pixels (whole, in this order) to `dst` as RGBA.
+    fn to_rgba(self, src: &[u8], dst: &mut [u8]) {
+        let (from, _) = src.as_chunks::<4>();
+        self.convert(dst, |i| from[i]);
+    }
+
+    /// Writes the pixels of `buf` (an export holding exactly `dst.len()`
+    /// bytes, checked by `pixels`) to `dst` as RGBA, read through the
+    /// export's raw pointer: never a Rust slice over memory another native
+    /// thread may be writing, as with C's `memcpy` from it.
+    fn buffer_to_rgba(self, buf: &PyBuffer<u8>, dst: &mut [u8]) {
+        assert_eq!(
+            buf.len_bytes(),
+            dst.len(),
+            "pixels checked to fit the frame"
+        );
+        let src = buf.buf_ptr().cast::<[u8; 4]>().cast_const();
+        #[allow(unsafe_code)]
+        // SAFETY: `i` < dst.len() / 4 = len_bytes / 4, so every read is
+        // inside the export, which `buf` keeps alive and unmoved; reads
+        // are unaligned, through the raw pointer.
+        self.convert(dst, |i| unsafe { src.add(i).read_unaligned() });
+    }
+
+    /// `dst` as RGBA, its pixel `i` made from `pixel(i)`: a pixel is one
+    /// little-endian word, one loop per order (so each vectorises).
+    fn convert(self, dst: &mut [u8], pixel: impl Fn(usize) -> [u8; 4]) {
+        fn each(to: &mut [[u8; 4]], pixel: impl Fn(usize) -> [u8; 4], f: impl Fn(u32) -> u32) {
+            for (i, o) in to.iter_mut().enumerate() {
+                *o = f(u32::from_le_bytes(pixel(i))).to_le_bytes();
+            }
+        }
+        let (to, _) = dst.as_chunks_mut::<4>();
+        let swap = |v: u32| (v & 0xff00_ff00) | ((v >> 16) & 0xff) | ((v & 0xff) << 16);
         match self {
-            Order::Rgba => {}
-            Order::Rgbx => pixels.iter_mut().for_each(|p| p[3] = 255),
-            Order::Bgra => pixels.iter_mut().for_each(|p| p.swap(0, 2)),
-            Order::Bgrx => pixels.iter_mut().for_each(|p| *p = [p[2], p[1], p[0], 255]),
+            Order::Rgba => each(to, pixel, |v| v),
+            Order::Rgbx => each(to, pixel, |v| v | 0xff00_0000),
+            Order::Bgra => each(to, pixel, swap),
+            Order::Bgrx => each(to, pixel, |v| swap(v) | 0xff00_0000),
         }
     }
 }
@@ -286,6 +319,9 @@ pub struct Host {
     /// Python's handlers of SIGINT, SIGTERM and SIGHUP before the host
     /// took them, put back by `close`.
     saved_signals: Turns<Vec<(i32, Py<PyAny>)>>,
+    /// Pixels on their way to being reordered (kept: a new buffer every
+    /// frame was a page fault per 4 KB).
+    scratch: Turns<Vec<u8>>,
 }
 
 /// What Python runs for a signal the host handles: nothing, so Ctrl-C
@@ -419,6 +455,7 @@ impl Host {
             width,
             height,
             saved_signals: Turns::new(saved),
+            scratch: Turns::new(Vec::new()),
         })
     }
 
@@ -586,22 +623,34 @@ impl Host {
             b.copy_to_slice(py, slot)?;
             return Ok(frame.publish(tick));
         }
-        let mut tight = match &buf {
-            Pixels::Bytes(b) => {
-                let mut tight = vec![0u8; expected];
-                b.copy_to_slice(py, &mut tight)?;
-                tight
-            }
+        if let (Pixels::Bytes(b), Some(slot)) = (&buf, frame.pixels_mut()) {
+            // One pass: read through the export's pointer, reorder, store.
+            order.buffer_to_rgba(b, slot);
+            return Ok(frame.publish(tick));
+        }
+        let mut scratch = self.scratch.lock(py)?;
+        scratch.resize(expected, 0);
+        match &buf {
+            Pixels::Bytes(b) => b.copy_to_slice(py, &mut scratch)?,
             Pixels::Packed(b) => {
                 let mut packed = vec![0u32; expected / 4];
                 b.copy_to_slice(py, &mut packed)?;
-                packed.iter().flat_map(|p| p.to_ne_bytes()).collect()
+                for (out, p) in scratch.chunks_exact_mut(4).zip(&packed) {
+                    out.copy_from_slice(&p.to_ne_bytes());
+                }
             }
-        };
-        order.to_rgba(&mut tight);
-        frame
-            .copy_from(&tight)
-            .map_err(|e: WrongSize| PyValueError::new_err(e.to_string()))?;
+        }
+        // Reordered on the way into the slot: one pass over the pixels.
+        match frame.pixels_mut() {
+            Some(slot) => order.to_rgba(&scratch, slot),
+            None => {
+                let mut tight = vec![0u8; expected];
+                order.to_rgba(&scratch, &mut tight);
+                frame
+                    .copy_from(&tight)
+                    .map_err(|e: WrongSize| PyValueError::new_err(e.to_string()))?;
+            }
+        }
         Ok(frame.publish(tick))
     }
 
