@@ -48,6 +48,10 @@ __all__ = ["Adapter", "main"]
 _monotonic = time.monotonic
 _sleep = time.sleep
 
+#: Button names of advkit's own (the inspector's game focus sends its
+#: Space as "action") and the pygame keys they are.
+ALIASES = {"action": "space"}
+
 #: How long the program may take to quit after ``shutdown`` posts QUIT.
 QUIT_GRACE = 2.0
 
@@ -416,7 +420,7 @@ class Adapter:
     def key_code(self, name: str) -> int:
         pygame = self.pygame
         try:
-            key = int(pygame.key.key_code(name))
+            key = int(pygame.key.key_code(ALIASES.get(name, name)))
         except ValueError:
             key = pygame.K_UNKNOWN
         if key == pygame.K_UNKNOWN:

@@ -652,7 +652,18 @@ impl App {
         if self.game_input {
             return match keys::find(keys::GAME, &key) {
                 Some(k) => self.game_key(k),
-                None => Vec::new(),
+                // Any other letter, digit or sign goes to the game under
+                // its own name (a pygame program's `a`, `1`, `/`…).
+                None => match key.code {
+                    KeyCode::Char(c)
+                        if !key
+                            .modifiers
+                            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+                    {
+                        self.game_key(keys::GameKey::Char(c))
+                    }
+                    _ => Vec::new(),
+                },
             };
         }
         let shift = key.modifiers.contains(KeyModifiers::SHIFT);
@@ -937,7 +948,8 @@ impl App {
 
     fn game_key(&mut self, k: keys::GameKey) -> Vec<Request> {
         let button = match k {
-            keys::GameKey::Button(b) => b,
+            keys::GameKey::Button(b) => b.to_owned(),
+            keys::GameKey::Char(c) => c.to_lowercase().to_string(),
             keys::GameKey::Leave => {
                 self.game_input = false;
                 self.status = "keys control the inspector again".into();
@@ -952,7 +964,7 @@ impl App {
             Tag::Input,
             method::INPUT,
             advkit_ipc::api::InputParams {
-                button: button.to_owned(),
+                button,
                 action: Some("tap".to_owned()),
             },
         )]

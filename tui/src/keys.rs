@@ -471,6 +471,8 @@ pub const LOG: &[Binding<LogKey>] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GameKey {
     Button(&'static str),
+    /// A key the inspector does not use, sent under its own name.
+    Char(char),
     Leave,
     Quit,
 }
@@ -497,7 +499,7 @@ pub const GAME: &[Binding<GameKey>] = &[
         &[Esc, Char('g')],
         "g/Esc",
         "back",
-        "keys to the inspector again",
+        "keys to the inspector again (other letters, digits and signs go to the game by name)",
         GameKey::Leave,
     ),
     row(&[Char('q')], "q", "quit", "quit", GameKey::Quit),

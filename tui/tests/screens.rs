@@ -729,3 +729,42 @@ fn the_watch_pane_adds_lists_removes_and_a_firing_shows() {
     let sent = app.handle_key(key(KeyCode::Char('d')));
     assert_eq!(sent[0].params, json!({"remove": 1}));
 }
+
+/// Game focus (`g`): the arrows and Space as the game's buttons, and any
+/// other letter or digit under its own name (a pygame program's keys), with
+/// the mode on the screen; `g` gives the keys back to the inspector.
+#[test]
+fn game_focus_forwards_the_keys_the_inspector_does_not_use() {
+    let mut app = attached();
+    assert!(app.handle_key(key(KeyCode::Char('g'))).is_empty());
+    assert!(draw(&app).contains("game focus"), "{}", draw(&app));
+    let sent: Vec<serde_json::Value> = [
+        KeyCode::Left,
+        KeyCode::Char(' '),
+        KeyCode::Char('F'),
+        KeyCode::Char('7'),
+    ]
+    .into_iter()
+    .flat_map(|k| app.handle_key(key(k)))
+    .map(|r| {
+        assert_eq!(r.method, advkit_ipc::api::method::INPUT);
+        r.params
+    })
+    .collect();
+    assert_eq!(
+        sent,
+        [
+            json!({"button": "left", "action": "tap"}),
+            json!({"button": "action", "action": "tap"}),
+            json!({"button": "f", "action": "tap"}),
+            json!({"button": "7", "action": "tap"}),
+        ]
+    );
+    // Ctrl-anything is not a game key.
+    assert!(
+        app.handle_key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::CONTROL))
+            .is_empty()
+    );
+    assert!(app.handle_key(key(KeyCode::Char('g'))).is_empty());
+    assert!(!app.game_input, "g gives the keys back");
+}
