@@ -97,6 +97,7 @@ class Adapter:
         self.tick = -1
         self.budget = 0  # frames a granted step still lets through
         self.deadline = _monotonic()
+        self.resumed = _monotonic()  # when the program got its frame to draw
         self.held: set[int] = set()  # scancodes of keys held by engine.input
         self.mouse_pos = (0, 0)  # where pygame.mouse says the pointer is
         self.mouse_held: set[int] = set()  # mouse buttons held (1 left, 2, 3)
@@ -255,6 +256,9 @@ class Adapter:
         self.tick += 1
         if self.drawn:
             self.clock.advance(self.clock.frame)
+            # The program's own time for this frame (update and draw):
+            # engine.stats and the inspector show it.
+            host.record_tick_time(_monotonic() - self.resumed)
         self.drawn = True
         # A step of N frames publishes its last (as a game that simulates
         # N ticks and draws once): the host answers the step at a publish.
@@ -289,6 +293,7 @@ class Adapter:
         if self.budget > 0:
             self.budget -= 1
             if self.budget > 0 and self.quit_at is None:
+                self.resumed = _monotonic()
                 return  # inside a step: the next frame at once
         if self.quit_at is not None:
             self.quit()
@@ -310,6 +315,7 @@ class Adapter:
             due = host.ticks_due()
             if due > 0:
                 self.budget = due
+                self.resumed = _monotonic()
                 return
             host.serve(self.handle, _monotonic() + 0.05)
 
