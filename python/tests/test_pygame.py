@@ -3,6 +3,7 @@ engines (issue 28). Skipped where pygame-ce is not installed."""
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -191,3 +192,66 @@ def test_chimp_follows_the_pointer_advkit_moves_and_shuts_down(runtime, spawn):
     c.call("engine.shutdown")
     assert p.proc.wait(timeout=10) == 0
     assert sorted(os.listdir(runtime)) == []
+
+
+def test_a_recorded_session_of_chimp_with_the_mouse_replays(runtime, spawn, tmp_path):
+    p = spawn([sys.executable, "-m", "advkit.pygame", os.path.join(EXAMPLES, "chimp.py")],
+              runtime / "chimp.sock")
+    out = tmp_path / "fixtures" / "scenarios" / "chimp.json"
+    out.parent.mkdir(parents=True)
+    rec = subprocess.Popen([advkit_bin(), "record", "--name", "chimp", "--yes", "--ticks", "45",
+                            "--out", str(out)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           cwd=tmp_path)
+    try:
+        assert rec.stderr.readline().startswith("recording "), "the recorder started"
+        c = advkit.Client("chimp")
+        c.call("pygame.mouse", {"x": 300, "y": 120})
+        time.sleep(0.2)
+        c.call("pygame.mouse", {"x": 320, "y": 130, "button": 1})  # a punch
+        stdout, stderr = rec.communicate(timeout=120)
+    finally:
+        if rec.poll() is None:
+            rec.kill()
+    assert rec.returncode == 0, stdout + stderr
+    assert "(2 request(s)" in stdout, stdout
+    advkit.Client("chimp").call("engine.shutdown")
+    p.proc.wait(timeout=10)
+    checked = run_advkit("golden", "check", cwd=tmp_path, timeout=180)
+    assert "0 failed scenario(s), 0 could not run, 0 pending" in checked.stdout, \
+        checked.stdout + checked.stderr
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_advkit_inspect_from_the_venv_shows_aliens_and_sends_it_keys(runtime, spawn, tmp_path):
+    p = spawn([sys.executable, "-m", "advkit.pygame", "--paused",
+               os.path.join(EXAMPLES, "aliens.py")], runtime / "aliens.sock")
+    exe = os.path.join(os.path.dirname(sys.executable), "advkit")
+    tmux = ["tmux", "-S", str(tmp_path / "tmux.sock")]
+    cmd = "XDG_RUNTIME_DIR=%s %s inspect --name aliens" % (os.environ["XDG_RUNTIME_DIR"], exe)
+    subprocess.run([*tmux, "new-session", "-d", "-s", "i", "-x", "80", "-y", "24", cmd],
+                   check=True)
+
+    def screen_with(text):
+        deadline, screen = time.monotonic() + 15, ""
+        while time.monotonic() < deadline:
+            screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "i"],
+                                    capture_output=True, text=True).stdout
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError("no %r on the screen:\n%s" % (text, screen))
+
+    try:
+        screen = screen_with("connected")
+        assert "aliens" in screen and "fps" in screen, screen
+        subprocess.run([*tmux, "send-keys", "-t", "i", "g"], check=True)
+        screen_with("game focus")
+        events = advkit.Client("aliens").events(["applied"], timeout=10)
+        subprocess.run([*tmux, "send-keys", "-t", "i", "Left"], check=True)
+        ev = next(events)
+        assert ev["data"]["method"] == "engine.input", ev
+        assert ev["data"]["params"]["button"] == "left", ev
+    finally:
+        subprocess.run([*tmux, "kill-server"], check=False)
+        p.stop()
