@@ -42,7 +42,7 @@ from typing import Any, Callable, Optional
 
 import advkit
 
-__all__ = ["Adapter", "main"]
+__all__ = ["Adapter", "PygameClock", "VirtualClock", "main"]
 
 # The real clocks, taken before the program's are made virtual.
 _monotonic = time.monotonic
@@ -76,6 +76,31 @@ class VirtualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += max(0.0, seconds)
+
+
+class PygameClock:
+    """pygame's ``Clock`` on the virtual time: ``tick()`` never sleeps and
+    says one frame passed."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.last = clock.now
+        self.dt = 0.0
+
+    def tick(self, framerate: float = 0) -> int:
+        self.dt, self.last = self.clock.now - self.last, self.clock.now
+        return int(self.dt * 1000)
+
+    tick_busy_loop = tick
+
+    def get_time(self) -> int:
+        return int(self.dt * 1000)
+
+    def get_rawtime(self) -> int:
+        return int(self.dt * 1000)
+
+    def get_fps(self) -> float:
+        return 1.0 / self.clock.frame
 
 
 class Adapter:
@@ -172,33 +197,14 @@ class Adapter:
             clock.advance(milliseconds / 1000)
             return int(milliseconds)
 
-        class Clock:
-            """pygame's Clock on the virtual time: tick() never sleeps."""
-
-            def __init__(self) -> None:
-                self.last = clock.now
-                self.dt = 0.0
-
-            def tick(self, framerate: float = 0) -> int:
-                self.dt, self.last = clock.now - self.last, clock.now
-                return int(self.dt * 1000)
-
-            tick_busy_loop = tick
-
-            def get_time(self) -> int:
-                return int(self.dt * 1000)
-
-            def get_rawtime(self) -> int:
-                return int(self.dt * 1000)
-
-            def get_fps(self) -> float:
-                return 1.0 / clock.frame
+        def make_clock() -> PygameClock:
+            return PygameClock(clock)
 
         pygame.time.get_ticks = ms
         pygame.time.wait = wait
         pygame.time.delay = wait
-        pygame.time.Clock = Clock
-        pygame.Clock = Clock
+        pygame.time.Clock = make_clock
+        pygame.Clock = make_clock
         time.monotonic = lambda: clock.now
         time.perf_counter = lambda: clock.now
         time.time = lambda: clock.epoch + clock.now
