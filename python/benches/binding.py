@@ -34,20 +34,11 @@ import advkit
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples" / "python"))
 import control  # noqa: E402  (the stdlib client, as documented)
+from _measure import BATCHES, median_per_call  # noqa: E402
 import read_frame  # noqa: E402  (the stdlib frame reader, as documented)
 
 W, H = 1280, 720
-BATCHES = 15
 
-
-def median_per_call(fn, batch):
-    samples = []
-    for _ in range(BATCHES):
-        t = time.perf_counter()
-        for _ in range(batch):
-            fn()
-        samples.append((time.perf_counter() - t) / batch)
-    return statistics.median(samples)
 
 
 def serve_forever(name):

@@ -16,10 +16,8 @@
 
 import ctypes
 import os
-import statistics
 import sys
 import tempfile
-import time
 
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["SDL_AUDIODRIVER"] = "dummy"
@@ -29,18 +27,10 @@ import pygame  # noqa: E402
 
 import advkit.pygame  # noqa: E402
 
+from _measure import BATCHES, median_per_call  # noqa: E402
+
 W, H = 640, 480
-BATCHES = 15
 
-
-def median_per_call(fn, batch):
-    samples = []
-    for _ in range(BATCHES):
-        t = time.perf_counter()
-        for _ in range(batch):
-            fn()
-        samples.append((time.perf_counter() - t) / batch)
-    return statistics.median(samples)
 
 
 def main():

@@ -5,6 +5,7 @@
 //! - [`errors`]: the exceptions (declared in `advkit/errors.py`);
 //! - [`convert`]: Python values to JSON and back;
 //! - [`params`]: what a game declares (`Param`, `Method`, `Arg`);
+//! - [`pixels`]: what `Host.publish` takes, checked, and channel orders;
 //! - [`host`]: a game's side (`Host`, `Request`);
 //! - [`client`]: a tool's side (`Client`, `Events`);
 //! - [`frames`]: reading frames (`FrameReader`, `Frame`, `FrameInfo`);
@@ -31,6 +32,7 @@ mod errors;
 mod frames;
 mod host;
 mod params;
+mod pixels;
 
 /// The longest a blocking call waits without looking for Ctrl-C.
 pub(crate) const SLICE: Duration = Duration::from_millis(100);
