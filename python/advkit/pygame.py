@@ -42,7 +42,7 @@ from typing import Any, Callable, Optional
 
 import advkit
 
-__all__ = ["Adapter", "PygameClock", "VirtualClock", "main"]
+__all__ = ["Adapter", "PygameClock", "VirtualClock", "load_params", "main", "param"]
 
 # The real clocks, taken before the program's are made virtual.
 _monotonic = time.monotonic
@@ -116,6 +116,7 @@ class Adapter:
         self.real_time = real_time
         self.history = history
         self.clock = VirtualClock(fps)
+        self.program_params: list[advkit.Param] = []
         self.host: Optional[advkit.Host] = None
         # The first frame shows tick 0 (a paused engine is at tick 0, as a
         # replay wants it), the next ones 1, 2, ...
@@ -224,7 +225,7 @@ class Adapter:
             return
         self.host = advkit.Host(
             self.name, width, height,
-            params=[
+            params=self.program_params + [
                 advkit.Param.int("fps", 1, 240, int(self.fps), unit="Hz",
                                  description="Frames per second, in real time"),
                 advkit.Param.int("seed", 0, 2**31 - 1, self.seed, reboot=True,
@@ -232,8 +233,17 @@ class Adapter:
                 advkit.Param.float("time_scale", 0.1, 10.0, 1.0, step=0.1,
                                    description="Program seconds per real second"),
             ],
-            standard=["engine.reboot", "engine.input"],
+            standard=["engine.reboot"],
             methods=[advkit.Method(
+                "engine.input",
+                "Press, release or tap a key: KEYDOWN/KEYUP events, and "
+                "pygame.key.get_pressed() shows the keys held",
+                [advkit.Arg("button", "string",
+                            "a pygame key name (pygame.key.name): left, right, up, down, space, "
+                            "return, escape, tab, a..z, 0..9, f1..f12, left shift, ...; action: "
+                            "space", required=True),
+                 advkit.Arg("action", "string", "press, release or tap (default tap)")]),
+                advkit.Method(
                 "pygame.mouse",
                 "Move the pointer to x, y (pixels of the display), and press, release or tap "
                 "a button there: MOUSEMOTION and MOUSEBUTTONDOWN/UP events, and "
@@ -457,6 +467,57 @@ class Adapter:
                                              unicode=text if pressed else ""))
 
 
+_ADAPTER: Optional[Adapter] = None
+
+
+def param(name: str, default: Any = None) -> Any:
+    """The current value of param ``name`` while the program runs under
+    ``python -m advkit.pygame`` (its own, declared with ``--params``, or
+    the adapter's ``fps``, ``seed``, ``time_scale``); ``default`` when it
+    runs on its own, so the program works both ways."""
+    if _ADAPTER is None or _ADAPTER.host is None:
+        return default
+    return _ADAPTER.host.param(name)
+
+
+def load_params(path: str) -> list[advkit.Param]:
+    """The program's own params from a JSON file: a list of
+    ``{"name", "type": "int" | "float" | "bool" | "choice", "default", "min",
+    "max", "step", "choices", "unit", "description", "reboot"}``."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            entries = json.load(f)
+    except (OSError, ValueError) as why:
+        raise SystemExit("advkit.pygame: --params %s: %s" % (path, why))
+    if not isinstance(entries, list):
+        raise SystemExit("advkit.pygame: --params %s: a JSON list of params, e.g. "
+                         '[{"name": "speed", "type": "int", "min": 1, "max": 9, "default": 3}]'
+                         % path)
+    made = []
+    for i, e in enumerate(entries):
+        try:
+            kind, name = e["type"], e["name"]
+            common = {"description": e.get("description", ""), "reboot": e.get("reboot", False)}
+            if kind == "int":
+                made.append(advkit.Param.int(name, e["min"], e["max"], e["default"],
+                                             unit=e.get("unit", ""), **common))
+            elif kind == "float":
+                made.append(advkit.Param.float(name, e["min"], e["max"], e["default"],
+                                               step=e.get("step", 0.1), unit=e.get("unit", ""),
+                                               **common))
+            elif kind == "bool":
+                made.append(advkit.Param.bool(name, e["default"], **common))
+            elif kind == "choice":
+                made.append(advkit.Param.choice(name, e["choices"], e["default"], **common))
+            else:
+                raise ValueError("type %r is not int, float, bool or choice" % kind)
+        except (KeyError, TypeError, ValueError) as err:
+            raise SystemExit("advkit.pygame: --params %s: entry %d: %s" % (path, i, err))
+    return made
+
+
 def scancode_of(pygame: Any, key: int) -> int:
     """The SDL scancode of ``key`` (``K_LEFT`` -> ``KSCAN_LEFT``)."""
     name = pygame.key.name(key).upper().replace(" ", "")
@@ -480,6 +541,9 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, Callable[[], Any], str]:
                     help="the program sees the real clock and unseeded randomness")
     ap.add_argument("--history", type=float, default=60.0,
                     help="seconds of history for seek (default: 60; needs world.save)")
+    ap.add_argument("--params", metavar="FILE",
+                    help="the program's own params (JSON; see docs/pygame.md), read with "
+                         "advkit.pygame.param(name, default)")
     ap.add_argument("-m", dest="module", help="run a module, as python -m does")
     ap.add_argument("script", nargs="?", help="the program's script")
     ap.add_argument("args", nargs=argparse.REMAINDER, help="the program's arguments")
@@ -502,8 +566,17 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, Callable[[], Any], str]:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args, run, stem = parse(sys.argv[1:] if argv is None else argv)
+    global _ADAPTER
     adapter = Adapter(args.name or stem, args.fps, args.seed, args.paused, args.real_time,
                       args.history)
+    if args.params:
+        adapter.program_params = load_params(args.params)
+    _ADAPTER = adapter
+    # Run as `python -m advkit.pygame`, this module is __main__: the one the
+    # program imports (for param()) is another instance of it.
+    import importlib
+
+    setattr(importlib.import_module("advkit.pygame"), "_ADAPTER", adapter)
     adapter.install()
     argv0 = list(sys.argv)
     try:

@@ -1,6 +1,7 @@
 """`python -m advkit.pygame`: pygame's own examples, unmodified, as
 engines (issue 28). Skipped where pygame-ce is not installed."""
 
+import json
 import os
 import re
 import shutil
@@ -257,3 +258,58 @@ def test_advkit_inspect_from_the_venv_shows_aliens_and_sends_it_keys(runtime, sp
     finally:
         subprocess.run([*tmux, "kill-server"], check=False)
         p.stop()
+
+
+MOVER = '''
+import pygame
+import advkit.pygame
+
+pygame.init()
+screen = pygame.display.set_mode((64, 16))
+x = 0
+while True:
+    if any(e.type == pygame.QUIT for e in pygame.event.get()):
+        break
+    x += advkit.pygame.param("speed", 1)  # 1 when run on its own
+    screen.fill((0, 0, 0))
+    pygame.draw.rect(screen, (255, 255, 255), (x % 60, 4, 4, 8))
+    pygame.display.flip()
+pygame.quit()
+'''
+
+
+def test_a_programs_own_params_from_a_file_are_tuned_live(runtime, spawn, tmp_path):
+    script = tmp_path / "mover.py"
+    script.write_text(MOVER)
+    params = tmp_path / "params.json"
+    params.write_text('[{"name": "speed", "type": "int", "min": 1, "max": 9, "default": 2, '
+                      '"description": "pixels a frame"}]')
+    p = spawn([sys.executable, "-m", "advkit.pygame", "--paused", "--params", str(params),
+               str(script)], runtime / "mover.sock")
+    wait_for(runtime / "mover.frames")
+    c = advkit.Client("mover")
+    reader = advkit.FrameReader("mover")
+
+    def square_x():
+        img = picture(reader)[1]
+        return int(np.nonzero(img[8, :, 0] == 255)[0][0])
+
+    assert c.get("speed") == {"speed": 2}
+    c.call("engine.step", {"count": 3})
+    assert square_x() == 2 * 4  # frames 0..3 at 2 pixels each
+    c.set(speed=5)
+    c.call("engine.step", {"count": 2})
+    assert square_x() == 8 + 2 * 5
+    with pytest.raises(advkit.RpcError, match="allowed 1 to 9"):
+        c.set(speed=20)
+    # The key names are in engine.input's schema.
+    methods = {m["name"]: m for m in c.call("rpc.discover")["methods"]}
+    assert "a pygame key name" in json.dumps(methods["engine.input"]), methods["engine.input"]
+    c.call("engine.shutdown")
+    assert p.proc.wait(timeout=10) == 0
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"name": "speed", "type": "int", "min": 9, "max": 1, "default": 2}]')
+    out = subprocess.run([sys.executable, "-m", "advkit.pygame", "--params", str(bad),
+                          str(script)], capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0 and "entry 0: speed: need min <= default <= max" in out.stderr, out
