@@ -408,3 +408,18 @@ fn after_world_load_the_reply_and_stats_say_the_loaded_tick_before_any_frame() {
     c.call(method::SHUTDOWN, json!({})).expect("shutdown");
     game.join().expect("game loop");
 }
+
+/// A misspelt standard method is refused by name when the host starts,
+/// not dropped: the game would otherwise answer a method no client knows.
+#[test]
+fn an_unknown_standard_method_is_refused_by_name() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let err = Host::start(config(&tmp, "std").with_standard(&["engine.reboot", "world.sav"]))
+        .expect_err("refused");
+    let said = err.to_string();
+    assert!(
+        said.contains("`world.sav` is not a standard method") && said.contains("world.save"),
+        "{said}"
+    );
+    assert!(!tmp.path().join("advkit/std.sock").exists(), "nothing made");
+}

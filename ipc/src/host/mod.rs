@@ -112,6 +112,9 @@ pub struct HostConfig {
     /// inspector's timeline (on by default; it needs the game to answer
     /// `world.save` and `world.load`).
     pub history: HistoryConfig,
+    /// Names given to [`with_standard`](Self::with_standard) that are no
+    /// standard method: [`Host::start`] refuses them by name.
+    pub unknown_standard: Vec<String>,
 }
 
 impl HostConfig {
@@ -133,6 +136,7 @@ impl HostConfig {
             paused: std::env::var_os("ADVKIT_PAUSED")
                 .is_some_and(|v| !v.is_empty() && v != "0" && v != "false"),
             history: HistoryConfig::default(),
+            unknown_standard: Vec::new(),
         }
     }
 
@@ -157,9 +161,16 @@ impl HostConfig {
     /// Registers standard game methods the game answers, by name:
     /// `engine.reboot`, `engine.input`, `world.entities`, `world.get`,
     /// `world.set` (unknown names are ignored).
+    /// Adds the standard game methods named (`engine.reboot`,
+    /// `world.save`, …: [`schema::GAME_METHODS`]); a name that is none of
+    /// them makes [`Host::start`] fail, saying which.
     pub fn with_standard(mut self, names: &[&str]) -> HostConfig {
-        self.methods
-            .extend(names.iter().filter_map(|n| schema::game_method(n)));
+        for name in names {
+            match schema::game_method(name) {
+                Some(spec) => self.methods.push(spec),
+                None => self.unknown_standard.push((*name).to_owned()),
+            }
+        }
         self
     }
 
@@ -202,6 +213,12 @@ pub enum HostError {
     Signals(io::Error),
     #[error("method `{0}` is registered twice (or is one the host answers itself)")]
     DuplicateMethod(String),
+    #[error(
+        "{} not a standard method; the standard ones are {}",
+        names.iter().map(|n| format!("`{n}` is")).collect::<Vec<_>>().join(", "),
+        schema::GAME_METHODS.join(", ")
+    )]
+    UnknownStandard { names: Vec<String> },
 }
 
 impl std::fmt::Debug for HostError {
@@ -252,6 +269,11 @@ impl Host {
     /// and starts the server thread.
     pub fn start(cfg: HostConfig) -> Result<Host, HostError> {
         validate_name(&cfg.name)?;
+        if !cfg.unknown_standard.is_empty() {
+            return Err(HostError::UnknownStandard {
+                names: cfg.unknown_standard.clone(),
+            });
+        }
         let methods =
             schema::with_game_methods(&cfg.methods).map_err(HostError::DuplicateMethod)?;
         cfg.dir.create()?;
