@@ -558,6 +558,8 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, Callable[[], Any], str]:
     if args.script is None:
         ap.error("give a script (script.py) or -m module")
     script = args.script
+    if not os.path.isfile(script):
+        ap.error("no script %s (give the program's .py file, or -m module)" % script)
     sys.argv = [script, *args.args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     stem = os.path.splitext(os.path.basename(script))[0]

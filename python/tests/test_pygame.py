@@ -123,6 +123,10 @@ def test_the_adapter_says_what_it_needs(runtime):
     out = subprocess.run([sys.executable, "-m", "advkit.pygame"], capture_output=True,
                          text=True, timeout=30)
     assert out.returncode == 2 and "give a script" in out.stderr, out
+    out = subprocess.run([sys.executable, "-m", "advkit.pygame", "nosuch.py"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2 and "no script nosuch.py" in out.stderr, out
+    assert "Traceback" not in out.stderr, out
 
 
 def record(project, name, ticks, drive):
