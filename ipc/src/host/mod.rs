@@ -32,6 +32,7 @@
 //! command is answered within microseconds whatever the tick rate.
 //! `docs/embedding.md` walks through a whole game.
 
+mod config;
 mod debugger;
 mod frame;
 mod history;
@@ -58,14 +59,15 @@ use tokio::sync::oneshot;
 
 use crate::api::schema;
 use crate::api::{
-    Event, FramesInfo, HelloResult, MethodSpec, PROTOCOL_VERSION, PauseState, RpcError,
-    ShutdownResult, StepParams, Topic, codes, method,
+    Event, FramesInfo, HelloResult, PROTOCOL_VERSION, PauseState, RpcError, ShutdownResult,
+    StepParams, Topic, codes, method,
 };
-use crate::region::{CreateError, FrameWriter, WrongSize};
-use crate::runtime::{RuntimeDir, RuntimeError, validate_name};
-use crate::server::{self, Command, Limits, Shared, parse};
+use crate::region::{FrameWriter, WrongSize};
+use crate::runtime::validate_name;
+use crate::server::{self, Command, Shared, parse};
 use crate::system;
 
+pub use config::{HostConfig, HostError};
 pub use frame::HostFrame;
 use frame::{AfterPublish, Stepping};
 pub use history::HistoryConfig;
@@ -74,158 +76,6 @@ pub use request::{Request, Responder};
 
 /// How many requests may wait for the game loop before clients hear "busy".
 pub const MAILBOX: usize = 256;
-
-/// What a [`Host`] needs to start.
-#[derive(Debug, Clone)]
-pub struct HostConfig {
-    pub name: String,
-    pub dir: RuntimeDir,
-    pub width: u32,
-    pub height: u32,
-    /// Ticks per second, for [`Host::next_deadline`] and stats.
-    pub fps: f64,
-    /// Reported by `hello`, e.g. `"mygame 1.2"`.
-    pub engine: String,
-    /// The game's params; `params.*` are answered against them.
-    pub params: Params,
-    /// The game's own methods, and the standard game methods it answers
-    /// ([`with_standard`](Self::with_standard)).
-    pub methods: Vec<MethodSpec>,
-    /// Also listen on TCP (token required).
-    pub tcp: Option<SocketAddr>,
-    /// Allow a TCP address that is not loopback.
-    pub allow_remote: bool,
-    /// Where `params.save` / `params.load` go.
-    pub params_file: Option<PathBuf>,
-    /// Connection caps per transport and deadlines (auth, line, idle).
-    pub limits: Limits,
-    /// Stop [`Host::running`] on SIGINT, SIGTERM and SIGHUP, so the loop
-    /// ends and dropping the host removes its files (default on).
-    pub handle_signals: bool,
-    /// Start paused: nothing ticks until `engine.resume` or `engine.step`.
-    /// [`HostConfig::new`] sets it when `ADVKIT_PAUSED` is set in the
-    /// environment (to anything but empty, `0` or `false`), so a tool can
-    /// start any game paused before its first update (`advkit golden`
-    /// replays that way).
-    pub paused: bool,
-    /// The history kept for `engine.seek`, `world.diff` and the
-    /// inspector's timeline (on by default; it needs the game to answer
-    /// `world.save` and `world.load`).
-    pub history: HistoryConfig,
-    /// Names given to [`with_standard`](Self::with_standard) that are no
-    /// standard method: [`Host::start`] refuses them by name.
-    pub unknown_standard: Vec<String>,
-}
-
-impl HostConfig {
-    pub fn new(name: &str, width: u32, height: u32) -> HostConfig {
-        HostConfig {
-            name: name.to_owned(),
-            dir: RuntimeDir::from_env(),
-            width,
-            height,
-            fps: 30.0,
-            engine: format!("advkit-ipc {}", env!("CARGO_PKG_VERSION")),
-            params: Params::new(Vec::new()),
-            methods: Vec::new(),
-            tcp: None,
-            allow_remote: false,
-            params_file: None,
-            limits: Limits::default(),
-            handle_signals: true,
-            paused: std::env::var_os("ADVKIT_PAUSED")
-                .is_some_and(|v| !v.is_empty() && v != "0" && v != "false"),
-            history: HistoryConfig::default(),
-            unknown_standard: Vec::new(),
-        }
-    }
-
-    /// Keeps `seconds` of history (0: none); see [`HistoryConfig`].
-    pub fn with_history(mut self, seconds: f64) -> HostConfig {
-        self.history.seconds = seconds;
-        self
-    }
-
-    pub fn with_params(mut self, params: Params) -> HostConfig {
-        self.params = params;
-        self
-    }
-
-    /// Registers a method of the game's own; it reaches the loop as
-    /// [`Request::Custom`] once its params fit `spec`.
-    pub fn with_method(mut self, spec: MethodSpec) -> HostConfig {
-        self.methods.push(spec);
-        self
-    }
-
-    /// Registers standard game methods the game answers, by name:
-    /// `engine.reboot`, `engine.input`, `world.entities`, `world.get`,
-    /// `world.set` (unknown names are ignored).
-    /// Adds the standard game methods named (`engine.reboot`,
-    /// `world.save`, …: [`schema::GAME_METHODS`]); a name that is none of
-    /// them makes [`Host::start`] fail, saying which.
-    pub fn with_standard(mut self, names: &[&str]) -> HostConfig {
-        for name in names {
-            match schema::game_method(name) {
-                Some(spec) => self.methods.push(spec),
-                None => self.unknown_standard.push((*name).to_owned()),
-            }
-        }
-        self
-    }
-
-    pub fn with_fps(mut self, fps: f64) -> HostConfig {
-        self.fps = fps;
-        self
-    }
-
-    pub fn with_engine(mut self, engine: &str) -> HostConfig {
-        self.engine = engine.to_owned();
-        self
-    }
-}
-
-/// Why a host could not start. Its `Debug` is its sentence too, so a
-/// game's `main` that returns the error (as `?` makes it) prints what is
-/// wrong, not a struct dump.
-#[derive(thiserror::Error)]
-pub enum HostError {
-    #[error(transparent)]
-    Runtime(#[from] RuntimeError),
-    #[error(transparent)]
-    Region(#[from] CreateError),
-    #[error("could not {what} {}: {source}", path.display())]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
-    #[error(
-        "refusing to listen on {addr}, which is not loopback: anyone who can reach it could try the token; \
-         add --allow-remote if that is what you want"
-    )]
-    NotLoopback { addr: SocketAddr },
-    #[error("could not listen on {addr}: {source}")]
-    Tcp { addr: SocketAddr, source: io::Error },
-    #[error("could not start the control server thread: {0}")]
-    Thread(io::Error),
-    #[error("could not install the SIGINT/SIGTERM/SIGHUP handlers: {0}")]
-    Signals(io::Error),
-    #[error("method `{0}` is registered twice (or is one the host answers itself)")]
-    DuplicateMethod(String),
-    #[error(
-        "{} not a standard method; the standard ones are {}",
-        names.iter().map(|n| format!("`{n}` is")).collect::<Vec<_>>().join(", "),
-        schema::GAME_METHODS.join(", ")
-    )]
-    UnknownStandard { names: Vec<String> },
-}
-
-impl std::fmt::Debug for HostError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
-    }
-}
 
 /// A game's connection to the world: its frame region, control socket,
 /// params and event stream. Dropping it stops the server and removes its
