@@ -9,9 +9,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use advkit_ipc::Responder;
+use advkit_ipc::region::RawSrc;
 use advkit_ipc::api::{RpcError as WireError, codes, schema};
 use advkit_ipc::system::monotonic_ns;
-use advkit_ipc::{Responder, region::WrongSize};
 use advkit_params::Params;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -21,7 +22,7 @@ use serde_json::Value as Json;
 use crate::convert::{to_json, to_py};
 use crate::errors::{Class, error};
 use crate::params::{Method, Param};
-use crate::pixels::{Order, Pixels};
+use crate::pixels::Pixels;
 use crate::{SLICE, Turns};
 
 // ------------------------------------------------------------ time
@@ -139,9 +140,9 @@ pub struct Host {
     /// Python's handlers of SIGINT, SIGTERM and SIGHUP before the host
     /// took them, put back by `close`.
     saved_signals: Turns<Vec<(i32, Py<PyAny>)>>,
-    /// Pixels on their way to being reordered (kept: a new buffer every
-    /// frame was a page fault per 4 KB).
-    scratch: Turns<Vec<u8>>,
+    /// Packed uint32 pixels copied out of their buffer (kept: a new
+    /// buffer every frame was a page fault per 4 KB).
+    scratch: Turns<(Vec<u32>, Vec<u8>)>,
 }
 
 /// What Python runs for a signal the host handles: nothing, so Ctrl-C
@@ -275,7 +276,7 @@ impl Host {
             width,
             height,
             saved_signals: Turns::new(saved),
-            scratch: Turns::new(Vec::new()),
+            scratch: Turns::new((Vec::new(), Vec::new())),
         })
     }
 
@@ -412,8 +413,7 @@ impl Host {
     /// rows top to bottom, from any buffer (bytes, bytearray, memoryview,
     /// array.array, a NumPy array of shape (height, width, 4) uint8 or
     /// (height, width) uint32 packed RGBA). Copied once, straight into the
-    /// frame region (twice for a width whose rows the region pads: not a
-    /// multiple of 16). `order` names the bytes of a pixel in memory when
+    /// frame region (packed uint32s twice). `order` names the bytes of a pixel in memory when
     /// they are not RGBA: `BGRA` (SDL and pygame surfaces), `BGRX` or
     /// `RGBX` (the fourth byte is not alpha); they are reordered on the
     /// way. Answers a finished `engine.step` and sends the `tick` event.
@@ -426,51 +426,32 @@ impl Host {
         pixels: Bound<'_, PyAny>,
         order: &str,
     ) -> PyResult<u64> {
-        let order = Order::parse(order)?;
+        let order = crate::pixels::order(order)?;
         let (width, height) = (self.width, self.height);
         let buf = crate::pixels::pixels(&pixels, width, height)?;
         let expected = width as usize * height as usize * 4;
         let mut guard = self.inner.lock(py)?;
         let host = guard.as_mut().ok_or_else(|| closed(py))?;
-        // Copied by the buffer protocol itself (PyBuffer_ToContiguous),
-        // never through a Rust slice over memory that another native
-        // thread may be writing while this one runs: straight into the
-        // frame region's slot, or, for a frame whose rows the region pads,
-        // packed pixels or another channel order, through one buffer of
-        // ours.
+        // Read through the export's raw pointer, never a Rust slice over
+        // memory that another native thread may be writing while this one
+        // runs, row by row straight into the frame region's slot (any
+        // padding is skipped), reordered to RGBA on the way and summed for
+        // the slot's checksum while each row is in the cache: one pass.
         let mut frame = host.frame();
-        if let (Pixels::Bytes(b), Order::Rgba, Some(slot)) = (&buf, order, frame.pixels_mut()) {
-            b.copy_to_slice(py, slot)?;
-            return Ok(frame.publish(tick));
-        }
-        if let (Pixels::Bytes(b), Some(slot)) = (&buf, frame.pixels_mut()) {
-            // One pass: read through the export's pointer, reorder, store.
-            order.buffer_to_rgba(b, slot);
-            return Ok(frame.publish(tick));
-        }
-        let mut scratch = self.scratch.lock(py)?;
-        scratch.resize(expected, 0);
-        match &buf {
-            Pixels::Bytes(b) => b.copy_to_slice(py, &mut scratch)?,
+        let copied = match &buf {
+            Pixels::Bytes(b) => frame.copy_from_as(&crate::pixels::raw(b), order),
             Pixels::Packed(b) => {
-                let mut packed = vec![0u32; expected / 4];
-                b.copy_to_slice(py, &mut packed)?;
-                for (out, p) in scratch.chunks_exact_mut(4).zip(&packed) {
-                    out.copy_from_slice(&p.to_ne_bytes());
-                }
+                let mut scratch = self.scratch.lock(py)?;
+                let (packed, bytes) = &mut *scratch;
+                packed.resize(expected / 4, 0);
+                b.copy_to_slice(py, packed)?;
+                // Each uint32 holds R, G, B, A in memory order.
+                bytes.clear();
+                bytes.extend(packed.iter().flat_map(|p| p.to_ne_bytes()));
+                frame.copy_from_as(&RawSrc::from_slice(bytes), order)
             }
-        }
-        // Reordered on the way into the slot: one pass over the pixels.
-        match frame.pixels_mut() {
-            Some(slot) => order.to_rgba(&scratch, slot),
-            None => {
-                let mut tight = vec![0u8; expected];
-                order.to_rgba(&scratch, &mut tight);
-                frame
-                    .copy_from(&tight)
-                    .map_err(|e: WrongSize| PyValueError::new_err(e.to_string()))?;
-            }
-        }
+        };
+        copied.map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(frame.publish(tick))
     }
 

@@ -2,6 +2,7 @@
 //! ([`pixels`], refusals that name the fix) and the order of its bytes
 //! ([`Order`]), reordered to RGBA on the way into the frame region.
 
+use advkit_ipc::region::{PixelOrder, RawSrc};
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -84,70 +85,30 @@ pub(crate) fn pixels(obj: &Bound<'_, PyAny>, width: u32, height: u32) -> PyResul
 /// The order of a pixel's four bytes in memory, as `publish` is given
 /// them: `RGBA` (advkit's own), or SDL's and most surfaces' `BGRA`;
 /// `…X` when the fourth byte is not alpha (the frame is opaque).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Order {
-    Rgba,
-    Rgbx,
-    Bgra,
-    Bgrx,
+pub(crate) fn order(name: &str) -> PyResult<PixelOrder> {
+    Ok(match name {
+        "RGBA" => PixelOrder::Rgba,
+        "RGBX" => PixelOrder::Rgbx,
+        "BGRA" => PixelOrder::Bgra,
+        "BGRX" => PixelOrder::Bgrx,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "order {other:?} is not one of RGBA, RGBX, BGRA, BGRX (the bytes of a pixel, \
+                 in memory order; X: not alpha, the frame is opaque)"
+            )));
+        }
+    })
 }
 
-impl Order {
-    pub(crate) fn parse(name: &str) -> PyResult<Order> {
-        Ok(match name {
-            "RGBA" => Order::Rgba,
-            "RGBX" => Order::Rgbx,
-            "BGRA" => Order::Bgra,
-            "BGRX" => Order::Bgrx,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "order {other:?} is not one of RGBA, RGBX, BGRA, BGRX (the bytes of a pixel, \
-                     in memory order; X: not alpha, the frame is opaque)"
-                )));
-            }
-        })
-    }
-
-    /// Writes `src`'s pixels (whole, in this order) to `dst` as RGBA.
-    pub(crate) fn to_rgba(self, src: &[u8], dst: &mut [u8]) {
-        let (from, _) = src.as_chunks::<4>();
-        self.convert(dst, |i| from[i]);
-    }
-
-    /// Writes the pixels of `buf` (an export holding exactly `dst.len()`
-    /// bytes, checked by `pixels`) to `dst` as RGBA, read through the
-    /// export's raw pointer: never a Rust slice over memory another native
-    /// thread may be writing, as with C's `memcpy` from it.
-    pub(crate) fn buffer_to_rgba(self, buf: &PyBuffer<u8>, dst: &mut [u8]) {
-        assert_eq!(
-            buf.len_bytes(),
-            dst.len(),
-            "pixels checked to fit the frame"
-        );
-        let src = buf.buf_ptr().cast::<[u8; 4]>().cast_const();
-        #[allow(unsafe_code)]
-        // SAFETY: `i` < dst.len() / 4 = len_bytes / 4, so every read is
-        // inside the export, which `buf` keeps alive and unmoved; reads
-        // are unaligned, through the raw pointer.
-        self.convert(dst, |i| unsafe { src.add(i).read_unaligned() });
-    }
-
-    /// `dst` as RGBA, its pixel `i` made from `pixel(i)`: a pixel is one
-    /// little-endian word, one loop per order (so each vectorises).
-    fn convert(self, dst: &mut [u8], pixel: impl Fn(usize) -> [u8; 4]) {
-        fn each(to: &mut [[u8; 4]], pixel: impl Fn(usize) -> [u8; 4], f: impl Fn(u32) -> u32) {
-            for (i, o) in to.iter_mut().enumerate() {
-                *o = f(u32::from_le_bytes(pixel(i))).to_le_bytes();
-            }
-        }
-        let (to, _) = dst.as_chunks_mut::<4>();
-        let swap = |v: u32| (v & 0xff00_ff00) | ((v >> 16) & 0xff) | ((v & 0xff) << 16);
-        match self {
-            Order::Rgba => each(to, pixel, |v| v),
-            Order::Rgbx => each(to, pixel, |v| v | 0xff00_0000),
-            Order::Bgra => each(to, pixel, swap),
-            Order::Bgrx => each(to, pixel, |v| swap(v) | 0xff00_0000),
-        }
+/// The bytes exported by `buf`, to be read through its raw pointer: never
+/// a Rust slice over memory another native thread may be writing (as with
+/// C's `memcpy` from it).
+pub(crate) fn raw<'a>(buf: &'a PyBuffer<u8>) -> RawSrc<'a> {
+    #[allow(unsafe_code)]
+    // SAFETY: the export holds len_bytes() bytes, kept alive and unmoved
+    // while `buf` (borrowed for 'a) lives.
+    unsafe {
+        RawSrc::new(buf.buf_ptr().cast::<u8>().cast_const(), buf.len_bytes())
     }
 }
 

@@ -8,7 +8,7 @@ use advkit_frame::Canvas;
 
 use super::{Responder, debugger, stats};
 use crate::api::{Event, StepResult};
-use crate::region::{Geometry, Loan};
+use crate::region::{Geometry, Loan, PixelOrder, RawSrc};
 use crate::server::Shared;
 
 /// The next frame, lent by [`Host::frame`](super::Host::frame): a [`Canvas`] over the region's
@@ -76,6 +76,22 @@ impl HostFrame<'_> {
     /// (see [`Loan::pixels_mut`]).
     pub fn pixels_mut(&mut self) -> Option<&mut [u8]> {
         self.loan.pixels_mut()
+    }
+
+    /// Draws every row with `fill(y, row)` in one pass (see
+    /// [`Loan::fill_rows`]): for pixels converted on the way in.
+    pub fn fill_rows(&mut self, fill: impl FnMut(u32, &mut [u8])) {
+        self.loan.fill_rows(fill);
+    }
+
+    /// Copies a whole tight frame in from `src`, its pixels in `order`,
+    /// in one pass (see [`Loan::copy_from_as`]).
+    pub fn copy_from_as(
+        &mut self,
+        src: &RawSrc<'_>,
+        order: PixelOrder,
+    ) -> Result<(), crate::region::WrongSize> {
+        self.loan.copy_from_as(src, order)
     }
 
     /// Copies a whole tight RGBA frame in, checking its size (what

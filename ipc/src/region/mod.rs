@@ -32,9 +32,9 @@ pub use layout::Geometry;
 pub use reader::{
     FrameInfo, FrameReader, Gone, HEARTBEAT_TIMEOUT, OpenError, ReadError, WriterInfo,
 };
-pub use shm::{AlignedBuf, RawDest};
-pub use words::checksum;
+pub use shm::{AlignedBuf, RawDest, RawSrc};
 pub use words::frame_fingerprint;
+pub use words::{PixelOrder, checksum};
 pub use writer::{CreateError, FrameWriter, Loan, WrongSize};
 
 /// `default` for `…/default.frames`.

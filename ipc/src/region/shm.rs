@@ -609,6 +609,68 @@ impl AlignedBuf {
     }
 }
 
+/// A frame's pixels to copy into the region, read through a raw pointer
+/// when they are memory that is not a Rust value of this process (a
+/// Python buffer, a NumPy array): another native thread may be touching
+/// it, as it may for C's `memcpy` from it, and a `&[u8]` over it would
+/// promise Rust that nothing writes it meanwhile. A Rust slice is one too
+/// ([`RawSrc::from_slice`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RawSrc<'a> {
+    ptr: *const u8,
+    len: usize,
+    _borrow: std::marker::PhantomData<&'a [u8]>,
+}
+
+impl<'a> RawSrc<'a> {
+    /// # Safety
+    ///
+    /// `ptr` must be valid for reads of `len` bytes (any alignment) for
+    /// as long as the `RawSrc` lives: kept alive and not freed or shrunk
+    /// meanwhile (a Python buffer export guarantees that).
+    pub unsafe fn new(ptr: *const u8, len: usize) -> RawSrc<'a> {
+        RawSrc {
+            ptr,
+            len,
+            _borrow: std::marker::PhantomData,
+        }
+    }
+
+    pub fn from_slice(bytes: &'a [u8]) -> RawSrc<'a> {
+        RawSrc {
+            ptr: bytes.as_ptr(),
+            len: bytes.len(),
+            _borrow: std::marker::PhantomData,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Converts the `dst.len()` bytes at `offset` into `dst` as RGBA and
+    /// returns their row sums (see `words::convert_row_summing`).
+    pub(crate) fn convert_row(
+        &self,
+        offset: usize,
+        dst: &mut [u8],
+        order: super::PixelOrder,
+    ) -> [u64; 4] {
+        assert!(
+            offset <= self.len && dst.len() <= self.len - offset,
+            "a row outside the source"
+        );
+        // SAFETY: offset + dst.len() <= self.len (asserted above), and the
+        // constructor's caller promised (or a borrowed slice guarantees)
+        // those bytes are readable for as long as `self` lives.
+        unsafe { super::words::convert_row_summing(dst, order, self.ptr.add(offset)) }
+    }
+}
+
 /// Memory that is not a Rust value of this process (a Python buffer, a
 /// NumPy array) that a frame is copied into through a raw pointer, never
 /// through a reference: another native thread may be touching it, as it

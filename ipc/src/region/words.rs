@@ -8,6 +8,11 @@
 //! little-endian u64 words numbered from 0 across the whole frame; add word
 //! `i` (wrapping) into lane `i % 4`; the checksum is
 //! `lane0 ^ rotl(lane1, 16) ^ rotl(lane2, 32) ^ rotl(lane3, 48)`.
+//!
+//! Unsafe here (besides shm.rs, the one other module allowed it): calling
+//! the AVX2 builds of the loops behind the CPU check, and reading a
+//! row of pixels that is not a Rust value ([`RawSrc`](super::RawSrc)).
+#![allow(unsafe_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -38,6 +43,16 @@ impl Lanes {
 /// sums rotated into place by [`Lanes::add_row_sums`]. Rows can then be
 /// summed once and reused wherever the same row repeats.
 pub(crate) fn row_sums(row: &[u8]) -> [u64; 4] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { avx2::row_sums(row) };
+    }
+    row_sums_portable(row)
+}
+
+#[inline(always)]
+fn row_sums_portable(row: &[u8]) -> [u64; 4] {
     let (blocks, rest) = row.as_chunks::<32>();
     // Four sums in locals, four words a step: the compiler keeps them in
     // vector registers with no carried dependency between lanes.
@@ -52,6 +67,45 @@ pub(crate) fn row_sums(row: &[u8]) -> [u64; 4] {
 /// Copies `src` over `dst` (same length) and returns [`row_sums`] of it,
 /// in one pass: each word is loaded once, added and stored.
 pub(crate) fn copy_row_summing(dst: &mut [u8], src: &[u8]) -> [u64; 4] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { avx2::copy_row_summing(dst, src) };
+    }
+    copy_row_summing_portable(dst, src)
+}
+
+/// The sums compiled for AVX2: 32-byte vectors, which the default x86-64
+/// target (SSE2) cannot assume. Reached only behind a check that the CPU
+/// has it (`is_x86_feature_detected!`, cached after its first call).
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    #[target_feature(enable = "avx2")]
+    pub(super) fn row_sums(row: &[u8]) -> [u64; 4] {
+        super::row_sums_portable(row)
+    }
+
+    /// # Safety
+    ///
+    /// As [`super::convert_row_summing`]'s, and the CPU has AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn convert_row_summing(
+        dst: &mut [u8],
+        order: super::PixelOrder,
+        src: *const u8,
+    ) -> [u64; 4] {
+        // SAFETY: as promised by the caller.
+        unsafe { super::convert_row_summing_portable(dst, order, src) }
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn copy_row_summing(dst: &mut [u8], src: &[u8]) -> [u64; 4] {
+        super::copy_row_summing_portable(dst, src)
+    }
+}
+
+#[inline(always)]
+fn copy_row_summing_portable(dst: &mut [u8], src: &[u8]) -> [u64; 4] {
     debug_assert_eq!(dst.len(), src.len());
     let (src_blocks, src_rest) = src.as_chunks::<32>();
     let (dst_blocks, dst_rest) = dst.as_chunks_mut::<32>();
@@ -62,6 +116,107 @@ pub(crate) fn copy_row_summing(dst: &mut [u8], src: &[u8]) -> [u64; 4] {
     }
     dst_rest.copy_from_slice(src_rest);
     add_rest(&mut sums, src_rest);
+    sums
+}
+
+/// The order of a pixel's four bytes in memory, in a frame handed to
+/// [`Loan::put_rows_as`](super::Loan::put_rows_as): `Rgba` (the region's
+/// own), or SDL's and most surfaces' `Bgra`; `…x` when the fourth byte is
+/// not alpha (the frame is opaque, stored with alpha 255).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PixelOrder {
+    Rgba,
+    Rgbx,
+    Bgra,
+    Bgrx,
+}
+
+impl PixelOrder {
+    /// Two pixels in this order (a little-endian word, the first pixel in
+    /// its low half) as RGBA.
+    #[inline(always)]
+    fn to_rgba(self, v: u64) -> u64 {
+        const ALPHA: u64 = 0xff00_0000_ff00_0000;
+        const RED_BLUE: u64 = 0x0000_00ff_0000_00ff;
+        let swap = |v: u64| {
+            (v & !(RED_BLUE | RED_BLUE << 16)) | ((v >> 16) & RED_BLUE) | ((v & RED_BLUE) << 16)
+        };
+        match self {
+            PixelOrder::Rgba => v,
+            PixelOrder::Rgbx => v | ALPHA,
+            PixelOrder::Bgra => swap(v),
+            PixelOrder::Bgrx => swap(v) | ALPHA,
+        }
+    }
+}
+
+/// Writes a row as RGBA from `src`, the same number of bytes in `order`,
+/// and returns [`row_sums`] of what it wrote: one pass, each word loaded,
+/// reordered, stored and summed while in a register.
+///
+/// # Safety
+///
+/// `src` must be valid for reads of `dst.len()` bytes (any alignment).
+pub(crate) unsafe fn convert_row_summing(
+    dst: &mut [u8],
+    order: PixelOrder,
+    src: *const u8,
+) -> [u64; 4] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above; `src` as promised.
+        return unsafe { avx2::convert_row_summing(dst, order, src) };
+    }
+    // SAFETY: as promised.
+    unsafe { convert_row_summing_portable(dst, order, src) }
+}
+
+/// [`convert_row_summing`], with the same contract.
+#[inline(always)]
+unsafe fn convert_row_summing_portable(
+    dst: &mut [u8],
+    order: PixelOrder,
+    src: *const u8,
+) -> [u64; 4] {
+    // The `n` bytes at byte `at` of the row as a little-endian number:
+    // called below only with at + n <= dst.len().
+    let len = dst.len();
+    let read = |at: usize, n: usize| -> u64 {
+        debug_assert!(at + n <= len);
+        // SAFETY: at + n <= dst.len() (every call below), and `src` is
+        // valid for dst.len() bytes of reads; reads are unaligned.
+        unsafe {
+            let p = src.add(at);
+            match n {
+                8 => u64::from_le_bytes(p.cast::<[u8; 8]>().read_unaligned()),
+                _ => u64::from(u32::from_le_bytes(p.cast::<[u8; 4]>().read_unaligned())),
+            }
+        }
+    };
+    let (blocks, rest) = dst.as_chunks_mut::<32>();
+    let mut sums = [0u64; 4];
+    for (b, block) in blocks.iter_mut().enumerate() {
+        let (words, _) = block.as_chunks_mut::<8>();
+        for (j, (w, s)) in words.iter_mut().zip(&mut sums).enumerate() {
+            // b * 32 + j * 8 + 8 <= blocks.len() * 32 <= len.
+            let v = order.to_rgba(read(b * 32 + j * 8, 8));
+            *w = v.to_le_bytes();
+            *s = s.wrapping_add(v);
+        }
+    }
+    // The last, partial block: whole words, then half of one (a row of an
+    // odd width: rows are whole pixels), zero-padded as the checksum
+    // reads it.
+    let at = len - rest.len();
+    debug_assert!(rest.len().is_multiple_of(4));
+    for (j, w) in rest.chunks_mut(8).enumerate() {
+        let n = if w.len() == 8 { 8 } else { 4 };
+        // at + j * 8 + n <= at + rest.len() = len (rows of whole pixels).
+        let v = order.to_rgba(read(at + j * 8, n));
+        let v = if n == 8 { v } else { v & 0xffff_ffff };
+        w.copy_from_slice(&v.to_le_bytes()[..w.len()]);
+        sums[j] = sums[j].wrapping_add(v);
+    }
     sums
 }
 
@@ -143,6 +298,41 @@ mod tests {
             let mut lanes = Lanes::default();
             lanes.add_row_sums(row_sums(&src), 0);
             assert_eq!(lanes.finish(), checksum(&src, len.max(1)), "len {len}");
+        }
+    }
+
+    #[test]
+    fn rows_converted_in_any_order_are_what_a_plain_reorder_gives_and_summed_alike() {
+        let orders = [
+            (PixelOrder::Rgba, [0, 1, 2, 3], false),
+            (PixelOrder::Rgbx, [0, 1, 2, 3], true),
+            (PixelOrder::Bgra, [2, 1, 0, 3], false),
+            (PixelOrder::Bgrx, [2, 1, 0, 3], true),
+        ];
+        // Widths with whole blocks, a partial block and a last half word.
+        for width in [1usize, 2, 7, 8, 9, 17, 640] {
+            let src: Vec<u8> = (0..width * 4).map(|i| (i * 37 % 251) as u8).collect();
+            for (order, from, opaque) in orders {
+                let mut expect = vec![0u8; width * 4];
+                for (o, p) in expect.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
+                    for (c, f) in from.iter().enumerate() {
+                        o[c] = p[*f];
+                    }
+                    if opaque {
+                        o[3] = 255;
+                    }
+                }
+                let mut got = vec![0u8; width * 4];
+                // SAFETY: src holds got.len() bytes.
+                let sums = unsafe { convert_row_summing(&mut got, order, src.as_ptr()) };
+                assert_eq!(got, expect, "{order:?} width {width}");
+                assert_eq!(sums, row_sums(&expect), "{order:?} width {width}");
+                let mut plain = vec![0u8; width * 4];
+                // SAFETY: as above.
+                let portable =
+                    unsafe { convert_row_summing_portable(&mut plain, order, src.as_ptr()) };
+                assert_eq!((plain, portable), (got, sums), "{order:?} width {width}");
+            }
         }
     }
 

@@ -15,8 +15,8 @@ use super::beat::Beat;
 use super::dir::{lock_dir, read_pid};
 use super::layout::{FORMAT_RGBA8, Geometry, HEADER_PAGE, MAGIC, SLOTS, VERSION};
 use super::own::Registration;
-use super::shm::SharedMap;
-use super::words::{Lanes, copy_row_summing, fingerprint_of, row_sums};
+use super::shm::{RawSrc, SharedMap};
+use super::words::{Lanes, PixelOrder, copy_row_summing, fingerprint_of, row_sums};
 use super::{engine_name, o_nonblock, try_lock_shared};
 use crate::system;
 
@@ -591,6 +591,54 @@ impl Loan<'_> {
         }
         self.writer.forget_rows();
         Some(&mut self.writer.slot_bytes(self.slot)[..g.frame_bytes()])
+    }
+
+    /// Draws every row with `fill(y, row)`, top to bottom, and sums each
+    /// for the checksum (and hashes it, with
+    /// [`hash_rows`](Self::hash_rows)) right after, while it is still in
+    /// the cache.
+    pub fn fill_rows(&mut self, mut fill: impl FnMut(u32, &mut [u8])) {
+        self.fill_rows_summing(|y, row| {
+            fill(y, row);
+            row_sums(row)
+        });
+    }
+
+    /// Copies a whole tight frame in from `src`, its pixels' bytes in
+    /// `order`, as RGBA. One pass over the frame: each word is read,
+    /// reordered, stored and summed for the checksum at once (for a frame
+    /// in another order in a buffer the game keeps, such as an SDL
+    /// surface's, or one that is not a Rust value: see [`RawSrc`]).
+    pub fn copy_from_as(&mut self, src: &RawSrc<'_>, order: PixelOrder) -> Result<(), WrongSize> {
+        let g = self.writer.geometry;
+        if src.len() != g.frame_bytes() {
+            return Err(WrongSize {
+                got: src.len(),
+                expected: g.frame_bytes(),
+                width: g.width,
+                height: g.height,
+            });
+        }
+        let row_bytes = g.row_bytes();
+        self.fill_rows_summing(|y, row| src.convert_row(y as usize * row_bytes, row, order));
+        Ok(())
+    }
+
+    /// Each row drawn by `fill`, which returns its [`row_sums`].
+    fn fill_rows_summing(&mut self, mut fill: impl FnMut(u32, &mut [u8]) -> [u64; 4]) {
+        let g = self.writer.geometry;
+        let w = &mut *self.writer;
+        let hashing = w.hashing;
+        let mut sums = std::mem::take(&mut w.rows);
+        let mut hashes = std::mem::take(&mut w.row_hashes);
+        let rows = w.slot_bytes(self.slot).chunks_exact_mut(g.stride);
+        for (y, ((row, sum), hash)) in rows.zip(&mut sums).zip(&mut hashes).enumerate() {
+            let row = &mut row[..g.row_bytes()];
+            *sum = Some(fill(y as u32, row));
+            *hash = hashing.then(|| advkit_frame::hash_pixels(row));
+        }
+        w.rows = sums;
+        w.row_hashes = hashes;
     }
 
     /// Copies a whole tight RGBA frame in (what [`FrameWriter::publish`]
