@@ -31,7 +31,7 @@ pub mod state;
 pub mod system;
 
 pub use advkit_frame::Canvas;
-pub use host::{HistoryConfig, Host, HostConfig, HostError, HostFrame, Request, Responder};
+pub use host::{HistoryConfig, Host, HostConfig, HostError, HostFrame, Request, Responder, Waker};
 pub use region::{
     AlignedBuf, FrameInfo, FrameReader, FrameWriter, Gone, Loan, OpenError, RawDest, ReadError,
 };

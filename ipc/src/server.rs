@@ -241,6 +241,21 @@ pub struct Command {
     /// Which connection sent it (for `params` events' `by`).
     pub client: u64,
     pub(crate) reply: oneshot::Sender<Result<Value, RpcError>>,
+    /// Not a request: a [`Waker`](crate::host::Waker)'s nudge, which ends
+    /// the loop's wait for one.
+    pub(crate) wake: bool,
+}
+
+impl Command {
+    pub(crate) fn wake() -> Command {
+        Command {
+            method: String::new(),
+            params: Value::Null,
+            client: 0,
+            reply: oneshot::channel().0,
+            wake: true,
+        }
+    }
 }
 
 pub type Mailbox = std::sync::mpsc::SyncSender<Command>;
@@ -762,6 +777,7 @@ impl Connection {
             params,
             client: self.id,
             reply: tx,
+            wake: false,
         };
         match self.mailbox.try_send(cmd) {
             Ok(()) => {}

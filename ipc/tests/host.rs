@@ -423,3 +423,56 @@ fn an_unknown_standard_method_is_refused_by_name() {
     );
     assert!(!tmp.path().join("advkit/std.sock").exists(), "nothing made");
 }
+
+#[test]
+fn a_waker_ends_the_loops_wait_for_a_request_from_another_thread_and_requests_still_come() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut host = Host::start(config(&tmp, "woken")).expect("start");
+    let waker = host.waker();
+    // Woken from another thread while it waits (or before: the wake is
+    // then what ends the next wait): long before the deadline.
+    let woke = std::thread::spawn(move || waker.wake());
+    let started = Instant::now();
+    assert!(
+        host.next_request(started + Duration::from_secs(60))
+            .is_none()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the wake ended the wait ({:?})",
+        started.elapsed()
+    );
+    woke.join().expect("waker thread");
+
+    // Wakes while the host is not waiting do not pile up in the mailbox
+    // (whose room is the clients'): one ends the next wait, then waits
+    // run to their deadline again.
+    let waker = host.waker();
+    for _ in 0..10_000 {
+        waker.wake();
+    }
+    assert!(
+        host.next_request(Instant::now() + Duration::from_secs(60))
+            .is_none()
+    );
+    let started = Instant::now();
+    host.next_request(started + Duration::from_millis(300));
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "no wake was left over"
+    );
+
+    // A wake is no request: clients are served as before.
+    let path = host.socket_path().to_owned();
+    let asker = std::thread::spawn(move || {
+        let mut c = Client::connect_unix(&path).expect("connect");
+        c.call(method::HELLO, json!({})).map(|_| ())
+    });
+    while !asker.is_finished() {
+        host.next_request(Instant::now() + Duration::from_millis(50));
+    }
+    asker
+        .join()
+        .expect("client thread")
+        .expect("hello answered");
+}

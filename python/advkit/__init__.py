@@ -22,6 +22,7 @@ from advkit._advkit import (
     Param,
     Request,
     Requests,
+    Waker,
     __version__,
 )
 from advkit.errors import AdvkitError, NotRunning, RpcError, Timeout
@@ -40,6 +41,7 @@ __all__ = [
     "Param",
     "Request",
     "Requests",
+    "Waker",
     "RpcError",
     "Timeout",
     "__version__",

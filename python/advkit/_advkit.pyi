@@ -89,6 +89,13 @@ class Request:
         and optional data."""
 
 @final
+class Waker:
+    """Ends a ``Host``'s wait for requests from another thread."""
+    def wake(self) -> None:
+        """Makes the host's current (or next) wait in ``serve``/``requests``
+        return at once; never blocks, harmless after the host closed."""
+
+@final
 class Requests(Iterator[Request]):
     """The iterator ``Host.requests`` returns."""
 
@@ -164,6 +171,9 @@ class Host:
         """Sends a ``log`` event."""
     def record_tick_time(self, seconds: float) -> None:
         """Records how long one update and render took, for ``engine.stats``."""
+    def waker(self) -> Waker:
+        """A ``Waker`` whose ``wake()``, from any thread, ends a wait in
+        ``serve``/``requests`` at once."""
     def set_fps(self, fps: float) -> None:
         """Changes the tick rate (above 0)."""
     def close(self) -> None:

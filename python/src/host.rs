@@ -533,6 +533,13 @@ impl Host {
         self.with(py, |h| h.record_tick_time(d))
     }
 
+    /// A `Waker` whose `wake()`, from any thread, ends this host's wait
+    /// in `serve`/`requests` at once: for a loop that also waits on
+    /// something else, read by a thread of its own.
+    fn waker(&self, py: Python<'_>) -> PyResult<Waker> {
+        Ok(Waker(self.with(py, |h| h.waker())?))
+    }
+
     /// Changes the tick rate (stats, `advkit ls`, `next_deadline`).
     fn set_fps(&self, py: Python<'_>, fps: f64) -> PyResult<()> {
         check_fps(fps)?;
@@ -619,6 +626,20 @@ impl Host {
                 return Ok(None);
             }
         }
+    }
+}
+
+/// Ends a `Host`'s wait for requests from another thread (see
+/// `Host.waker`).
+#[pyclass(module = "advkit._advkit", frozen)]
+pub struct Waker(advkit_ipc::Waker);
+
+#[pymethods]
+impl Waker {
+    /// Makes the host's current (or next) wait in `serve`/`requests`
+    /// return at once. Never blocks; harmless after the host closed.
+    fn wake(&self) {
+        self.0.wake();
     }
 }
 

@@ -100,6 +100,7 @@ fn _advkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<host::Host>()?;
     m.add_class::<host::Request>()?;
     m.add_class::<host::Requests>()?;
+    m.add_class::<host::Waker>()?;
     m.add_class::<params::Param>()?;
     m.add_class::<params::Arg>()?;
     m.add_class::<params::Method>()?;

@@ -64,7 +64,7 @@ use crate::api::{
 };
 use crate::region::{FrameWriter, WrongSize};
 use crate::runtime::validate_name;
-use crate::server::{self, Command, Shared, parse};
+use crate::server::{self, Command, Mailbox, Shared, parse};
 use crate::system;
 
 pub use config::{HostConfig, HostError};
@@ -73,6 +73,32 @@ use frame::{AfterPublish, Stepping};
 pub use history::HistoryConfig;
 pub use params::{read_params_file, write_atomically};
 pub use request::{Request, Responder};
+
+/// Ends a [`Host::next_request`] wait from another thread (see
+/// [`Host::waker`]). A wake sent while the host is not waiting ends its
+/// next wait. Wakes do not pile up: while one is on its way, more are
+/// nothing (so they never take the clients' room in the mailbox); one
+/// sent after the host closed is dropped.
+#[derive(Debug, Clone)]
+pub struct Waker {
+    mailbox: Mailbox,
+    on_its_way: Arc<AtomicBool>,
+}
+
+impl Waker {
+    pub fn wake(&self) {
+        if !self.on_its_way.swap(true, Ordering::AcqRel)
+            && self.mailbox.try_send(Command::wake()).is_err()
+        {
+            self.on_its_way.store(false, Ordering::Release);
+        }
+    }
+
+    /// The host took the wake out of its mailbox.
+    fn arrived(&self) {
+        self.on_its_way.store(false, Ordering::Release);
+    }
+}
 
 /// How many requests may wait for the game loop before clients hear "busy".
 pub const MAILBOX: usize = 256;
@@ -86,6 +112,7 @@ pub struct Host {
     writer: FrameWriter,
     shared: Arc<Shared>,
     mailbox: Receiver<Command>,
+    waker: Waker,
     server: Option<JoinHandle<()>>,
     shutdown: Option<oneshot::Sender<()>>,
     socket_path: PathBuf,
@@ -231,6 +258,10 @@ impl Host {
         }
 
         let (mailbox_tx, mailbox) = sync_channel(MAILBOX);
+        let waker = Waker {
+            mailbox: mailbox_tx.clone(),
+            on_its_way: Arc::new(AtomicBool::new(false)),
+        };
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let thread_shared = Arc::clone(&shared);
         let server = std::thread::Builder::new()
@@ -269,6 +300,7 @@ impl Host {
             writer,
             shared,
             mailbox,
+            waker,
             server: Some(server),
             shutdown: Some(stop_tx),
             own_files: [Some(&socket_path), token_path.as_ref()]
@@ -480,6 +512,10 @@ impl Host {
                 debugger::Turn::TickServing => {
                     // Run-until lets clients in between its ticks.
                     while let Ok(cmd) = self.mailbox.try_recv() {
+                        if cmd.wake {
+                            self.waker.arrived();
+                            continue;
+                        }
                         if let Some(req) = self.handle(cmd) {
                             return Some(req);
                         }
@@ -512,10 +548,22 @@ impl Host {
                     }
                 }
             };
+            if cmd.wake {
+                self.waker.arrived();
+                return None;
+            }
             if let Some(req) = self.handle(cmd) {
                 return Some(req);
             }
         }
+    }
+
+    /// A handle another thread can use to end this host's wait for a
+    /// request ([`Host::next_request`] returns `None` at once): for a
+    /// loop that waits on something else too, such as a child process's
+    /// frames, read by a thread of its own.
+    pub fn waker(&self) -> Waker {
+        self.waker.clone()
     }
 
     /// A request of the game's own if one is waiting, without blocking
@@ -531,6 +579,7 @@ impl Host {
             params,
             client,
             reply,
+            wake: _,
         } = cmd;
         let mut reply = Responder::new(name.clone(), client, reply);
         let drives = matches!(
