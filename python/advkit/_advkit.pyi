@@ -12,8 +12,8 @@ else:
     from typing_extensions import Buffer
 
 __all__ = [
-    "__version__", "Host", "Request", "Requests", "Param", "Arg", "Method", "Client", "Events",
-    "FrameReader", "Frame", "FrameInfo", "main",
+    "__version__", "Host", "Request", "Requests", "Waker", "Param", "Arg", "Method", "Client",
+    "Events", "FrameReader", "Frame", "FrameInfo", "main",
 ]
 
 _Json = Any
