@@ -436,6 +436,8 @@ def run_program(fd: int, args: argparse.Namespace, run: Callable[[], Any]) -> in
 #: What `Engine.next_message` returns when a reboot was asked for, and when
 #: the program did not quit in time after QUIT.
 REBOOT, GRACE_OVER = object(), object()
+#: What `Engine.take` returns when no message came.
+NOTHING = object()
 
 
 class Engine:
@@ -460,7 +462,11 @@ class Engine:
         self.shared: Optional[mmap.mmap] = None
         self.child: Optional[subprocess.Popen[bytes]] = None
         self.chan: Optional[Channel] = None
-        self.inbox: queue.Queue[Optional[tuple[dict[str, Any], list[int]]]] = queue.Queue()
+        # What the program's process said, with the number of the process
+        # (a reboot's old one may still say it ended after the new began).
+        self.inbox: queue.Queue[tuple[int, Any]] = queue.Queue()
+        self.generation = 0
+        self.awaiting = False  # serving while waiting for the program
         # The first frame shows tick 0 (a paused engine is at tick 0, as a
         # replay wants it), the next ones 1, 2, ...
         self.tick = -1
@@ -485,13 +491,16 @@ class Engine:
         self.chan.send({"params": self.param_values(), "fps": self.fps,
                         "time_scale": self.param_value("time_scale", 1.0),
                         "seed": self.param_value("seed", self.seed)})
-        inbox, chan, engine = self.inbox, self.chan, self
+        self.generation += 1
+        inbox, chan, engine, generation = self.inbox, self.chan, self, self.generation
 
         def read() -> None:
             while True:
                 got = chan.recv()
-                inbox.put(got)
-                if engine.waker is not None:
+                inbox.put((generation, got))
+                # Only a wait for this message is ended: a wake left over
+                # would end the next wait, the one that paces the frames.
+                if engine.waker is not None and engine.awaiting:
                     engine.waker.wake()
                 if got is None:
                     return
@@ -509,9 +518,6 @@ class Engine:
         except subprocess.TimeoutExpired:
             self.child.kill()
             code = self.child.wait()
-        # Whatever the old program's reader left is not the new one's.
-        while not self.inbox.empty():
-            self.inbox.get_nowait()
         return code
 
     def next_message(self) -> Any:
@@ -519,10 +525,9 @@ class Engine:
         meanwhile; None when the program's process ended, REBOOT when a
         reboot was asked for, GRACE_OVER when it did not quit in time."""
         while True:
-            try:
-                return self.inbox.get_nowait()
-            except queue.Empty:
-                pass
+            got = self.take(0)
+            if got is not NOTHING:
+                return got
             if self.quit_at is not None and _monotonic() - self.quit_at > QUIT_GRACE:
                 return GRACE_OVER
             host = self.host
@@ -530,21 +535,37 @@ class Engine:
                 # No engine yet, or frames granted that the program has not
                 # drawn: the host is asked nothing (it would take them as
                 # done) until the program's next frame.
-                try:
-                    return self.inbox.get(timeout=0.25)
-                except queue.Empty:
-                    continue
+                got = self.take(0.25)
+                if got is not NOTHING:
+                    return got
+                continue
             if self.restart:
                 return REBOOT
             if not host.running and self.quit_at is None:
                 self.quit_at = _monotonic()
-            host.serve(self.handle, _monotonic() + 0.25)
+            self.awaiting = True
             try:
-                # Back early for a step waiting to run, not for a message:
-                # the message, when it comes, ends this wait.
-                return self.inbox.get(timeout=0.002)
+                host.serve(self.handle, _monotonic() + 0.25)
+            finally:
+                self.awaiting = False
+            # Back early for a step waiting to run, not for a message: the
+            # message, when it comes, ends this wait.
+            got = self.take(0.002)
+            if got is not NOTHING:
+                return got
+
+    def take(self, timeout: float) -> Any:
+        """The current program's next message within ``timeout`` seconds
+        (None: it ended), or NOTHING; what an earlier process said is
+        dropped."""
+        deadline = _monotonic() + timeout
+        while True:
+            try:
+                generation, got = self.inbox.get(timeout=max(0.0, deadline - _monotonic()))
             except queue.Empty:
-                pass
+                return NOTHING
+            if generation == self.generation:
+                return got
 
     # ------------------------------------------------------------ the loop
 
@@ -697,7 +718,10 @@ class Engine:
             host.set_fps(self.fps)
             self.host_fps = self.fps
         self.deadline = host.next_deadline(self.deadline)
-        host.serve(self.handle, self.deadline)
+        # Until the deadline, whatever ends a wait early (a wake that came
+        # late): the fps holds.
+        while _monotonic() < self.deadline and host.running and not self.restart:
+            host.serve(self.handle, self.deadline)
         while self.budget == 0:
             if self.restart:
                 return False
