@@ -151,8 +151,8 @@ def record(project, name, ticks, drive):
 
 
 def test_a_recorded_session_of_aliens_replays_in_golden_check(runtime, spawn, tmp_path):
-    """`advkit record` reboots aliens fresh (the program restarts in the
-    same process, the recorder stays connected), keys are pressed while
+    """`advkit record` reboots aliens fresh (the program starts again in a
+    fresh process, the recorder stays connected), keys are pressed while
     it records, and the recording replays bit for bit, in its own
     verification and in `golden check`."""
     p = spawn([sys.executable, "-m", "advkit.pygame", os.path.join(EXAMPLES, "aliens.py")],
@@ -317,3 +317,74 @@ def test_a_programs_own_params_from_a_file_are_tuned_live(runtime, spawn, tmp_pa
     out = subprocess.run([sys.executable, "-m", "advkit.pygame", "--params", str(bad),
                           str(script)], capture_output=True, text=True, timeout=30)
     assert out.returncode != 0 and "entry 0: speed: need min <= default <= max" in out.stderr, out
+
+
+STARTS = '''
+import os, sys, pygame
+with open(sys.argv[1], "a") as f:
+    f.write("%d %s\\n" % (os.getpid(), " ".join(sys.argv[1:])))
+pygame.init()
+screen = pygame.display.set_mode((32, 16))
+while not any(e.type == pygame.QUIT for e in pygame.event.get()):
+    screen.fill((0, 90, 0))
+    pygame.display.flip()
+'''
+
+
+def test_reboot_starts_the_program_in_a_fresh_process_and_clients_stay_subscribed(
+        runtime, spawn, tmp_path):
+    script, starts = tmp_path / "starts.py", tmp_path / "starts.txt"
+    script.write_text(STARTS)
+    p = spawn([sys.executable, "-m", "advkit.pygame", "--paused", str(script), str(starts),
+               "two words"], runtime / "starts.sock")
+    wait_for(runtime / "starts.frames")
+    c = advkit.Client("starts")
+    ticks = advkit.Client("starts").events(["tick"], timeout=10)
+    c.call("engine.step", {"count": 3})
+    with pytest.raises(advkit.RpcError, match="confirm"):
+        c.call("engine.reboot", {"keep_progress": False})
+    reply = c.call("engine.reboot", {"keep_progress": False, "confirm": True})
+    assert reply["tick"] == 3 and reply["progress"] == "discard", reply
+    # The fresh program's first frame, then 2 more: the subscriber made
+    # before the reboot sees their ticks on its same connection.
+    deadline = time.monotonic() + 15
+    while len(starts.read_text().splitlines()) < 2:
+        assert time.monotonic() < deadline, "the program never started again"
+        time.sleep(0.02)
+    c.call("engine.step", {"count": 2})
+    seen = set()
+    for ev in ticks:
+        seen.add(ev["tick"])
+        if 5 in seen:
+            break
+    runs = [line.split(" ", 1) for line in starts.read_text().splitlines()]
+    assert len(runs) == 2 and runs[0][0] != runs[1][0], "a new process: %s" % runs
+    assert runs[0][1] == runs[1][1] == "%s two words" % starts, "the same arguments: %s" % runs
+    assert c.call("hello")["name"] == "starts"
+    c.call("engine.shutdown")
+    assert p.proc.wait(timeout=10) == 0
+    assert sorted(os.listdir(runtime)) == []
+
+
+def test_with_mouse_keys_input_press_left_moves_chimps_fist(runtime, spawn):
+    """chimp's fist follows the pointer: with --mouse-keys the arrows held
+    move it, so `advkit send input press left` (and the inspector's game
+    focus) drive a mouse game."""
+    p = spawn([sys.executable, "-m", "advkit.pygame", "--paused", "--mouse-keys",
+               os.path.join(EXAMPLES, "chimp.py")], runtime / "chimp.sock")
+    wait_for(runtime / "chimp.frames")
+    c = advkit.Client("chimp")
+    reader = advkit.FrameReader("chimp")
+    c.call("pygame.mouse", {"x": 900, "y": 200})
+    c.call("engine.step", {"count": 3})
+    x1, y1 = fist(picture(reader)[1])
+    c.call("engine.input", {"button": "left", "action": "press"})
+    c.call("engine.step", {"count": 40})
+    c.call("engine.input", {"button": "left", "action": "release"})
+    x2, y2 = fist(picture(reader)[1])
+    assert x1 - x2 > 200 and abs(y2 - y1) < 20, ((x1, y1), (x2, y2))
+    c.call("engine.step", {"count": 5})
+    x3, _ = fist(picture(reader)[1])
+    assert abs(x3 - x2) < 10, "released: the pointer stays"
+    c.call("engine.shutdown")
+    assert p.proc.wait(timeout=10) == 0
