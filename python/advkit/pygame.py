@@ -68,6 +68,15 @@ ALIASES = {"action": "space"}
 #: and to end after a reboot closed its channel.
 QUIT_GRACE = 2.0
 
+#: The modifier keys (by pygame key name) and their KMOD_ constants.
+MODIFIERS = {"left shift": "KMOD_LSHIFT", "right shift": "KMOD_RSHIFT",
+             "left ctrl": "KMOD_LCTRL", "right ctrl": "KMOD_RCTRL",
+             "left alt": "KMOD_LALT", "right alt": "KMOD_RALT",
+             "left meta": "KMOD_LMETA", "right meta": "KMOD_RMETA"}
+
+#: The text of keys whose name is not their character.
+TEXT = {"space": " ", "return": "\r", "tab": "\t", "backspace": "\b", "escape": "\x1b"}
+
 #: Pixels the pointer moves a frame while an arrow is held (--mouse-keys).
 MOUSE_KEY_STEP = 8
 
@@ -169,6 +178,7 @@ class Program:
         self.resumed = _monotonic()  # when the program got its frame to draw
         self.held: set[int] = set()  # scancodes of keys held by engine.input
         self.held_keys: set[str] = set()  # their names (for --mouse-keys)
+        self.mods = 0  # KMOD_ bits of the modifier keys held
         self.mouse_pos = (0, 0)  # where pygame.mouse says the pointer is
         self.mouse_held: set[int] = set()  # mouse buttons held (1 left, 2, 3)
         self.pygame: Any = None
@@ -224,6 +234,8 @@ class Program:
         display.flip = flip_hooked
         display.update = update_hooked
         pygame.key.get_pressed = get_pressed_hooked
+        get_mods = pygame.key.get_mods
+        pygame.key.get_mods = lambda: get_mods() | self.mods
         # The pointer is advkit's: no real mouse reaches a headless program.
         setattr(pygame.mouse, "get_pos", lambda: self.mouse_pos)
         setattr(pygame.mouse, "get_pressed", mouse_pressed)
@@ -334,10 +346,23 @@ class Program:
         else:
             self.held.discard(scancode)
             self.held_keys.discard(name)
+        mod = getattr(pygame, MODIFIERS.get(pygame.key.name(key), ""), 0)
+        if pressed:
+            self.mods |= mod
+        else:
+            self.mods &= ~mod
+        text = TEXT.get(pygame.key.name(key), pygame.key.name(key))
+        if len(text) != 1:
+            text = ""
+        elif self.mods & pygame.KMOD_SHIFT:
+            text = text.upper()
         kind = pygame.KEYDOWN if pressed else pygame.KEYUP
-        text = name if len(name) == 1 else ""
-        pygame.event.post(pygame.event.Event(kind, key=key, scancode=scancode, mod=0,
+        pygame.event.post(pygame.event.Event(kind, key=key, scancode=scancode, mod=self.mods,
                                              unicode=text if pressed else ""))
+        # What SDL sends a program with text input on (pygame's default)
+        # for a printable key: the character, as TEXTINPUT.
+        if pressed and text.isprintable() and text and not self.mods & pygame.KMOD_CTRL:
+            pygame.event.post(pygame.event.Event(pygame.TEXTINPUT, text=text))
         if self.mouse_keys and name in ("space", "action"):
             self.mouse(self.mouse_pos, 1, "press" if pressed else "release")
 

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use advkit_ipc::Responder;
-use advkit_ipc::region::RawSrc;
 use advkit_ipc::api::{RpcError as WireError, codes, schema};
+use advkit_ipc::region::RawSrc;
 use advkit_ipc::system::monotonic_ns;
 use advkit_params::Params;
 use pyo3::exceptions::PyValueError;

@@ -388,3 +388,50 @@ def test_with_mouse_keys_input_press_left_moves_chimps_fist(runtime, spawn):
     assert abs(x3 - x2) < 10, "released: the pointer stays"
     c.call("engine.shutdown")
     assert p.proc.wait(timeout=10) == 0
+
+
+KEYLOG = '''
+import json, sys, pygame
+pygame.init()
+screen = pygame.display.set_mode((16, 16))
+log = open(sys.argv[1], "a")
+while True:
+    for e in pygame.event.get():
+        if e.type == pygame.QUIT:
+            sys.exit(0)
+        if e.type in (pygame.KEYDOWN, pygame.KEYUP):
+            log.write(json.dumps([pygame.event.event_name(e.type), e.key, e.scancode, e.mod,
+                                  e.unicode, pygame.key.get_pressed()[e.key],
+                                  pygame.key.get_mods()]) + "\\n")
+        elif e.type == pygame.TEXTINPUT:
+            log.write(json.dumps(["TextInput", e.text]) + "\\n")
+    log.flush()
+    pygame.display.flip()
+'''
+
+
+def test_keys_arrive_with_their_key_scancode_mod_unicode_and_text(runtime, spawn, tmp_path):
+    script, log = tmp_path / "keylog.py", tmp_path / "keys.jsonl"
+    script.write_text(KEYLOG)
+    p = spawn([sys.executable, "-m", "advkit.pygame", "--paused", str(script), str(log)],
+              runtime / "keylog.sock")
+    wait_for(runtime / "keylog.frames")
+    c = advkit.Client("keylog")
+    for button, action in [("left shift", "press"), ("a", "tap"), ("left shift", "release"),
+                           ("space", "tap")]:
+        c.call("engine.input", {"button": button, "action": action})
+        c.call("engine.step", {"count": 2})
+    c.call("engine.shutdown")
+    assert p.proc.wait(timeout=10) == 0
+    seen = [json.loads(line) for line in log.read_text().splitlines()]
+    shift = pygame.KMOD_LSHIFT
+    assert seen == [
+        ["KeyDown", pygame.K_LSHIFT, pygame.KSCAN_LSHIFT, shift, "", True, shift],
+        ["KeyDown", pygame.K_a, pygame.KSCAN_A, shift, "A", True, shift],
+        ["TextInput", "A"],
+        ["KeyUp", pygame.K_a, pygame.KSCAN_A, shift, "", False, shift],
+        ["KeyUp", pygame.K_LSHIFT, pygame.KSCAN_LSHIFT, 0, "", False, 0],
+        ["KeyDown", pygame.K_SPACE, pygame.KSCAN_SPACE, 0, " ", True, 0],
+        ["TextInput", " "],
+        ["KeyUp", pygame.K_SPACE, pygame.KSCAN_SPACE, 0, "", False, 0],
+    ], seen
