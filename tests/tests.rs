@@ -11,3 +11,4 @@ mod inspect;
 mod record;
 mod render;
 mod second_game;
+mod tiers;

@@ -26,8 +26,8 @@ use tokio::task::JoinSet;
 
 use crate::api::{
     AuthParams, AuthResult, DiscoverResult, Event, HelloResult, MethodSpec, ParamValues,
-    ParamsGetParams, ParamsListResult, RpcError, StatsResult, Topic, TopicsParams, TopicsResult,
-    codes, method,
+    ParamsGetParams, ParamsListResult, RpcError, StatsResult, Tier, Topic, TopicsParams,
+    TopicsResult, codes, method,
 };
 use crate::protocol;
 
@@ -108,8 +108,8 @@ pub struct Shared {
     pub events: broadcast::Sender<Broadcast>,
     /// Per-topic counts; the lock also orders sends against subscriptions.
     sent: Mutex<Sent>,
-    /// TCP auth token; `None` when TCP is off.
-    pub token: Option<String>,
+    /// TCP tokens and what each allows; empty when TCP is off.
+    pub tokens: Vec<(Tier, String)>,
     /// Requests of the game's own applied since the host last looked:
     /// `(tick, method, params)`, for its history.
     applied: Mutex<Vec<(u64, String, Value)>>,
@@ -121,7 +121,7 @@ impl Shared {
         methods: Vec<MethodSpec>,
         params: Params,
         limits: Limits,
-        token: Option<String>,
+        tokens: Vec<(Tier, String)>,
     ) -> Shared {
         Shared {
             tick: AtomicU64::new(0),
@@ -145,7 +145,7 @@ impl Shared {
             // Bounded: a subscriber that falls this far behind is told it lagged.
             events: broadcast::channel(1024).0,
             sent: Mutex::new([0; Topic::ALL.len()]),
-            token,
+            tokens,
             applied: Mutex::new(Vec::new()),
         }
     }
@@ -374,7 +374,9 @@ const RUN_UNTIL_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// events it subscribed to.
 struct Connection {
     id: u64,
-    authed: bool,
+    /// What it may call: `admin` for the Unix socket's owner, a TCP
+    /// connection's token's tier once it authenticated, `None` before.
+    tier: Option<Tier>,
     /// A TCP connection's place among those yet to authenticate.
     unauthenticated: Option<Counted>,
     shared: Arc<Shared>,
@@ -431,7 +433,7 @@ impl Connection {
     fn new(id: u64, trusted: bool, shared: Arc<Shared>, mailbox: Mailbox) -> Connection {
         Connection {
             id,
-            authed: trusted,
+            tier: trusted.then_some(Tier::Admin),
             unauthenticated: None,
             shared,
             mailbox,
@@ -565,7 +567,9 @@ impl Connection {
     }
 
     fn auth_deadline(&self, opened: Instant) -> Option<Instant> {
-        (!self.authed).then(|| opened + self.shared.limits.auth_timeout)
+        self.tier
+            .is_none()
+            .then(|| opened + self.shared.limits.auth_timeout)
     }
 
     /// The first deadline this connection must meet, and which it is.
@@ -644,7 +648,7 @@ impl Connection {
         params: Value,
         id: Option<&protocol::Id>,
     ) -> Result<String, RpcError> {
-        if !self.authed && !matches!(name, method::HELLO | method::AUTH) {
+        if self.tier.is_none() && !matches!(name, method::HELLO | method::AUTH) {
             return Err(RpcError::new(
                 codes::AUTH_REQUIRED,
                 "this TCP connection must call `auth` with the token from <runtime dir>/<name>.token first",
@@ -654,6 +658,10 @@ impl Connection {
             .shared
             .method(name)
             .ok_or_else(|| RpcError::method_not_found(name))?;
+        let holds = self.tier.unwrap_or(Tier::Observe);
+        if spec.tier > holds {
+            return Err(forbidden(name, spec.tier, holds));
+        }
         spec.check(&params)?;
         let null = protocol::Id::null();
         let id = id.unwrap_or(&null);
@@ -664,7 +672,8 @@ impl Connection {
                 let p = read(&self.shared.params);
                 hello.params = p.entries();
                 hello.revision = p.revision();
-                hello.authenticated = self.authed;
+                hello.authenticated = self.tier.is_some();
+                hello.tier = self.tier;
                 Ok(protocol::response(id, tick, &hello))
             }
             method::AUTH => {
@@ -708,23 +717,38 @@ impl Connection {
     }
 
     fn auth(&mut self, params: &AuthParams) -> Result<AuthResult, RpcError> {
-        match &self.shared.token {
-            None => Ok(AuthResult {
+        if self.shared.tokens.is_empty() {
+            return Ok(AuthResult {
                 authenticated: true,
-            }),
-            // The token file ends in a newline; `$(cat file)` drops it but
-            // a file read as is keeps it, so surrounding whitespace is not
-            // part of the token.
-            Some(token) if constant_time_eq(token.as_bytes(), params.token.trim().as_bytes()) => {
-                self.authed = true;
+                tier: self.tier,
+            });
+        }
+        // The token file ends in a newline; `$(cat file)` drops it but a
+        // file read as is keeps it, so surrounding whitespace is not part
+        // of the token. Every token is compared, each in constant time,
+        // so the time taken says nothing of which (if any) matched.
+        let given = params.token.trim().as_bytes();
+        let matched = self
+            .shared
+            .tokens
+            .iter()
+            .fold(None, |best: Option<Tier>, (tier, token)| {
+                let hit = constant_time_eq(token.as_bytes(), given);
+                if hit { best.max(Some(*tier)) } else { best }
+            });
+        match matched {
+            Some(tier) => {
+                self.tier = Some(tier);
                 self.unauthenticated = None;
                 Ok(AuthResult {
                     authenticated: true,
+                    tier: Some(tier),
                 })
             }
-            Some(_) => Err(RpcError::new(
+            None => Err(RpcError::new(
                 codes::AUTH_FAILED,
-                "wrong token; read it from <runtime dir>/<name>.token on the engine's machine",
+                "wrong token; read it from <runtime dir>/<name>.token on the engine's machine, or \
+                 from the file given to the engine's --token",
             )),
         }
     }
@@ -879,4 +903,16 @@ fn params_get(p: &Params, params: ParamsGetParams) -> Result<ParamValues, RpcErr
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The refusal of a method above the connection's tier, naming both.
+fn forbidden(name: &str, needs: Tier, holds: Tier) -> RpcError {
+    RpcError::new(
+        codes::FORBIDDEN,
+        format!(
+            "{name} needs a token of tier {needs} or above; this connection's is {holds} \
+             (tiers: observe < tune < drive < admin; ask the engine's owner for one)"
+        ),
+    )
+    .with_data(serde_json::json!({"needs": needs, "holds": holds}))
 }

@@ -65,7 +65,7 @@ class Method:
     """A method of the game's own: its name, what it does, its params."""
 
     def __new__(cls, name: str, summary: str, params: Sequence[Arg] = ..., *,
-                read_only: bool = False) -> Method: ...
+                read_only: bool = False, tier: Optional[str] = None) -> Method: ...
 
 @final
 class Request:
@@ -112,7 +112,9 @@ class Host:
     def __new__(cls, name: str, width: int, height: int, *, params: Sequence[Param] = ...,
                 methods: Sequence[Method] = ..., standard: Sequence[str] = ...,
                 fps: float = 30.0, paused: bool = False, engine: Optional[str] = None,
-                tcp: Optional[str] = None, allow_remote: bool = False,
+                tcp: Optional[str] = None,
+                tokens: Optional[Mapping[str, str | PathLike[str]]] = None,
+                allow_remote: bool = False,
                 params_file: Optional[str | PathLike[str]] = None,
                 handle_signals: bool = True, history: float = 60.0) -> Host: ...
     @property

@@ -178,8 +178,8 @@ impl Host {
     #[new]
     #[pyo3(signature = (
         name, width, height, *, params=Vec::new(), methods=Vec::new(), standard=Vec::new(),
-        fps=30.0, paused=false, engine=None, tcp=None, allow_remote=false, params_file=None,
-        handle_signals=true, history=60.0
+        fps=30.0, paused=false, engine=None, tcp=None, tokens=None, allow_remote=false,
+        params_file=None, handle_signals=true, history=60.0
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -194,6 +194,7 @@ impl Host {
         paused: bool,
         engine: Option<String>,
         tcp: Option<String>,
+        tokens: Option<std::collections::BTreeMap<String, PathBuf>>,
         allow_remote: bool,
         params_file: Option<PathBuf>,
         handle_signals: bool,
@@ -237,6 +238,23 @@ impl Host {
                     .map_err(|_| PyValueError::new_err(format!("tcp: {a:?} is not HOST:PORT")))
             })
             .transpose()?;
+        if tokens.is_some() && tcp.is_none() {
+            return Err(PyValueError::new_err(
+                "tokens: they are for TCP connections; give tcp=\"127.0.0.1:PORT\" too",
+            ));
+        }
+        let tokens = tokens
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(tier, path)| {
+                let tier: advkit_ipc::api::Tier = tier
+                    .parse()
+                    .map_err(|e: String| PyValueError::new_err(format!("tokens: {e}")))?;
+                let token = advkit_ipc::host::read_token_file(&path)
+                    .map_err(|e| PyValueError::new_err(e.to_string()))?;
+                Ok((tier, token))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
         let standard: Vec<&str> = standard.iter().map(String::as_str).collect();
         let base = advkit_ipc::HostConfig::new(name, width, height);
         let mut cfg = advkit_ipc::HostConfig {
@@ -244,6 +262,7 @@ impl Host {
             // ADVKIT_PAUSED in the environment starts it paused too.
             paused: paused || base.paused,
             tcp,
+            tokens,
             allow_remote,
             params_file,
             handle_signals,

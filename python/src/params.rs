@@ -205,8 +205,14 @@ pub struct Method {
 #[pymethods]
 impl Method {
     #[new]
-    #[pyo3(signature = (name, summary, params=Vec::new(), *, read_only=false))]
-    fn new(name: &str, summary: &str, params: Vec<Arg>, read_only: bool) -> PyResult<Method> {
+    #[pyo3(signature = (name, summary, params=Vec::new(), *, read_only=false, tier=None))]
+    fn new(
+        name: &str,
+        summary: &str,
+        params: Vec<Arg>,
+        read_only: bool,
+        tier: Option<&str>,
+    ) -> PyResult<Method> {
         let mut seen = std::collections::BTreeSet::new();
         for a in &params {
             if !seen.insert(a.spec.name.clone()) {
@@ -222,6 +228,12 @@ impl Method {
         }
         if read_only {
             spec = spec.read_only();
+        }
+        if let Some(tier) = tier {
+            let tier: advkit_ipc::api::Tier = tier
+                .parse()
+                .map_err(|e: String| PyValueError::new_err(format!("{name}: tier: {e}")))?;
+            spec = spec.tier(tier);
         }
         Ok(Method { spec })
     }

@@ -565,3 +565,52 @@ def test_check_names_a_nondeterministic_game_and_update_refuses_it(tmp_path, mon
     assert "NONDETERMINISTIC noisy: two runs drew other frames: the first failed a, " \
            "the second failed a" in checked.stdout, checked.stdout
     assert "(1 nondeterministic)" in checked.stdout, checked.stdout
+
+
+def test_a_python_host_takes_tokens_by_tier_and_its_methods_say_theirs(runtime, tmp_path):
+    files = {}
+    for tier in ("observe", "drive"):
+        f = tmp_path / (tier + ".token")
+        f.write_text("%s-python-token-0123456789\n" % tier)
+        f.chmod(0o600)
+        files[tier] = f
+    methods = [advkit.Method("bar.look", "Reads", read_only=True),
+               advkit.Method("bar.kick", "Drives", tier="drive"),
+               advkit.Method("bar.nuke", "Anything else: admin")]
+    host = advkit.Host("tiered", 16, 16, methods=methods, tcp="127.0.0.1:0",
+                       tokens={t: str(f) for t, f in files.items()}, handle_signals=False)
+    try:
+        addr = advkit.Client("tiered").call("hello")["tcp"]  # the server answers hello
+
+        def work():
+            out = {}
+            for tier in ("observe", "drive"):
+                c = advkit.Client("tiered", tcp=addr, token=files[tier].read_text())
+                for m in ("bar.look", "bar.kick", "bar.nuke"):
+                    try:
+                        c.call(m)
+                        out[(tier, m)] = "ok"
+                    except advkit.RpcError as e:
+                        out[(tier, m)] = (e.code, e.message)
+            return out
+
+        out = serve_while(host, work, lambda req: {"did": req.method})
+        assert out[("observe", "bar.look")] == "ok"
+        assert out[("observe", "bar.kick")][0] == -32012
+        assert "needs a token of tier drive" in out[("observe", "bar.kick")][1]
+        assert out[("drive", "bar.kick")] == "ok"
+        assert out[("drive", "bar.nuke")][0] == -32012
+        assert "this connection's is drive" in out[("drive", "bar.nuke")][1]
+        tiers = {m["name"]: m["tier"] for m in
+                 advkit.Client("tiered").call("rpc.discover")["methods"]}
+        assert (tiers["bar.look"], tiers["bar.kick"], tiers["bar.nuke"]) == \
+            ("observe", "drive", "admin")
+    finally:
+        host.close()
+    (tmp_path / "loose.token").write_text("loose-python-token-0123456789\n")
+    (tmp_path / "loose.token").chmod(0o644)
+    with pytest.raises(ValueError, match="chmod 600"):
+        advkit.Host("loose", 16, 16, tcp="127.0.0.1:0",
+                    tokens={"admin": str(tmp_path / "loose.token")})
+    with pytest.raises(ValueError, match="unknown tier"):
+        advkit.Method("x.y", "bad tier", tier="boss")

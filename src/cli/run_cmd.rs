@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use crate::live::Demo;
 use advkit_core::{Engine, Size, Value};
-use advkit_ipc::host::read_params_file;
+use advkit_ipc::api::Tier;
+use advkit_ipc::host::{read_params_file, read_token_file};
 use advkit_ipc::{HistoryConfig, HostConfig, Limits, RuntimeDir};
 use anyhow::{Context, Result};
 
@@ -37,9 +38,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     params: Option<PathBuf>,
     /// Also accept control connections on TCP, e.g. 127.0.0.1:7777; each
-    /// must `auth` with the token in <runtime dir>/<NAME>.token.
+    /// must `auth` with a token: those of --token, else the admin token
+    /// made in <runtime dir>/<NAME>.token.
     #[arg(long, value_name = "ADDR")]
     tcp: Option<SocketAddr>,
+    /// A TCP token and what it may call (repeatable): TIER is observe
+    /// (read-only methods, frames, events), tune (also params), drive (also
+    /// input, pause, resume, step, seek, until, watch) or admin
+    /// (everything); FILE holds the token, owner-only (chmod 600).
+    #[arg(long = "token", value_name = "TIER=FILE", requires = "tcp", value_parser = tier_file)]
+    tokens: Vec<(Tier, PathBuf)>,
     /// Allow --tcp on an address that is not loopback.
     #[arg(long, requires = "tcp")]
     allow_remote: bool,
@@ -92,6 +100,11 @@ pub fn run(args: RunArgs) -> Result<()> {
         HostConfig {
             dir: RuntimeDir::from_env(),
             tcp: args.tcp,
+            tokens: args
+                .tokens
+                .iter()
+                .map(|(tier, file)| Ok((*tier, read_token_file(file)?)))
+                .collect::<Result<_, advkit_ipc::HostError>>()?,
             allow_remote: args.allow_remote,
             params_file: args.params.clone(),
             paused: args.paused || base.paused,
@@ -118,7 +131,15 @@ pub fn run(args: RunArgs) -> Result<()> {
         host.socket_path().display(),
         match (host.tcp_addr(), host.token_path()) {
             (Some(addr), Some(token)) =>
-                format!("\n  tcp     {addr} (token in {})", token.display()),
+                format!("\n  tcp     {addr} (admin token in {})", token.display()),
+            (Some(addr), None) => format!(
+                "\n  tcp     {addr} (tokens: {})",
+                args.tokens
+                    .iter()
+                    .map(|(t, f)| format!("{t} in {}", f.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             _ => String::new(),
         }
     );
@@ -129,4 +150,12 @@ pub fn run(args: RunArgs) -> Result<()> {
         demo.engine().tick()
     );
     Ok(())
+}
+
+/// `TIER=FILE` of `--token`.
+fn tier_file(s: &str) -> Result<(Tier, PathBuf), String> {
+    let (tier, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: give TIER=FILE, e.g. observe=viewer.token"))?;
+    Ok((tier.parse()?, PathBuf::from(file)))
 }

@@ -44,6 +44,9 @@ pub mod codes {
     /// the game is not deterministic. `data`:
     /// [`NotDeterministicData`](crate::api::NotDeterministicData).
     pub const NOT_DETERMINISTIC: i64 = -32011;
+    /// The connection's token does not allow the method. `data`:
+    /// `{"needs": tier, "holds": tier}`.
+    pub const FORBIDDEN: i64 = -32012;
 }
 
 /// An error reply: a code from [`codes`], a message a person can act on,

@@ -9,6 +9,7 @@
 //! - [`types`]: params and results of the built-in methods.
 //! - [`event`]: [`Event`], every event the host and the demo send.
 //! - [`error`]: [`RpcError`] (`{code, message, data}`) and [`codes`].
+//! - [`tier`]: [`Tier`], what a token may call.
 //! - [`schema`]: [`MethodSpec`], how a method's params are described and
 //!   checked before any game code sees them; [`schema::host_methods`] lists the
 //!   built-in ones.
@@ -17,12 +18,14 @@ pub mod error;
 pub mod event;
 pub mod method;
 pub mod schema;
+pub mod tier;
 pub mod types;
 
 pub use error::{RpcError, codes};
 pub use event::{Event, Topic};
 pub use method::Method;
 pub use schema::{MethodSpec, ParamSpec, ParamType};
+pub use tier::Tier;
 pub use types::*;
 
 /// Version of the protocol spoken here, reported by `hello`.

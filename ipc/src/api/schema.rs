@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::error::RpcError;
 use super::method;
+use super::tier::Tier;
 
 /// A param's JSON type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,7 +116,14 @@ pub struct MethodSpec {
     pub summary: String,
     /// Changes nothing in the game (a recorder can skip it).
     pub read_only: bool,
+    /// The least a connection's token must allow to call it.
+    #[serde(default = "admin")]
+    pub tier: Tier,
     pub params: Vec<ParamSpec>,
+}
+
+fn admin() -> Tier {
+    Tier::Admin
 }
 
 impl MethodSpec {
@@ -125,6 +133,7 @@ impl MethodSpec {
             name: name.to_owned(),
             summary: summary.to_owned(),
             read_only: false,
+            tier: Tier::of_standard(name).unwrap_or(Tier::Admin),
             params: Vec::new(),
         }
     }
@@ -135,8 +144,19 @@ impl MethodSpec {
     }
 
     /// The method only reads.
+    /// The method only reads; a game's own read-only method is then
+    /// open to `observe` tokens (unless given a tier).
     pub fn read_only(mut self) -> MethodSpec {
         self.read_only = true;
+        if Tier::of_standard(&self.name).is_none() {
+            self.tier = Tier::Observe;
+        }
+        self
+    }
+
+    /// The least a token must allow to call it (see [`Tier`]).
+    pub fn tier(mut self, tier: Tier) -> MethodSpec {
+        self.tier = tier;
         self
     }
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::schema::MethodSpec;
+use super::tier::Tier;
 
 /// A method that takes no params: `{}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +41,10 @@ pub struct HelloResult {
     pub tcp: Option<SocketAddr>,
     pub topics: Vec<String>,
     pub authenticated: bool,
+    /// What this connection may call: `admin` on the Unix socket, the
+    /// token's tier over TCP once authenticated.
+    #[serde(default)]
+    pub tier: Option<Tier>,
     /// The full param schema with values, as in `params.list`.
     pub params: Vec<Entry>,
     pub revision: u64,
@@ -69,6 +74,9 @@ pub struct AuthParams {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthResult {
     pub authenticated: bool,
+    /// The tier of the token given (see [`Tier`]).
+    #[serde(default)]
+    pub tier: Option<Tier>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

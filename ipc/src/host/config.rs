@@ -3,12 +3,12 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use advkit_params::Params;
 
 use super::history::HistoryConfig;
-use crate::api::{MethodSpec, schema};
+use crate::api::{MethodSpec, Tier, schema};
 use crate::region::CreateError;
 use crate::runtime::{RuntimeDir, RuntimeError};
 use crate::server::Limits;
@@ -31,6 +31,10 @@ pub struct HostConfig {
     pub methods: Vec<MethodSpec>,
     /// Also listen on TCP (token required).
     pub tcp: Option<SocketAddr>,
+    /// The TCP tokens and what each may call ([`read_token_file`] reads
+    /// one, checked owner-only). None given: one `admin` token is made and
+    /// written to `<runtime dir>/<name>.token`.
+    pub tokens: Vec<(Tier, String)>,
     /// Allow a TCP address that is not loopback.
     pub allow_remote: bool,
     /// Where `params.save` / `params.load` go.
@@ -67,6 +71,7 @@ impl HostConfig {
             params: Params::new(Vec::new()),
             methods: Vec::new(),
             tcp: None,
+            tokens: Vec::new(),
             allow_remote: false,
             params_file: None,
             limits: Limits::default(),
@@ -151,6 +156,8 @@ pub enum HostError {
     Signals(io::Error),
     #[error("method `{0}` is registered twice (or is one the host answers itself)")]
     DuplicateMethod(String),
+    #[error("token file {}: {why}", path.display())]
+    TokenFile { path: PathBuf, why: String },
     #[error(
         "{} not a standard method; the standard ones are {}",
         names.iter().map(|n| format!("`{n}` is")).collect::<Vec<_>>().join(", "),
@@ -163,4 +170,32 @@ impl std::fmt::Debug for HostError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self, f)
     }
+}
+
+/// A token from `path`: its one line, the file owner-only (a token others
+/// on the machine can read is no secret) and at least 16 characters.
+pub fn read_token_file(path: &Path) -> Result<String, HostError> {
+    use std::os::unix::fs::MetadataExt;
+    let fail = |why: String| HostError::TokenFile {
+        path: path.to_owned(),
+        why,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+    if meta.mode() & 0o077 != 0 {
+        return Err(fail(format!(
+            "others can read it (mode {:o}); make it owner-only: chmod 600 {}",
+            meta.mode() & 0o777,
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let token = text.trim();
+    if token.len() < 16 || token.contains(char::is_whitespace) {
+        return Err(fail(
+            "a token is one line of at least 16 characters without spaces; make one with \
+             `head -c 16 /dev/urandom | xxd -p > FILE && chmod 600 FILE`"
+                .to_owned(),
+        ));
+    }
+    Ok(token.to_owned())
 }

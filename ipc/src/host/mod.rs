@@ -60,14 +60,14 @@ use tokio::sync::oneshot;
 use crate::api::schema;
 use crate::api::{
     Event, FramesInfo, HelloResult, PROTOCOL_VERSION, PauseState, RpcError, ShutdownResult,
-    StepParams, Topic, codes, method,
+    StepParams, Tier, Topic, codes, method,
 };
 use crate::region::{FrameWriter, WrongSize};
 use crate::runtime::validate_name;
 use crate::server::{self, Command, Mailbox, Shared, parse};
 use crate::system;
 
-pub use config::{HostConfig, HostError};
+pub use config::{HostConfig, HostError, read_token_file};
 pub use frame::HostFrame;
 use frame::{AfterPublish, Stepping};
 pub use history::HistoryConfig;
@@ -183,8 +183,8 @@ impl Host {
         unix.set_nonblocking(true)
             .map_err(io_err("configure", &socket_path))?;
 
-        let (tcp, token, token_path) = match cfg.tcp {
-            None => (None, None, None),
+        let (tcp, tokens, token_path) = match cfg.tcp {
+            None => (None, Vec::new(), None),
             Some(addr) => {
                 if !addr.ip().is_loopback() && !cfg.allow_remote {
                     let _ = fs::remove_file(&socket_path);
@@ -195,18 +195,23 @@ impl Host {
                 listener
                     .set_nonblocking(true)
                     .map_err(|source| HostError::Tcp { addr, source })?;
-                let token = format!("{:016x}{:016x}", system::random_u64(), system::random_u64());
-                let path = cfg.dir.token_path(&cfg.name);
-                let _ = fs::remove_file(&path);
-                let mut f = fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .map_err(io_err("create", &path))?;
-                io::Write::write_all(&mut f, format!("{token}\n").as_bytes())
-                    .map_err(io_err("write", &path))?;
-                (Some(listener), Some(token), Some(path))
+                if !cfg.tokens.is_empty() {
+                    (Some(listener), cfg.tokens.clone(), None)
+                } else {
+                    let token =
+                        format!("{:016x}{:016x}", system::random_u64(), system::random_u64());
+                    let path = cfg.dir.token_path(&cfg.name);
+                    let _ = fs::remove_file(&path);
+                    let mut f = fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .mode(0o600)
+                        .open(&path)
+                        .map_err(io_err("create", &path))?;
+                    io::Write::write_all(&mut f, format!("{token}\n").as_bytes())
+                        .map_err(io_err("write", &path))?;
+                    (Some(listener), vec![(Tier::Admin, token)], Some(path))
+                }
             }
         };
         let tcp_addr = tcp.as_ref().and_then(|l| l.local_addr().ok());
@@ -236,6 +241,7 @@ impl Host {
             tcp: tcp_addr,
             topics: Topic::ALL.map(|t| t.name().to_owned()).to_vec(),
             authenticated: false,
+            tier: None,
             params: Vec::new(),
             revision: 0,
             methods: methods.iter().map(|m| m.name.clone()).collect(),
@@ -245,7 +251,7 @@ impl Host {
             methods,
             cfg.params.clone(),
             cfg.limits,
-            token,
+            tokens,
         ));
 
         let signalled = Arc::new(AtomicBool::new(false));
