@@ -81,7 +81,7 @@ mod tests {
         assert!(Tier::Drive < Tier::Admin);
         for t in Tier::ALL {
             assert_eq!(Tier::parse(t.name()), Some(t));
-            assert_eq!(serde_json::to_value(t).unwrap(), t.name());
+            assert_eq!(serde_json::to_value(t).expect("serialises"), t.name());
         }
         assert_eq!(Tier::of_standard(method::PAUSE), Some(Tier::Drive));
         assert_eq!(Tier::of_standard(method::SHUTDOWN), Some(Tier::Admin));
