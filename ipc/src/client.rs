@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::api::event::Notification;
-use crate::api::{AuthParams, Method, RpcError, method};
+use crate::api::{AuthParams, FrameMessage, Method, RpcError, method};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -83,6 +83,8 @@ pub struct Client {
     stream: BufReader<Box<dyn Duplex>>,
     next_id: u64,
     events: VecDeque<Value>,
+    /// `frame` notifications read while waiting for something else.
+    frames: VecDeque<Value>,
     timeout: Duration,
     /// The message being read: bytes, so a read cut by a timeout keeps
     /// what it read even inside a UTF-8 character.
@@ -125,6 +127,7 @@ impl Client {
             stream: BufReader::new(stream),
             next_id: 1,
             events: VecDeque::new(),
+            frames: VecDeque::new(),
             timeout: Duration::from_secs(15),
             line: Vec::new(),
         }
@@ -194,7 +197,7 @@ impl Client {
                 Err(e) => return Err(e),
             };
             if msg.get("method").is_some() {
-                self.events.push_back(msg);
+                self.keep(msg);
                 continue;
             }
             if msg.get("id") != Some(&json!(id)) {
@@ -228,6 +231,9 @@ impl Client {
                 self.stream.get_ref().set_read_timeout(timeout)?;
                 loop {
                     match self.read_message() {
+                        Ok(msg) if msg.get("method") == Some(&json!(method::FRAME)) => {
+                            self.frames.push_back(msg);
+                        }
                         Ok(msg) if msg.get("method").is_some() => break msg,
                         Ok(_) => continue,
                         Err(ClientError::Timeout(_)) => return Ok(None),
@@ -239,6 +245,56 @@ impl Client {
         Notification::from_params(&msg["params"])
             .map(Some)
             .ok_or_else(|| ClientError::Protocol(format!("not an event: {msg}")))
+    }
+
+    /// A notification read while waiting for a reply, kept for
+    /// [`next_event`](Self::next_event) or [`next_frame`](Self::next_frame).
+    fn keep(&mut self, msg: Value) {
+        if msg.get("method") == Some(&json!(method::FRAME)) {
+            self.frames.push_back(msg);
+        } else {
+            self.events.push_back(msg);
+        }
+    }
+
+    /// The next `frame` notification (after `frames.subscribe`), waiting
+    /// up to `timeout` (`None`: forever); `Ok(None)` on timeout. Events
+    /// that come meanwhile are kept for [`next_event`](Self::next_event).
+    /// Decode it with a [`FrameDecoder`](crate::stream::FrameDecoder), then
+    /// acknowledge it ([`ack_frame`](Self::ack_frame)) to get the next.
+    pub fn next_frame(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<FrameMessage>, ClientError> {
+        let msg = match self.frames.pop_front() {
+            Some(m) => m,
+            None => {
+                self.stream.get_ref().set_read_timeout(timeout)?;
+                loop {
+                    match self.read_message() {
+                        Ok(msg) if msg.get("method") == Some(&json!(method::FRAME)) => break msg,
+                        Ok(msg) if msg.get("method").is_some() => self.events.push_back(msg),
+                        Ok(_) => continue,
+                        Err(ClientError::Timeout(_)) => return Ok(None),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        };
+        serde_json::from_value(msg["params"].clone())
+            .map(Some)
+            .map_err(|e| ClientError::Protocol(format!("not a frame ({e}): {msg}")))
+    }
+
+    /// Acknowledges frame `seq` without waiting for the reply (a
+    /// notification): the server may then send the next.
+    pub fn ack_frame(&mut self, seq: u64) -> Result<(), ClientError> {
+        let mut text =
+            json!({"jsonrpc": "2.0", "method": method::FRAMES_ACK, "params": {"seq": seq}})
+                .to_string();
+        text.push('\n');
+        self.stream.get_mut().write_all(text.as_bytes())?;
+        Ok(())
     }
 
     /// The next whole message. A read that times out in the middle of a

@@ -28,6 +28,7 @@ pub mod region;
 pub mod runtime;
 pub mod server;
 pub mod state;
+pub mod stream;
 pub mod system;
 
 pub use advkit_frame::Canvas;

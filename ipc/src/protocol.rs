@@ -225,6 +225,16 @@ pub fn event(event: &Event, tick: u64) -> String {
     }))
 }
 
+/// A notification line of `method` with `params` (a `frame`, …).
+pub fn notification<T: Serialize>(method: &str, tick: u64, params: &T) -> String {
+    line(&json!({
+        "jsonrpc": "2.0",
+        "method": method,
+        "tick": tick,
+        "params": params,
+    }))
+}
+
 fn line(v: &Value) -> String {
     let mut s = v.to_string();
     s.push('\n');

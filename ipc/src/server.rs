@@ -25,11 +25,13 @@ use tokio::sync::{broadcast, oneshot, watch};
 use tokio::task::JoinSet;
 
 use crate::api::{
+    FramesAckParams, FramesAcked,
     AuthParams, AuthResult, DiscoverResult, Event, HelloResult, MethodSpec, ParamValues,
     ParamsGetParams, ParamsListResult, RpcError, StatsResult, Tier, Topic, TopicsParams,
     TopicsResult, codes, method,
 };
 use crate::protocol;
+use crate::stream::FrameStream;
 
 /// An event, serialised once and shared by every subscriber.
 #[derive(Debug, Clone)]
@@ -389,6 +391,8 @@ struct Connection {
     seen: Sent,
     /// The receiver fell behind; the next event says by how much.
     lagging: bool,
+    /// Frames it subscribed to (`frames.subscribe`).
+    frames: Option<FrameStream>,
 }
 
 enum Next {
@@ -441,6 +445,7 @@ impl Connection {
             events: None,
             seen: Sent::default(),
             lagging: false,
+            frames: None,
         }
     }
 
@@ -511,6 +516,14 @@ impl Connection {
                     }
                     Err(broadcast::error::RecvError::Closed) => Next::Close,
                 },
+                () = sleep_until(self.frames.as_ref().and_then(FrameStream::due).map(Instant::from_std)),
+                    if self.frames.is_some() =>
+                {
+                    if let Some(line) = self.frames.as_mut().and_then(FrameStream::poll) {
+                        out.push_str(&line);
+                    }
+                    Next::Continue
+                }
                 () = sleep_until(deadline.as_ref().map(|(at, _)| *at)) => match deadline {
                     Some((_, which)) => Next::Expired(which),
                     None => Next::Continue,
@@ -704,6 +717,29 @@ impl Connection {
                 stats.clients = self.shared.clients();
                 stats.tick = tick;
                 Ok(protocol::response(id, tick, &stats))
+            }
+            method::FRAMES_SUBSCRIBE => {
+                let (stream, subscribed) =
+                    FrameStream::open(&self.shared.hello.frames.path, parse(params)?)?;
+                self.frames = Some(stream);
+                Ok(protocol::response(id, tick, &subscribed))
+            }
+            method::FRAMES_ACK => {
+                let p: FramesAckParams = parse(params)?;
+                let acked = match self.frames.as_mut() {
+                    Some(f) => f.ack(p.seq)?,
+                    None => {
+                        return Err(RpcError::invalid_params(
+                            "frames.ack: this connection is not subscribed to frames \
+                             (frames.subscribe first)",
+                        ));
+                    }
+                };
+                Ok(protocol::response(id, tick, &FramesAcked { acked }))
+            }
+            method::FRAMES_UNSUBSCRIBE => {
+                let acked = self.frames.take().map_or(0, |f| f.acked());
+                Ok(protocol::response(id, tick, &FramesAcked { acked }))
             }
             method::SUBSCRIBE | method::UNSUBSCRIBE => {
                 let r = self.subscription(name == method::SUBSCRIBE, parse(params)?)?;

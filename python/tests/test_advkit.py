@@ -462,7 +462,11 @@ def test_life_py_rewinds_to_the_frame_it_showed(runtime, life, tmp_path):
     client.call("life.toggle", {"x": 1, "y": 1})
     client.call("engine.step", {"count": 20})
     r = client.call("engine.seek", {"by": -21})
-    assert r["tick"] == before["tick"] and r["verified"], r
+    # Replayed from an earlier keyframe, every frame is checked against the
+    # live ones; landing on a keyframe itself (keyframes are taken by the
+    # clock: on a loaded machine one can fall on tick 10) replays nothing.
+    assert r["tick"] == before["tick"], r
+    assert r["verified"] or r["simulated"] == 0, r
     assert client.call("frame.snapshot")["hash"] == before["hash"]
 
 

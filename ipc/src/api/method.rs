@@ -80,6 +80,12 @@ methods! {
     Reboot, REBOOT = "engine.reboot", RebootParams => RebootResult;
     /// Press, release or tap a game input (a game method).
     Input, INPUT = "engine.input", InputParams => InputResult;
+    /// Receive frames on this connection, the newest only (docs/protocol.md).
+    FramesSubscribe, FRAMES_SUBSCRIBE = "frames.subscribe", FramesSubscribeParams => FramesSubscribed;
+    /// Acknowledge frames received, making room for newer ones.
+    FramesAck, FRAMES_ACK = "frames.ack", FramesAckParams => FramesAcked;
+    /// Stop receiving frames.
+    FramesUnsubscribe, FRAMES_UNSUBSCRIBE = "frames.unsubscribe", NoParams => FramesAcked;
     /// Every entity (a game method).
     Entities, ENTITIES = "world.entities", NoParams => EntitiesResult;
     /// One entity (a game method).
@@ -96,3 +102,6 @@ methods! {
 
 /// The name of the notification every event travels in.
 pub const EVENT: &str = "event";
+
+/// The method name of a frame notification (after `frames.subscribe`).
+pub const FRAME: &str = "frame";

@@ -305,6 +305,21 @@ pub fn host_methods() -> Vec<MethodSpec> {
         MethodSpec::new(method::UNSUBSCRIBE, "Stop receiving topics")
             .param(opt("topics", Array, topics))
             .read_only(),
+        MethodSpec::new(
+            method::FRAMES_SUBSCRIBE,
+            "Receive the newest frames on this connection as `frame` notifications, \
+             zstd-compressed deltas, each sent once the ones before it are acknowledged",
+        )
+        .param(opt("max_fps", Number, "frames a second at most (default 30)").range(0.1, 240.0))
+        .param(
+            opt("window", Integer, "frames sent and not yet acknowledged, at most (default 2)")
+                .range(1.0, 16.0),
+        )
+        .read_only(),
+        MethodSpec::new(method::FRAMES_ACK, "Frame `seq` (and those before it) arrived")
+            .param(req("seq", Integer, "the seq of the newest frame decoded").range(0.0, 9.0e15))
+            .read_only(),
+        MethodSpec::new(method::FRAMES_UNSUBSCRIBE, "Stop receiving frames").read_only(),
         MethodSpec::new(method::SHUTDOWN, "Stop the engine cleanly"),
         MethodSpec::new(
             method::HISTORY,

@@ -47,7 +47,7 @@ impl Tier {
         Some(match name {
             HELLO | AUTH | DISCOVER | PARAMS_LIST | PARAMS_GET | STATS | SNAPSHOT | SUBSCRIBE
             | UNSUBSCRIBE | HISTORY | WORLD_DIFF | ENTITIES | WORLD_GET | WORLD_PICK
-            | WORLD_SAVE => Tier::Observe,
+            | WORLD_SAVE | FRAMES_SUBSCRIBE | FRAMES_ACK | FRAMES_UNSUBSCRIBE => Tier::Observe,
             PARAMS_SET | PARAMS_RESET | PARAMS_SAVE | PARAMS_LOAD => Tier::Tune,
             PAUSE | RESUME | STEP | INPUT | SEEK | RUN_UNTIL | WATCH => Tier::Drive,
             SHUTDOWN | REBOOT | WORLD_SET | WORLD_LOAD => Tier::Admin,

@@ -558,3 +558,56 @@ pub struct WorldSetParams {
     pub id: String,
     pub attrs: serde_json::Map<String, Json>,
 }
+
+/// `frames.subscribe`: frames on this connection, the newest only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct FramesSubscribeParams {
+    /// At most this many frames a second (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fps: Option<f64>,
+    /// At most this many frames sent and not yet acknowledged (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FramesSubscribed {
+    pub width: u32,
+    pub height: u32,
+    pub max_fps: f64,
+    pub window: u32,
+    /// The encodings frames may come in: `zstd` (a whole frame), `zstd-xor`
+    /// (the XOR with frame `base`), both of tight RGBA8 rows.
+    pub encodings: Vec<String>,
+}
+
+/// `frames.ack`: frame `seq` (and every one before it) arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FramesAckParams {
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FramesAcked {
+    /// The newest frame acknowledged (0: none).
+    pub acked: u64,
+}
+
+/// A `frame` notification's params: one encoded frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameMessage {
+    /// This connection's frame count, from 1.
+    pub seq: u64,
+    /// The engine's frame number and the tick it shows.
+    pub frame: u64,
+    pub tick: u64,
+    pub width: u32,
+    pub height: u32,
+    /// `zstd`: `data` is the whole frame; `zstd-xor`: its XOR with frame
+    /// `base` (a `seq` this connection acknowledged).
+    pub encoding: String,
+    #[serde(default)]
+    pub base: Option<u64>,
+    /// zstd-compressed bytes, in base64.
+    pub data: String,
+}
