@@ -9,6 +9,7 @@ mod frames;
 mod golden_cli;
 mod inspect;
 mod record;
+mod remote;
 mod render;
 mod second_game;
 mod tiers;

@@ -25,10 +25,9 @@ use tokio::sync::{broadcast, oneshot, watch};
 use tokio::task::JoinSet;
 
 use crate::api::{
-    FramesAckParams, FramesAcked,
-    AuthParams, AuthResult, DiscoverResult, Event, HelloResult, MethodSpec, ParamValues,
-    ParamsGetParams, ParamsListResult, RpcError, StatsResult, Tier, Topic, TopicsParams,
-    TopicsResult, codes, method,
+    AuthParams, AuthResult, DiscoverResult, Event, FramesAckParams, FramesAcked, HelloResult,
+    MethodSpec, ParamValues, ParamsGetParams, ParamsListResult, RpcError, StatsResult, Tier, Topic,
+    TopicsParams, TopicsResult, codes, method,
 };
 use crate::protocol;
 use crate::stream::FrameStream;

@@ -28,6 +28,8 @@ pub struct FrameStream {
     buf: AlignedBuf,
     interval: Duration,
     window: u64,
+    /// Keeps the colour bits asked for (alpha whole), per pixel.
+    mask: u32,
     next_seq: u64,
     acked: u64,
     /// Frames sent and not yet acknowledged: (seq, pixels).
@@ -59,17 +61,18 @@ impl FrameStream {
         frames: &Path,
         params: FramesSubscribeParams,
     ) -> Result<(FrameStream, FramesSubscribed), RpcError> {
-        let reader = FrameReader::open(frames).map_err(|e| {
-            RpcError::new(codes::FAILED, format!("the engine's frames: {e}"))
-        })?;
+        let reader = FrameReader::open(frames)
+            .map_err(|e| RpcError::new(codes::FAILED, format!("the engine's frames: {e}")))?;
         let max_fps = params.max_fps.unwrap_or(30.0).clamp(0.1, 240.0);
         let window = params.window.unwrap_or(2).clamp(1, 16);
+        let bits = params.bits.unwrap_or(8).clamp(1, 8);
         let g = reader.geometry();
         let subscribed = FramesSubscribed {
             width: g.width,
             height: g.height,
             max_fps,
             window,
+            bits,
             encodings: vec!["zstd".into(), "zstd-xor".into()],
         };
         let buf = reader.buffer();
@@ -79,6 +82,12 @@ impl FrameStream {
                 buf,
                 interval: Duration::from_secs_f64(1.0 / max_fps),
                 window: u64::from(window),
+                mask: u32::from_le_bytes([
+                    0xff << (8 - bits),
+                    0xff << (8 - bits),
+                    0xff << (8 - bits),
+                    0xff,
+                ]),
                 next_seq: 1,
                 acked: 0,
                 sent: VecDeque::new(),
@@ -143,15 +152,30 @@ impl FrameStream {
         }
         self.last = Some((info.frame, info.checksum));
         let g = self.reader.geometry();
-        let pixels = tight(&self.buf, g.width, g.height, g.stride);
+        // read_latest copies tight rows.
+        let mut pixels = self.buf.as_slice()[..g.frame_bytes()].to_vec();
+        if self.mask != u32::MAX {
+            let (px, _) = pixels.as_chunks_mut::<4>();
+            for p in px {
+                *p = (u32::from_le_bytes(*p) & self.mask).to_le_bytes();
+            }
+        }
+        // The XOR with what the viewer has is mostly zeros while little
+        // moves; when much moved (a pan seen a few frames apart) the
+        // frame itself can be smaller: whichever is.
+        let whole = compress(&pixels);
         let (encoding, base, compressed) = match &self.base {
             Some((seq, base)) if base.len() == pixels.len() => {
                 self.xor.clear();
-                self.xor
-                    .extend(pixels.iter().zip(base).map(|(a, b)| a ^ b));
-                ("zstd-xor", Some(*seq), compress(&self.xor))
+                self.xor.extend(pixels.iter().zip(base).map(|(a, b)| a ^ b));
+                let delta = compress(&self.xor);
+                if delta.len() < whole.len() {
+                    ("zstd-xor", Some(*seq), delta)
+                } else {
+                    ("zstd", None, whole)
+                }
             }
-            _ => ("zstd", None, compress(&pixels)),
+            _ => ("zstd", None, whole),
         };
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -170,21 +194,6 @@ impl FrameStream {
         self.bytes_sent += line.len() as u64;
         Some(line)
     }
-}
-
-/// The frame's rows without the region's padding.
-fn tight(buf: &AlignedBuf, width: u32, height: u32, stride: usize) -> Vec<u8> {
-    let row = width as usize * 4;
-    let bytes = buf.as_slice();
-    if stride == row {
-        return bytes[..row * height as usize].to_vec();
-    }
-    bytes
-        .chunks(stride)
-        .take(height as usize)
-        .flat_map(|r| &r[..row])
-        .copied()
-        .collect()
 }
 
 fn compress(bytes: &[u8]) -> Vec<u8> {

@@ -43,7 +43,10 @@ fn the_newest_frame_is_sent_once_acknowledged_as_a_delta_and_a_still_picture_cos
     let wait = Some(Duration::from_secs(10));
 
     let first = c.next_frame(wait).expect("read").expect("the first frame");
-    assert_eq!((first.seq, first.tick, first.encoding.as_str()), (1, 1, "zstd"));
+    assert_eq!(
+        (first.seq, first.tick, first.encoding.as_str()),
+        (1, 1, "zstd")
+    );
     assert_eq!(decoder.decode(&first).expect("decodes"), &picture(10)[..]);
 
     // Unacknowledged, the window (1) is full: newer frames wait, and only
@@ -58,7 +61,11 @@ fn the_newest_frame_is_sent_once_acknowledged_as_a_delta_and_a_still_picture_cos
     );
     c.ack_frame(first.seq).expect("ack");
     let newest = c.next_frame(wait).expect("read").expect("the newest frame");
-    assert_eq!((newest.seq, newest.tick), (2, 3), "frame 2 (tick 2) was skipped");
+    assert_eq!(
+        (newest.seq, newest.tick),
+        (2, 3),
+        "frame 2 (tick 2) was skipped"
+    );
     assert_eq!(
         (newest.encoding.as_str(), newest.base),
         ("zstd-xor", Some(1))
@@ -84,7 +91,8 @@ fn the_newest_frame_is_sent_once_acknowledged_as_a_delta_and_a_still_picture_cos
         .call("frames.ack", json!({"seq": 99}))
         .expect_err("not sent");
     assert!(err.to_string().contains("was not sent yet"), "{err}");
-    c.call("frames.unsubscribe", json!({})).expect("unsubscribe");
+    c.call("frames.unsubscribe", json!({}))
+        .expect("unsubscribe");
     c.ack_frame(moved.seq).ok();
     host.publish(6, &picture(60)).expect("publish");
     assert!(

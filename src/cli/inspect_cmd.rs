@@ -12,9 +12,19 @@ use anyhow::{Context, Result, bail};
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
+    /// An engine on another machine, `tcp://HOST:PORT` (it runs with
+    /// `--tcp`): frames and control over that one port, with a token of
+    /// tier observe or above (--token-file). Omitted: the local engine
+    /// --name.
+    #[arg(value_name = "tcp://HOST:PORT")]
+    target: Option<String>,
     /// Engine name (see `advkit ls`).
     #[arg(long, value_name = "NAME", default_value = "default")]
     name: String,
+    /// The token for a remote engine, in a file (its tier decides what
+    /// the inspector may do there); default: <runtime dir>/<NAME>.token.
+    #[arg(long, value_name = "FILE", requires = "target")]
+    token_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     view: ViewArgs,
 }
@@ -59,8 +69,20 @@ impl ViewArgs {
                 args: vec!["record".into(), "--name".into(), name.to_owned()],
                 dir: self.record_dir.clone(),
             }),
+            remote: None,
         }
     }
+}
+
+/// `tcp://HOST:PORT` (or `HOST:PORT`) as an address.
+fn remote_addr(target: &str) -> Result<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let hostport = target.strip_prefix("tcp://").unwrap_or(target);
+    hostport
+        .to_socket_addrs()
+        .with_context(|| format!("{target}: not tcp://HOST:PORT"))?
+        .next()
+        .with_context(|| format!("{target}: the name has no address"))
 }
 
 /// The inspector draws on a terminal and reads keys from it: say so
@@ -79,8 +101,28 @@ fn need_terminal(command: &str) -> Result<()> {
 
 pub fn inspect(args: InspectArgs) -> Result<()> {
     advkit_ipc::runtime::validate_name(&args.name)?;
+    let mut opts = args.view.options(&args.name);
+    if let Some(target) = &args.target {
+        let addr = remote_addr(target)?;
+        let file = args
+            .token_file
+            .clone()
+            .unwrap_or_else(|| RuntimeDir::from_env().token_path(&args.name));
+        let token = std::fs::read_to_string(&file).with_context(|| {
+            format!(
+                "the token for {target}: could not read {} (give --token-file FILE)",
+                file.display()
+            )
+        })?;
+        opts.name = addr.to_string();
+        opts.record = None;
+        opts.remote = Some(advkit_tui::RemoteTarget {
+            addr,
+            token: Some(token.trim().to_owned()),
+        });
+    }
     need_terminal("inspect")?;
-    advkit_tui::run(args.view.options(&args.name)).context("the inspector failed")
+    advkit_tui::run(opts).context("the inspector failed")
 }
 
 #[derive(Debug, clap::Args)]

@@ -238,6 +238,9 @@ pub struct App {
     pub bytes_per_sec: u64,
     /// The link as flow control measures it (rate acknowledged, lag).
     pub link: String,
+    /// A remote engine's link: frame bytes a second, round trip, frames
+    /// skipped (empty for a local engine).
+    pub remote: String,
     /// Fewer bits per colour channel than asked for, while a slow link
     /// holds screens back.
     pub fewer_bits: Option<u8>,
@@ -278,6 +281,7 @@ impl App {
             ui_fps: 0.0,
             bytes_per_sec: 0,
             link: String::new(),
+            remote: String::new(),
             fewer_bits: None,
             colors,
             game_input: false,

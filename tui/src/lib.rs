@@ -42,4 +42,4 @@ pub mod terminal;
 pub mod timeline;
 pub mod view;
 
-pub use run::{Options, run};
+pub use run::{Options, RemoteTarget, run};

@@ -3,14 +3,17 @@
 //! last one, and two control connections (calls, and events), each on a
 //! thread of its own, that report to the loop through one channel.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use advkit_ipc::api::event::Notification;
-use advkit_ipc::api::{RpcError, Topic, TopicsParams, method};
+use advkit_ipc::api::{
+    FramesSubscribeParams, FramesSubscribed, RpcError, Topic, TopicsParams, method,
+};
 use advkit_ipc::client::{Client, ClientError};
+use advkit_ipc::stream::FrameDecoder;
 use advkit_ipc::{AlignedBuf, FrameReader, OpenError, ReadError};
 use serde_json::Value as Json;
 
@@ -23,9 +26,65 @@ pub(crate) enum Msg {
     Lost(String),
 }
 
+/// Where a link's frames come from: this machine's frame region, or a
+/// frame stream over TCP from an engine elsewhere.
+pub(crate) enum Source {
+    Local(Arc<FrameReader>),
+    Remote(Arc<Remote>),
+}
+
+/// A remote engine's frames as its link sees them.
+pub(crate) struct Remote {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    /// Why the frame connection ended (empty: it did not).
+    lost: Mutex<String>,
+    /// Bytes of frames received, frames the engine published that never
+    /// came (the viewer was behind), and the last call's round trip.
+    pub(crate) bytes: AtomicU64,
+    pub(crate) skipped: AtomicU64,
+    pub(crate) rtt_us: AtomicU64,
+}
+
+impl Source {
+    /// The engine is alive (locally: its pid and heartbeat; remotely: the
+    /// frame connection stands).
+    pub(crate) fn check_alive(&self) -> Result<(), String> {
+        match self {
+            Source::Local(r) => r.check_alive().map_err(|e| e.to_string()),
+            Source::Remote(r) => {
+                let lost = r.lost.lock().unwrap_or_else(|p| p.into_inner());
+                if lost.is_empty() {
+                    Ok(())
+                } else {
+                    Err(lost.clone())
+                }
+            }
+        }
+    }
+
+    pub(crate) fn is_replaced(&self) -> bool {
+        match self {
+            Source::Local(r) => r.is_replaced(),
+            Source::Remote(_) => false,
+        }
+    }
+
+    /// The frame's width and height.
+    pub(crate) fn size(&self) -> (u32, u32) {
+        match self {
+            Source::Local(r) => {
+                let g = r.geometry();
+                (g.width, g.height)
+            }
+            Source::Remote(r) => (r.width, r.height),
+        }
+    }
+}
+
 /// A live attachment to one engine.
 pub(crate) struct Link {
-    pub(crate) reader: Arc<FrameReader>,
+    pub(crate) source: Source,
     pub(crate) calls: Sender<Request>,
     pub(crate) msgs: Receiver<Msg>,
     stop: Arc<AtomicBool>,
@@ -105,14 +164,165 @@ fn feed_frames(reader: Arc<FrameReader>, feed: Arc<FrameFeed>, stop: Arc<AtomicB
 
 /// Why there is no link: no engine at all, or a failed attempt.
 pub(crate) fn attach(opts: &Options) -> Result<Link, (bool, String)> {
+    if let Some(remote) = &opts.remote {
+        return attach_remote(remote, opts.fps);
+    }
     let reader = FrameReader::open(&opts.dir.frames_path(&opts.name)).map_err(|e| {
         let missing = matches!(e, OpenError::NotRunning { .. });
         (missing, e.to_string())
     })?;
     reader.check_alive().map_err(|e| (false, e.to_string()))?;
     let socket = opts.dir.socket_path(&opts.name);
-    let mut calls_client = Client::connect_unix(&socket).map_err(|e| (false, e.to_string()))?;
-    let mut events_client = Client::connect_unix(&socket).map_err(|e| (false, e.to_string()))?;
+    let connect = || Client::connect_unix(&socket).map_err(|e| (false, e.to_string()));
+    let (calls_client, events_client) = (connect()?, connect()?);
+    let (calls, msgs, stop) = talk(calls_client, events_client, None)?;
+    let reader = Arc::new(reader);
+    let frames = Arc::new(FrameFeed {
+        latest: Mutex::new(Copied {
+            frame: 0,
+            tick: 0,
+            pixels: reader.buffer(),
+            shown: true,
+        }),
+        wanted: Condvar::new(),
+    });
+    {
+        let (reader, frames, stop) = (Arc::clone(&reader), Arc::clone(&frames), Arc::clone(&stop));
+        std::thread::spawn(move || feed_frames(reader, frames, stop));
+    }
+    Ok(Link {
+        source: Source::Local(reader),
+        calls,
+        msgs,
+        stop,
+        frames,
+    })
+}
+
+/// A link to an engine on another machine: calls, events and frames over
+/// three TCP connections, each authenticated with the token.
+fn attach_remote(remote: &crate::run::RemoteTarget, fps: u32) -> Result<Link, (bool, String)> {
+    let connect = || {
+        Client::connect_tcp(remote.addr, remote.token.as_deref()).map_err(|e| {
+            let refused = matches!(&e, ClientError::Tcp { .. });
+            (refused, format!("{}: {e}", remote.addr))
+        })
+    };
+    let (calls_client, events_client, mut frames_client) = (connect()?, connect()?, connect()?);
+    let subscribed: FramesSubscribed = frames_client
+        .request::<method::FramesSubscribe>(&FramesSubscribeParams {
+            max_fps: Some(f64::from(fps)),
+            // One frame in flight: each sent is the newest there is, so a
+            // slow link shows the present late, never the past in order.
+            window: Some(1),
+            // Every bit: the screen averages pixels before it rounds
+            // colours, so frames cut to fewer bits first would draw other
+            // cells than the local inspector does.
+            bits: None,
+        })
+        .map_err(|e| (false, e.to_string()))?
+        .result;
+    let feed = Arc::new(Remote {
+        width: subscribed.width,
+        height: subscribed.height,
+        lost: Mutex::new(String::new()),
+        bytes: AtomicU64::new(0),
+        skipped: AtomicU64::new(0),
+        rtt_us: AtomicU64::new(0),
+    });
+    let (calls, msgs, stop) = talk(calls_client, events_client, Some(Arc::clone(&feed)))?;
+    let size = subscribed.width as usize * subscribed.height as usize * 4;
+    let frames = Arc::new(FrameFeed {
+        latest: Mutex::new(Copied {
+            frame: 0,
+            tick: 0,
+            pixels: AlignedBuf::zeroed(size),
+            shown: true,
+        }),
+        wanted: Condvar::new(),
+    });
+    {
+        let (feed, frames, stop) = (Arc::clone(&feed), Arc::clone(&frames), Arc::clone(&stop));
+        std::thread::spawn(move || receive_frames(frames_client, feed, frames, stop));
+    }
+    Ok(Link {
+        source: Source::Remote(feed),
+        calls,
+        msgs,
+        stop,
+        frames,
+    })
+}
+
+/// The remote frame thread: each frame decoded as it comes, acknowledged
+/// once the screen has shown the one before (so the engine sends no more
+/// than the inspector draws: the newest, never a queue).
+fn receive_frames(
+    mut client: Client,
+    feed: Arc<Remote>,
+    frames: Arc<FrameFeed>,
+    stop: Arc<AtomicBool>,
+) {
+    let mut decoder = FrameDecoder::default();
+    let mut last_frame = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        let msg = match client.next_frame(Some(Duration::from_millis(250))) {
+            Ok(Some(m)) => m,
+            Ok(None) => continue,
+            Err(e) => {
+                *feed.lost.lock().unwrap_or_else(|p| p.into_inner()) =
+                    format!("the frame connection ended: {e}");
+                return;
+            }
+        };
+        feed.bytes
+            .fetch_add(msg.data.len() as u64 + 160, Ordering::Relaxed);
+        if last_frame > 0 {
+            feed.skipped
+                .fetch_add(msg.frame.saturating_sub(last_frame + 1), Ordering::Relaxed);
+        }
+        last_frame = msg.frame;
+        let pixels = match decoder.decode(&msg) {
+            Ok(p) => p,
+            Err(e) => {
+                *feed.lost.lock().unwrap_or_else(|p| p.into_inner()) = e;
+                return;
+            }
+        };
+        {
+            let mut l = frames.latest.lock().unwrap_or_else(|p| p.into_inner());
+            // The screen has not drawn the last one yet: wait (a frame not
+            // acknowledged holds the engine's next back).
+            while !l.shown && !stop.load(Ordering::Relaxed) {
+                l = frames
+                    .wanted
+                    .wait_timeout(l, Duration::from_millis(250))
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|p| p.into_inner().0);
+            }
+            if l.pixels.len() == pixels.len() {
+                l.pixels.as_mut_slice().copy_from_slice(pixels);
+                l.frame = msg.frame;
+                l.tick = msg.tick;
+                l.shown = false;
+            }
+        }
+        if client.ack_frame(msg.seq).is_err() {
+            *feed.lost.lock().unwrap_or_else(|p| p.into_inner()) =
+                "the frame connection ended".to_owned();
+            return;
+        }
+    }
+}
+
+/// The calls and events threads of a link; a remote one's calls measure
+/// the round trip.
+#[allow(clippy::type_complexity)]
+fn talk(
+    mut calls_client: Client,
+    mut events_client: Client,
+    remote: Option<Arc<Remote>>,
+) -> Result<(Sender<Request>, Receiver<Msg>, Arc<AtomicBool>), (bool, String)> {
     let topics = [Topic::Params, Topic::Engine, Topic::Log, Topic::World];
     events_client
         .request::<method::Subscribe>(&TopicsParams {
@@ -126,7 +336,12 @@ pub(crate) fn attach(opts: &Options) -> Result<Link, (bool, String)> {
     let tx = msgs_tx.clone();
     std::thread::spawn(move || {
         for r in calls_rx {
+            let sent = std::time::Instant::now();
             let result = calls_client.call(r.method, r.params);
+            if let Some(remote) = &remote {
+                let us = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
+                remote.rtt_us.store(us, Ordering::Relaxed);
+            }
             let msg = match result {
                 Ok(reply) => Msg::Reply(r.tag, Ok(reply.result)),
                 Err(ClientError::Rpc(e)) => Msg::Reply(r.tag, Err(e)),
@@ -162,27 +377,7 @@ pub(crate) fn attach(opts: &Options) -> Result<Link, (bool, String)> {
         method: method::HELLO,
         params: Json::Null,
     });
-    let reader = Arc::new(reader);
-    let frames = Arc::new(FrameFeed {
-        latest: Mutex::new(Copied {
-            frame: 0,
-            tick: 0,
-            pixels: reader.buffer(),
-            shown: true,
-        }),
-        wanted: Condvar::new(),
-    });
-    {
-        let (reader, frames, stop) = (Arc::clone(&reader), Arc::clone(&frames), Arc::clone(&stop));
-        std::thread::spawn(move || feed_frames(reader, frames, stop));
-    }
-    Ok(Link {
-        reader,
-        calls,
-        msgs,
-        stop,
-        frames,
-    })
+    Ok((calls, msgs, stop))
 }
 
 impl Link {

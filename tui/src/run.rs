@@ -44,6 +44,16 @@ pub struct Options {
     pub color_bits: u8,
     /// How Ctrl-R records (`advkit record …`); none: it cannot.
     pub record: Option<RecordWith>,
+    /// An engine on another machine, reached over TCP (frames too);
+    /// `name` is then only what the status line calls it.
+    pub remote: Option<RemoteTarget>,
+}
+
+/// Where a remote engine listens, and the token to give it.
+#[derive(Debug, Clone)]
+pub struct RemoteTarget {
+    pub addr: std::net::SocketAddr,
+    pub token: Option<String>,
 }
 
 /// How long a status message stays.
@@ -242,16 +252,19 @@ impl Runner {
                 Msg::Event(e) => outgoing.extend(self.app.on_event(e)),
                 Msg::Lost(why) => {
                     // The frame region says best why (pid gone, stale).
-                    lost = Some(l.reader.check_alive().err().map_or(why, |e| e.to_string()));
+                    lost = Some(l.source.check_alive().err().unwrap_or(why));
                 }
             }
         }
         outgoing.into_iter().for_each(|r| l.send(r));
         if now >= self.due.check {
             self.due.check = now + Duration::from_millis(250);
-            if let Err(e) = l.reader.check_alive() {
-                lost = Some(e.to_string());
-            } else if l.reader.is_replaced() {
+            if let Some(line) = remote_line(&l.source) {
+                self.app.remote = line;
+            }
+            if let Err(e) = l.source.check_alive() {
+                lost = Some(e);
+            } else if l.source.is_replaced() {
                 lost = Some(format!("engine {} was restarted", self.opts.name));
             }
         }
@@ -434,11 +447,11 @@ impl Runner {
         let key = (latest.frame, inner, self.window.bits, self.app.view_key());
         if latest.frame > 0 && key != self.screen.image_key {
             self.screen.dirty = true;
-            let g = l.reader.geometry();
+            let (width, height) = l.source.size();
             self.app.show_frame(
                 latest.pixels.as_slice(),
-                g.width,
-                g.height,
+                width,
+                height,
                 inner,
                 self.window.bits,
             );
@@ -621,4 +634,19 @@ fn save_snapshot(name: &str, r: Json) -> String {
         Ok(()) => format!("snapshot saved to {}", path.display()),
         Err(e) => format!("snapshot not saved: {e}"),
     }
+}
+
+/// The status line's account of a remote link: bytes a second of frames,
+/// the last call's round trip, frames the engine drew that never came.
+fn remote_line(source: &crate::link::Source) -> Option<String> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let crate::link::Source::Remote(r) = source else {
+        return None;
+    };
+    Some(format!(
+        "tcp {} rtt {} ms skipped {}",
+        view::bytes(r.bytes.swap(0, Relaxed) * 4),
+        r.rtt_us.load(Relaxed) / 1000,
+        r.skipped.load(Relaxed)
+    ))
 }

@@ -595,6 +595,7 @@ impl App {
             ),
             Span::styled(format!(" {state} "), Style::new().fg(color)),
         ];
+
         if let Some(rec) = &self.recording {
             let what = if rec.stopping {
                 "writing".to_owned()
@@ -617,6 +618,10 @@ impl App {
                 format!(" {} ", crate::app::printable(&self.status)),
                 Style::new().fg(Color::Cyan),
             ));
+        }
+        // A remote engine's link, before the running figures.
+        if !self.remote.is_empty() {
+            spans.push(Span::raw(format!(" {} ", self.remote)));
         }
         // The tick of the picture on screen, when there is one.
         let tick = if self.frame.tick > 0 {

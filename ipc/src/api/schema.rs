@@ -315,6 +315,9 @@ pub fn host_methods() -> Vec<MethodSpec> {
             opt("window", Integer, "frames sent and not yet acknowledged, at most (default 2)")
                 .range(1.0, 16.0),
         )
+        .param(
+            opt("bits", Integer, "bits kept per colour channel (default 8)").range(1.0, 8.0),
+        )
         .read_only(),
         MethodSpec::new(method::FRAMES_ACK, "Frame `seq` (and those before it) arrived")
             .param(req("seq", Integer, "the seq of the newest frame decoded").range(0.0, 9.0e15))

@@ -568,6 +568,11 @@ pub struct FramesSubscribeParams {
     /// At most this many frames sent and not yet acknowledged (default 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<u32>,
+    /// Bits kept per colour channel, 1-8 (default 8): a viewer that shows
+    /// fewer (the inspector's `--color-bits`) is sent fewer, and far fewer
+    /// bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -576,6 +581,7 @@ pub struct FramesSubscribed {
     pub height: u32,
     pub max_fps: f64,
     pub window: u32,
+    pub bits: u8,
     /// The encodings frames may come in: `zstd` (a whole frame), `zstd-xor`
     /// (the XOR with frame `base`), both of tight RGBA8 rows.
     pub encodings: Vec<String>,
