@@ -160,23 +160,8 @@ impl FrameStream {
                 *p = (u32::from_le_bytes(*p) & self.mask).to_le_bytes();
             }
         }
-        // The XOR with what the viewer has is mostly zeros while little
-        // moves; when much moved (a pan seen a few frames apart) the
-        // frame itself can be smaller: whichever is.
-        let whole = compress(&pixels);
-        let (encoding, base, compressed) = match &self.base {
-            Some((seq, base)) if base.len() == pixels.len() => {
-                self.xor.clear();
-                self.xor.extend(pixels.iter().zip(base).map(|(a, b)| a ^ b));
-                let delta = compress(&self.xor);
-                if delta.len() < whole.len() {
-                    ("zstd-xor", Some(*seq), delta)
-                } else {
-                    ("zstd", None, whole)
-                }
-            }
-            _ => ("zstd", None, whole),
-        };
+        let base = self.base.as_ref().map(|(seq, b)| (*seq, &b[..]));
+        let (encoding, base, compressed) = encode(&pixels, base, &mut self.xor);
         let seq = self.next_seq;
         self.next_seq += 1;
         let msg = FrameMessage {
@@ -193,6 +178,31 @@ impl FrameStream {
         let line = crate::protocol::notification(crate::api::method::FRAME, info.tick, &msg);
         self.bytes_sent += line.len() as u64;
         Some(line)
+    }
+}
+
+/// A frame as sent: `zstd` of the pixels, or `zstd-xor` of their XOR with
+/// `base` (a frame the viewer has, by seq) when that is smaller. The XOR is
+/// mostly zeros while little moves; when much moved (a pan seen a few
+/// frames apart) the frame itself can be smaller. `scratch` is reused.
+pub fn encode(
+    pixels: &[u8],
+    base: Option<(u64, &[u8])>,
+    scratch: &mut Vec<u8>,
+) -> (&'static str, Option<u64>, Vec<u8>) {
+    let whole = compress(pixels);
+    match base {
+        Some((seq, base)) if base.len() == pixels.len() => {
+            scratch.clear();
+            scratch.extend(pixels.iter().zip(base).map(|(a, b)| a ^ b));
+            let delta = compress(scratch);
+            if delta.len() < whole.len() {
+                ("zstd-xor", Some(seq), delta)
+            } else {
+                ("zstd", None, whole)
+            }
+        }
+        _ => ("zstd", None, whole),
     }
 }
 

@@ -1,0 +1,147 @@
+//! Frames for a remote viewer (`frames.subscribe`): what the encoder
+//! sends per frame and what it costs, beside raw RGBA and PNG of the same
+//! frames, and a 1080p frame's encode beside its publish into the frame
+//! region, all measured in this run. `cargo bench --bench remote`.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use advkit_core::{Compression, Engine, Frame, Scene, Size, Timeline, encode_png};
+use advkit_ipc::region::FrameWriter;
+use advkit_ipc::stream::encode;
+
+mod common;
+use common::{BATCHES, median_per_iter};
+
+/// The demo's frames, one a tick, as it runs (its camera follows the
+/// walker across the map).
+fn frames(size: Size, ticks: usize) -> Vec<Frame> {
+    let mut engine = Engine::new(Scene::builtin());
+    let mut out = Vec::with_capacity(ticks);
+    for _ in 0..ticks {
+        engine.run(1, &Timeline::default());
+        let mut f = Frame::new(size);
+        engine.render(&mut f);
+        out.push(f);
+    }
+    out
+}
+
+fn median(mut v: Vec<usize>) -> usize {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let size = Size::new(320, 180).expect("size");
+    let shots = frames(size, 121);
+    let raw = size.byte_len();
+    let mut scratch = Vec::new();
+    println!(
+        "1. a 320x180 demo frame for a remote viewer, median over 120 frames of the demo running"
+    );
+    println!(
+        "   {:<34} {:>10} {:>8} {:>12}",
+        "", "bytes", "of raw", "CPU/frame"
+    );
+    // Deltas against the frame `gap` ticks before: a viewer keeping up at
+    // the engine's rate (1), and one behind a slow link (5).
+    for gap in [1usize, 5] {
+        let sizes: Vec<usize> = (gap..shots.len())
+            .map(|i| {
+                let base = Some((1, shots[i - gap].pixels()));
+                encode(shots[i].pixels(), base, &mut scratch).2.len()
+            })
+            .collect();
+        let mut i = gap;
+        let cpu = median_per_iter(Duration::from_millis(300), || {
+            let base = Some((1, shots[i - gap].pixels()));
+            black_box(encode(shots[i].pixels(), base, &mut scratch));
+            i = if i + 1 < shots.len() { i + 1 } else { gap };
+        });
+        let bytes = median(sizes);
+        println!(
+            "   {:<34} {:>10} {:>7.1}% {:>10.0}µs   (base64 on the wire: +33 %)",
+            format!("zstd-1 of the XOR, {gap} tick(s) apart"),
+            bytes,
+            bytes as f64 * 100.0 / raw as f64,
+            cpu.as_secs_f64() * 1e6
+        );
+    }
+    let sizes: Vec<usize> = shots
+        .iter()
+        .map(|f| encode(f.pixels(), None, &mut scratch).2.len())
+        .collect();
+    let mut i = 0;
+    let cpu = median_per_iter(Duration::from_millis(300), || {
+        black_box(encode(shots[i].pixels(), None, &mut scratch));
+        i = (i + 1) % shots.len();
+    });
+    let whole = median(sizes);
+    println!(
+        "   {:<34} {:>10} {:>7.1}% {:>10.0}µs",
+        "zstd-1, the whole frame",
+        whole,
+        whole as f64 * 100.0 / raw as f64,
+        cpu.as_secs_f64() * 1e6
+    );
+    for (name, level) in [
+        ("PNG fast", Compression::Fast),
+        ("PNG best", Compression::Best),
+    ] {
+        let sizes: Vec<usize> = shots
+            .iter()
+            .map(|f| encode_png(f, level).expect("png").len())
+            .collect();
+        let mut i = 0;
+        let cpu = median_per_iter(Duration::from_millis(300), || {
+            black_box(encode_png(&shots[i], level).expect("png"));
+            i = (i + 1) % shots.len();
+        });
+        let bytes = median(sizes);
+        println!(
+            "   {:<34} {:>10} {:>7.1}% {:>10.0}µs",
+            name,
+            bytes,
+            bytes as f64 * 100.0 / raw as f64,
+            cpu.as_secs_f64() * 1e6
+        );
+    }
+    println!("   raw RGBA                           {raw:>10}  100.0%");
+
+    // 1080p: a frame's encode (its delta against the frame before) beside
+    // its publish into a real frame region.
+    let big = Size::new(1920, 1080).expect("size");
+    let pair = frames(big, 2);
+    let tmp = tempfile::Builder::new()
+        .prefix("advkit-bench-")
+        .tempdir_in(if Path::new("/dev/shm").is_dir() {
+            "/dev/shm"
+        } else {
+            "/tmp"
+        })
+        .expect("temporary directory");
+    let mut writer =
+        FrameWriter::create(&tmp.path().join("remote.frames"), 1920, 1080, 60.0).expect("region");
+    let mut tick = 0;
+    let publish = median_per_iter(Duration::from_millis(500), || {
+        tick += 1;
+        black_box(writer.publish(tick, pair[1].pixels()).expect("publish"));
+    });
+    let enc = median_per_iter(Duration::from_millis(500), || {
+        black_box(encode(
+            pair[1].pixels(),
+            Some((1, pair[0].pixels())),
+            &mut scratch,
+        ));
+    });
+    println!(
+        "\n2. a 1920x1080 frame, median of {BATCHES} batches: encode {:.0} µs, publish {:.0} µs: {:.2}x \
+         (target <= 1x){}",
+        enc.as_secs_f64() * 1e6,
+        publish.as_secs_f64() * 1e6,
+        enc.as_secs_f64() / publish.as_secs_f64(),
+        if enc <= publish { "" } else { "  MISS" }
+    );
+}
