@@ -22,10 +22,25 @@ struct Relay {
 
 impl Relay {
     fn start(rate: u32, delay_ms: u32, to: std::net::SocketAddr) -> Relay {
+        Relay::counting(rate, delay_ms, to, None)
+    }
+
+    /// A relay that writes the bytes it passed toward clients to `count`.
+    fn counting(
+        rate: u32,
+        delay_ms: u32,
+        to: std::net::SocketAddr,
+        count: Option<&std::path::Path>,
+    ) -> Relay {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tcp_relay.py");
-        let mut child = Command::new("python3")
+        let mut command = Command::new("python3");
+        command
             .args([script, &rate.to_string(), "--delay", &delay_ms.to_string()])
-            .args(["--listen", "0", "--to", &to.to_string()])
+            .args(["--listen", "0", "--to", &to.to_string()]);
+        if let Some(count) = count {
+            command.arg("--count").arg(count);
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3 runs the relay");
@@ -45,14 +60,91 @@ impl Drop for Relay {
     }
 }
 
-/// The screen without its last three lines (the status line and key bar
-/// name the engine differently, local and remote) and trailing blanks.
-fn picture_part(screen: &str) -> Vec<String> {
-    let lines: Vec<&str> = screen.lines().collect();
-    lines[..lines.len().saturating_sub(3)]
-        .iter()
-        .map(|l| l.trim_end().to_owned())
-        .collect()
+/// The frame pane's picture as colours: each cell's top and bottom half
+/// (`▀` in red on blue is the same picture as `▄` in blue on red, and the
+/// encoder picks whichever needs fewer bytes after the cells before it,
+/// so glyphs alone differ between screens that show one picture). Cells
+/// between the pane's left border and the params pane; SGR state from
+/// `capture-pane -e`.
+fn picture_part(screen: &str) -> Vec<Vec<(String, String)>> {
+    let mut rows = Vec::new();
+    for line in screen.lines() {
+        let (mut fg, mut bg) = ("fg".to_owned(), "bg".to_owned());
+        let mut cells = Vec::new();
+        let mut chars = line.chars().peekable();
+        let mut column = 0usize;
+        let mut inside = false;
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                // CSI ... m
+                let mut seq = String::new();
+                for d in chars.by_ref() {
+                    if d == 'm' {
+                        break;
+                    }
+                    seq.push(d);
+                }
+                let params: Vec<&str> = seq.trim_start_matches('[').split(';').collect();
+                let mut i = 0;
+                while i < params.len() {
+                    match params[i] {
+                        "" | "0" => {
+                            fg = "fg".into();
+                            bg = "bg".into();
+                        }
+                        "39" => fg = "fg".into(),
+                        "49" => bg = "bg".into(),
+                        "38" | "48" if params.get(i + 1) == Some(&"5") => {
+                            let v = format!("5;{}", params.get(i + 2).unwrap_or(&""));
+                            if params[i] == "38" {
+                                fg = v
+                            } else {
+                                bg = v
+                            }
+                            i += 2;
+                        }
+                        "38" | "48" if params.get(i + 1) == Some(&"2") => {
+                            let v = params[i + 2..(i + 5).min(params.len())].join(";");
+                            if params[i] == "38" {
+                                fg = v
+                            } else {
+                                bg = v
+                            }
+                            i += 4;
+                        }
+                        p if p.len() == 2 && p.starts_with('3') => fg = p.into(),
+                        p if p.len() == 2 && p.starts_with('4') => bg = p.into(),
+                        p if p.len() == 2 && p.starts_with('9') => fg = p.into(),
+                        p if p.len() == 3 && p.starts_with("10") => bg = p.into(),
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            if column == 0 && c == '│' {
+                inside = true;
+                column += 1;
+                continue;
+            }
+            if inside && c == '│' {
+                break; // the pane's right border
+            }
+            if inside {
+                cells.push(match c {
+                    '▀' => (fg.clone(), bg.clone()),
+                    '▄' => (bg.clone(), fg.clone()),
+                    '█' => (fg.clone(), fg.clone()),
+                    _ => (bg.clone(), bg.clone()),
+                });
+            }
+            column += 1;
+        }
+        if inside {
+            rows.push(cells);
+        }
+    }
+    rows
 }
 
 #[test]
@@ -110,17 +202,22 @@ fn a_remote_inspector_behind_a_slow_link_shows_the_local_picture_and_only_observ
         .expect("tick");
     let at = format!("tick {tick}");
     local.wait_for(&at, WAIT);
-    let remote_screen = remote.wait_until("the paused frame, and no frame bytes", WAIT, |s| {
+    remote.wait_until("the paused frame, and no frame bytes", WAIT, |s| {
         s.contains(&at) && s.contains("tcp 0 B/s")
     });
+    // The same picture: every cell's two halves in the same colours.
+    local.wait_for(&at, WAIT);
+    remote.wait_for(&at, WAIT);
+    let wanted = picture_part(&local.screen_with_colors());
+    let colours: std::collections::BTreeSet<_> =
+        wanted.iter().flatten().flat_map(|(t, b)| [t, b]).collect();
     assert!(
-        picture_part(&remote_screen)
-            .iter()
-            .filter(|l| l.contains('▀') || l.contains('▄') || l.contains('█'))
-            .count()
-            > 10,
-        "the picture is drawn:\n{remote_screen}"
+        colours.len() > 4,
+        "the local picture has colours: {colours:?}"
     );
+    remote.wait_until("the local picture, cell for cell", WAIT, |_| {
+        picture_part(&remote.screen_with_colors()) == wanted
+    });
 
     // An observe token: the inspector may look, not pause or resume.
     remote.keys(&["p"]);
@@ -132,4 +229,77 @@ fn a_remote_inspector_behind_a_slow_link_shows_the_local_picture_and_only_observ
     remote.wait_for("INSPECT-EXIT-0", WAIT);
     local.keys(&["q"]);
     local.wait_for("INSPECT-EXIT-0", WAIT);
+}
+
+#[test]
+fn behind_100_kb_s_frames_are_a_fraction_of_raw_and_a_paused_engine_sends_nothing() {
+    let rt = Runtime::new();
+    let _engine = rt.start("pan", &["--tcp", "127.0.0.1:0"]);
+    let mut owner = Client::connect_unix(&rt.dir().join("pan.sock")).expect("owner");
+    let hello = owner.call("hello", json!({})).expect("hello").result;
+    let addr = hello["tcp"]
+        .as_str()
+        .expect("tcp")
+        .parse()
+        .expect("address");
+    let raw = hello["frames"]["width"].as_u64().expect("w")
+        * hello["frames"]["height"].as_u64().expect("h")
+        * 4;
+    let token = std::fs::read_to_string(rt.dir().join("pan.token")).expect("token");
+    let count = tempfile::NamedTempFile::new().expect("count file");
+    let relay = Relay::counting(100_000, 25, addr, Some(count.path()));
+    let passed = || {
+        std::fs::read_to_string(count.path())
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+
+    let via: std::net::SocketAddr = format!("127.0.0.1:{}", relay.port).parse().expect("addr");
+    let mut viewer = Client::connect_tcp(via, Some(&token)).expect("connect through the relay");
+    viewer
+        .call("frames.subscribe", json!({"window": 1}))
+        .expect("subscribe");
+    let mut decoder = advkit_ipc::stream::FrameDecoder::default();
+    // The demo walks and its camera follows: 20 frames as they come.
+    let before = passed();
+    let mut frames = 0u64;
+    let mut ticks = Vec::new();
+    while frames < 20 {
+        let f = viewer
+            .next_frame(Some(WAIT))
+            .expect("read")
+            .expect("a frame within the wait");
+        assert_eq!(decoder.decode(&f).expect("decodes").len() as u64, raw);
+        ticks.push(f.tick);
+        viewer.ack_frame(f.seq).expect("ack");
+        frames += 1;
+    }
+    let per_frame = (passed() - before) / frames;
+    assert!(
+        per_frame * 100 <= raw * 15,
+        "{per_frame} bytes a frame on the wire, over 15 % of the raw {raw}"
+    );
+    assert!(
+        ticks.windows(2).all(|w| w[1] > w[0]),
+        "newer frames only: {ticks:?}"
+    );
+
+    // Paused: once the last frame is through, not a byte more.
+    owner.call("engine.pause", json!({})).expect("pause");
+    while viewer
+        .next_frame(Some(Duration::from_millis(500)))
+        .expect("read")
+        .map(|f| viewer.ack_frame(f.seq).expect("ack"))
+        .is_some()
+    {}
+    let still = passed();
+    assert!(
+        viewer
+            .next_frame(Some(Duration::from_millis(1500)))
+            .expect("read")
+            .is_none(),
+        "no frame while paused"
+    );
+    assert_eq!(passed(), still, "not a byte while paused");
 }
