@@ -219,6 +219,27 @@ fn a_remote_inspector_behind_a_slow_link_shows_the_local_picture_and_only_observ
         picture_part(&remote.screen_with_colors()) == wanted
     });
 
+    // `advkit snapshot --tcp` through the relay is the local snapshot.
+    let hash = |out: String| out.split(" hash ").nth(1).map(|h| h[..16].to_owned());
+    let here = rt
+        .advkit(&["snapshot", "--name", "far", "--out", "-"])
+        .stderr();
+    let there = rt
+        .advkit(&[
+            "snapshot",
+            "--tcp",
+            &format!("127.0.0.1:{}", relay.port),
+            "--token-file",
+            &token_path.display().to_string(),
+            "--out",
+            "-",
+        ])
+        .stderr();
+    assert!(
+        hash(here.clone()).is_some() && hash(here.clone()) == hash(there.clone()),
+        "{here}\n{there}"
+    );
+
     // An observe token: the inspector may look, not pause or resume.
     remote.keys(&["p"]);
     remote.wait_for("needs a token of tier drive", WAIT);

@@ -35,8 +35,17 @@ pub struct Target {
     #[arg(long, value_name = "ADDR", global = true)]
     tcp: Option<SocketAddr>,
     /// Token for --tcp; read from <runtime dir>/<NAME>.token when omitted.
-    #[arg(long, value_name = "TOKEN", global = true, requires = "tcp")]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        global = true,
+        requires = "tcp",
+        conflicts_with = "token_file"
+    )]
     token: Option<String>,
+    /// Token for --tcp, read from a file (keeps it out of `ps`).
+    #[arg(long, value_name = "FILE", global = true, requires = "tcp")]
+    token_file: Option<PathBuf>,
     /// Print the raw JSON result instead of text for people.
     #[arg(long, global = true)]
     json: bool,
@@ -46,7 +55,9 @@ impl Target {
     /// The token for TCP: `--token`, else the token file of `--name` in
     /// this machine's runtime directory.
     fn token_file(&self) -> PathBuf {
-        RuntimeDir::from_env().token_path(&self.name)
+        self.token_file
+            .clone()
+            .unwrap_or_else(|| RuntimeDir::from_env().token_path(&self.name))
     }
 
     /// Connects to the engine. An engine whose frame region says it has

@@ -16,6 +16,14 @@ pub struct SnapshotArgs {
     /// Which engine (see `advkit ls`).
     #[arg(long, value_name = "NAME", default_value = "default")]
     name: String,
+    /// Take it from an engine on another machine, over its TCP port (it
+    /// runs with --tcp), as the remote inspector does.
+    #[arg(long, value_name = "ADDR", conflicts_with = "wait")]
+    tcp: Option<std::net::SocketAddr>,
+    /// The token for --tcp, in a file (any tier); default:
+    /// <runtime dir>/<NAME>.token.
+    #[arg(long, value_name = "FILE", requires = "tcp")]
+    token_file: Option<PathBuf>,
     /// Where to write the PNG; `-` for standard output.
     #[arg(long, value_name = "FILE.png", required_unless_present = "compare")]
     out: Option<PathBuf>,
@@ -67,6 +75,57 @@ fn parse_wait(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: SnapshotArgs) -> Result<()> {
+    let (frame, number, tick) = match args.tcp {
+        Some(addr) => remote_frame(&args, addr)?,
+        None => local_frame(&args)?,
+    };
+    let (g_width, g_height) = (frame.size().width, frame.size().height);
+    let summary = format!(
+        "{}x{} frame {} tick {} hash {:016x}",
+        g_width,
+        g_height,
+        number,
+        tick,
+        frame.hash()
+    );
+    match &args.out {
+        Some(out) => output::write_png(out, &frame, &summary)?,
+        None => writeln!(std::io::stdout().lock(), "{summary}")?,
+    }
+    if let Some(golden) = &args.compare {
+        let bytes = std::fs::read(golden)
+            .with_context(|| format!("cannot read golden {}", golden.display()))?;
+        let expected = decode_png(&bytes)
+            .with_context(|| format!("golden {} is not a readable PNG", golden.display()))?;
+        let tolerance = Tolerance {
+            max_diff: args.max_diff,
+            max_pixels: args.max_pixels,
+            ..Tolerance::default()
+        };
+        let c = compare(&expected, &frame, tolerance, &[]);
+        if !c.passes() {
+            let diff = encode_png(
+                &diff_image(&expected, &frame, tolerance, &[]),
+                Compression::Fast,
+            )?;
+            std::fs::write(&args.diff, diff)
+                .with_context(|| format!("cannot write {}", args.diff.display()))?;
+            anyhow::bail!(
+                "frame {} does not match {}: {}; diff written to {}",
+                number,
+                golden.display(),
+                c.describe(),
+                args.diff.display()
+            );
+        }
+        writeln!(std::io::stdout().lock(), "matches {}", golden.display())?;
+    }
+    Ok(())
+}
+
+/// The newest (or, with --wait, the next) frame of a local engine: the
+/// frame, its number and its tick.
+fn local_frame(args: &SnapshotArgs) -> Result<(Frame, u64, u64)> {
     let reader = open_reader(&args.name)?;
     reader.check_alive()?;
     let mut buf = reader.buffer();
@@ -101,45 +160,40 @@ pub fn run(args: SnapshotArgs) -> Result<()> {
     let size = Size::new(g.width, g.height).map_err(anyhow::Error::msg)?;
     let frame = Frame::from_pixels(size, buf.as_slice().to_vec())
         .context("frame size does not match the region's geometry")?;
-    let summary = format!(
-        "{}x{} frame {} tick {} hash {:016x}",
-        g.width,
-        g.height,
-        info.frame,
-        info.tick,
-        frame.hash()
-    );
-    match &args.out {
-        Some(out) => output::write_png(out, &frame, &summary)?,
-        None => writeln!(std::io::stdout().lock(), "{summary}")?,
-    }
-    if let Some(golden) = &args.compare {
-        let bytes = std::fs::read(golden)
-            .with_context(|| format!("cannot read golden {}", golden.display()))?;
-        let expected = decode_png(&bytes)
-            .with_context(|| format!("golden {} is not a readable PNG", golden.display()))?;
-        let tolerance = Tolerance {
-            max_diff: args.max_diff,
-            max_pixels: args.max_pixels,
-            ..Tolerance::default()
-        };
-        let c = compare(&expected, &frame, tolerance, &[]);
-        if !c.passes() {
-            let diff = encode_png(
-                &diff_image(&expected, &frame, tolerance, &[]),
-                Compression::Fast,
-            )?;
-            std::fs::write(&args.diff, diff)
-                .with_context(|| format!("cannot write {}", args.diff.display()))?;
-            anyhow::bail!(
-                "frame {} does not match {}: {}; diff written to {}",
-                info.frame,
-                golden.display(),
-                c.describe(),
-                args.diff.display()
-            );
-        }
-        writeln!(std::io::stdout().lock(), "matches {}", golden.display())?;
-    }
-    Ok(())
+    Ok((frame, info.frame, info.tick))
+}
+
+/// The newest frame of an engine elsewhere: one frame of a
+/// `frames.subscribe` over its TCP port, decoded.
+fn remote_frame(args: &SnapshotArgs, addr: std::net::SocketAddr) -> Result<(Frame, u64, u64)> {
+    use advkit_ipc::api::{FramesSubscribeParams, FramesSubscribed, method};
+    let file = args
+        .token_file
+        .clone()
+        .unwrap_or_else(|| RuntimeDir::from_env().token_path(&args.name));
+    let token = std::fs::read_to_string(&file).with_context(|| {
+        format!(
+            "the token for {addr}: could not read {} (give --token-file FILE)",
+            file.display()
+        )
+    })?;
+    let mut client = advkit_ipc::client::Client::connect_tcp(addr, Some(token.trim()))?;
+    let sub: FramesSubscribed = client
+        .request::<method::FramesSubscribe>(&FramesSubscribeParams {
+            window: Some(1),
+            ..FramesSubscribeParams::default()
+        })?
+        .result;
+    let msg = client
+        .next_frame(Some(Duration::from_secs(10)))?
+        .with_context(|| {
+            format!("{addr} sent no frame in 10 s (has it published one? `advkit send step`)")
+        })?;
+    let pixels = advkit_ipc::stream::FrameDecoder::default()
+        .decode(&msg)
+        .map_err(anyhow::Error::msg)?
+        .to_vec();
+    let size = Size::new(sub.width, sub.height).map_err(anyhow::Error::msg)?;
+    let frame = Frame::from_pixels(size, pixels).context("a frame of another size came")?;
+    Ok((frame, msg.frame, msg.tick))
 }
