@@ -306,6 +306,30 @@ fn behind_100_kb_s_frames_are_a_fraction_of_raw_and_a_paused_engine_sends_nothin
         "newer frames only: {ticks:?}"
     );
 
+    // `advkit ls` lists it beside the local engines, through the relay.
+    let listed = rt
+        .advkit(&[
+            "ls",
+            &format!("tcp://127.0.0.1:{}", relay.port),
+            "tcp://127.0.0.1:1",
+            "--token-file",
+            &rt.dir().join("pan.token").display().to_string(),
+        ])
+        .ok();
+    let remote_line = format!("pan@127.0.0.1:{}", relay.port);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("pan ") && l.contains("running"))
+            && listed.lines().any(|l| l.starts_with(&remote_line)
+                && l.contains("320x180")
+                && l.contains("running"))
+            && listed
+                .lines()
+                .any(|l| l.starts_with("?@127.0.0.1:1 ") && l.contains("unreachable")),
+        "{listed}"
+    );
+
     // Paused: once the last frame is through, not a byte more.
     owner.call("engine.pause", json!({})).expect("pause");
     while viewer

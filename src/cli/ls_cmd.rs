@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use advkit_ipc::api::codes;
 use advkit_ipc::{FrameReader, Gone, RuntimeDir, system};
 use anyhow::Result;
 use serde::Serialize;
@@ -21,13 +22,26 @@ pub struct LsArgs {
     /// the shell completion of --name).
     #[arg(long, conflicts_with = "json")]
     names: bool,
+    /// Engines on other machines too, each `tcp://HOST:PORT` (they run
+    /// with --tcp), listed after the local ones as NAME@HOST:PORT.
+    #[arg(value_name = "tcp://HOST:PORT", conflicts_with = "names")]
+    remotes: Vec<String>,
+    /// A file of remote engines, one `tcp://HOST:PORT [TOKEN-FILE]` a line
+    /// (`#` starts a comment).
+    #[arg(long, value_name = "FILE", conflicts_with = "names")]
+    remote_list: Option<std::path::PathBuf>,
+    /// The token for remote engines without one of their own in the list
+    /// (any tier: listing only reads).
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
 struct Row {
     name: String,
     /// `running`, `busy` (the process runs, its game loop has not called in
-    /// for over a second), `not responding`, `stale` or `broken`.
+    /// for over a second), `not responding`, `stale` or `broken`; a remote
+    /// one `running`, `paused`, `needs token` or `unreachable`.
     state: &'static str,
     pid: Option<u32>,
     width: Option<u32>,
@@ -63,11 +77,14 @@ pub fn run(args: LsArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let rows: Vec<Row> = dir
+    let mut rows: Vec<Row> = dir
         .engine_names()?
         .into_iter()
         .map(|name| row(&dir, name))
         .collect();
+    for (target, token_file) in remote_targets(&args)? {
+        rows.push(remote_row(&target, token_file.as_deref()));
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         for r in &rows {
@@ -168,6 +185,92 @@ fn row(dir: &RuntimeDir, name: String) -> Row {
                 "{gone}: stopped or hung, and it still holds the name; `kill -CONT {pid}` resumes a stopped one, `kill {pid}` ends it"
             ));
         }
+    }
+    row
+}
+
+/// The remote engines asked for: each target with its token file.
+fn remote_targets(args: &LsArgs) -> Result<Vec<(String, Option<std::path::PathBuf>)>> {
+    let mut targets: Vec<_> = args
+        .remotes
+        .iter()
+        .map(|t| (t.clone(), args.token_file.clone()))
+        .collect();
+    if let Some(list) = &args.remote_list {
+        let text = std::fs::read_to_string(list)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", list.display()))?;
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            let mut words = line.split_whitespace();
+            if let Some(target) = words.next() {
+                let token = words
+                    .next()
+                    .map(std::path::PathBuf::from)
+                    .or_else(|| args.token_file.clone());
+                targets.push((target.to_owned(), token));
+            }
+        }
+    }
+    Ok(targets)
+}
+
+/// A remote engine's row: its `hello` and `engine.stats` over TCP, or why
+/// it could not be asked.
+fn remote_row(target: &str, token_file: Option<&std::path::Path>) -> Row {
+    use std::net::ToSocketAddrs;
+    let hostport = target.strip_prefix("tcp://").unwrap_or(target);
+    let mut row = Row {
+        name: format!("?@{hostport}"),
+        state: "unreachable",
+        pid: None,
+        width: None,
+        height: None,
+        fps: None,
+        uptime_s: None,
+        frames: None,
+        note: None,
+    };
+    let asked = (|| -> Result<()> {
+        let addr = hostport
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{hostport} has no address"))?;
+        let token = match token_file {
+            Some(f) => Some(
+                std::fs::read_to_string(f)
+                    .map_err(|e| anyhow::anyhow!("token {}: {e}", f.display()))?
+                    .trim()
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let mut c = advkit_ipc::client::Client::connect_tcp(addr, token.as_deref())?;
+        let hello = c.request::<advkit_ipc::api::method::Hello>(&advkit_ipc::api::NoParams {})?;
+        row.name = format!("{}@{hostport}", hello.result.name);
+        row.width = Some(hello.result.frames.width);
+        row.height = Some(hello.result.frames.height);
+        let stats = c.request::<advkit_ipc::api::method::Stats>(&advkit_ipc::api::NoParams {});
+        let s = match stats {
+            Ok(s) => s.result,
+            Err(advkit_ipc::client::ClientError::Rpc(e))
+                if [codes::AUTH_REQUIRED, codes::AUTH_FAILED].contains(&e.code) =>
+            {
+                row.state = "needs token";
+                anyhow::bail!(
+                    "{}; give --token-file, or a token file after its address in --remote-list",
+                    e.message
+                );
+            }
+            Err(e) => return Err(e.into()),
+        };
+        row.fps = Some(s.target_fps);
+        row.uptime_s = Some(s.uptime_s);
+        row.frames = Some(s.frames_published);
+        row.state = if s.paused { "paused" } else { "running" };
+        Ok(())
+    })();
+    if let Err(e) = asked {
+        row.note = Some(format!("{e}"));
     }
     row
 }
