@@ -176,8 +176,8 @@ fn a_remote_inspector_behind_a_slow_link_shows_the_local_picture_and_only_observ
     );
     let remote = Tmux::start(
         &format!(
-            "XDG_RUNTIME_DIR={xdg} {exe} inspect tcp://127.0.0.1:{} --token-file {} --colors 256; \
-             echo INSPECT-EXIT-$?; sleep 30",
+            "XDG_RUNTIME_DIR={xdg} {exe} inspect tcp://127.0.0.1:{} far --token-file {} \
+             --colors 256; echo INSPECT-EXIT-$?; sleep 30",
             relay.port,
             token_path.display()
         ),
@@ -245,6 +245,18 @@ fn a_remote_inspector_behind_a_slow_link_shows_the_local_picture_and_only_observ
     remote.wait_for("needs a token of tier drive", WAIT);
     let stats = owner.call("engine.stats", json!({})).expect("stats").result;
     assert_eq!(stats["paused"], true, "the viewer changed nothing");
+
+    // `n`: the next engine given (the same one, here through its socket),
+    // and back.
+    remote.keys(&["n"]);
+    remote.wait_until("the local engine", WAIT, |s| {
+        s.lines()
+            .any(|l| l.starts_with(" far ") && l.contains("● connected") && !l.contains("tcp "))
+    });
+    remote.keys(&["n"]);
+    remote.wait_until("the remote engine again", WAIT, |s| {
+        s.contains(&format!(" 127.0.0.1:{} ", relay.port)) && s.contains("rtt ")
+    });
 
     remote.keys(&["q"]);
     remote.wait_for("INSPECT-EXIT-0", WAIT);

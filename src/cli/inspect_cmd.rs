@@ -12,18 +12,19 @@ use anyhow::{Context, Result, bail};
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
-    /// An engine on another machine, `tcp://HOST:PORT` (it runs with
-    /// `--tcp`): frames and control over that one port, with a token of
-    /// tier observe or above (--token-file). Omitted: the local engine
-    /// --name.
-    #[arg(value_name = "tcp://HOST:PORT")]
-    target: Option<String>,
+    /// The engines to inspect, `n` moving from one to the next: each an
+    /// engine on another machine, `tcp://HOST:PORT` (it runs with `--tcp`;
+    /// frames and control over that one port, with the token of
+    /// --token-file, tier observe or above), or the name of a local one.
+    /// Omitted: the local engine --name.
+    #[arg(value_name = "tcp://HOST:PORT|NAME")]
+    targets: Vec<String>,
     /// Engine name (see `advkit ls`).
     #[arg(long, value_name = "NAME", default_value = "default")]
     name: String,
     /// The token for a remote engine, in a file (its tier decides what
     /// the inspector may do there); default: <runtime dir>/<NAME>.token.
-    #[arg(long, value_name = "FILE", requires = "target")]
+    #[arg(long, value_name = "FILE", requires = "targets")]
     token_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     view: ViewArgs,
@@ -70,6 +71,7 @@ impl ViewArgs {
                 dir: self.record_dir.clone(),
             }),
             remote: None,
+            others: Vec::new(),
         }
     }
 }
@@ -102,27 +104,56 @@ fn need_terminal(command: &str) -> Result<()> {
 pub fn inspect(args: InspectArgs) -> Result<()> {
     advkit_ipc::runtime::validate_name(&args.name)?;
     let mut opts = args.view.options(&args.name);
-    if let Some(target) = &args.target {
-        let addr = remote_addr(target)?;
-        let file = args
-            .token_file
-            .clone()
-            .unwrap_or_else(|| RuntimeDir::from_env().token_path(&args.name));
-        let token = std::fs::read_to_string(&file).with_context(|| {
-            format!(
-                "the token for {target}: could not read {} (give --token-file FILE)",
-                file.display()
-            )
-        })?;
-        opts.name = addr.to_string();
+    let mut engines = Vec::new();
+    for target in &args.targets {
+        engines.push(engine_target(target, &args)?);
+    }
+    if !engines.is_empty() {
+        let (name, remote) = engines.remove(0);
+        if let Some(r) = &mut opts.record
+            && let Some(i) = r.args.iter().position(|a| a == "--name")
+        {
+            r.args[i + 1] = name.clone();
+        }
+        opts.name = name;
+        opts.remote = remote;
+        opts.others = engines;
+    }
+    if opts.remote.is_some() && opts.others.is_empty() {
         opts.record = None;
-        opts.remote = Some(advkit_tui::RemoteTarget {
-            addr,
-            token: Some(token.trim().to_owned()),
-        });
     }
     need_terminal("inspect")?;
     advkit_tui::run(opts).context("the inspector failed")
+}
+
+/// A target on the command line: `tcp://HOST:PORT` with the token of
+/// --token-file (or of --name here), or a local engine's name.
+fn engine_target(
+    target: &str,
+    args: &InspectArgs,
+) -> Result<(String, Option<advkit_tui::RemoteTarget>)> {
+    if !target.starts_with("tcp://") {
+        advkit_ipc::runtime::validate_name(target)?;
+        return Ok((target.to_owned(), None));
+    }
+    let addr = remote_addr(target)?;
+    let file = args
+        .token_file
+        .clone()
+        .unwrap_or_else(|| RuntimeDir::from_env().token_path(&args.name));
+    let token = std::fs::read_to_string(&file).with_context(|| {
+        format!(
+            "the token for {target}: could not read {} (give --token-file FILE)",
+            file.display()
+        )
+    })?;
+    Ok((
+        addr.to_string(),
+        Some(advkit_tui::RemoteTarget {
+            addr,
+            token: Some(token.trim().to_owned()),
+        }),
+    ))
 }
 
 #[derive(Debug, clap::Args)]

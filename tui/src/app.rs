@@ -241,6 +241,8 @@ pub struct App {
     /// A remote engine's link: frame bytes a second, round trip, frames
     /// skipped (empty for a local engine).
     pub remote: String,
+    /// `n` was pressed: the runner moves to the next engine it was given.
+    pub next_engine: bool,
     /// Fewer bits per colour channel than asked for, while a slow link
     /// holds screens back.
     pub fewer_bits: Option<u8>,
@@ -282,6 +284,7 @@ impl App {
             bytes_per_sec: 0,
             link: String::new(),
             remote: String::new(),
+            next_engine: false,
             fewer_bits: None,
             colors,
             game_input: false,
@@ -810,6 +813,7 @@ impl App {
                 }
             }
             G::Record => self.toggle_recording(),
+            G::NextEngine => self.next_engine = true,
         }
         Vec::new()
     }

@@ -133,6 +133,7 @@ pub enum Global {
     GameFocus,
     GoToTick,
     Record,
+    NextEngine,
 }
 
 pub const GLOBAL: &[Binding<Global>] = &[
@@ -182,6 +183,12 @@ pub const GLOBAL: &[Binding<Global>] = &[
         Global::GameFocus,
     ),
     row(&[Char('.')], ".", "step", "a single step", Global::Step),
+    help_only(
+        &[Char('n')],
+        "n",
+        "the next engine (of those given to `advkit inspect`)",
+        Global::NextEngine,
+    ),
     row(
         &[Char('s')],
         "s",

@@ -47,6 +47,9 @@ pub struct Options {
     /// An engine on another machine, reached over TCP (frames too);
     /// `name` is then only what the status line calls it.
     pub remote: Option<RemoteTarget>,
+    /// The other engines `n` moves to, in turn (the current one is `name`
+    /// and `remote`).
+    pub others: Vec<(String, Option<RemoteTarget>)>,
 }
 
 /// Where a remote engine listens, and the token to give it.
@@ -135,7 +138,7 @@ impl Runner {
         let (raw_tx, raw) = mpsc::channel();
         input::spawn(raw_tx)?;
         let mut app = App::new(&opts.name, opts.colors);
-        app.can_record = opts.record.is_some();
+        app.can_record = opts.record.is_some() && opts.remote.is_none();
         let size = crossterm::terminal::size()?;
         let now = Instant::now();
         let top_bits = opts.color_bits.clamp(1, 8);
@@ -198,6 +201,9 @@ impl Runner {
         if self.app.quit {
             return Ok(false);
         }
+        if std::mem::take(&mut self.app.next_engine) {
+            self.next_engine();
+        }
         self.run_recorder();
         self.expire_status();
         let now = Instant::now();
@@ -205,6 +211,37 @@ impl Runner {
             self.measure_second(now);
         }
         Ok(true)
+    }
+
+    /// `n`: detaches, and attaches to the next engine it was given (the
+    /// one left goes to the end of the turn), with a fresh screen.
+    fn next_engine(&mut self) {
+        if self.opts.others.is_empty() {
+            self.app.status = "one engine only: give `advkit inspect` several \
+                               (tcp://HOST:PORT or names) to switch with n"
+                .into();
+            return;
+        }
+        let (name, remote) = self.opts.others.remove(0);
+        let left = (
+            std::mem::replace(&mut self.opts.name, name),
+            std::mem::replace(&mut self.opts.remote, remote),
+        );
+        self.opts.others.push(left);
+        if let Some(r) = &mut self.opts.record
+            && let Some(i) = r.args.iter().position(|a| a == "--name")
+            && i + 1 < r.args.len()
+        {
+            r.args[i + 1] = self.opts.name.clone();
+        }
+        self.link = None;
+        let mut app = App::new(&self.opts.name, self.opts.colors);
+        app.can_record = self.opts.record.is_some() && self.opts.remote.is_none();
+        app.status = format!("now {}", self.opts.name);
+        self.app = app;
+        self.screen.image_key.0 = 0;
+        self.screen.dirty = true;
+        self.due.attach = Instant::now();
     }
 
     /// Attaches to the engine when there is no link and a try is due.
