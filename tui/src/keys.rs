@@ -186,7 +186,7 @@ pub const GLOBAL: &[Binding<Global>] = &[
     help_only(
         &[Char('n')],
         "n",
-        "the next engine (of those given to `advkit inspect`)",
+        "the next engine, when several were given",
         Global::NextEngine,
     ),
     row(
