@@ -25,9 +25,9 @@ use tokio::sync::{broadcast, oneshot, watch};
 use tokio::task::JoinSet;
 
 use crate::api::{
-    AuthParams, AuthResult, DiscoverResult, Event, FramesAckParams, FramesAcked, HelloResult,
-    MethodSpec, ParamValues, ParamsGetParams, ParamsListResult, RpcError, StatsResult, Tier, Topic,
-    TopicsParams, TopicsResult, codes, method,
+    AuthParams, AuthResult, DiscoverResult, Event, HelloResult, MethodSpec, ParamValues,
+    ParamsGetParams, ParamsListResult, RpcError, StatsResult, Tier, Topic, TopicsParams,
+    TopicsResult, codes, method,
 };
 use crate::protocol;
 use crate::stream::FrameStream;
@@ -672,7 +672,7 @@ impl Connection {
             .ok_or_else(|| RpcError::method_not_found(name))?;
         let holds = self.tier.unwrap_or(Tier::Observe);
         if spec.tier > holds {
-            return Err(forbidden(name, spec.tier, holds));
+            return Err(Tier::refusal(name, spec.tier, holds));
         }
         spec.check(&params)?;
         let null = protocol::Id::null();
@@ -717,28 +717,10 @@ impl Connection {
                 stats.tick = tick;
                 Ok(protocol::response(id, tick, &stats))
             }
-            method::FRAMES_SUBSCRIBE => {
-                let (stream, subscribed) =
-                    FrameStream::open(&self.shared.hello.frames.path, parse(params)?)?;
-                self.frames = Some(stream);
-                Ok(protocol::response(id, tick, &subscribed))
-            }
-            method::FRAMES_ACK => {
-                let p: FramesAckParams = parse(params)?;
-                let acked = match self.frames.as_mut() {
-                    Some(f) => f.ack(p.seq)?,
-                    None => {
-                        return Err(RpcError::invalid_params(
-                            "frames.ack: this connection is not subscribed to frames \
-                             (frames.subscribe first)",
-                        ));
-                    }
-                };
-                Ok(protocol::response(id, tick, &FramesAcked { acked }))
-            }
-            method::FRAMES_UNSUBSCRIBE => {
-                let acked = self.frames.take().map_or(0, |f| f.acked());
-                Ok(protocol::response(id, tick, &FramesAcked { acked }))
+            method::FRAMES_SUBSCRIBE | method::FRAMES_ACK | method::FRAMES_UNSUBSCRIBE => {
+                let path = &self.shared.hello.frames.path;
+                let result = crate::stream::call(&mut self.frames, path, name, params)?;
+                Ok(protocol::response(id, tick, &result))
             }
             method::SUBSCRIBE | method::UNSUBSCRIBE => {
                 let r = self.subscription(name == method::SUBSCRIBE, parse(params)?)?;
@@ -758,20 +740,7 @@ impl Connection {
                 tier: self.tier,
             });
         }
-        // The token file ends in a newline; `$(cat file)` drops it but a
-        // file read as is keeps it, so surrounding whitespace is not part
-        // of the token. Every token is compared, each in constant time,
-        // so the time taken says nothing of which (if any) matched.
-        let given = params.token.trim().as_bytes();
-        let matched = self
-            .shared
-            .tokens
-            .iter()
-            .fold(None, |best: Option<Tier>, (tier, token)| {
-                let hit = constant_time_eq(token.as_bytes(), given);
-                if hit { best.max(Some(*tier)) } else { best }
-            });
-        match matched {
+        match Tier::of_token(&self.shared.tokens, &params.token) {
             Some(tier) => {
                 self.tier = Some(tier);
                 self.unauthenticated = None;
@@ -934,20 +903,4 @@ fn params_get(p: &Params, params: ParamsGetParams) -> Result<ParamValues, RpcErr
         revision: p.revision(),
         values,
     })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The refusal of a method above the connection's tier, naming both.
-fn forbidden(name: &str, needs: Tier, holds: Tier) -> RpcError {
-    RpcError::new(
-        codes::FORBIDDEN,
-        format!(
-            "{name} needs a token of tier {needs} or above; this connection's is {holds} \
-             (tiers: observe < tune < drive < admin; ask the engine's owner for one)"
-        ),
-    )
-    .with_data(serde_json::json!({"needs": needs, "holds": holds}))
 }

@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::api::{FrameMessage, FramesSubscribeParams, FramesSubscribed, RpcError, codes};
+use crate::api::{
+    FrameMessage, FramesAckParams, FramesAcked, FramesSubscribeParams, FramesSubscribed, RpcError,
+    codes,
+};
 use crate::region::{AlignedBuf, FrameReader};
 
 /// zstd's level for frames: its fastest that still finds the long runs of
@@ -219,6 +222,39 @@ pub fn encode(
 fn compress(bytes: &[u8]) -> Vec<u8> {
     // Compressing a buffer in memory fails only on allocation failure.
     zstd::bulk::compress(bytes, ZSTD_LEVEL).unwrap_or_default()
+}
+
+/// The server's answer to `frames.subscribe`, `frames.ack` and
+/// `frames.unsubscribe` on a connection whose subscription is `frames`
+/// (the engine's region at `path`).
+pub(crate) fn call(
+    frames: &mut Option<FrameStream>,
+    path: &Path,
+    method: &str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value, RpcError> {
+    use crate::server::parse;
+    let acked = match method {
+        crate::api::method::FRAMES_SUBSCRIBE => {
+            let (stream, subscribed) = FrameStream::open(path, parse(params)?)?;
+            *frames = Some(stream);
+            return Ok(serde_json::to_value(subscribed).unwrap_or_default());
+        }
+        crate::api::method::FRAMES_ACK => {
+            let p: FramesAckParams = parse(params)?;
+            match frames.as_mut() {
+                Some(f) => f.ack(p.seq)?,
+                None => {
+                    return Err(RpcError::invalid_params(
+                        "frames.ack: this connection is not subscribed to frames \
+                         (frames.subscribe first)",
+                    ));
+                }
+            }
+        }
+        _ => frames.take().map_or(0, |f| f.acked()),
+    };
+    Ok(serde_json::to_value(FramesAcked { acked }).unwrap_or_default())
 }
 
 /// The viewer's side: turns `frame` notifications back into pixels.

@@ -137,21 +137,12 @@ fn engine_target(
         return Ok((target.to_owned(), None));
     }
     let addr = remote_addr(target)?;
-    let file = args
-        .token_file
-        .clone()
-        .unwrap_or_else(|| RuntimeDir::from_env().token_path(&args.name));
-    let token = std::fs::read_to_string(&file).with_context(|| {
-        format!(
-            "the token for {target}: could not read {} (give --token-file FILE)",
-            file.display()
-        )
-    })?;
+    let token = super::load::token(args.token_file.as_deref(), &args.name, target)?;
     Ok((
         addr.to_string(),
         Some(advkit_tui::RemoteTarget {
             addr,
-            token: Some(token.trim().to_owned()),
+            token: Some(token),
         }),
     ))
 }

@@ -1,4 +1,5 @@
-//! Reading the files a command is given: scenes, input timelines, `--set`.
+//! Reading the files a command is given: scenes, input timelines, `--set`,
+//! tokens.
 
 use std::path::Path;
 
@@ -101,4 +102,21 @@ pub fn params_over(
     }
     apply_sets(&mut params, sets)?;
     Ok(params)
+}
+
+/// The token in `file`, or in `<runtime dir>/<name>.token` when none is
+/// given, for reaching `target` over TCP; a file that cannot be read is an
+/// error naming it and `--token-file`.
+pub fn token(file: Option<&Path>, name: &str, target: &str) -> Result<String> {
+    let file = file.map_or_else(
+        || advkit_ipc::RuntimeDir::from_env().token_path(name),
+        Path::to_path_buf,
+    );
+    let text = std::fs::read_to_string(&file).with_context(|| {
+        format!(
+            "the token for {target}: could not read {} (give --token-file FILE)",
+            file.display()
+        )
+    })?;
+    Ok(text.trim().to_owned())
 }

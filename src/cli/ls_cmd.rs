@@ -235,15 +235,9 @@ fn remote_row(target: &str, token_file: Option<&std::path::Path>) -> Row {
             .to_socket_addrs()?
             .next()
             .ok_or_else(|| anyhow::anyhow!("{hostport} has no address"))?;
-        let token = match token_file {
-            Some(f) => Some(
-                std::fs::read_to_string(f)
-                    .map_err(|e| anyhow::anyhow!("token {}: {e}", f.display()))?
-                    .trim()
-                    .to_owned(),
-            ),
-            None => None,
-        };
+        let token = token_file
+            .map(|f| super::load::token(Some(f), "", target))
+            .transpose()?;
         let mut c = advkit_ipc::client::Client::connect_tcp(addr, token.as_deref())?;
         let hello = c.request::<advkit_ipc::api::method::Hello>(&advkit_ipc::api::NoParams {})?;
         row.name = format!("{}@{hostport}", hello.result.name);

@@ -167,17 +167,8 @@ fn local_frame(args: &SnapshotArgs) -> Result<(Frame, u64, u64)> {
 /// `frames.subscribe` over its TCP port, decoded.
 fn remote_frame(args: &SnapshotArgs, addr: std::net::SocketAddr) -> Result<(Frame, u64, u64)> {
     use advkit_ipc::api::{FramesSubscribeParams, FramesSubscribed, method};
-    let file = args
-        .token_file
-        .clone()
-        .unwrap_or_else(|| RuntimeDir::from_env().token_path(&args.name));
-    let token = std::fs::read_to_string(&file).with_context(|| {
-        format!(
-            "the token for {addr}: could not read {} (give --token-file FILE)",
-            file.display()
-        )
-    })?;
-    let mut client = advkit_ipc::client::Client::connect_tcp(addr, Some(token.trim()))?;
+    let token = super::load::token(args.token_file.as_deref(), &args.name, &addr.to_string())?;
+    let mut client = advkit_ipc::client::Client::connect_tcp(addr, Some(&token))?;
     let sub: FramesSubscribed = client
         .request::<method::FramesSubscribe>(&FramesSubscribeParams {
             window: Some(1),

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error::{RpcError, codes};
 use super::method;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -56,6 +57,41 @@ impl Tier {
     }
 }
 
+impl Tier {
+    /// The tier of `given` among `tokens`: the highest of those it
+    /// matches. Surrounding whitespace is not part of a token (a token
+    /// file ends in a newline, which `$(cat file)` drops but a file read as
+    /// is keeps). Every token is compared, each in constant time, so the
+    /// time taken says nothing of which (if any) matched.
+    pub fn of_token(tokens: &[(Tier, String)], given: &str) -> Option<Tier> {
+        let given = given.trim().as_bytes();
+        tokens.iter().fold(None, |best, (tier, token)| {
+            if constant_time_eq(token.as_bytes(), given) {
+                best.max(Some(*tier))
+            } else {
+                best
+            }
+        })
+    }
+
+    /// The refusal of `method`, which needs `needs`, to a connection that
+    /// holds `holds`: −32012 naming both.
+    pub fn refusal(method: &str, needs: Tier, holds: Tier) -> RpcError {
+        RpcError::new(
+            codes::FORBIDDEN,
+            format!(
+                "{method} needs a token of tier {needs} or above; this connection's is {holds} \
+                 (tiers: observe < tune < drive < admin; ask the engine's owner for one)"
+            ),
+        )
+        .with_data(serde_json::json!({"needs": needs, "holds": holds}))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 impl std::fmt::Display for Tier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -86,5 +122,12 @@ mod tests {
         assert_eq!(Tier::of_standard(method::PAUSE), Some(Tier::Drive));
         assert_eq!(Tier::of_standard(method::SHUTDOWN), Some(Tier::Admin));
         assert_eq!(Tier::of_standard("game.jump"), None);
+        let tokens = [
+            (Tier::Observe, "aaaa".to_owned()),
+            (Tier::Admin, "bbbb".to_owned()),
+        ];
+        assert_eq!(Tier::of_token(&tokens, "bbbb\n"), Some(Tier::Admin));
+        assert_eq!(Tier::of_token(&tokens, " aaaa"), Some(Tier::Observe));
+        assert_eq!(Tier::of_token(&tokens, "aaa"), None);
     }
 }
