@@ -51,14 +51,7 @@ fn main() {
         reader_process(Path::new(&path), &mode);
         return;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("advkit-bench-")
-        .tempdir_in(if Path::new("/dev/shm").is_dir() {
-            "/dev/shm"
-        } else {
-            "/tmp"
-        })
-        .expect("temporary directory");
+    let tmp = common::shm_tempdir();
     let mut missed = Vec::new();
     // `ADVKIT_BENCH_ONLY=5` runs section 5 alone (any list: `1,5`).
     let only = std::env::var("ADVKIT_BENCH_ONLY").unwrap_or_default();

@@ -4,7 +4,6 @@
 //! region, all measured in this run. `cargo bench --bench remote`.
 
 use std::hint::black_box;
-use std::path::Path;
 use std::time::Duration;
 
 use advkit_core::{Compression, Engine, Frame, Scene, Size, Timeline, encode_png};
@@ -114,14 +113,7 @@ fn main() {
     // its publish into a real frame region.
     let big = Size::new(1920, 1080).expect("size");
     let pair = frames(big, 2);
-    let tmp = tempfile::Builder::new()
-        .prefix("advkit-bench-")
-        .tempdir_in(if Path::new("/dev/shm").is_dir() {
-            "/dev/shm"
-        } else {
-            "/tmp"
-        })
-        .expect("temporary directory");
+    let tmp = common::shm_tempdir();
     let mut writer =
         FrameWriter::create(&tmp.path().join("remote.frames"), 1920, 1080, 60.0).expect("region");
     let mut tick = 0;

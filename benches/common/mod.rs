@@ -72,3 +72,17 @@ pub fn median_paired(target: Duration, mut f: impl FnMut(bool)) -> (Duration, Du
     let b = pairs[pairs.len() / 2].1;
     (a, b, diffs[diffs.len() / 2])
 }
+
+/// A temporary directory in memory (/dev/shm, else /tmp), as a frame
+/// region's runtime directory is.
+#[allow(dead_code)] // only the benchmarks that make a frame region use it
+pub fn shm_tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("advkit-bench-")
+        .tempdir_in(if std::path::Path::new("/dev/shm").is_dir() {
+            "/dev/shm"
+        } else {
+            "/tmp"
+        })
+        .expect("temporary directory")
+}

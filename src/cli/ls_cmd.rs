@@ -128,18 +128,25 @@ pub fn run(args: LsArgs) -> Result<()> {
     Ok(())
 }
 
+impl Row {
+    /// A row that knows nothing yet but its name and state.
+    fn bare(name: String, state: &'static str) -> Row {
+        Row {
+            name,
+            state,
+            pid: None,
+            width: None,
+            height: None,
+            fps: None,
+            uptime_s: None,
+            frames: None,
+            note: None,
+        }
+    }
+}
+
 fn row(dir: &RuntimeDir, name: String) -> Row {
-    let mut row = Row {
-        name,
-        state: "broken",
-        pid: None,
-        width: None,
-        height: None,
-        fps: None,
-        uptime_s: None,
-        frames: None,
-        note: None,
-    };
+    let mut row = Row::bare(name, "broken");
     let reader = match FrameReader::open(&dir.frames_path(&row.name)) {
         Ok(r) => r,
         Err(e) => {
@@ -219,17 +226,7 @@ fn remote_targets(args: &LsArgs) -> Result<Vec<(String, Option<std::path::PathBu
 fn remote_row(target: &str, token_file: Option<&std::path::Path>) -> Row {
     use std::net::ToSocketAddrs;
     let hostport = target.strip_prefix("tcp://").unwrap_or(target);
-    let mut row = Row {
-        name: format!("?@{hostport}"),
-        state: "unreachable",
-        pid: None,
-        width: None,
-        height: None,
-        fps: None,
-        uptime_s: None,
-        frames: None,
-        note: None,
-    };
+    let mut row = Row::bare(format!("?@{hostport}"), "unreachable");
     let asked = (|| -> Result<()> {
         let addr = hostport
             .to_socket_addrs()?
