@@ -318,6 +318,35 @@ fn behind_100_kb_s_frames_are_a_fraction_of_raw_and_a_paused_engine_sends_nothin
         "newer frames only: {ticks:?}"
     );
 
+    // At the size an 80x24 inspector draws (78x44 pixels), the frame that
+    // arrives is the engine's present but for the link: within 2 frames
+    // plus the round trip (50 ms: under 2 ticks at 30 fps), as a median
+    // over 20 frames measured when each arrives.
+    let mut small = Client::connect_tcp(via, Some(&token)).expect("connect through the relay");
+    small
+        .call("frames.subscribe", json!({"window": 1, "size": [78, 44]}))
+        .expect("subscribe at a size");
+    let mut decoder = advkit_ipc::stream::FrameDecoder::default();
+    let mut behind = Vec::new();
+    while behind.len() < 20 {
+        let f = small
+            .next_frame(Some(WAIT))
+            .expect("read")
+            .expect("a frame within the wait");
+        let now = owner.call("engine.stats", json!({})).expect("stats").result["tick"]
+            .as_u64()
+            .expect("tick");
+        assert_eq!(decoder.decode(&f).expect("decodes").len(), 78 * 44 * 4);
+        behind.push(now.saturating_sub(f.tick));
+        small.ack_frame(f.seq).expect("ack");
+    }
+    behind.sort_unstable();
+    assert!(
+        behind[10] <= 4,
+        "frames arrive {behind:?} ticks behind the engine"
+    );
+    drop(small);
+
     // `advkit ls` lists it beside the local engines, through the relay.
     let listed = rt
         .advkit(&[

@@ -286,6 +286,12 @@ impl Client {
             .map_err(|e| ClientError::Protocol(format!("not a frame ({e}): {msg}")))
     }
 
+    /// Drops the `frame` notifications read but not yet taken (those of a
+    /// subscription just replaced by a new `frames.subscribe`).
+    pub fn clear_frames(&mut self) {
+        self.frames.clear();
+    }
+
     /// Acknowledges frame `seq` without waiting for the reply (a
     /// notification): the server may then send the next.
     pub fn ack_frame(&mut self, seq: u64) -> Result<(), ClientError> {

@@ -31,6 +31,8 @@ pub struct FrameStream {
     buf: AlignedBuf,
     interval: Duration,
     window: u64,
+    /// The size frames are sent at, when smaller than the engine's.
+    size: Option<(u32, u32)>,
     /// Keeps the colour bits asked for (alpha whole), per pixel.
     mask: u32,
     next_seq: u64,
@@ -69,6 +71,18 @@ impl FrameStream {
         let max_fps = params.max_fps.unwrap_or(30.0).clamp(0.1, 240.0);
         let window = params.window.unwrap_or(2).clamp(1, 16);
         let bits = params.bits.unwrap_or(8).clamp(1, 8);
+        let g0 = reader.geometry();
+        let size = match params.size {
+            None => None,
+            Some([w, h]) if w >= 1 && h >= 1 => Some((w.min(g0.width), h.min(g0.height))),
+            Some([w, h]) => {
+                return Err(RpcError::invalid_params(format!(
+                    "frames.subscribe: size [{w}, {h}] has no pixels; give [width, height] of at \
+                     least [1, 1] (the engine's is [{}, {}])",
+                    g0.width, g0.height
+                )));
+            }
+        };
         let g = reader.geometry();
         let subscribed = FramesSubscribed {
             width: g.width,
@@ -85,6 +99,7 @@ impl FrameStream {
                 buf,
                 interval: Duration::from_secs_f64(1.0 / max_fps),
                 window: u64::from(window),
+                size,
                 mask: u32::from_le_bytes([
                     0xff << (8 - bits),
                     0xff << (8 - bits),
@@ -156,7 +171,21 @@ impl FrameStream {
         self.last = Some((info.frame, info.checksum));
         let g = self.reader.geometry();
         // read_latest copies tight rows.
-        let mut pixels = self.buf.as_slice()[..g.frame_bytes()].to_vec();
+        let (width, height, mut pixels) = match self.size {
+            Some((w, h)) if (w, h) != (g.width, g.height) => {
+                let out = advkit_frame::Size {
+                    width: w,
+                    height: h,
+                };
+                let small = advkit_frame::downsample(self.buf.as_slice(), g.width, g.height, out)?;
+                (w, h, small.into_pixels())
+            }
+            _ => (
+                g.width,
+                g.height,
+                self.buf.as_slice()[..g.frame_bytes()].to_vec(),
+            ),
+        };
         if self.mask != u32::MAX {
             let (px, _) = pixels.as_chunks_mut::<4>();
             for p in px {
@@ -171,8 +200,8 @@ impl FrameStream {
             seq,
             frame: info.frame,
             tick: info.tick,
-            width: g.width,
-            height: g.height,
+            width,
+            height,
             encoding: encoding.into(),
             base,
             data: BASE64.encode(compressed),

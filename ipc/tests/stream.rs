@@ -101,4 +101,28 @@ fn the_newest_frame_is_sent_once_acknowledged_as_a_delta_and_a_still_picture_cos
             .is_none(),
         "unsubscribed"
     );
+    let err = c
+        .call("frames.subscribe", json!({"size": [0, 4]}))
+        .expect_err("no pixels");
+    assert!(err.to_string().contains("has no pixels"), "{err}");
+    // Scaled down: the whole picture, area-averaged, at the size asked.
+    c.call("frames.subscribe", json!({"size": [8, 4]}))
+        .expect("subscribe at a size");
+    let small = c.next_frame(wait).expect("read").expect("a frame");
+    assert_eq!((small.width, small.height), (8, 4));
+    let pixels = FrameDecoder::default()
+        .decode(&small)
+        .expect("decodes")
+        .to_vec();
+    let expected = advkit_frame::downsample(
+        &picture(60),
+        W,
+        H,
+        advkit_frame::Size {
+            width: 8,
+            height: 4,
+        },
+    )
+    .expect("downsample");
+    assert_eq!(pixels, expected.pixels());
 }

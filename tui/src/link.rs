@@ -44,6 +44,9 @@ pub(crate) struct Remote {
     pub(crate) bytes: AtomicU64,
     pub(crate) skipped: AtomicU64,
     pub(crate) rtt_us: AtomicU64,
+    /// The size the screen wants frames at (`None`: the engine's): what
+    /// the picture draws, so a slow link carries no pixel it does not show.
+    pub(crate) want: Mutex<Option<(u32, u32)>>,
 }
 
 impl Source {
@@ -113,6 +116,8 @@ pub(crate) struct Copied {
     pub(crate) frame: u64,
     /// The engine tick it shows.
     pub(crate) tick: u64,
+    /// The size of `pixels` (a remote engine's may come scaled down).
+    pub(crate) size: (u32, u32),
     pub(crate) pixels: AlignedBuf,
     /// The screen has drawn it, so the thread may fetch the next.
     shown: bool,
@@ -157,6 +162,7 @@ fn feed_frames(reader: Arc<FrameReader>, feed: Arc<FrameFeed>, stop: Arc<AtomicB
             std::mem::swap(&mut l.pixels, &mut spare);
             l.frame = info.frame;
             l.tick = info.tick;
+            l.size = (reader.geometry().width, reader.geometry().height);
             l.shown = false;
         }
     }
@@ -181,6 +187,7 @@ pub(crate) fn attach(opts: &Options) -> Result<Link, (bool, String)> {
         latest: Mutex::new(Copied {
             frame: 0,
             tick: 0,
+            size: (reader.geometry().width, reader.geometry().height),
             pixels: reader.buffer(),
             shown: true,
         }),
@@ -219,6 +226,7 @@ fn attach_remote(remote: &crate::run::RemoteTarget, fps: u32) -> Result<Link, (b
             // colours, so frames cut to fewer bits first would draw other
             // cells than the local inspector does.
             bits: None,
+            size: None,
         })
         .map_err(|e| (false, e.to_string()))?
         .result;
@@ -229,6 +237,7 @@ fn attach_remote(remote: &crate::run::RemoteTarget, fps: u32) -> Result<Link, (b
         bytes: AtomicU64::new(0),
         skipped: AtomicU64::new(0),
         rtt_us: AtomicU64::new(0),
+        want: Mutex::new(None),
     });
     let (calls, msgs, stop) = talk(calls_client, events_client, Some(Arc::clone(&feed)))?;
     let size = subscribed.width as usize * subscribed.height as usize * 4;
@@ -236,6 +245,7 @@ fn attach_remote(remote: &crate::run::RemoteTarget, fps: u32) -> Result<Link, (b
         latest: Mutex::new(Copied {
             frame: 0,
             tick: 0,
+            size: (subscribed.width, subscribed.height),
             pixels: AlignedBuf::zeroed(size),
             shown: true,
         }),
@@ -243,7 +253,7 @@ fn attach_remote(remote: &crate::run::RemoteTarget, fps: u32) -> Result<Link, (b
     });
     {
         let (feed, frames, stop) = (Arc::clone(&feed), Arc::clone(&frames), Arc::clone(&stop));
-        std::thread::spawn(move || receive_frames(frames_client, feed, frames, stop));
+        std::thread::spawn(move || receive_frames(frames_client, fps, feed, frames, stop));
     }
     Ok(Link {
         source: Source::Remote(feed),
@@ -259,13 +269,35 @@ fn attach_remote(remote: &crate::run::RemoteTarget, fps: u32) -> Result<Link, (b
 /// than the inspector draws: the newest, never a queue).
 fn receive_frames(
     mut client: Client,
+    fps: u32,
     feed: Arc<Remote>,
     frames: Arc<FrameFeed>,
     stop: Arc<AtomicBool>,
 ) {
     let mut decoder = FrameDecoder::default();
     let mut last_frame = 0u64;
+    let mut sent_at: Option<(u32, u32)> = None;
     while !stop.load(Ordering::Relaxed) {
+        // The screen wants another size: subscribe anew at it (a fresh
+        // stream: its frames are numbered from 1 again, and none of the
+        // old one's is a base any more).
+        let want = *feed.want.lock().unwrap_or_else(|p| p.into_inner());
+        if want != sent_at {
+            let params = FramesSubscribeParams {
+                max_fps: Some(f64::from(fps)),
+                window: Some(1),
+                bits: None,
+                size: want.map(|(w, h)| [w, h]),
+            };
+            if let Err(e) = client.request::<method::FramesSubscribe>(&params) {
+                *feed.lost.lock().unwrap_or_else(|p| p.into_inner()) =
+                    format!("frames at {want:?}: {e}");
+                return;
+            }
+            client.clear_frames();
+            decoder = FrameDecoder::default();
+            sent_at = want;
+        }
         let msg = match client.next_frame(Some(Duration::from_millis(250))) {
             Ok(Some(m)) => m,
             Ok(None) => continue,
@@ -300,12 +332,14 @@ fn receive_frames(
                     .map(|(g, _)| g)
                     .unwrap_or_else(|p| p.into_inner().0);
             }
-            if l.pixels.len() == pixels.len() {
-                l.pixels.as_mut_slice().copy_from_slice(pixels);
-                l.frame = msg.frame;
-                l.tick = msg.tick;
-                l.shown = false;
+            if l.pixels.len() != pixels.len() {
+                l.pixels.resize(pixels.len());
             }
+            l.pixels.as_mut_slice().copy_from_slice(pixels);
+            l.frame = msg.frame;
+            l.tick = msg.tick;
+            l.size = (msg.width, msg.height);
+            l.shown = false;
         }
         if client.ack_frame(msg.seq).is_err() {
             *feed.lost.lock().unwrap_or_else(|p| p.into_inner()) =

@@ -205,11 +205,23 @@ impl FrameView {
     /// the zoom and pan chosen, with colours kept to `bits` per channel;
     /// and reads the pixel under the picker's cursor.
     /// (`frame_focus`: the picker starts in the middle of a first picture.)
-    pub fn show(&mut self, rgba: &[u8], w: u32, h: u32, inner: Rect, bits: u8, frame_focus: bool) {
-        self.size = (w, h);
+    ///
+    /// `rgba` is `w` × `h`: the frame at its `full` size, or all of it
+    /// scaled down (a remote engine's, sent at the size the picture
+    /// draws); positions (zoom, picker) are in full-size pixels either way.
+    pub fn show(
+        &mut self,
+        rgba: &[u8],
+        (w, h): (u32, u32),
+        full: (u32, u32),
+        inner: Rect,
+        bits: u8,
+        frame_focus: bool,
+    ) {
+        self.size = full;
         let vp = self.viewport();
         let (cols, rows) = fit(vp.w, vp.h, inner.width, inner.height);
-        self.image = if (vp.w, vp.h) == (w, h) {
+        self.image = if (vp.w, vp.h) == (w, h) || (w, h) != full {
             downsample(rgba, w, h, cols, rows, bits)
         } else {
             let stride = w as usize * 4;
@@ -230,8 +242,10 @@ impl FrameView {
             let (cx, cy) = (u32::from(cx).min(cols - 1), u32::from(cy).min(rows - 1));
             let x = vp.x + ((f64::from(cx) + 0.5) * f64::from(vp.w) / f64::from(cols)) as u32;
             let y = vp.y + ((f64::from(cy) + 0.5) * f64::from(vp.h) / f64::from(rows)) as u32;
-            let (x, y) = (x.min(w - 1), y.min(h - 1));
-            let i = (y as usize * w as usize + x as usize) * 4;
+            let (x, y) = (x.min(full.0 - 1), y.min(full.1 - 1));
+            // The pixel there, in the pixels given (scaled or not).
+            let (px, py) = (x * w / full.0, y * h / full.1);
+            let i = (py as usize * w as usize + px as usize) * 4;
             let p = rgba.get(i..i + 3)?;
             Some(Picked {
                 x,
@@ -245,8 +259,37 @@ impl FrameView {
 impl App {
     /// Shows a frame in the picture ([`FrameView::show`]).
     pub fn show_frame(&mut self, rgba: &[u8], w: u32, h: u32, inner: Rect, bits: u8) {
+        self.show_scaled_frame(rgba, (w, h), (w, h), inner, bits);
+    }
+
+    /// Shows a frame given at `size`, all of a `full`-size frame (see
+    /// [`FrameView::show`]).
+    pub fn show_scaled_frame(
+        &mut self,
+        rgba: &[u8],
+        size: (u32, u32),
+        full: (u32, u32),
+        inner: Rect,
+        bits: u8,
+    ) {
         let frame_focus = self.focus == crate::app::Focus::Frame;
-        self.frame.show(rgba, w, h, inner, bits, frame_focus);
+        self.frame.show(rgba, size, full, inner, bits, frame_focus);
+    }
+
+    /// The size a remote engine's frames may come at: what the picture
+    /// draws of a `full`-size frame in `inner` (its cells, two pixels
+    /// each), while the whole frame shows and nothing is picked; `None`
+    /// (every pixel) when zoomed in or picking.
+    pub fn wanted_size(&self, full: (u32, u32), inner: Rect) -> Option<(u32, u32)> {
+        if self.frame.zoom > 1
+            || self.frame.cursor.is_some()
+            || self.focus == crate::app::Focus::Frame
+        {
+            return None;
+        }
+        let (cols, rows) = fit(full.0, full.1, inner.width, inner.height);
+        let (w, h) = (u32::from(cols), u32::from(rows) * 2);
+        (w >= 1 && h >= 1 && w < full.0 && h < full.1).then_some((w, h))
     }
 
     /// The part of the frame the picture shows now.

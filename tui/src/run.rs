@@ -482,13 +482,16 @@ impl Runner {
         };
         let latest = l.frames.latest.lock().unwrap_or_else(|p| p.into_inner());
         let key = (latest.frame, inner, self.window.bits, self.app.view_key());
+        if let crate::link::Source::Remote(r) = &l.source {
+            let want = self.app.wanted_size((r.width, r.height), inner);
+            *r.want.lock().unwrap_or_else(|p| p.into_inner()) = want;
+        }
         if latest.frame > 0 && key != self.screen.image_key {
             self.screen.dirty = true;
-            let (width, height) = l.source.size();
-            self.app.show_frame(
+            self.app.show_scaled_frame(
                 latest.pixels.as_slice(),
-                width,
-                height,
+                latest.size,
+                l.source.size(),
                 inner,
                 self.window.bits,
             );

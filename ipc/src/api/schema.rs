@@ -318,6 +318,11 @@ pub fn host_methods() -> Vec<MethodSpec> {
         .param(
             opt("bits", Integer, "bits kept per colour channel (default 8)").range(1.0, 8.0),
         )
+        .param(opt(
+            "size",
+            Array,
+            "[width, height] to send frames at, area-averaged down (default: the engine's)",
+        ))
         .read_only(),
         MethodSpec::new(method::FRAMES_ACK, "Frame `seq` (and those before it) arrived")
             .param(req("seq", Integer, "the seq of the newest frame decoded").range(0.0, 9.0e15))

@@ -573,6 +573,11 @@ pub struct FramesSubscribeParams {
     /// bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bits: Option<u8>,
+    /// `[width, height]` to send frames at, area-averaged down from the
+    /// engine's (at most its size): what the viewer draws, for a slow link.
+    /// Default: the engine's size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<[u32; 2]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -607,6 +612,7 @@ pub struct FrameMessage {
     /// The engine's frame number and the tick it shows.
     pub frame: u64,
     pub tick: u64,
+    /// The size sent: the engine's, or the subscription's `size`.
     pub width: u32,
     pub height: u32,
     /// `zstd`: `data` is the whole frame; `zstd-xor`: its XOR with frame
