@@ -130,7 +130,7 @@ fn main() {
     });
     // What a 200x60 inspector asks for: the frame area-averaged to its
     // 198x112 picture, then encoded (stream::FrameStream does both).
-    let out = advkit_frame::Size {
+    let out = Size {
         width: 198,
         height: 112,
     };
