@@ -78,12 +78,6 @@ impl HostFrame<'_> {
         self.loan.pixels_mut()
     }
 
-    /// Draws every row with `fill(y, row)` in one pass (see
-    /// [`Loan::fill_rows`]): for pixels converted on the way in.
-    pub fn fill_rows(&mut self, fill: impl FnMut(u32, &mut [u8])) {
-        self.loan.fill_rows(fill);
-    }
-
     /// Copies a whole tight frame in from `src`, its pixels in `order`,
     /// in one pass (see [`Loan::copy_from_as`]).
     pub fn copy_from_as(

@@ -593,35 +593,30 @@ impl Loan<'_> {
         Some(&mut self.writer.slot_bytes(self.slot)[..g.frame_bytes()])
     }
 
-    /// Draws every row with `fill(y, row)`, top to bottom, and sums each
-    /// for the checksum (and hashes it, with
-    /// [`hash_rows`](Self::hash_rows)) right after, while it is still in
-    /// the cache.
-    pub fn fill_rows(&mut self, mut fill: impl FnMut(u32, &mut [u8])) {
-        self.fill_rows_summing(|y, row| {
-            fill(y, row);
-            row_sums(row)
-        });
-    }
-
     /// Copies a whole tight frame in from `src`, its pixels' bytes in
     /// `order`, as RGBA. One pass over the frame: each word is read,
     /// reordered, stored and summed for the checksum at once (for a frame
     /// in another order in a buffer the game keeps, such as an SDL
     /// surface's, or one that is not a Rust value: see [`RawSrc`]).
     pub fn copy_from_as(&mut self, src: &RawSrc<'_>, order: PixelOrder) -> Result<(), WrongSize> {
-        let g = self.writer.geometry;
-        if src.len() != g.frame_bytes() {
-            return Err(WrongSize {
-                got: src.len(),
-                expected: g.frame_bytes(),
-                width: g.width,
-                height: g.height,
-            });
-        }
+        let g = self.frame_of(src.len())?;
         let row_bytes = g.row_bytes();
         self.fill_rows_summing(|y, row| src.convert_row(y as usize * row_bytes, row, order));
         Ok(())
+    }
+
+    /// The geometry, if `len` bytes are one tight frame of it.
+    fn frame_of(&self, len: usize) -> Result<Geometry, WrongSize> {
+        let g = self.writer.geometry;
+        if len == g.frame_bytes() {
+            return Ok(g);
+        }
+        Err(WrongSize {
+            got: len,
+            expected: g.frame_bytes(),
+            width: g.width,
+            height: g.height,
+        })
     }
 
     /// Each row drawn by `fill`, which returns its [`row_sums`].
@@ -644,15 +639,7 @@ impl Loan<'_> {
     /// Copies a whole tight RGBA frame in (what [`FrameWriter::publish`]
     /// does for a game that keeps its own buffer).
     pub fn copy_from(&mut self, pixels: &[u8]) -> Result<(), WrongSize> {
-        let g = self.writer.geometry;
-        if pixels.len() != g.frame_bytes() {
-            return Err(WrongSize {
-                got: pixels.len(),
-                expected: g.frame_bytes(),
-                width: g.width,
-                height: g.height,
-            });
-        }
+        let g = self.frame_of(pixels.len())?;
         for (y, row) in pixels.chunks_exact(g.row_bytes()).enumerate() {
             self.put_row(y as u32, row);
         }
