@@ -389,3 +389,31 @@ fn behind_100_kb_s_frames_are_a_fraction_of_raw_and_a_paused_engine_sends_nothin
     );
     assert_eq!(passed(), still, "not a byte while paused");
 }
+
+#[test]
+fn an_engine_out_of_reach_is_said_so_with_what_to_check_and_q_still_quits() {
+    let rt = Runtime::new();
+    let keys = tempfile::tempdir().expect("tempdir");
+    let token = keys.path().join("t.token");
+    std::fs::write(&token, "some-token-0123456789abcdef\n").expect("token");
+    let inspector = Tmux::start(
+        &format!(
+            "XDG_RUNTIME_DIR={} {} inspect tcp://127.0.0.1:1 --token-file {}; echo INSPECT-EXIT-$?; \
+             sleep 30",
+            rt.xdg().display(),
+            env!("CARGO_BIN_EXE_advkit"),
+            token.display()
+        ),
+        80,
+        24,
+    );
+    let screen = inspector.wait_for("No answer from the engine at 127.0.0.1:1", WAIT);
+    assert!(
+        screen.contains("Connection refused")
+            && screen.contains("--tcp")
+            && !screen.contains("advkit run"),
+        "{screen}"
+    );
+    inspector.keys(&["q"]);
+    inspector.wait_for("INSPECT-EXIT-0", WAIT);
+}

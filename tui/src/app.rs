@@ -243,6 +243,8 @@ pub struct App {
     pub remote: String,
     /// `n` was pressed: the runner moves to the next engine it was given.
     pub next_engine: bool,
+    /// The engine is on another machine (`name` is its HOST:PORT).
+    pub is_remote: bool,
     /// Fewer bits per colour channel than asked for, while a slow link
     /// holds screens back.
     pub fewer_bits: Option<u8>,
@@ -285,6 +287,7 @@ impl App {
             link: String::new(),
             remote: String::new(),
             next_engine: false,
+            is_remote: false,
             fewer_bits: None,
             colors,
             game_input: false,

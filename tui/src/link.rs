@@ -209,11 +209,11 @@ pub(crate) fn attach(opts: &Options) -> Result<Link, (bool, String)> {
 /// A link to an engine on another machine: calls, events and frames over
 /// three TCP connections, each authenticated with the token.
 fn attach_remote(remote: &crate::run::RemoteTarget, fps: u32) -> Result<Link, (bool, String)> {
+    // Never "no engine" (whose screen says to start one here): an engine
+    // elsewhere is only out of reach, and the screen says it retries.
     let connect = || {
-        Client::connect_tcp(remote.addr, remote.token.as_deref()).map_err(|e| {
-            let refused = matches!(&e, ClientError::Tcp { .. });
-            (refused, format!("{}: {e}", remote.addr))
-        })
+        Client::connect_tcp(remote.addr, remote.token.as_deref())
+            .map_err(|e| (false, format!("{}: {e}", remote.addr)))
     };
     let (calls_client, events_client, mut frames_client) = (connect()?, connect()?, connect()?);
     let subscribed: FramesSubscribed = frames_client

@@ -139,6 +139,7 @@ impl Runner {
         input::spawn(raw_tx)?;
         let mut app = App::new(&opts.name, opts.colors);
         app.can_record = opts.record.is_some() && opts.remote.is_none();
+        app.is_remote = opts.remote.is_some();
         let size = crossterm::terminal::size()?;
         let now = Instant::now();
         let top_bits = opts.color_bits.clamp(1, 8);
@@ -237,6 +238,7 @@ impl Runner {
         self.link = None;
         let mut app = App::new(&self.opts.name, self.opts.colors);
         app.can_record = self.opts.record.is_some() && self.opts.remote.is_none();
+        app.is_remote = self.opts.remote.is_some();
         app.status = format!("now {}", self.opts.name);
         self.app = app;
         self.screen.image_key.0 = 0;

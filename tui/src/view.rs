@@ -303,6 +303,12 @@ impl App {
             }
             Conn::Connected => "waiting for the first frame…".to_owned(),
             Conn::Connecting => format!("connecting to engine {}…", self.name),
+            Conn::NoEngine(why) if self.is_remote => format!(
+                "No answer from the engine at {}.\n\n{why}\n\nIs it running with `--tcp` on that \
+                 address, and the port reachable from here? This screen attaches by itself when it \
+                 answers.",
+                self.name
+            ),
             Conn::NoEngine(why) => {
                 // The reason may already say how to start one.
                 let hint = if why.contains("advkit run") {
