@@ -59,7 +59,7 @@ enum Command {
     Run(run_cmd::RunArgs),
     /// Write the newest frame of a running engine as a PNG.
     Snapshot(snapshot_cmd::SnapshotArgs),
-    /// List engines in the runtime directory: name, pid, size, fps, uptime, and those not running (--prune removes what killed ones left).
+    /// List engines in the runtime directory: name, pid, size, fps, uptime, and those not running (--prune removes what killed ones left); given tcp://HOST:PORT, engines elsewhere too.
     Ls(ls_cmd::LsArgs),
     /// Send one command to a running engine: get, set, reboot, pause, step, stats…
     ///
