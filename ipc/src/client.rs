@@ -225,26 +225,44 @@ impl Client {
         &mut self,
         timeout: Option<Duration>,
     ) -> Result<Option<Notification>, ClientError> {
-        let msg = match self.events.pop_front() {
-            Some(e) => e,
-            None => {
-                self.stream.get_ref().set_read_timeout(timeout)?;
-                loop {
-                    match self.read_message() {
-                        Ok(msg) if msg.get("method") == Some(&json!(method::FRAME)) => {
-                            self.frames.push_back(msg);
-                        }
-                        Ok(msg) if msg.get("method").is_some() => break msg,
-                        Ok(_) => continue,
-                        Err(ClientError::Timeout(_)) => return Ok(None),
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
+        let Some(msg) = self.next_notification(false, timeout)? else {
+            return Ok(None);
         };
         Notification::from_params(&msg["params"])
             .map(Some)
             .ok_or_else(|| ClientError::Protocol(format!("not an event: {msg}")))
+    }
+
+    /// The next `frame` notification (`frame`) or event (not), kept
+    /// earlier or read now within `timeout`; the other kind read meanwhile
+    /// is kept for its own reader. `Ok(None)` on timeout.
+    fn next_notification(
+        &mut self,
+        frame: bool,
+        timeout: Option<Duration>,
+    ) -> Result<Option<Value>, ClientError> {
+        let kept = if frame {
+            &mut self.frames
+        } else {
+            &mut self.events
+        };
+        if let Some(msg) = kept.pop_front() {
+            return Ok(Some(msg));
+        }
+        self.stream.get_ref().set_read_timeout(timeout)?;
+        loop {
+            match self.read_message() {
+                Ok(msg) if msg.get("method").is_some() => {
+                    if (msg.get("method") == Some(&json!(method::FRAME))) == frame {
+                        return Ok(Some(msg));
+                    }
+                    self.keep(msg);
+                }
+                Ok(_) => continue,
+                Err(ClientError::Timeout(_)) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// A notification read while waiting for a reply, kept for
@@ -266,20 +284,8 @@ impl Client {
         &mut self,
         timeout: Option<Duration>,
     ) -> Result<Option<FrameMessage>, ClientError> {
-        let msg = match self.frames.pop_front() {
-            Some(m) => m,
-            None => {
-                self.stream.get_ref().set_read_timeout(timeout)?;
-                loop {
-                    match self.read_message() {
-                        Ok(msg) if msg.get("method") == Some(&json!(method::FRAME)) => break msg,
-                        Ok(msg) if msg.get("method").is_some() => self.events.push_back(msg),
-                        Ok(_) => continue,
-                        Err(ClientError::Timeout(_)) => return Ok(None),
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
+        let Some(msg) = self.next_notification(true, timeout)? else {
+            return Ok(None);
         };
         serde_json::from_value(msg["params"].clone())
             .map(Some)

@@ -206,14 +206,10 @@ impl Host {
             )));
         }
         check_fps(fps)?;
-        let mut seen = std::collections::BTreeSet::new();
-        for p in &params {
-            if !seen.insert(p.spec.name.as_str()) {
-                return Err(PyValueError::new_err(format!(
-                    "param {:?} is declared twice",
-                    p.spec.name
-                )));
-            }
+        if let Some(twice) = crate::params::repeated(params.iter().map(|p| p.spec.name.as_str())) {
+            return Err(PyValueError::new_err(format!(
+                "param {twice:?} is declared twice"
+            )));
         }
         for s in &standard {
             if !schema::GAME_METHODS.contains(&s.as_str()) {
@@ -223,14 +219,12 @@ impl Host {
                 )));
             }
         }
-        let mut seen = std::collections::BTreeSet::new();
-        for m in &methods {
-            let name = m.spec.name.as_str();
-            if !seen.insert(name) || standard.iter().any(|s| s == name) {
-                return Err(PyValueError::new_err(format!(
-                    "method {name:?} is declared twice"
-                )));
-            }
+        let names = || methods.iter().map(|m| m.spec.name.as_str());
+        let taken = names().find(|n| standard.iter().any(|s| s == n));
+        if let Some(twice) = crate::params::repeated(names()).or(taken) {
+            return Err(PyValueError::new_err(format!(
+                "method {twice:?} is declared twice"
+            )));
         }
         let tcp = tcp
             .map(|a| {

@@ -213,14 +213,10 @@ impl Method {
         read_only: bool,
         tier: Option<&str>,
     ) -> PyResult<Method> {
-        let mut seen = std::collections::BTreeSet::new();
-        for a in &params {
-            if !seen.insert(a.spec.name.clone()) {
-                return Err(PyValueError::new_err(format!(
-                    "{name}: param {:?} is declared twice",
-                    a.spec.name
-                )));
-            }
+        if let Some(twice) = repeated(params.iter().map(|a| a.spec.name.as_str())) {
+            return Err(PyValueError::new_err(format!(
+                "{name}: param {twice:?} is declared twice"
+            )));
         }
         let mut spec = MethodSpec::new(name, summary);
         for a in params {
@@ -237,4 +233,10 @@ impl Method {
         }
         Ok(Method { spec })
     }
+}
+
+/// The first name that comes twice, if one does.
+pub(crate) fn repeated<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut seen = std::collections::BTreeSet::new();
+    names.into_iter().find(|n| !seen.insert(*n))
 }
