@@ -743,8 +743,11 @@ class Engine:
             host.set_fps(self.fps)
             self.host_fps = self.fps
         self.deadline = host.next_deadline(self.deadline)
-        # Until the deadline, whatever ends a wait early (a wake that came
-        # late): the fps holds.
+        # What is waiting is answered even when the program runs behind
+        # its fps (the deadline already passed: a slow frame must not
+        # starve the clients); then until the deadline, whatever ends a
+        # wait early (a wake that came late), so the fps holds.
+        host.serve(self.handle, self.deadline)
         while _monotonic() < self.deadline and host.running and not self.restart:
             host.serve(self.handle, self.deadline)
         while self.budget == 0:

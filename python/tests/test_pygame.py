@@ -435,3 +435,31 @@ def test_keys_arrive_with_their_key_scancode_mod_unicode_and_text(runtime, spawn
         ["TextInput", " "],
         ["KeyUp", pygame.K_SPACE, pygame.KSCAN_SPACE, 0, "", False, 0],
     ], seen
+
+
+SLOW = '''
+import pygame
+pygame.init()
+screen = pygame.display.set_mode((16, 16))
+while not any(e.type == pygame.QUIT for e in pygame.event.get()):
+    sum(range(3_000_000))  # a frame far longer than 1/60 s
+    screen.fill((0, 0, 90))
+    pygame.display.flip()
+'''
+
+
+def test_a_program_slower_than_its_fps_still_has_its_requests_answered(runtime, spawn, tmp_path):
+    """Behind its deadline at every frame, the engine still answers what
+    waits between frames (it used to serve only until the deadline, so a
+    slow program starved its clients)."""
+    script = tmp_path / "slow.py"
+    script.write_text(SLOW)
+    p = spawn([sys.executable, "-m", "advkit.pygame", str(script)], runtime / "slow.sock")
+    wait_for(runtime / "slow.frames")
+    c = advkit.Client("slow")
+    # A method of the adapter's own: only its loop's serve answers it.
+    assert c.call("engine.input", {"button": "space"}) == {"button": "space", "action": "tap"}
+    assert c.call("engine.pause")["paused"] is True
+    assert c.call("engine.step", {"count": 2})["stepped"] == 2
+    c.call("engine.shutdown")
+    assert p.proc.wait(timeout=15) == 0
