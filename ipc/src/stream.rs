@@ -2,7 +2,8 @@
 //! another machine: the newest frame only, never a queue, each sent once
 //! the ones before it are acknowledged, as a zstd-compressed XOR against
 //! the last frame the viewer acknowledged (so a still picture costs
-//! nothing and a moving one little). docs/protocol.md has the wire format.
+//! nothing and a moving one little), rows that repeat the row above sent
+//! as one byte. docs/protocol.md has the wire format.
 //!
 //! - [`FrameStream`]: the server's side, one per subscribed connection,
 //!   reading the engine's own frame region.
@@ -90,7 +91,7 @@ impl FrameStream {
             max_fps,
             window,
             bits,
-            encodings: vec!["zstd".into(), "zstd-xor".into()],
+            encodings: vec![WHOLE.into(), DELTA.into()],
         };
         let buf = reader.buffer();
         Ok((
@@ -193,7 +194,7 @@ impl FrameStream {
             }
         }
         let base = self.base.as_ref().map(|(seq, b)| (*seq, &b[..]));
-        let (encoding, base, compressed) = encode(&pixels, base, &mut self.xor);
+        let (encoding, base, compressed) = encode(&pixels, width, base, &mut self.xor);
         let seq = self.next_seq;
         self.next_seq += 1;
         let msg = FrameMessage {
@@ -213,39 +214,99 @@ impl FrameStream {
     }
 }
 
-/// A frame as sent: `zstd` of the pixels, or `zstd-xor` of their XOR with
-/// `base` (a frame the viewer has, by seq) when that is smaller. The XOR is
-/// mostly zeros while little moves; when much moved (a pan seen a few
-/// frames apart) the frame itself can be smaller. `scratch` is reused.
+/// The encodings a frame comes in (docs/protocol.md): the picture's rows,
+/// or their XOR with the same rows of frame `base`; in both, a row equal
+/// to the row above it is one byte of the row map, not a row.
+pub const WHOLE: &str = "zstd-rows";
+pub const DELTA: &str = "zstd-rows-xor";
+
+/// Row map values: the row follows in the data, or equals the row above.
+const ROW_SENT: u8 = 0;
+const ROW_REPEATS: u8 = 1;
+
+/// A frame as sent: [`WHOLE`] or, when smaller, [`DELTA`] against `base`
+/// (a frame the viewer has, by seq). The XOR is mostly zeros while little
+/// moves; when much moved (a pan seen a few frames apart) the frame itself
+/// can be smaller. An XOR at least half of whose 8-byte words are zero is
+/// sent without compressing the frame to compare: the frame could not be
+/// much smaller, and that would double the cost. Rows repeating the row
+/// above (a game drawn small and scaled up: five rows in six at 1080p)
+/// cost a byte and no compression. `pixels` are tight RGBA8 rows `width`
+/// wide; `scratch` is reused.
 pub fn encode(
     pixels: &[u8],
+    width: u32,
     base: Option<(u64, &[u8])>,
     scratch: &mut Vec<u8>,
 ) -> (&'static str, Option<u64>, Vec<u8>) {
-    let whole = compress(pixels);
-    match base {
-        Some((seq, base)) if base.len() == pixels.len() => {
-            scratch.resize(pixels.len(), 0);
-            // Eight bytes at a time: the loop vectorises.
-            let (d, _) = scratch.as_chunks_mut::<8>();
-            let (a, _) = pixels.as_chunks::<8>();
-            let (b, _) = base.as_chunks::<8>();
-            for ((d, a), b) in d.iter_mut().zip(a).zip(b) {
-                *d = (u64::from_ne_bytes(*a) ^ u64::from_ne_bytes(*b)).to_ne_bytes();
-            }
-            let tail = pixels.len() / 8 * 8;
-            for i in tail..pixels.len() {
-                scratch[i] = pixels[i] ^ base[i];
-            }
-            let delta = compress(scratch);
-            if delta.len() < whole.len() {
-                ("zstd-xor", Some(seq), delta)
-            } else {
-                ("zstd", None, whole)
-            }
-        }
-        _ => ("zstd", None, whole),
+    let stride = (width as usize * 4).max(1);
+    scratch.clear();
+    let mut above: Option<&[u8]> = None;
+    for row in pixels.chunks_exact(stride) {
+        scratch.push(if above == Some(row) {
+            ROW_REPEATS
+        } else {
+            ROW_SENT
+        });
+        above = Some(row);
     }
+    let height = scratch.len();
+    let Some((seq, base)) = base.filter(|(_, b)| b.len() == pixels.len()) else {
+        append_rows(scratch, height, |r| &pixels[r * stride..][..stride]);
+        return (WHOLE, None, compress(scratch));
+    };
+    let (mut words, mut zeros) = (0, 0);
+    for r in 0..height {
+        if scratch[r] == ROW_SENT {
+            let at = scratch.len();
+            scratch.resize(at + stride, 0);
+            let (a, b) = (
+                &pixels[r * stride..][..stride],
+                &base[r * stride..][..stride],
+            );
+            zeros += xor_into(&mut scratch[at..], a, b);
+            words += stride / 8;
+        }
+    }
+    let delta = compress(scratch);
+    if zeros * 2 >= words {
+        return (DELTA, Some(seq), delta);
+    }
+    scratch.truncate(height);
+    append_rows(scratch, height, |r| &pixels[r * stride..][..stride]);
+    let whole = compress(scratch);
+    if delta.len() < whole.len() {
+        (DELTA, Some(seq), delta)
+    } else {
+        (WHOLE, None, whole)
+    }
+}
+
+/// Appends to the row map `scratch[..height]` the rows it says are sent.
+fn append_rows<'a>(scratch: &mut Vec<u8>, height: usize, row: impl Fn(usize) -> &'a [u8]) {
+    for r in 0..height {
+        if scratch[r] == ROW_SENT {
+            scratch.extend_from_slice(row(r));
+        }
+    }
+}
+
+/// `d = a ^ b` (same lengths), eight bytes at a time (the loop
+/// vectorises); returns how many of those 8-byte words are zero.
+fn xor_into(d: &mut [u8], a: &[u8], b: &[u8]) -> usize {
+    let (dw, dt) = d.as_chunks_mut::<8>();
+    let (aw, at) = a.as_chunks::<8>();
+    let (bw, bt) = b.as_chunks::<8>();
+    let mut zeros = 0;
+    for ((d, a), b) in dw.iter_mut().zip(aw).zip(bw) {
+        let x = u64::from_ne_bytes(*a) ^ u64::from_ne_bytes(*b);
+        zeros += usize::from(x == 0);
+        *d = x.to_ne_bytes();
+    }
+    for ((d, a), b) in dt.iter_mut().zip(at).zip(bt) {
+        *d = a ^ b;
+    }
+    zeros
 }
 
 fn compress(bytes: &[u8]) -> Vec<u8> {
@@ -300,38 +361,134 @@ const KEEP: usize = 18;
 impl FrameDecoder {
     /// The pixels (tight RGBA8 rows) of `msg`.
     pub fn decode(&mut self, msg: &FrameMessage) -> Result<&[u8], String> {
-        let size = msg.width as usize * msg.height as usize * 4;
+        let seq = msg.seq;
+        let (stride, height) = (msg.width as usize * 4, msg.height as usize);
+        let size = stride * height;
         let data = BASE64
             .decode(&msg.data)
-            .map_err(|e| format!("frame {}: data is not base64: {e}", msg.seq))?;
-        let raw = zstd::bulk::decompress(&data, size)
-            .map_err(|e| format!("frame {}: not zstd: {e}", msg.seq))?;
-        if raw.len() != size {
+            .map_err(|e| format!("frame {seq}: data is not base64: {e}"))?;
+        let raw = zstd::bulk::decompress(&data, height + size)
+            .map_err(|e| format!("frame {seq}: not zstd: {e}"))?;
+        let base = match (msg.encoding.as_str(), msg.base) {
+            (WHOLE, _) => None,
+            (DELTA, Some(base)) => match self.recent.iter().find(|(s, _)| *s == base) {
+                Some((_, b)) if b.len() == size => Some(&b[..]),
+                Some(_) => return Err(format!("frame {seq}: base {base} is of another size")),
+                None => return Err(format!("frame {seq}: its base {base} is not here")),
+            },
+            (other, _) => return Err(format!("frame {seq}: unknown encoding {other:?}")),
+        };
+        let (map, mut rows) = raw.split_at(height.min(raw.len()));
+        let sent = map.iter().filter(|&&m| m == ROW_SENT).count();
+        if map.len() != height
+            || rows.len() != sent * stride
+            || map.first() == Some(&ROW_REPEATS)
+            || map.iter().any(|&m| m > ROW_REPEATS)
+        {
             return Err(format!(
-                "frame {}: {} bytes, not {size} ({}x{} RGBA)",
-                msg.seq,
+                "frame {seq}: {} bytes do not make a row map and the rows it names ({}x{} RGBA)",
                 raw.len(),
                 msg.width,
                 msg.height
             ));
         }
-        let pixels = match (msg.encoding.as_str(), msg.base) {
-            ("zstd", _) => raw,
-            ("zstd-xor", Some(base)) => {
-                let Some((_, b)) = self.recent.iter().find(|(s, _)| *s == base) else {
-                    return Err(format!("frame {}: its base {base} is not here", msg.seq));
-                };
-                if b.len() != size {
-                    return Err(format!("frame {}: base {base} is of another size", msg.seq));
-                }
-                raw.iter().zip(b).map(|(a, b)| a ^ b).collect()
+        let mut pixels = vec![0u8; size];
+        for (r, &m) in map.iter().enumerate() {
+            let (done, row) = pixels.split_at_mut(r * stride);
+            let row = &mut row[..stride];
+            if m == ROW_REPEATS {
+                row.copy_from_slice(&done[done.len() - stride..]);
+                continue;
             }
-            (other, _) => return Err(format!("frame {}: unknown encoding {other:?}", msg.seq)),
-        };
+            let (this, rest) = rows.split_at(stride);
+            rows = rest;
+            match base {
+                Some(b) => _ = xor_into(row, this, &b[r * stride..][..stride]),
+                None => row.copy_from_slice(this),
+            }
+        }
         if self.recent.len() == KEEP {
             self.recent.pop_front();
         }
         self.recent.push_back((msg.seq, pixels));
         Ok(&self.recent.back().map(|(_, p)| p).expect("just pushed")[..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 6×5 picture whose rows 1–2 repeat row 0 and row 4 repeats row 3.
+    fn picture(shade: u8) -> Vec<u8> {
+        [0u8, 0, 0, 3, 3]
+            .iter()
+            .flat_map(|&r| (0..6u8).flat_map(move |x| [shade, r * 40 + x, 7, 255]))
+            .collect()
+    }
+
+    fn message(seq: u64, (encoding, base, data): (&str, Option<u64>, Vec<u8>)) -> FrameMessage {
+        FrameMessage {
+            seq,
+            frame: seq,
+            tick: seq,
+            width: 6,
+            height: 5,
+            encoding: encoding.into(),
+            base,
+            data: BASE64.encode(data),
+        }
+    }
+
+    #[test]
+    fn repeated_rows_are_a_byte_of_the_map_and_come_back() {
+        let mut scratch = Vec::new();
+        let first = encode(&picture(1), 6, None, &mut scratch);
+        let raw = zstd::bulk::decompress(&first.2, 1000).expect("zstd");
+        assert_eq!(&raw[..5], &[0, 1, 1, 0, 1], "the row map");
+        assert_eq!(raw.len(), 5 + 2 * 6 * 4, "two rows sent");
+        let mut decoder = FrameDecoder::default();
+        assert_eq!(
+            decoder.decode(&message(1, first)).expect("whole"),
+            &picture(1)[..]
+        );
+        // The same bytes as two zstd frames one after the other.
+        let (map_and_row, rest) = raw.split_at(5 + 24);
+        let mut two = zstd::bulk::compress(map_and_row, 1).expect("zstd");
+        two.extend(zstd::bulk::compress(rest, 1).expect("zstd"));
+        assert_eq!(
+            FrameDecoder::default()
+                .decode(&message(1, (WHOLE, None, two)))
+                .expect("two zstd frames"),
+            &picture(1)[..]
+        );
+        let second = encode(&picture(2), 6, Some((1, &picture(1))), &mut scratch);
+        assert_eq!((second.0, second.1), (DELTA, Some(1)));
+        assert_eq!(
+            decoder.decode(&message(2, second)).expect("delta"),
+            &picture(2)[..]
+        );
+    }
+
+    #[test]
+    fn a_payload_that_does_not_match_its_map_is_an_error() {
+        let mut decoder = FrameDecoder::default();
+        let row = [9u8; 24];
+        let cases: [(&str, Vec<u8>); 4] = [
+            (
+                "the first row repeats",
+                [&[1u8, 1, 1, 1, 1][..], &row].concat(),
+            ),
+            ("a map value 2", [&[0u8, 2, 1, 1, 1][..], &row].concat()),
+            ("a row short", [&[0u8, 0, 1, 1, 1][..], &row].concat()),
+            ("no map", vec![0u8; 3]),
+        ];
+        for (what, raw) in cases {
+            let data = zstd::bulk::compress(&raw, 1).expect("zstd");
+            let err = decoder
+                .decode(&message(1, (WHOLE, None, data)))
+                .expect_err(what);
+            assert!(err.contains("row map"), "{what}: {err}");
+        }
     }
 }

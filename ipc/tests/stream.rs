@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use advkit_ipc::api::FramesSubscribed;
 use advkit_ipc::client::Client;
-use advkit_ipc::stream::FrameDecoder;
+use advkit_ipc::stream::{self, FrameDecoder};
 use advkit_ipc::{Host, HostConfig, RuntimeDir};
 use serde_json::json;
 
@@ -45,7 +45,7 @@ fn the_newest_frame_is_sent_once_acknowledged_as_a_delta_and_a_still_picture_cos
     let first = c.next_frame(wait).expect("read").expect("the first frame");
     assert_eq!(
         (first.seq, first.tick, first.encoding.as_str()),
-        (1, 1, "zstd")
+        (1, 1, stream::WHOLE)
     );
     assert_eq!(decoder.decode(&first).expect("decodes"), &picture(10)[..]);
 
@@ -68,7 +68,7 @@ fn the_newest_frame_is_sent_once_acknowledged_as_a_delta_and_a_still_picture_cos
     );
     assert_eq!(
         (newest.encoding.as_str(), newest.base),
-        ("zstd-xor", Some(1))
+        (stream::DELTA, Some(1))
     );
     assert_eq!(decoder.decode(&newest).expect("decodes"), &picture(30)[..]);
     c.ack_frame(newest.seq).expect("ack");

@@ -587,8 +587,9 @@ pub struct FramesSubscribed {
     pub max_fps: f64,
     pub window: u32,
     pub bits: u8,
-    /// The encodings frames may come in: `zstd` (a whole frame), `zstd-xor`
-    /// (the XOR with frame `base`), both of tight RGBA8 rows.
+    /// The encodings frames may come in: `zstd-rows` (a whole frame),
+    /// `zstd-rows-xor` (the XOR with frame `base`), both a row map and the
+    /// tight RGBA8 rows it says are sent (docs/protocol.md).
     pub encodings: Vec<String>,
 }
 
@@ -615,8 +616,8 @@ pub struct FrameMessage {
     /// The size sent: the engine's, or the subscription's `size`.
     pub width: u32,
     pub height: u32,
-    /// `zstd`: `data` is the whole frame; `zstd-xor`: its XOR with frame
-    /// `base` (a `seq` this connection acknowledged).
+    /// `zstd-rows`: `data` is the whole frame; `zstd-rows-xor`: its XOR
+    /// with frame `base` (a `seq` this connection acknowledged).
     pub encoding: String,
     #[serde(default)]
     pub base: Option<u64>,
