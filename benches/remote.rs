@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use advkit_core::{Compression, Engine, Frame, Scene, Size, Timeline, encode_png};
 use advkit_ipc::region::FrameWriter;
-use advkit_ipc::stream::encode;
+use advkit_ipc::stream::Encoder;
 
 mod common;
 use common::{BATCHES, median_per_iter};
@@ -36,7 +36,7 @@ fn main() {
     let size = Size::new(320, 180).expect("size");
     let shots = frames(size, 121);
     let raw = size.byte_len();
-    let mut scratch = Vec::new();
+    let mut encoder = Encoder::default();
     println!(
         "1. a 320x180 demo frame for a remote viewer, median over 120 frames of the demo running"
     );
@@ -51,15 +51,13 @@ fn main() {
         let sizes: Vec<usize> = (gap..shots.len())
             .map(|i| {
                 let base = Some((1, shots[i - gap].pixels()));
-                encode(shots[i].pixels(), size.width, base, &mut scratch)
-                    .2
-                    .len()
+                encoder.encode(shots[i].pixels(), size.width, base).2.len()
             })
             .collect();
         let mut i = gap;
         let cpu = median_per_iter(Duration::from_millis(300), || {
             let base = Some((1, shots[i - gap].pixels()));
-            black_box(encode(shots[i].pixels(), size.width, base, &mut scratch));
+            black_box(encoder.encode(shots[i].pixels(), size.width, base));
             i = if i + 1 < shots.len() { i + 1 } else { gap };
         });
         let bytes = median(sizes);
@@ -73,11 +71,11 @@ fn main() {
     }
     let sizes: Vec<usize> = shots
         .iter()
-        .map(|f| encode(f.pixels(), size.width, None, &mut scratch).2.len())
+        .map(|f| encoder.encode(f.pixels(), size.width, None).2.len())
         .collect();
     let mut i = 0;
     let cpu = median_per_iter(Duration::from_millis(300), || {
-        black_box(encode(shots[i].pixels(), size.width, None, &mut scratch));
+        black_box(encoder.encode(shots[i].pixels(), size.width, None));
         i = (i + 1) % shots.len();
     });
     let whole = median(sizes);
@@ -125,12 +123,7 @@ fn main() {
         black_box(writer.publish(tick, pair[1].pixels()).expect("publish"));
     });
     let enc = median_per_iter(Duration::from_millis(500), || {
-        black_box(encode(
-            pair[1].pixels(),
-            1920,
-            Some((1, pair[0].pixels())),
-            &mut scratch,
-        ));
+        black_box(encoder.encode(pair[1].pixels(), 1920, Some((1, pair[0].pixels()))));
     });
     // What a 200x60 inspector asks for: the frame area-averaged to its
     // 198x112 picture, then encoded (stream::FrameStream does both).
@@ -141,12 +134,7 @@ fn main() {
     let small_base = advkit_frame::downsample(pair[0].pixels(), 1920, 1080, out).expect("small");
     let scaled = median_per_iter(Duration::from_millis(500), || {
         let small = advkit_frame::downsample(pair[1].pixels(), 1920, 1080, out).expect("small");
-        black_box(encode(
-            small.pixels(),
-            out.width,
-            Some((1, small_base.pixels())),
-            &mut scratch,
-        ));
+        black_box(encoder.encode(small.pixels(), out.width, Some((1, small_base.pixels()))));
     });
     // The same frames with every row made different (the row number added
     // to blue): what a game drawn at 1080p, not scaled up, costs.
@@ -163,12 +151,7 @@ fn main() {
         })
         .collect();
     let unscaled = median_per_iter(Duration::from_millis(500), || {
-        black_box(encode(
-            &native[1],
-            1920,
-            Some((1, &native[0])),
-            &mut scratch,
-        ));
+        black_box(encoder.encode(&native[1], 1920, Some((1, &native[0]))));
     });
     let downsample_only = median_per_iter(Duration::from_millis(500), || {
         black_box(advkit_frame::downsample(pair[1].pixels(), 1920, 1080, out).expect("small"));

@@ -188,10 +188,12 @@ fn review_in_tmux_shows_a_pending_capture_and_accepting_blesses_it() {
         dir.path("out").display()
     );
     let tmux = crate::util::Tmux::start(&cmd, 100, 40);
-    let screen = tmux.wait_for("walk/a", std::time::Duration::from_secs(15));
-    assert!(
-        screen.contains("1/3  NEW") && screen.contains("a/r accept/reject"),
-        "{screen}"
+    // The whole screen, header to key line (a capture can catch it half
+    // drawn).
+    let screen = tmux.wait_until(
+        "the first capture, NEW, with its keys",
+        std::time::Duration::from_secs(15),
+        |screen| screen.contains("1/3  NEW") && screen.contains("a/r accept/reject"),
     );
     assert!(
         screen.contains('▀'),

@@ -45,7 +45,7 @@ pub struct FrameStream {
     /// The region's frame number and checksum sent last.
     last: Option<(u64, u64)>,
     next_at: Instant,
-    xor: Vec<u8>,
+    encoder: Encoder,
     /// Bytes of `frame` lines sent, and frames the engine published that
     /// this viewer never got (it was behind, or they came too fast).
     pub bytes_sent: u64,
@@ -113,7 +113,7 @@ impl FrameStream {
                 base: None,
                 last: None,
                 next_at: Instant::now(),
-                xor: Vec::new(),
+                encoder: Encoder::default(),
                 bytes_sent: 0,
                 skipped: 0,
             },
@@ -194,7 +194,7 @@ impl FrameStream {
             }
         }
         let base = self.base.as_ref().map(|(seq, b)| (*seq, &b[..]));
-        let (encoding, base, compressed) = encode(&pixels, width, base, &mut self.xor);
+        let (encoding, base, compressed) = self.encoder.encode(&pixels, width, base);
         let seq = self.next_seq;
         self.next_seq += 1;
         let msg = FrameMessage {
@@ -224,61 +224,97 @@ pub const DELTA: &str = "zstd-rows-xor";
 const ROW_SENT: u8 = 0;
 const ROW_REPEATS: u8 = 1;
 
-/// A frame as sent: [`WHOLE`] or, when smaller, [`DELTA`] against `base`
-/// (a frame the viewer has, by seq). The XOR is mostly zeros while little
-/// moves; when much moved (a pan seen a few frames apart) the frame itself
-/// can be smaller. An XOR at least half of whose 8-byte words are zero is
-/// sent without compressing the frame to compare: the frame could not be
-/// much smaller, and that would double the cost. Rows repeating the row
-/// above (a game drawn small and scaled up: five rows in six at 1080p)
-/// cost a byte and no compression. `pixels` are tight RGBA8 rows `width`
-/// wide; `scratch` is reused.
-pub fn encode(
-    pixels: &[u8],
-    width: u32,
-    base: Option<(u64, &[u8])>,
-    scratch: &mut Vec<u8>,
-) -> (&'static str, Option<u64>, Vec<u8>) {
-    let stride = (width as usize * 4).max(1);
-    scratch.clear();
-    let mut above: Option<&[u8]> = None;
-    for row in pixels.chunks_exact(stride) {
-        scratch.push(if above == Some(row) {
-            ROW_REPEATS
-        } else {
-            ROW_SENT
-        });
-        above = Some(row);
-    }
-    let height = scratch.len();
-    let Some((seq, base)) = base.filter(|(_, b)| b.len() == pixels.len()) else {
-        append_rows(scratch, height, |r| &pixels[r * stride..][..stride]);
-        return (WHOLE, None, compress(scratch));
-    };
-    let (mut words, mut zeros) = (0, 0);
-    for r in 0..height {
-        if scratch[r] == ROW_SENT {
-            let at = scratch.len();
-            scratch.resize(at + stride, 0);
-            let (a, b) = (
-                &pixels[r * stride..][..stride],
-                &base[r * stride..][..stride],
-            );
-            zeros += xor_into(&mut scratch[at..], a, b);
-            words += stride / 8;
+/// Encodes frames for one viewer: each as [`WHOLE`] or, when smaller,
+/// [`DELTA`] against a frame the viewer has. The XOR is mostly zeros while
+/// little moves; when much moved (a pan seen a few frames apart) the frame
+/// itself can be smaller. Rows repeating the row above (a game drawn small
+/// and scaled up: five rows in six at 1080p) cost a byte and no
+/// compression.
+///
+/// Compressing both to keep the smaller would double the cost of every
+/// frame, so: an XOR at least half of whose 8-byte words are zero is sent
+/// as it is (the frame could not be much smaller); otherwise both are
+/// compressed once every [`Encoder::TRIAL`] frames and the smaller kind
+/// is used, alone, until the next trial (how a picture moves changes
+/// slowly).
+#[derive(Debug, Default)]
+pub struct Encoder {
+    scratch: Vec<u8>,
+    /// The kind that was smaller at the last trial, and frames since.
+    whole_won: bool,
+    since_trial: Option<u32>,
+}
+
+impl Encoder {
+    /// Frames between trials of both kinds.
+    pub const TRIAL: u32 = 8;
+
+    /// `pixels` (tight RGBA8 rows `width` wide) as sent: (encoding, its
+    /// base's seq, compressed bytes).
+    pub fn encode(
+        &mut self,
+        pixels: &[u8],
+        width: u32,
+        base: Option<(u64, &[u8])>,
+    ) -> (&'static str, Option<u64>, Vec<u8>) {
+        let stride = (width as usize * 4).max(1);
+        let scratch = &mut self.scratch;
+        scratch.clear();
+        let mut above: Option<&[u8]> = None;
+        for row in pixels.chunks_exact(stride) {
+            scratch.push(if above == Some(row) {
+                ROW_REPEATS
+            } else {
+                ROW_SENT
+            });
+            above = Some(row);
         }
-    }
-    let delta = compress(scratch);
-    if zeros * 2 >= words {
-        return (DELTA, Some(seq), delta);
-    }
-    scratch.truncate(height);
-    append_rows(scratch, height, |r| &pixels[r * stride..][..stride]);
-    let whole = compress(scratch);
-    if delta.len() < whole.len() {
-        (DELTA, Some(seq), delta)
-    } else {
-        (WHOLE, None, whole)
+        let height = scratch.len();
+        let whole_only = |scratch: &mut Vec<u8>| {
+            append_rows(scratch, height, |r| &pixels[r * stride..][..stride]);
+            (WHOLE, None, compress(scratch))
+        };
+        let Some((seq, base)) = base.filter(|(_, b)| b.len() == pixels.len()) else {
+            return whole_only(scratch);
+        };
+        let (mut words, mut zeros) = (0, 0);
+        for r in 0..height {
+            if scratch[r] == ROW_SENT {
+                let at = scratch.len();
+                scratch.resize(at + stride, 0);
+                let (a, b) = (
+                    &pixels[r * stride..][..stride],
+                    &base[r * stride..][..stride],
+                );
+                zeros += xor_into(&mut scratch[at..], a, b);
+                words += stride / 8;
+            }
+        }
+        if zeros * 2 >= words {
+            return (DELTA, Some(seq), compress(scratch));
+        }
+        let trial = self.since_trial.is_none_or(|n| n + 1 >= Self::TRIAL);
+        self.since_trial = Some(if trial {
+            0
+        } else {
+            self.since_trial.unwrap_or(0) + 1
+        });
+        if !trial {
+            if self.whole_won {
+                scratch.truncate(height);
+                return whole_only(scratch);
+            }
+            return (DELTA, Some(seq), compress(scratch));
+        }
+        let delta = compress(scratch);
+        scratch.truncate(height);
+        let whole = whole_only(scratch);
+        self.whole_won = whole.2.len() <= delta.len();
+        if self.whole_won {
+            whole
+        } else {
+            (DELTA, Some(seq), delta)
+        }
     }
 }
 
@@ -442,8 +478,8 @@ mod tests {
 
     #[test]
     fn repeated_rows_are_a_byte_of_the_map_and_come_back() {
-        let mut scratch = Vec::new();
-        let first = encode(&picture(1), 6, None, &mut scratch);
+        let mut encoder = Encoder::default();
+        let first = encoder.encode(&picture(1), 6, None);
         let raw = zstd::bulk::decompress(&first.2, 1000).expect("zstd");
         assert_eq!(&raw[..5], &[0, 1, 1, 0, 1], "the row map");
         assert_eq!(raw.len(), 5 + 2 * 6 * 4, "two rows sent");
@@ -462,7 +498,7 @@ mod tests {
                 .expect("two zstd frames"),
             &picture(1)[..]
         );
-        let second = encode(&picture(2), 6, Some((1, &picture(1))), &mut scratch);
+        let second = encoder.encode(&picture(2), 6, Some((1, &picture(1))));
         assert_eq!((second.0, second.1), (DELTA, Some(1)));
         assert_eq!(
             decoder.decode(&message(2, second)).expect("delta"),
@@ -489,6 +525,57 @@ mod tests {
                 .decode(&message(1, (WHOLE, None, data)))
                 .expect_err(what);
             assert!(err.contains("row map"), "{what}: {err}");
+        }
+    }
+
+    #[test]
+    fn both_kinds_are_tried_every_trial_frames_and_the_smaller_kept_between() {
+        // 64×8: `noise` compresses badly; `flat` well. The XOR of a picture
+        // with `noise` is noise (whole wins); the XOR of `noise` with
+        // `noise ^ stripes` is the stripes (delta wins), with few zero words.
+        let noise: Vec<u8> = (0..64 * 8 * 4u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let flat = vec![40u8; noise.len()];
+        let stripes: Vec<u8> = noise
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ if i % 16 < 12 { 0x5a } else { 0 })
+            .collect();
+        let mut encoder = Encoder::default();
+        let kinds: Vec<&str> = (0..2 * Encoder::TRIAL)
+            .map(|i| {
+                let (picture, base) = if i < 2 {
+                    (&flat, &noise)
+                } else {
+                    (&stripes, &noise)
+                };
+                encoder.encode(picture, 64, Some((1, base))).0
+            })
+            .collect();
+        // Trial at frame 0 (whole won), kept until the trial at frame 8.
+        let mut want = vec![WHOLE; Encoder::TRIAL as usize];
+        want.extend([DELTA; Encoder::TRIAL as usize]);
+        assert_eq!(kinds, want);
+        // And it decodes, whichever kind came.
+        let mut decoder = FrameDecoder::default();
+        let msg = |seq, e: (&str, Option<u64>, Vec<u8>)| FrameMessage {
+            width: 64,
+            height: 8,
+            ..message(seq, e)
+        };
+        decoder
+            .decode(&msg(1, Encoder::default().encode(&noise, 64, None)))
+            .expect("whole");
+        let mut shown = &noise;
+        for (seq, picture) in [(2, &stripes), (3, &flat), (4, &noise)] {
+            let e = encoder.encode(picture, 64, Some((seq - 1, shown)));
+            let decoded = decoder.decode(&msg(seq, e)).expect("decodes");
+            assert!(
+                decoded == &picture[..],
+                "frame {seq} decodes to its picture"
+            );
+            shown = picture;
         }
     }
 }
