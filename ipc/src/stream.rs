@@ -237,12 +237,39 @@ const ROW_REPEATS: u8 = 1;
 /// compressed once every [`Encoder::TRIAL`] frames and the smaller kind
 /// is used, alone, until the next trial (how a picture moves changes
 /// slowly).
-#[derive(Debug, Default)]
 pub struct Encoder {
+    /// The row map and the rows sent, reused (it only grows, so it is
+    /// zero-filled once, not at every frame).
     scratch: Vec<u8>,
+    /// zstd's context, reused.
+    zstd: zstd::bulk::Compressor<'static>,
     /// The kind that was smaller at the last trial, and frames since.
     whole_won: bool,
     since_trial: Option<u32>,
+}
+
+impl Default for Encoder {
+    fn default() -> Self {
+        let mut zstd = zstd::bulk::Compressor::default();
+        // A level in range on a new context: this cannot fail (and if it
+        // did, zstd's default level would still compress, more slowly).
+        let _ = zstd.set_compression_level(ZSTD_LEVEL);
+        Encoder {
+            scratch: Vec::new(),
+            zstd,
+            whole_won: false,
+            since_trial: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoder")
+            .field("whole_won", &self.whole_won)
+            .field("since_trial", &self.since_trial)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Encoder {
@@ -258,40 +285,27 @@ impl Encoder {
         base: Option<(u64, &[u8])>,
     ) -> (&'static str, Option<u64>, Vec<u8>) {
         let stride = (width as usize * 4).max(1);
-        let scratch = &mut self.scratch;
-        scratch.clear();
+        let height = pixels.len() / stride;
+        if self.scratch.len() < height + pixels.len() {
+            self.scratch.resize(height + pixels.len(), 0);
+        }
+        let (map, rows) = self.scratch.split_at_mut(height);
         let mut above: Option<&[u8]> = None;
-        for row in pixels.chunks_exact(stride) {
-            scratch.push(if above == Some(row) {
+        for (m, row) in map.iter_mut().zip(pixels.chunks_exact(stride)) {
+            *m = if above == Some(row) {
                 ROW_REPEATS
             } else {
                 ROW_SENT
-            });
+            };
             above = Some(row);
         }
-        let height = scratch.len();
-        let whole_only = |scratch: &mut Vec<u8>| {
-            append_rows(scratch, height, |r| &pixels[r * stride..][..stride]);
-            (WHOLE, None, compress(scratch))
-        };
         let Some((seq, base)) = base.filter(|(_, b)| b.len() == pixels.len()) else {
-            return whole_only(scratch);
+            let (len, _) = put_rows(map, rows, pixels, stride, None);
+            return (WHOLE, None, self.compress(height + len));
         };
-        let (mut words, mut zeros) = (0, 0);
-        for r in 0..height {
-            if scratch[r] == ROW_SENT {
-                let at = scratch.len();
-                scratch.resize(at + stride, 0);
-                let (a, b) = (
-                    &pixels[r * stride..][..stride],
-                    &base[r * stride..][..stride],
-                );
-                zeros += xor_into(&mut scratch[at..], a, b);
-                words += stride / 8;
-            }
-        }
-        if zeros * 2 >= words {
-            return (DELTA, Some(seq), compress(scratch));
+        let (len, zeros) = put_rows(map, rows, pixels, stride, Some(base));
+        if zeros * 2 >= len / 8 {
+            return (DELTA, Some(seq), self.compress(height + len));
         }
         let trial = self.since_trial.is_none_or(|n| n + 1 >= Self::TRIAL);
         self.since_trial = Some(if trial {
@@ -299,32 +313,57 @@ impl Encoder {
         } else {
             self.since_trial.unwrap_or(0) + 1
         });
-        if !trial {
-            if self.whole_won {
-                scratch.truncate(height);
-                return whole_only(scratch);
-            }
-            return (DELTA, Some(seq), compress(scratch));
+        if !trial && !self.whole_won {
+            return (DELTA, Some(seq), self.compress(height + len));
         }
-        let delta = compress(scratch);
-        scratch.truncate(height);
-        let whole = whole_only(scratch);
-        self.whole_won = whole.2.len() <= delta.len();
-        if self.whole_won {
-            whole
+        let delta = if trial {
+            Some(self.compress(height + len))
         } else {
-            (DELTA, Some(seq), delta)
+            None
+        };
+        let (map, rows) = self.scratch.split_at_mut(height);
+        let (len, _) = put_rows(map, rows, pixels, stride, None);
+        let whole = self.compress(height + len);
+        match delta {
+            Some(delta) if delta.len() < whole.len() => {
+                self.whole_won = false;
+                (DELTA, Some(seq), delta)
+            }
+            _ => {
+                self.whole_won |= trial;
+                (WHOLE, None, whole)
+            }
         }
+    }
+
+    /// The first `len` bytes of the scratch buffer, compressed.
+    fn compress(&mut self, len: usize) -> Vec<u8> {
+        // Compressing a buffer in memory fails only on allocation failure.
+        self.zstd.compress(&self.scratch[..len]).unwrap_or_default()
     }
 }
 
-/// Appends to the row map `scratch[..height]` the rows it says are sent.
-fn append_rows<'a>(scratch: &mut Vec<u8>, height: usize, row: impl Fn(usize) -> &'a [u8]) {
-    for r in 0..height {
-        if scratch[r] == ROW_SENT {
-            scratch.extend_from_slice(row(r));
+/// Writes into `out` the rows of `pixels` that `map` says are sent, each
+/// XOR-ed with the same row of `base` if given; returns the bytes written
+/// and how many 8-byte words of them are zero.
+fn put_rows(
+    map: &[u8],
+    out: &mut [u8],
+    pixels: &[u8],
+    stride: usize,
+    base: Option<&[u8]>,
+) -> (usize, usize) {
+    let (mut len, mut zeros) = (0, 0);
+    let rows = map.iter().zip(pixels.chunks_exact(stride)).enumerate();
+    for (r, (_, row)) in rows.filter(|(_, (m, _))| **m == ROW_SENT) {
+        let dst = &mut out[len..len + stride];
+        match base {
+            Some(base) => zeros += xor_into(dst, row, &base[r * stride..][..stride]),
+            None => dst.copy_from_slice(row),
         }
+        len += stride;
     }
+    (len, zeros)
 }
 
 /// `d = a ^ b` (same lengths), eight bytes at a time (the loop
@@ -343,11 +382,6 @@ fn xor_into(d: &mut [u8], a: &[u8], b: &[u8]) -> usize {
         *d = a ^ b;
     }
     zeros
-}
-
-fn compress(bytes: &[u8]) -> Vec<u8> {
-    // Compressing a buffer in memory fails only on allocation failure.
-    zstd::bulk::compress(bytes, ZSTD_LEVEL).unwrap_or_default()
 }
 
 /// The server's answer to `frames.subscribe`, `frames.ack` and
@@ -482,6 +516,7 @@ mod tests {
         let first = encoder.encode(&picture(1), 6, None);
         let raw = zstd::bulk::decompress(&first.2, 1000).expect("zstd");
         assert_eq!(&raw[..5], &[0, 1, 1, 0, 1], "the row map");
+
         assert_eq!(raw.len(), 5 + 2 * 6 * 4, "two rows sent");
         let mut decoder = FrameDecoder::default();
         assert_eq!(
@@ -577,5 +612,36 @@ mod tests {
             );
             shown = picture;
         }
+    }
+
+    #[test]
+    fn frames_are_compressed_at_zstd_level() {
+        // A picture on which zstd's default level (3) and level 1 differ:
+        // random bytes and copies of random earlier spans, as LZ77 sees
+        // text.
+        let mut seed = 12_345u64;
+        let mut next = move |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % n
+        };
+        let mut picture: Vec<u8> = (0..64).map(|_| next(256) as u8).collect();
+        while picture.len() < 256 * 64 * 4 {
+            if next(4) == 0 {
+                picture.push(next(256) as u8);
+            } else {
+                let len = 4 + next(60) as usize;
+                let from = next(picture.len() as u64) as usize;
+                for k in 0..len {
+                    picture.push(picture[from + k % (picture.len() - from)]);
+                }
+            }
+        }
+        picture.truncate(256 * 64 * 4);
+        let (kind, _, data) = Encoder::default().encode(&picture, 256, None);
+        assert_eq!(kind, WHOLE);
+        let raw = zstd::bulk::decompress(&data, 64 + picture.len()).expect("zstd");
+        let at = |level| zstd::bulk::compress(&raw, level).expect("zstd");
+        assert_ne!(at(ZSTD_LEVEL), at(3), "the picture tells the levels apart");
+        assert_eq!(data, at(ZSTD_LEVEL));
     }
 }
