@@ -307,12 +307,9 @@ impl Encoder {
         if zeros * 2 >= len / 8 {
             return (DELTA, Some(seq), self.compress(height + len));
         }
-        let trial = self.since_trial.is_none_or(|n| n + 1 >= Self::TRIAL);
-        self.since_trial = Some(if trial {
-            0
-        } else {
-            self.since_trial.unwrap_or(0) + 1
-        });
+        let n = self.since_trial.map_or(Self::TRIAL, |n| n + 1);
+        let trial = n >= Self::TRIAL;
+        self.since_trial = Some(if trial { 0 } else { n });
         if !trial && !self.whole_won {
             return (DELTA, Some(seq), self.compress(height + len));
         }
