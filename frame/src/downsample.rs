@@ -7,7 +7,8 @@
 //! The box is separable: each band of source rows is first summed down
 //! the columns (16-bit lanes in vector registers; the source is read
 //! once), then each output pixel adds its columns. The sums, and so the
-//! rounding, are exactly those of adding the box pixel by pixel.
+//! rounding, are exactly those of adding the box pixel by pixel. A large
+//! source is averaged in bands of output rows, a thread a band.
 
 use crate::frame::{Frame, Size};
 
@@ -26,55 +27,117 @@ pub fn downsample(rgba: &[u8], width: u32, height: u32, out: Size) -> Option<Fra
     if !frame_size(width, height) || !frame_size(out.width, out.height) || rgba.len() < w * h * 4 {
         return None;
     }
+    // Bands of output rows, a thread each, when the source is large.
+    Some(in_bands(rgba, w, h, out, threads_for(w * h * 4)))
+}
+
+/// [`downsample`] of a valid source and size, in `bands` bands of output
+/// rows (at least one, at most one a row), each on its own thread.
+fn in_bands(rgba: &[u8], w: usize, h: usize, out: Size, bands: usize) -> Frame {
     let (out_w, out_h) = (out.width as usize, out.height as usize);
-    let stride = w * 4;
     let columns: Vec<(usize, usize)> = (0..out_w).map(|ox| span(ox, w, out_w)).collect();
     let mut frame = Frame::new(out);
-    let dst = frame.pixels_mut();
-    let mut column = vec![0u16; stride];
-    let mut acc = vec![[0u64; 4]; out_w];
-    // Each output pixel's box size as a divisor, by the band's height
-    // (which takes at most two values, ⌊h / out_h⌋ and ⌈h / out_h⌉).
-    let mut divisors: Vec<(usize, Vec<Divisor>)> = Vec::with_capacity(2);
-    for (oy, dst_row) in dst.chunks_exact_mut(out_w * 4).enumerate() {
-        let (y0, y1) = span(oy, h, out_h);
-        acc.fill([0; 4]);
-        for first in (y0..y1).step_by(ROWS_PER_PASS) {
-            let band = &rgba[first * stride..(y1.min(first + ROWS_PER_PASS)) * stride];
-            sum_columns(band, stride, &mut column);
-            let (sums, _) = column.as_chunks::<4>();
-            for (a, &(x0, x1)) in acc.iter_mut().zip(&columns) {
-                // At most 257 rows × 7680 columns (Size::MAX) × 255: 32 bits.
-                let mut sum = [0u32; 4];
-                for px in &sums[x0..x1] {
+    let source = Source {
+        rgba,
+        stride: w * 4,
+        height: h,
+        out_height: out_h,
+        columns: &columns,
+    };
+    let per = out_h.div_ceil(bands.clamp(1, out_h));
+    let mut work = frame
+        .pixels_mut()
+        .chunks_mut(per * out_w * 4)
+        .enumerate()
+        .map(|(b, dst)| (b * per, dst));
+    let first = work.next();
+    std::thread::scope(|s| {
+        for (oy, dst) in work {
+            s.spawn(move || source.average_into(oy, dst));
+        }
+        if let Some((oy, dst)) = first {
+            source.average_into(oy, dst);
+        }
+    });
+    frame
+}
+
+/// The least bytes of pixels worth a thread of their own: below this,
+/// starting a thread costs more than it saves.
+pub const BAND_BYTES: usize = 1 << 20;
+
+/// The threads worth giving work over `bytes` of pixels cut into bands:
+/// one a core (at most 4), each band at least [`BAND_BYTES`]; 1 for a
+/// small frame (a 1080p frame is two on two cores, a 320×180 one is one).
+pub fn threads_for(bytes: usize) -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    // Asked once: on Linux it reads cgroup files.
+    let cores =
+        *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)));
+    cores.min(bytes / BAND_BYTES).max(1)
+}
+
+/// A source frame and how it maps onto the output.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    rgba: &'a [u8],
+    stride: usize,
+    height: usize,
+    out_height: usize,
+    /// Each output column's source columns `[x0, x1)`.
+    columns: &'a [(usize, usize)],
+}
+
+impl Source<'_> {
+    /// Output rows from `first_row` on, as many as `dst` holds.
+    fn average_into(self, first_row: usize, dst: &mut [u8]) {
+        let out_w = self.columns.len();
+        let mut column = vec![0u16; self.stride];
+        let mut acc = vec![[0u64; 4]; out_w];
+        // Each output pixel's box size as a divisor, by the band's height
+        // (which takes at most two values, ⌊h / out_h⌋ and ⌈h / out_h⌉).
+        let mut divisors: Vec<(usize, Vec<Divisor>)> = Vec::with_capacity(2);
+        for (oy, dst_row) in (first_row..).zip(dst.chunks_exact_mut(out_w * 4)) {
+            let (y0, y1) = span(oy, self.height, self.out_height);
+            acc.fill([0; 4]);
+            for first in (y0..y1).step_by(ROWS_PER_PASS) {
+                let band =
+                    &self.rgba[first * self.stride..(y1.min(first + ROWS_PER_PASS)) * self.stride];
+                sum_columns(band, self.stride, &mut column);
+                let (sums, _) = column.as_chunks::<4>();
+                for (a, &(x0, x1)) in acc.iter_mut().zip(self.columns) {
+                    // At most 257 rows × 7680 columns (Size::MAX) × 255: 32 bits.
+                    let mut sum = [0u32; 4];
+                    for px in &sums[x0..x1] {
+                        for c in 0..4 {
+                            sum[c] += u32::from(px[c]);
+                        }
+                    }
                     for c in 0..4 {
-                        sum[c] += u32::from(px[c]);
+                        a[c] += u64::from(sum[c]);
                     }
                 }
-                for c in 0..4 {
-                    a[c] += u64::from(sum[c]);
+            }
+            let rows = y1 - y0;
+            let at = match divisors.iter().position(|(r, _)| *r == rows) {
+                Some(at) => at,
+                None => {
+                    let row = self
+                        .columns
+                        .iter()
+                        .map(|&(x0, x1)| Divisor::new(rows * (x1 - x0)));
+                    divisors.push((rows, row.collect()));
+                    divisors.len() - 1
                 }
-            }
-        }
-        let rows = y1 - y0;
-        let at = match divisors.iter().position(|(r, _)| *r == rows) {
-            Some(at) => at,
-            None => {
-                let row = columns
-                    .iter()
-                    .map(|&(x0, x1)| Divisor::new(rows * (x1 - x0)));
-                divisors.push((rows, row.collect()));
-                divisors.len() - 1
-            }
-        };
-        let (px, _) = dst_row.as_chunks_mut::<4>();
-        for ((p, a), d) in px.iter_mut().zip(&acc).zip(&divisors[at].1) {
-            for c in 0..4 {
-                p[c] = d.rounded(a[c]);
+            };
+            let (px, _) = dst_row.as_chunks_mut::<4>();
+            for ((p, a), d) in px.iter_mut().zip(&acc).zip(&divisors[at].1) {
+                for c in 0..4 {
+                    p[c] = d.rounded(a[c]);
+                }
             }
         }
     }
-    Some(frame)
 }
 
 /// `column[i]` = the sum of byte `i` of every row of `band` (at most
@@ -217,11 +280,18 @@ mod tests {
                 .collect();
             let small =
                 downsample(&px, w as u32, h as u32, size(ow as u32, oh as u32)).expect("fits");
-            assert_eq!(
-                small.pixels(),
-                &naive(&px, w, h, ow, oh)[..],
-                "{w}x{h} -> {ow}x{oh}"
-            );
+            let want = naive(&px, w, h, ow, oh);
+            assert_eq!(small.pixels(), &want[..], "{w}x{h} -> {ow}x{oh}");
+            // In bands of output rows (threads), the same: three, and one
+            // a row.
+            for bands in [3, oh] {
+                let banded = in_bands(&px, w, h, size(ow as u32, oh as u32), bands);
+                assert_eq!(
+                    banded.pixels(),
+                    &want[..],
+                    "{w}x{h} -> {ow}x{oh} in {bands}"
+                );
+            }
         }
     }
 

@@ -237,44 +237,60 @@ const ROW_REPEATS: u8 = 1;
 /// compressed once every [`Encoder::TRIAL`] frames and the smaller kind
 /// is used, alone, until the next trial (how a picture moves changes
 /// slowly).
+///
+/// A large frame is cut into bands of rows, as many as
+/// [`advkit_frame::threads_for`] its bytes, each compared, XOR-ed and
+/// compressed on its own thread into its own zstd frame; the payload is
+/// those frames one after the other, which decompress to the same bytes
+/// as one would. A small frame is one band, on the calling thread.
+#[derive(Default)]
 pub struct Encoder {
-    /// The row map and the rows sent, reused (it only grows, so it is
-    /// zero-filled once, not at every frame).
+    /// The row map, then each band's rows sent (band `b`'s from its first
+    /// row's offset, packed). Reused: it only grows, so it is zero-filled
+    /// once, not at every frame.
     scratch: Vec<u8>,
-    /// zstd's context, reused.
-    zstd: zstd::bulk::Compressor<'static>,
+    /// A zstd context a band, reused.
+    zstd: Vec<zstd::bulk::Compressor<'static>>,
+    /// Bands every frame is cut into, if fixed (else by its size).
+    bands: Option<usize>,
     /// The kind that was smaller at the last trial, and frames since.
     whole_won: bool,
     since_trial: Option<u32>,
 }
 
-impl Default for Encoder {
-    fn default() -> Self {
-        let mut zstd = zstd::bulk::Compressor::default();
-        // A level in range on a new context: this cannot fail (and if it
-        // did, zstd's default level would still compress, more slowly).
-        let _ = zstd.set_compression_level(ZSTD_LEVEL);
-        Encoder {
-            scratch: Vec::new(),
-            zstd,
-            whole_won: false,
-            since_trial: None,
-        }
-    }
-}
-
 impl std::fmt::Debug for Encoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Encoder")
+            .field("bands", &self.bands)
             .field("whole_won", &self.whole_won)
             .field("since_trial", &self.since_trial)
             .finish_non_exhaustive()
     }
 }
 
+/// One band's rows: the first row, how many, and (once put) the bytes
+/// sent and how many 8-byte words of them are zero.
+#[derive(Clone, Copy, Default)]
+struct Band {
+    first: usize,
+    rows: usize,
+    len: usize,
+    zeros: usize,
+}
+
 impl Encoder {
     /// Frames between trials of both kinds.
     pub const TRIAL: u32 = 8;
+
+    /// An encoder that cuts every frame into `bands` bands (at most one a
+    /// row), whatever its size and the cores there are; one is every
+    /// frame on the calling thread.
+    pub fn with_bands(bands: usize) -> Self {
+        Encoder {
+            bands: Some(bands),
+            ..Encoder::default()
+        }
+    }
 
     /// `pixels` (tight RGBA8 rows `width` wide) as sent: (encoding, its
     /// base's seq, compressed bytes).
@@ -286,41 +302,54 @@ impl Encoder {
     ) -> (&'static str, Option<u64>, Vec<u8>) {
         let stride = (width as usize * 4).max(1);
         let height = pixels.len() / stride;
+        let base = base.filter(|(_, b)| b.len() == pixels.len());
+        let pixels = &pixels[..height * stride];
+        let count = self
+            .bands
+            .unwrap_or_else(|| advkit_frame::threads_for(pixels.len()))
+            .clamp(1, height.max(1));
+        let per = height.div_ceil(count).max(1);
+        let mut bands: Vec<Band> = (0..height)
+            .step_by(per)
+            .map(|first| Band {
+                first,
+                rows: per.min(height - first),
+                ..Band::default()
+            })
+            .collect();
+        if bands.is_empty() {
+            bands.push(Band::default());
+        }
         if self.scratch.len() < height + pixels.len() {
             self.scratch.resize(height + pixels.len(), 0);
         }
-        let (map, rows) = self.scratch.split_at_mut(height);
-        let mut above: Option<&[u8]> = None;
-        for (m, row) in map.iter_mut().zip(pixels.chunks_exact(stride)) {
-            *m = if above == Some(row) {
-                ROW_REPEATS
-            } else {
-                ROW_SENT
-            };
-            above = Some(row);
+        while self.zstd.len() < bands.len() {
+            let mut zstd = zstd::bulk::Compressor::default();
+            // A level in range on a new context: this cannot fail (and if
+            // it did, zstd's default level would still compress, more
+            // slowly).
+            let _ = zstd.set_compression_level(ZSTD_LEVEL);
+            self.zstd.push(zstd);
         }
-        let Some((seq, base)) = base.filter(|(_, b)| b.len() == pixels.len()) else {
-            let (len, _) = put_rows(map, rows, pixels, stride, None);
-            return (WHOLE, None, self.compress(height + len));
+        self.put(&mut bands, pixels, stride, base.map(|(_, b)| b), true);
+        let Some((seq, _)) = base else {
+            return (WHOLE, None, self.compress(&bands, stride));
         };
-        let (len, zeros) = put_rows(map, rows, pixels, stride, Some(base));
+        let (len, zeros) = bands
+            .iter()
+            .fold((0, 0), |(l, z), b| (l + b.len, z + b.zeros));
         if zeros * 2 >= len / 8 {
-            return (DELTA, Some(seq), self.compress(height + len));
+            return (DELTA, Some(seq), self.compress(&bands, stride));
         }
         let n = self.since_trial.map_or(Self::TRIAL, |n| n + 1);
         let trial = n >= Self::TRIAL;
         self.since_trial = Some(if trial { 0 } else { n });
         if !trial && !self.whole_won {
-            return (DELTA, Some(seq), self.compress(height + len));
+            return (DELTA, Some(seq), self.compress(&bands, stride));
         }
-        let delta = if trial {
-            Some(self.compress(height + len))
-        } else {
-            None
-        };
-        let (map, rows) = self.scratch.split_at_mut(height);
-        let (len, _) = put_rows(map, rows, pixels, stride, None);
-        let whole = self.compress(height + len);
+        let delta = trial.then(|| self.compress(&bands, stride));
+        self.put(&mut bands, pixels, stride, None, false);
+        let whole = self.compress(&bands, stride);
         match delta {
             Some(delta) if delta.len() < whole.len() => {
                 self.whole_won = false;
@@ -333,34 +362,131 @@ impl Encoder {
         }
     }
 
-    /// The first `len` bytes of the scratch buffer, compressed.
-    fn compress(&mut self, len: usize) -> Vec<u8> {
+    /// Fills each band's rows sent (XOR-ed with `base`'s when given), and
+    /// the row map first if `fill_map`, a thread a band.
+    fn put(
+        &mut self,
+        bands: &mut [Band],
+        pixels: &[u8],
+        stride: usize,
+        base: Option<&[u8]>,
+        fill_map: bool,
+    ) {
+        let height = pixels.len() / stride;
+        let (map, rows) = self.scratch.split_at_mut(height);
+        let (mut map, mut rows) = (map, &mut rows[..pixels.len()]);
+        let mut work = Vec::with_capacity(bands.len());
+        for band in bands.iter_mut() {
+            let (m, rest) = std::mem::take(&mut map).split_at_mut(band.rows);
+            let (r, rest_rows) = std::mem::take(&mut rows).split_at_mut(band.rows * stride);
+            (map, rows) = (rest, rest_rows);
+            work.push((band, m, r));
+        }
+        let run = |(band, map, out): (&mut Band, &mut [u8], &mut [u8])| {
+            let rows = Rows {
+                first: band.first,
+                pixels,
+                stride,
+                fill_map,
+            };
+            (band.len, band.zeros) = rows.put(map, out, base);
+        };
+        let mut work = work.into_iter();
+        let first = work.next();
+        std::thread::scope(|s| {
+            for w in work {
+                s.spawn(move || run(w));
+            }
+            if let Some(w) = first {
+                run(w);
+            }
+        });
+    }
+
+    /// The row map and the bands' rows, compressed: one zstd frame a band
+    /// (the map goes with the first), a thread a band.
+    fn compress(&mut self, bands: &[Band], stride: usize) -> Vec<u8> {
+        let height = bands.iter().map(|b| b.rows).sum::<usize>();
+        let scratch = &self.scratch[..];
+        let part = |i: usize, b: &Band| {
+            let start = height + b.first * stride;
+            if i == 0 {
+                &scratch[..start + b.len]
+            } else {
+                &scratch[start..start + b.len]
+            }
+        };
         // Compressing a buffer in memory fails only on allocation failure.
-        self.zstd.compress(&self.scratch[..len]).unwrap_or_default()
+        let squeeze = |zstd: &mut zstd::bulk::Compressor<'static>, bytes: &[u8]| {
+            zstd.compress(bytes).unwrap_or_default()
+        };
+        let mut contexts = self.zstd.iter_mut();
+        let Some(own) = contexts.next() else {
+            return Vec::new();
+        };
+        let mut out = std::thread::scope(|s| {
+            let others: Vec<_> = contexts
+                .zip(bands.iter().enumerate().skip(1))
+                .map(|(zstd, (i, b))| s.spawn(move || squeeze(zstd, part(i, b))))
+                .collect();
+            let mut parts = vec![squeeze(own, part(0, &bands[0]))];
+            // A band's thread panics only if zstd does.
+            parts.extend(others.into_iter().map(|h| h.join().unwrap_or_default()));
+            parts
+        });
+        if out.len() == 1 {
+            return out.pop().unwrap_or_default();
+        }
+        out.concat()
     }
 }
 
-/// Writes into `out` the rows of `pixels` that `map` says are sent, each
-/// XOR-ed with the same row of `base` if given; returns the bytes written
-/// and how many 8-byte words of them are zero.
-fn put_rows(
-    map: &[u8],
-    out: &mut [u8],
-    pixels: &[u8],
+/// A band's rows of a frame, from `first` on.
+struct Rows<'a> {
+    first: usize,
+    pixels: &'a [u8],
     stride: usize,
-    base: Option<&[u8]>,
-) -> (usize, usize) {
-    let (mut len, mut zeros) = (0, 0);
-    let rows = map.iter().zip(pixels.chunks_exact(stride)).enumerate();
-    for (r, (_, row)) in rows.filter(|(_, (m, _))| **m == ROW_SENT) {
-        let dst = &mut out[len..len + stride];
-        match base {
-            Some(base) => zeros += xor_into(dst, row, &base[r * stride..][..stride]),
-            None => dst.copy_from_slice(row),
+    /// Whether to fill the row map (or read it, filled before).
+    fill_map: bool,
+}
+
+impl Rows<'_> {
+    /// Writes into `out`, packed, the rows `map` says are sent, each
+    /// XOR-ed with the same row of `base` if given; returns the bytes
+    /// written and how many 8-byte words of them are zero.
+    fn put(&self, map: &mut [u8], out: &mut [u8], base: Option<&[u8]>) -> (usize, usize) {
+        let Rows {
+            first,
+            pixels,
+            stride,
+            fill_map,
+        } = *self;
+        let (mut len, mut zeros) = (0, 0);
+        let mut above = first
+            .checked_sub(1)
+            .map(|r| &pixels[r * stride..][..stride]);
+        let rows = pixels[first * stride..].chunks_exact(stride);
+        for ((r, m), row) in (first..).zip(map.iter_mut()).zip(rows) {
+            if fill_map {
+                *m = if above == Some(row) {
+                    ROW_REPEATS
+                } else {
+                    ROW_SENT
+                };
+                above = Some(row);
+            }
+            if *m == ROW_REPEATS {
+                continue;
+            }
+            let dst = &mut out[len..len + stride];
+            match base {
+                Some(base) => zeros += xor_into(dst, row, &base[r * stride..][..stride]),
+                None => dst.copy_from_slice(row),
+            }
+            len += stride;
         }
-        len += stride;
+        (len, zeros)
     }
-    (len, zeros)
 }
 
 /// `d = a ^ b` (same lengths), eight bytes at a time (the loop
@@ -608,6 +734,62 @@ mod tests {
                 "frame {seq} decodes to its picture"
             );
             shown = picture;
+        }
+    }
+
+    #[test]
+    fn a_large_frame_is_cut_into_bands_that_decode_as_one() {
+        // 768×1100 (3.4 MB, three bands of 367 rows): rows repeat in
+        // threes, so a repeat falls on each band's first row.
+        let (width, height) = (768usize, 1100usize);
+        let picture = |shift: usize| -> Vec<u8> {
+            (0..height)
+                .flat_map(|y| {
+                    (0..width).flat_map(move |x| {
+                        let v = ((x + shift) / 5 + (y / 3) * 7) as u8;
+                        [v, v.wrapping_mul(3), (y / 3) as u8, 255]
+                    })
+                })
+                .collect()
+        };
+        let (before, after) = (picture(0), picture(4));
+        assert_eq!(
+            after[367 * width * 4..][..width * 4],
+            after[366 * width * 4..][..width * 4],
+            "the second band starts on a repeated row"
+        );
+        let msg = |seq, e: (&str, Option<u64>, Vec<u8>)| FrameMessage {
+            width: width as u32,
+            height: height as u32,
+            ..message(seq, e)
+        };
+        let frames = |mut data: &[u8]| {
+            let mut n = 0;
+            while !data.is_empty() {
+                let len = zstd::zstd_safe::find_frame_compressed_size(data).expect("a zstd frame");
+                data = &data[len..];
+                n += 1;
+            }
+            n
+        };
+        let (mut one, mut three) = (Encoder::with_bands(1), Encoder::with_bands(3));
+        let mut decoder = FrameDecoder::default();
+        for (seq, base) in [(1, None), (2, Some((1, &before[..])))] {
+            let picture = if base.is_some() { &after } else { &before };
+            let banded = three.encode(picture, width as u32, base);
+            let single = one.encode(picture, width as u32, base);
+            assert_eq!((banded.0, banded.1), (single.0, single.1));
+            assert_eq!((frames(&banded.2), frames(&single.2)), (3, 1));
+            let raw = |d: &[u8]| zstd::bulk::decompress(d, height * (1 + width * 4)).expect("zstd");
+            assert!(
+                raw(&banded.2) == raw(&single.2),
+                "frame {seq}: the same bytes"
+            );
+            let decoded = decoder.decode(&msg(seq, banded)).expect("decodes");
+            assert!(
+                decoded == &picture[..],
+                "frame {seq} decodes to its picture"
+            );
         }
     }
 
