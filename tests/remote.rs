@@ -390,6 +390,62 @@ fn behind_100_kb_s_frames_are_a_fraction_of_raw_and_a_paused_engine_sends_nothin
     assert_eq!(passed(), still, "not a byte while paused");
 }
 
+/// A 1080p engine's whole frames, which the server cuts into bands of
+/// rows (a zstd frame each, compressed side by side), decode to the
+/// region's picture: the first whole, the next against it.
+#[test]
+fn whole_1080p_frames_come_in_bands_and_decode_to_the_regions_picture() {
+    use base64::Engine as _;
+    let rt = Runtime::new();
+    let _engine = rt.start("big", &["--size", "1920x1080", "--paused"]);
+    let reader = advkit_ipc::FrameReader::open(&rt.dir().join("big.frames")).expect("the region");
+    crate::util::wait_until("the first frame", || reader.latest_frame() > 0);
+    let mut owner = Client::connect_unix(&rt.dir().join("big.sock")).expect("owner");
+    owner
+        .call("frames.subscribe", json!({"window": 1}))
+        .expect("subscribe");
+    let mut decoder = advkit_ipc::stream::FrameDecoder::default();
+    let mut region = reader.buffer();
+    let bands = advkit_frame::threads_for(1920 * 1080 * 4);
+    let mut kinds = Vec::new();
+    for step in [false, true] {
+        if step {
+            owner
+                .call("engine.step", json!({"count": 1}))
+                .expect("step");
+        }
+        let f = owner
+            .next_frame(Some(WAIT))
+            .expect("read")
+            .expect("a frame within the wait");
+        let shown = reader.read_latest(&mut region).expect("the region's frame");
+        assert_eq!(
+            (f.frame, f.tick),
+            (shown.frame, shown.tick),
+            "paused: the newest"
+        );
+        let mut data = &base64::engine::general_purpose::STANDARD
+            .decode(&f.data)
+            .expect("base64")[..];
+        let mut zstd_frames = 0;
+        while !data.is_empty() {
+            data = &data[zstd::zstd_safe::find_frame_compressed_size(data).expect("zstd")..];
+            zstd_frames += 1;
+        }
+        assert_eq!(zstd_frames, bands, "one zstd frame a band");
+        let pixels = decoder.decode(&f).expect("decodes");
+        assert!(
+            pixels == region.as_slice(),
+            "frame {} decodes to the region's picture",
+            f.frame
+        );
+        kinds.push(f.encoding.clone());
+        owner.ack_frame(f.seq).expect("ack");
+    }
+    // A tick's step moves little: the second is the XOR against the first.
+    assert_eq!(kinds, ["zstd-rows", "zstd-rows-xor"]);
+}
+
 #[test]
 fn an_engine_out_of_reach_is_said_so_with_what_to_check_and_q_still_quits() {
     let rt = Runtime::new();
