@@ -7,8 +7,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use advkit_core::{Compression, Engine, Frame, Scene, Size, Timeline, encode_png};
+use advkit_ipc::api::FramesSubscribeParams;
 use advkit_ipc::region::FrameWriter;
-use advkit_ipc::stream::Encoder;
+use advkit_ipc::stream::{Encoder, FrameStream};
 
 mod common;
 use common::{BATCHES, median_per_iter};
@@ -198,6 +199,48 @@ fn main() {
         ),
         ("  the same on one core (for reference)", unscaled_one),
     ] {
+        println!(
+            "   {what:<80} {:>6.0} µs = {:.2}x{}",
+            d.as_secs_f64() * 1e6,
+            ratio(d),
+            mark(what, d)
+        );
+    }
+
+    // What the server does for a subscriber per frame (stream::FrameStream):
+    // copy the newest frame out of the region, scale it or not, encode,
+    // base64, the line; here after each publish, the viewer acknowledging
+    // at once. Median of 200 frames.
+    let path = tmp.path().join("remote.frames");
+    println!(
+        "\n3. a subscriber's whole work per 1920x1080 frame (frames.subscribe), beside the same publish"
+    );
+    for (what, size) in [
+        ("at a 200x60 inspector's 198x112", Some([198, 112])),
+        ("at full size", None),
+    ] {
+        let params = FramesSubscribeParams {
+            max_fps: Some(240.0),
+            window: Some(1),
+            bits: None,
+            size,
+        };
+        let (mut stream, _) = FrameStream::open(&path, params).expect("subscribe");
+        // Each poll timed alone (a millisecond or more: the clock's cost
+        // is lost in it), after a publish it does not share.
+        let mut times: Vec<Duration> = (1..=200)
+            .map(|seq| {
+                tick += 1;
+                let shot = &pair[(tick % 2) as usize];
+                black_box(writer.publish(tick, shot.pixels()).expect("publish"));
+                let t = std::time::Instant::now();
+                black_box(stream.poll().expect("a new frame"));
+                stream.ack(seq).expect("ack");
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        let d = times[times.len() / 2];
         println!(
             "   {what:<80} {:>6.0} µs = {:.2}x{}",
             d.as_secs_f64() * 1e6,

@@ -34,32 +34,31 @@ pub fn downsample(rgba: &[u8], width: u32, height: u32, out: Size) -> Option<Fra
 /// [`downsample`] of a valid source and size, in `bands` bands of output
 /// rows (at least one, at most one a row), each on its own thread.
 fn in_bands(rgba: &[u8], w: usize, h: usize, out: Size, bands: usize) -> Frame {
-    let (out_w, out_h) = (out.width as usize, out.height as usize);
-    let columns: Vec<(usize, usize)> = (0..out_w).map(|ox| span(ox, w, out_w)).collect();
-    let mut frame = Frame::new(out);
-    let source = Source {
-        rgba,
-        stride: w * 4,
-        height: h,
-        out_height: out_h,
-        columns: &columns,
-    };
+    let out_h = out.height as usize;
     let per = out_h.div_ceil(bands.clamp(1, out_h));
-    let mut work = frame
-        .pixels_mut()
-        .chunks_mut(per * out_w * 4)
-        .enumerate()
-        .map(|(b, dst)| (b * per, dst));
-    let first = work.next();
-    std::thread::scope(|s| {
-        for (oy, dst) in work {
-            s.spawn(move || source.average_into(oy, dst));
+    let parts: Vec<Downsampler> = (0..out_h)
+        .step_by(per)
+        .map(|first| Downsampler::rows(w, h, out, first..(first + per).min(out_h)))
+        .collect();
+    let stride = w * 4;
+    let run = |mut d: Downsampler| {
+        let rows = d.source_rows();
+        d.feed(rows.start, &rgba[rows.start * stride..rows.end * stride]);
+        d.pixels
+    };
+    let mut parts = parts.into_iter();
+    let first = parts.next();
+    let pixels = std::thread::scope(|s| {
+        let others: Vec<_> = parts.map(|d| s.spawn(move || run(d))).collect();
+        let mut pixels = first.map(run).unwrap_or_default();
+        for other in others {
+            // A band's thread panics only on a bug here; say so loudly.
+            pixels.extend(other.join().expect("a downsample band"));
         }
-        if let Some((oy, dst)) = first {
-            source.average_into(oy, dst);
-        }
+        pixels
     });
-    frame
+    // Every band made all its rows: the lengths add up.
+    Frame::from_pixels(out, pixels).unwrap_or_else(|| Frame::new(out))
 }
 
 /// The least bytes of pixels worth a thread of their own: below this,
@@ -77,66 +76,171 @@ pub fn threads_for(bytes: usize) -> usize {
     cores.min(bytes / BAND_BYTES).max(1)
 }
 
-/// A source frame and how it maps onto the output.
-#[derive(Clone, Copy)]
-struct Source<'a> {
-    rgba: &'a [u8],
+/// Area-averages a source picture fed a band of rows at a time, top to
+/// bottom, as [`downsample`] does the whole: for reading a frame band by
+/// band while each band is still in the cache, instead of copying it
+/// whole and then reading it again.
+///
+/// ```
+/// use advkit_frame::{Downsampler, Size};
+/// let (w, h) = (8usize, 6usize);
+/// let rgba: Vec<u8> = (0..w * h * 4).map(|i| i as u8).collect();
+/// let out = Size::new(3, 2).unwrap();
+/// let mut d = Downsampler::new(w as u32, h as u32, out).unwrap();
+/// for (i, band) in rgba.chunks(w * 4 * 4).enumerate() {
+///     d.feed(i * 4, band); // rows 0-3, then 4-5
+/// }
+/// let whole = advkit_frame::downsample(&rgba, w as u32, h as u32, out).unwrap();
+/// assert_eq!(d.finish().pixels(), whole.pixels());
+/// ```
+#[derive(Debug)]
+pub struct Downsampler {
     stride: usize,
     height: usize,
-    out_height: usize,
+    out: Size,
     /// Each output column's source columns `[x0, x1)`.
-    columns: &'a [(usize, usize)],
+    columns: Vec<(usize, usize)>,
+    /// The output rows this one makes.
+    rows: std::ops::Range<usize>,
+    /// The output row being summed, and the source row its sums reach.
+    row: usize,
+    summed_to: usize,
+    column: Vec<u16>,
+    acc: Vec<[u64; 4]>,
+    /// Each output pixel's box size as a divisor, by the row's height
+    /// (which takes at most two values, ⌊h / out_h⌋ and ⌈h / out_h⌉).
+    divisors: Vec<(usize, Vec<Divisor>)>,
+    pixels: Vec<u8>,
 }
 
-impl Source<'_> {
-    /// Output rows from `first_row` on, as many as `dst` holds.
-    fn average_into(self, first_row: usize, dst: &mut [u8]) {
-        let out_w = self.columns.len();
-        let mut column = vec![0u16; self.stride];
-        let mut acc = vec![[0u64; 4]; out_w];
-        // Each output pixel's box size as a divisor, by the band's height
-        // (which takes at most two values, ⌊h / out_h⌋ and ⌈h / out_h⌉).
-        let mut divisors: Vec<(usize, Vec<Divisor>)> = Vec::with_capacity(2);
-        for (oy, dst_row) in (first_row..).zip(dst.chunks_exact_mut(out_w * 4)) {
-            let (y0, y1) = span(oy, self.height, self.out_height);
-            acc.fill([0; 4]);
-            for first in (y0..y1).step_by(ROWS_PER_PASS) {
-                let band =
-                    &self.rgba[first * self.stride..(y1.min(first + ROWS_PER_PASS)) * self.stride];
-                sum_columns(band, self.stride, &mut column);
-                let (sums, _) = column.as_chunks::<4>();
-                for (a, &(x0, x1)) in acc.iter_mut().zip(self.columns) {
-                    // At most 257 rows × 7680 columns (Size::MAX) × 255: 32 bits.
-                    let mut sum = [0u32; 4];
-                    for px in &sums[x0..x1] {
-                        for c in 0..4 {
-                            sum[c] += u32::from(px[c]);
-                        }
-                    }
-                    for c in 0..4 {
-                        a[c] += u64::from(sum[c]);
-                    }
-                }
+impl Downsampler {
+    /// `width` × `height` into `out`; `None` when either is not a frame's
+    /// size ([`Size::new`]).
+    pub fn new(width: u32, height: u32, out: Size) -> Option<Downsampler> {
+        let frame_size = |w, h| Size::new(w, h).is_ok();
+        if !frame_size(width, height) || !frame_size(out.width, out.height) {
+            return None;
+        }
+        let rows = 0..out.height as usize;
+        Some(Downsampler::rows(
+            width as usize,
+            height as usize,
+            out,
+            rows,
+        ))
+    }
+
+    /// Output rows `rows` only, of valid sizes.
+    fn rows(w: usize, h: usize, out: Size, rows: std::ops::Range<usize>) -> Downsampler {
+        let out_w = out.width as usize;
+        let columns = (0..out_w).map(|ox| span(ox, w, out_w)).collect();
+        let mut d = Downsampler {
+            stride: w * 4,
+            height: h,
+            out,
+            columns,
+            row: rows.start,
+            summed_to: 0,
+            pixels: Vec::with_capacity(rows.len() * out_w * 4),
+            rows,
+            column: vec![0u16; w * 4],
+            acc: vec![[0u64; 4]; out_w],
+            divisors: Vec::with_capacity(2),
+        };
+        d.restart();
+        d
+    }
+
+    /// The source rows the output rows need, `[first, end)`.
+    fn source_rows(&self) -> std::ops::Range<usize> {
+        let h = self.height;
+        let out_h = self.out.height as usize;
+        let first = span(self.rows.start, h, out_h).0;
+        first..span(self.rows.end.max(1) - 1, h, out_h).1.max(first)
+    }
+
+    /// Forgets every row fed: the next band starts the picture again.
+    pub fn restart(&mut self) {
+        self.row = self.rows.start;
+        self.summed_to = span(self.row, self.height, self.out.height as usize).0;
+        self.acc.fill([0; 4]);
+        self.pixels.clear();
+    }
+
+    /// Source rows from `first_row` on (tight, whole rows), following the
+    /// rows fed before: a band that skips rows leaves them out of the sums
+    /// (its output row averages what it was given) rather than fail.
+    pub fn feed(&mut self, first_row: usize, band: &[u8]) {
+        let stride = self.stride;
+        let end = first_row + band.len() / stride;
+        let out_h = self.out.height as usize;
+        while self.rows.contains(&self.row) {
+            let (y0, y1) = span(self.row, self.height, out_h);
+            let from = self.summed_to.max(y0).max(first_row);
+            let to = y1.min(end);
+            if from < to {
+                let rows = &band[(from - first_row) * stride..(to - first_row) * stride];
+                self.add_rows(rows);
             }
-            let rows = y1 - y0;
-            let at = match divisors.iter().position(|(r, _)| *r == rows) {
-                Some(at) => at,
-                None => {
-                    let row = self
-                        .columns
-                        .iter()
-                        .map(|&(x0, x1)| Divisor::new(rows * (x1 - x0)));
-                    divisors.push((rows, row.collect()));
-                    divisors.len() - 1
+            self.summed_to = self.summed_to.max(to);
+            if to < y1 {
+                break; // the rest of this output row comes in the next band
+            }
+            self.finish_row(y1 - y0);
+            self.row += 1;
+            // A larger output repeats source rows: the next output row
+            // may start on rows already summed.
+            self.summed_to = span(self.row, self.height, out_h).0;
+        }
+    }
+
+    /// The picture, once every source row was fed (output rows not
+    /// reached stay black).
+    pub fn finish(self) -> Frame {
+        let mut frame = Frame::new(self.out);
+        let at = self.rows.start * self.out.width as usize * 4;
+        frame.pixels_mut()[at..][..self.pixels.len()].copy_from_slice(&self.pixels);
+        frame
+    }
+
+    /// Adds `rows` (whole source rows of the current output row) to its
+    /// sums: down the columns, then each output pixel's columns.
+    fn add_rows(&mut self, rows: &[u8]) {
+        for pass in rows.chunks(ROWS_PER_PASS * self.stride) {
+            sum_columns(pass, self.stride, &mut self.column);
+            let (sums, _) = self.column.as_chunks::<4>();
+            for (a, &(x0, x1)) in self.acc.iter_mut().zip(&self.columns) {
+                // At most 257 rows × 7680 columns (Size::MAX) × 255: 32 bits.
+                let mut sum = [0u32; 4];
+                for px in &sums[x0..x1] {
+                    for c in 0..4 {
+                        sum[c] += u32::from(px[c]);
+                    }
                 }
-            };
-            let (px, _) = dst_row.as_chunks_mut::<4>();
-            for ((p, a), d) in px.iter_mut().zip(&acc).zip(&divisors[at].1) {
                 for c in 0..4 {
-                    p[c] = d.rounded(a[c]);
+                    a[c] += u64::from(sum[c]);
                 }
             }
         }
+    }
+
+    /// The current output row from its sums, over `rows` source rows.
+    fn finish_row(&mut self, rows: usize) {
+        let at = match self.divisors.iter().position(|(r, _)| *r == rows) {
+            Some(at) => at,
+            None => {
+                let row = self
+                    .columns
+                    .iter()
+                    .map(|&(x0, x1)| Divisor::new(rows * (x1 - x0)));
+                self.divisors.push((rows, row.collect()));
+                self.divisors.len() - 1
+            }
+        };
+        for (a, d) in self.acc.iter().zip(&self.divisors[at].1) {
+            self.pixels.extend(a.map(|sum| d.rounded(sum)));
+        }
+        self.acc.fill([0; 4]);
     }
 }
 
@@ -174,7 +278,7 @@ fn sum_columns(band: &[u8], stride: usize, column: &mut [u16]) {
 /// than `1/n` (so the floor is `x / n` exactly) while `x·e` < 2⁶⁴ (Lemire,
 /// Kaser & Kurz, "Faster remainder by direct computation", 2019). Here
 /// `x` < 256·n and n ≤ 7680·4320 < 2²⁵, so `x·e` < 2⁵⁸.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct Divisor {
     n: u64,
     magic: u128,
@@ -291,6 +395,19 @@ mod tests {
                     &want[..],
                     "{w}x{h} -> {ow}x{oh} in {bands}"
                 );
+            }
+            // Fed in bands of source rows (one row, 7, 300: past a 16-bit
+            // pass), after a false start, the same.
+            for rows in [1, 7, 300] {
+                let mut d = Downsampler::new(w as u32, h as u32, size(ow as u32, oh as u32))
+                    .expect("sizes");
+                d.feed(0, &vec![255u8; w * 4 * rows.min(h)]);
+                d.restart();
+                for (i, band) in px.chunks(w * 4 * rows).enumerate() {
+                    d.feed(i * rows, band);
+                }
+                let fed = d.finish();
+                assert_eq!(fed.pixels(), &want[..], "{w}x{h} -> {ow}x{oh} fed {rows}");
             }
         }
     }

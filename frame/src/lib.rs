@@ -17,6 +17,6 @@ pub mod frame;
 pub mod png;
 
 pub use canvas::Canvas;
-pub use downsample::{downsample, threads_for};
+pub use downsample::{Downsampler, downsample, threads_for};
 pub use frame::{Frame, PixelHasher, Size, hash_pixels};
 pub use png::{Compression, PngError, decode_png, encode_png};

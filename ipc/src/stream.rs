@@ -22,6 +22,10 @@ use crate::api::{
 };
 use crate::region::{AlignedBuf, FrameReader};
 
+/// The bytes of a frame read at a time for a scaled subscription: a band
+/// that stays in the cache while it is averaged.
+const READ_BAND_BYTES: usize = 128 << 10;
+
 /// zstd's level for frames: its fastest that still finds the long runs of
 /// zeros an XOR of two similar frames is (`cargo bench --bench remote`).
 pub const ZSTD_LEVEL: i32 = 1;
@@ -39,9 +43,13 @@ pub struct FrameStream {
     next_seq: u64,
     acked: u64,
     /// Frames sent and not yet acknowledged: (seq, pixels).
-    sent: VecDeque<(u64, Vec<u8>)>,
+    sent: VecDeque<(u64, AlignedBuf)>,
     /// The newest acknowledged frame: what the viewer surely has.
-    base: Option<(u64, Vec<u8>)>,
+    base: Option<(u64, AlignedBuf)>,
+    /// Buffers of frames no longer needed, for the next frames: a fresh
+    /// 8 MB buffer a 1080p frame, and its page faults, cost more than the
+    /// frame's encoding.
+    spare: Vec<AlignedBuf>,
     /// The region's frame number and checksum sent last.
     last: Option<(u64, u64)>,
     next_at: Instant,
@@ -111,6 +119,7 @@ impl FrameStream {
                 acked: 0,
                 sent: VecDeque::new(),
                 base: None,
+                spare: Vec::new(),
                 last: None,
                 next_at: Instant::now(),
                 encoder: Encoder::default(),
@@ -145,12 +154,23 @@ impl FrameStream {
             self.acked = seq;
             while let Some((s, pixels)) = self.sent.pop_front() {
                 if s == seq {
-                    self.base = Some((s, pixels));
+                    if let Some((_, old)) = self.base.replace((s, pixels)) {
+                        self.keep_spare(old);
+                    }
                     break;
                 }
+                self.keep_spare(pixels);
             }
         }
         Ok(self.acked)
+    }
+
+    /// Keeps `pixels`' buffer for a later frame (two at most: the rest of
+    /// the window's are freed).
+    fn keep_spare(&mut self, pixels: AlignedBuf) {
+        if self.spare.len() < 2 {
+            self.spare.push(pixels);
+        }
     }
 
     /// The `frame` notification line for the newest frame, if there is one
@@ -161,7 +181,31 @@ impl FrameStream {
         if newest == 0 || self.last.is_some_and(|(n, _)| n >= newest) {
             return None; // paused, or nothing new: nothing sent
         }
-        let info = self.reader.read_latest(&mut self.buf).ok()?;
+        let g = self.reader.geometry();
+        let scaled = self.size.filter(|&size| size != (g.width, g.height));
+        // A scaled frame is averaged a band at a time as it is read, while
+        // the band is in the cache: copying the whole frame out first took
+        // as long as the average itself.
+        let mut small = None;
+        let info = match scaled {
+            Some((width, height)) => {
+                let out = advkit_frame::Size { width, height };
+                let mut d = advkit_frame::Downsampler::new(g.width, g.height, out)?;
+                let rows = (READ_BAND_BYTES / g.row_bytes().max(1)).max(1);
+                let info = self
+                    .reader
+                    .read_latest_in_bands(rows, &mut self.buf, &mut |first, band| {
+                        if first == 0 {
+                            d.restart();
+                        }
+                        d.feed(first, band);
+                    })
+                    .ok()?;
+                small = Some(d.finish());
+                info
+            }
+            None => self.reader.read_latest(&mut self.buf).ok()?,
+        };
         if let Some((n, sum)) = self.last {
             self.skipped += info.frame.saturating_sub(n + 1);
             if sum == info.checksum {
@@ -170,31 +214,28 @@ impl FrameStream {
             }
         }
         self.last = Some((info.frame, info.checksum));
-        let g = self.reader.geometry();
-        // read_latest copies tight rows.
-        let (width, height, mut pixels) = match self.size {
-            Some((w, h)) if (w, h) != (g.width, g.height) => {
-                let out = advkit_frame::Size {
-                    width: w,
-                    height: h,
-                };
-                let small = advkit_frame::downsample(self.buf.as_slice(), g.width, g.height, out)?;
-                (w, h, small.into_pixels())
+        let (width, height, mut pixels) = match small {
+            Some(small) => {
+                let mut pixels = self.spare.pop().unwrap_or_else(|| AlignedBuf::zeroed(0));
+                pixels.resize(small.pixels().len());
+                pixels.as_mut_slice().copy_from_slice(small.pixels());
+                (small.size().width, small.size().height, pixels)
             }
-            _ => (
-                g.width,
-                g.height,
-                self.buf.as_slice()[..g.frame_bytes()].to_vec(),
-            ),
+            // read_latest copies tight rows. The frame read is the frame
+            // sent; another buffer reads the next.
+            None => {
+                let next = self.spare.pop().unwrap_or_else(|| self.reader.buffer());
+                (g.width, g.height, std::mem::replace(&mut self.buf, next))
+            }
         };
         if self.mask != u32::MAX {
-            let (px, _) = pixels.as_chunks_mut::<4>();
+            let (px, _) = pixels.as_mut_slice().as_chunks_mut::<4>();
             for p in px {
                 *p = (u32::from_le_bytes(*p) & self.mask).to_le_bytes();
             }
         }
-        let base = self.base.as_ref().map(|(seq, b)| (*seq, &b[..]));
-        let (encoding, base, compressed) = self.encoder.encode(&pixels, width, base);
+        let base = self.base.as_ref().map(|(seq, b)| (*seq, b.as_slice()));
+        let (encoding, base, compressed) = self.encoder.encode(pixels.as_slice(), width, base);
         let seq = self.next_seq;
         self.next_seq += 1;
         let msg = FrameMessage {

@@ -55,6 +55,17 @@ fn a_published_frame_reads_back_identically_with_its_checksum() {
             let mut raw = unsafe { region::RawDest::new(start, px.len()) }.expect("non-null");
             assert_eq!(reader.read_latest_raw(&mut raw).expect("read"), info);
             assert_eq!(&other[3..], &px[..]);
+            // The same frame two rows at a time, top to bottom.
+            let (mut scratch, mut bands, mut rows) = (reader.buffer(), Vec::new(), Vec::new());
+            let banded = reader
+                .read_latest_in_bands(2, &mut scratch, &mut |first, band| {
+                    bands.push(first);
+                    rows.extend_from_slice(band);
+                })
+                .expect("read in bands");
+            assert_eq!(banded, info);
+            assert_eq!(rows, px);
+            assert_eq!(bands, (0..h as usize).step_by(2).collect::<Vec<_>>());
         }
         let mut short = vec![0u8; 8];
         // SAFETY: `short` outlives `raw` and holds 8 bytes.
@@ -244,6 +255,13 @@ fn a_region_truncated_while_mapped_is_reported_not_a_sigbus() {
         matches!(err, ReadError::Truncated { len: 8192, .. }),
         "{err}"
     );
+    let err = reader
+        .read_latest_in_bands(16, &mut buf, &mut |_, _| {})
+        .expect_err("truncated");
+    assert!(
+        matches!(err, ReadError::Truncated { len: 8192, .. }),
+        "{err}"
+    );
     let _ = writer; // dropped last
 }
 
@@ -372,12 +390,26 @@ fn stress_reader_child() {
     let row_bytes = reader.geometry().row_bytes();
     let expected: Vec<Vec<u8>> = (0..16).map(|i| pattern(i, len)).collect();
     let mut buf = reader.buffer();
+    let (mut scratch, mut rows) = (reader.buffer(), Vec::with_capacity(len));
     let (mut accepted, mut torn, mut last) = (0u64, 0u64, 0u64);
-    loop {
-        let read = if second_check {
+    for n in 0u64.. {
+        // Every other read in bands of 64 rows (a torn one starts over
+        // from row 0), gathered into `buf`.
+        let read = if !second_check {
+            reader.read_latest_without_second_check(&mut buf)
+        } else if n % 2 == 0 {
             reader.read_latest(&mut buf)
         } else {
-            reader.read_latest_without_second_check(&mut buf)
+            let read = reader.read_latest_in_bands(64, &mut scratch, &mut |first, band| {
+                if first == 0 {
+                    rows.clear();
+                }
+                rows.extend_from_slice(band);
+            });
+            if read.is_ok() {
+                buf.as_mut_slice().copy_from_slice(&rows);
+            }
+            read
         };
         match read {
             Ok(info) => {

@@ -127,10 +127,16 @@ impl fmt::Display for Gone {
     }
 }
 
-/// Where a copy goes: a buffer of ours, or memory of someone else's.
+/// Where a copy goes: a buffer of ours, memory of someone else's, or a
+/// band of rows at a time through a buffer of ours to `each`.
 enum Dest<'a> {
     Buf(&'a mut AlignedBuf),
     Raw(&'a mut RawDest),
+    Bands {
+        rows: usize,
+        scratch: &'a mut AlignedBuf,
+        each: &'a mut dyn FnMut(usize, &[u8]),
+    },
 }
 
 /// Metadata of one copied frame.
@@ -375,6 +381,27 @@ impl FrameReader {
         self.read_newest(&mut Dest::Buf(buf), true)
     }
 
+    /// The newest frame `rows` rows at a time, for work that reads a frame
+    /// once (an area average): each band is copied into `scratch` and
+    /// handed to `each(first_row, tight_rows)` while still in the cache,
+    /// instead of the whole frame being copied out and read again. Bands
+    /// come top to bottom from row 0; a copy found torn is made again from
+    /// row 0, so `each` starts over whenever handed row 0. What `each` made
+    /// counts only if this returns `Ok`.
+    pub fn read_latest_in_bands(
+        &self,
+        rows: usize,
+        scratch: &mut AlignedBuf,
+        each: &mut dyn FnMut(usize, &[u8]),
+    ) -> Result<FrameInfo, ReadError> {
+        let mut dest = Dest::Bands {
+            rows: rows.max(1),
+            scratch,
+            each,
+        };
+        self.read_newest(&mut dest, true)
+    }
+
     /// [`read_latest`](Self::read_latest) into memory that is not ours (a
     /// Python buffer), in one copy, through a raw pointer. `dst` must be
     /// exactly a tight RGBA frame ([`Geometry::frame_bytes`]).
@@ -528,6 +555,23 @@ impl FrameReader {
                             let start = y * g.stride / 8;
                             load_row(&words[start..start + row_words], row);
                         }
+                    }
+                }
+                Dest::Bands {
+                    rows,
+                    scratch,
+                    each,
+                } => {
+                    let (rows, height) = (*rows, g.height as usize);
+                    scratch.resize(rows.min(height) * row_bytes);
+                    for first in (0..height).step_by(rows) {
+                        let n = rows.min(height - first);
+                        let band = &mut scratch.as_mut_slice()[..n * row_bytes];
+                        for (y, row) in (first..).zip(band.chunks_exact_mut(row_bytes)) {
+                            let start = y * g.stride / 8;
+                            load_row(&words[start..start + row_bytes.div_ceil(8)], row);
+                        }
+                        each(first, band);
                     }
                 }
                 Dest::Raw(raw) => {
