@@ -44,7 +44,7 @@ fn in_bands(rgba: &[u8], w: usize, h: usize, out: Size, bands: usize) -> Frame {
     let run = |mut d: Downsampler| {
         let rows = d.source_rows();
         d.feed(rows.start, &rgba[rows.start * stride..rows.end * stride]);
-        d.pixels
+        d.into_rows()
     };
     let mut parts = parts.into_iter();
     let first = parts.next();
@@ -117,11 +117,24 @@ impl Downsampler {
     /// `width` × `height` into `out`; `None` when either is not a frame's
     /// size ([`Size::new`]).
     pub fn new(width: u32, height: u32, out: Size) -> Option<Downsampler> {
+        Downsampler::for_rows(width, height, out, 0..out.height as usize)
+    }
+
+    /// As [`new`](Self::new), making output rows `rows` only (within the
+    /// output's): several, each fed the [`source_rows`](Self::source_rows)
+    /// it needs (on threads of their own), make the picture's parts.
+    pub fn for_rows(
+        width: u32,
+        height: u32,
+        out: Size,
+        rows: std::ops::Range<usize>,
+    ) -> Option<Downsampler> {
         let frame_size = |w, h| Size::new(w, h).is_ok();
         if !frame_size(width, height) || !frame_size(out.width, out.height) {
             return None;
         }
-        let rows = 0..out.height as usize;
+        let out_h = out.height as usize;
+        let rows = rows.start.min(out_h)..rows.end.min(out_h);
         Some(Downsampler::rows(
             width as usize,
             height as usize,
@@ -151,12 +164,18 @@ impl Downsampler {
         d
     }
 
-    /// The source rows the output rows need, `[first, end)`.
-    fn source_rows(&self) -> std::ops::Range<usize> {
-        let h = self.height;
-        let out_h = self.out.height as usize;
-        let first = span(self.rows.start, h, out_h).0;
-        first..span(self.rows.end.max(1) - 1, h, out_h).1.max(first)
+    /// The source rows its output rows need, `[first, end)`: what to feed.
+    pub fn source_rows(&self) -> std::ops::Range<usize> {
+        if self.rows.is_empty() {
+            return 0..0;
+        }
+        let (h, out_h) = (self.height, self.out.height as usize);
+        span(self.rows.start, h, out_h).0..span(self.rows.end - 1, h, out_h).1
+    }
+
+    /// Its output rows (tight RGBA), once all its source rows were fed.
+    pub fn into_rows(self) -> Vec<u8> {
+        self.pixels
     }
 
     /// Forgets every row fed: the next band starts the picture again.

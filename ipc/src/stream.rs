@@ -20,7 +20,7 @@ use crate::api::{
     FrameMessage, FramesAckParams, FramesAcked, FramesSubscribeParams, FramesSubscribed, RpcError,
     codes,
 };
-use crate::region::{AlignedBuf, FrameReader};
+use crate::region::{AlignedBuf, FrameReader, RowsShare};
 
 /// The bytes of a frame read at a time for a scaled subscription: a band
 /// that stays in the cache while it is averaged.
@@ -34,6 +34,8 @@ pub const ZSTD_LEVEL: i32 = 1;
 pub struct FrameStream {
     reader: FrameReader,
     buf: AlignedBuf,
+    /// A band of rows a thread, for a scaled frame averaged as it is read.
+    scratch: Vec<AlignedBuf>,
     interval: Duration,
     window: u64,
     /// The size frames are sent at, when smaller than the engine's.
@@ -106,6 +108,7 @@ impl FrameStream {
             FrameStream {
                 reader,
                 buf,
+                scratch: Vec::new(),
                 interval: Duration::from_secs_f64(1.0 / max_fps),
                 window: u64::from(window),
                 size,
@@ -190,18 +193,52 @@ impl FrameStream {
         let info = match scaled {
             Some((width, height)) => {
                 let out = advkit_frame::Size { width, height };
-                let mut d = advkit_frame::Downsampler::new(g.width, g.height, out)?;
-                let rows = (READ_BAND_BYTES / g.row_bytes().max(1)).max(1);
-                let info = self
-                    .reader
-                    .read_latest_in_bands(rows, &mut self.buf, &mut |first, band| {
-                        if first == 0 {
-                            d.restart();
+                // A share of output rows a thread (for a large frame).
+                let threads = advkit_frame::threads_for(g.frame_bytes()).min(height as usize);
+                let per = (height as usize).div_ceil(threads.max(1));
+                let mut parts = Vec::with_capacity(threads);
+                for first in (0..height as usize).step_by(per) {
+                    let rows = first..first + per;
+                    parts.push(advkit_frame::Downsampler::for_rows(
+                        g.width, g.height, out, rows,
+                    )?);
+                }
+                if self.scratch.len() < parts.len() {
+                    self.scratch
+                        .resize_with(parts.len(), || AlignedBuf::zeroed(0));
+                }
+                let parts_rows: Vec<_> = parts.iter().map(|d| d.source_rows()).collect();
+                let mut feeds: Vec<_> = parts
+                    .iter_mut()
+                    .map(|d| {
+                        let start = d.source_rows().start;
+                        move |first: usize, band: &[u8]| {
+                            if first == start {
+                                d.restart();
+                            }
+                            d.feed(first, band);
                         }
-                        d.feed(first, band);
                     })
-                    .ok()?;
-                small = Some(d.finish());
+                    .collect();
+                let mut shares: Vec<RowsShare<'_>> = feeds
+                    .iter_mut()
+                    .zip(&mut self.scratch)
+                    .zip(parts_rows)
+                    .map(|((each, scratch), rows)| RowsShare {
+                        rows,
+                        scratch,
+                        each,
+                    })
+                    .collect();
+                let rows = (READ_BAND_BYTES / g.row_bytes().max(1)).max(1);
+                let info = self.reader.read_latest_in_bands(rows, &mut shares).ok()?;
+                drop(shares);
+                drop(feeds);
+                let mut pixels = Vec::with_capacity(out.byte_len());
+                for d in parts {
+                    pixels.extend(d.into_rows());
+                }
+                small = Some(advkit_frame::Frame::from_pixels(out, pixels)?);
                 info
             }
             None => self.reader.read_latest(&mut self.buf).ok()?,

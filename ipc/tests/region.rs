@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use advkit_ipc::region::{self, CreateError, FrameReader, FrameWriter, Gone, OpenError, ReadError};
+use advkit_ipc::region::{
+    self, CreateError, FrameReader, FrameWriter, Gone, OpenError, ReadError, RowsShare,
+};
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
@@ -55,17 +57,42 @@ fn a_published_frame_reads_back_identically_with_its_checksum() {
             let mut raw = unsafe { region::RawDest::new(start, px.len()) }.expect("non-null");
             assert_eq!(reader.read_latest_raw(&mut raw).expect("read"), info);
             assert_eq!(&other[3..], &px[..]);
-            // The same frame two rows at a time, top to bottom.
-            let (mut scratch, mut bands, mut rows) = (reader.buffer(), Vec::new(), Vec::new());
+            // The same frame two rows at a time, top to bottom, in two
+            // shares (the second on a thread of its own).
+            let half = h as usize / 2;
+            let (mut top, mut bottom) = (reader.buffer(), reader.buffer());
+            let (mut bands, mut rows) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+            let [bands_top, bands_bottom] = &mut bands;
+            let [rows_top, rows_bottom] = &mut rows;
+            let mut shares = [
+                RowsShare {
+                    rows: 0..half,
+                    scratch: &mut top,
+                    each: &mut |first, band| {
+                        bands_top.push(first);
+                        rows_top.extend_from_slice(band);
+                    },
+                },
+                RowsShare {
+                    rows: half..h as usize + 5, // past the end: cut
+                    scratch: &mut bottom,
+                    each: &mut |first, band| {
+                        bands_bottom.push(first);
+                        rows_bottom.extend_from_slice(band);
+                    },
+                },
+            ];
             let banded = reader
-                .read_latest_in_bands(2, &mut scratch, &mut |first, band| {
-                    bands.push(first);
-                    rows.extend_from_slice(band);
-                })
+                .read_latest_in_bands(2, &mut shares)
                 .expect("read in bands");
             assert_eq!(banded, info);
-            assert_eq!(rows, px);
-            assert_eq!(bands, (0..h as usize).step_by(2).collect::<Vec<_>>());
+            assert_eq!(rows.concat(), px);
+            let bands = bands.concat();
+            let want: Vec<usize> = (0..half)
+                .step_by(2)
+                .chain((half..h as usize).step_by(2))
+                .collect();
+            assert_eq!(bands, want);
         }
         let mut short = vec![0u8; 8];
         // SAFETY: `short` outlives `raw` and holds 8 bytes.
@@ -255,8 +282,13 @@ fn a_region_truncated_while_mapped_is_reported_not_a_sigbus() {
         matches!(err, ReadError::Truncated { len: 8192, .. }),
         "{err}"
     );
+    let share = RowsShare {
+        rows: 0..180,
+        scratch: &mut buf,
+        each: &mut |_, _| {},
+    };
     let err = reader
-        .read_latest_in_bands(16, &mut buf, &mut |_, _| {})
+        .read_latest_in_bands(16, &mut [share])
         .expect_err("truncated");
     assert!(
         matches!(err, ReadError::Truncated { len: 8192, .. }),
@@ -390,24 +422,46 @@ fn stress_reader_child() {
     let row_bytes = reader.geometry().row_bytes();
     let expected: Vec<Vec<u8>> = (0..16).map(|i| pattern(i, len)).collect();
     let mut buf = reader.buffer();
-    let (mut scratch, mut rows) = (reader.buffer(), Vec::with_capacity(len));
+    let mut scratch = [reader.buffer(), reader.buffer()];
+    let mut rows = [Vec::with_capacity(len), Vec::with_capacity(len)];
     let (mut accepted, mut torn, mut last) = (0u64, 0u64, 0u64);
     for n in 0u64.. {
-        // Every other read in bands of 64 rows (a torn one starts over
-        // from row 0), gathered into `buf`.
+        // Every other read in bands of 64 rows, in two shares on two
+        // threads (a torn read starts each over from its first row),
+        // gathered into `buf`.
         let read = if !second_check {
             reader.read_latest_without_second_check(&mut buf)
         } else if n % 2 == 0 {
             reader.read_latest(&mut buf)
         } else {
-            let read = reader.read_latest_in_bands(64, &mut scratch, &mut |first, band| {
-                if first == 0 {
-                    rows.clear();
-                }
-                rows.extend_from_slice(band);
-            });
+            let half = reader.geometry().height as usize / 2;
+            let [top, bottom] = &mut scratch;
+            let [rows_top, rows_bottom] = &mut rows;
+            let mut shares = [
+                RowsShare {
+                    rows: 0..half,
+                    scratch: top,
+                    each: &mut |first, band| {
+                        if first == 0 {
+                            rows_top.clear();
+                        }
+                        rows_top.extend_from_slice(band);
+                    },
+                },
+                RowsShare {
+                    rows: half..usize::MAX,
+                    scratch: bottom,
+                    each: &mut |first, band| {
+                        if first == half {
+                            rows_bottom.clear();
+                        }
+                        rows_bottom.extend_from_slice(band);
+                    },
+                },
+            ];
+            let read = reader.read_latest_in_bands(64, &mut shares);
             if read.is_ok() {
-                buf.as_mut_slice().copy_from_slice(&rows);
+                buf.as_mut_slice().copy_from_slice(&rows.concat());
             }
             read
         };

@@ -30,7 +30,7 @@ mod writer;
 pub use dir::prune;
 pub use layout::Geometry;
 pub use reader::{
-    FrameInfo, FrameReader, Gone, HEARTBEAT_TIMEOUT, OpenError, ReadError, WriterInfo,
+    FrameInfo, FrameReader, Gone, HEARTBEAT_TIMEOUT, OpenError, ReadError, RowsShare, WriterInfo,
 };
 pub use shm::{AlignedBuf, RawDest, RawSrc};
 pub use words::frame_fingerprint;

@@ -128,15 +128,31 @@ impl fmt::Display for Gone {
 }
 
 /// Where a copy goes: a buffer of ours, memory of someone else's, or a
-/// band of rows at a time through a buffer of ours to `each`.
-enum Dest<'a> {
+/// band of rows at a time through buffers of ours to the shares' `each`.
+enum Dest<'a, 's> {
     Buf(&'a mut AlignedBuf),
     Raw(&'a mut RawDest),
     Bands {
         rows: usize,
-        scratch: &'a mut AlignedBuf,
-        each: &'a mut dyn FnMut(usize, &[u8]),
+        shares: &'a mut [RowsShare<'s>],
     },
+}
+
+/// One thread's share of [`FrameReader::read_latest_in_bands`]: source
+/// rows `rows`, copied a band at a time into `scratch` and handed to
+/// `each(first_row, tight_rows)`.
+pub struct RowsShare<'a> {
+    pub rows: std::ops::Range<usize>,
+    pub scratch: &'a mut AlignedBuf,
+    pub each: &'a mut (dyn FnMut(usize, &[u8]) + Send),
+}
+
+impl fmt::Debug for RowsShare<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RowsShare")
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Metadata of one copied frame.
@@ -382,24 +398,29 @@ impl FrameReader {
     }
 
     /// The newest frame `rows` rows at a time, for work that reads a frame
-    /// once (an area average): each band is copied into `scratch` and
-    /// handed to `each(first_row, tight_rows)` while still in the cache,
-    /// instead of the whole frame being copied out and read again. Bands
-    /// come top to bottom from row 0; a copy found torn is made again from
-    /// row 0, so `each` starts over whenever handed row 0. What `each` made
-    /// counts only if this returns `Ok`.
+    /// once (an area average): each share's rows, top to bottom, are
+    /// copied a band at a time into its scratch buffer and handed to its
+    /// `each(first_row, tight_rows)` while still in the cache, instead of
+    /// the whole frame being copied out and read again; each share after
+    /// the first on a thread of its own. A copy found torn is made again,
+    /// so `each` starts over whenever handed its share's first row. What
+    /// `each` made counts only if this returns `Ok`.
     pub fn read_latest_in_bands(
         &self,
         rows: usize,
-        scratch: &mut AlignedBuf,
-        each: &mut dyn FnMut(usize, &[u8]),
+        shares: &mut [RowsShare<'_>],
     ) -> Result<FrameInfo, ReadError> {
-        let mut dest = Dest::Bands {
-            rows: rows.max(1),
-            scratch,
-            each,
-        };
-        self.read_newest(&mut dest, true)
+        let height = self.geometry.height as usize;
+        for share in shares.iter_mut() {
+            share.rows = share.rows.start.min(height)..share.rows.end.min(height);
+        }
+        self.read_newest(
+            &mut Dest::Bands {
+                rows: rows.max(1),
+                shares,
+            },
+            true,
+        )
     }
 
     /// [`read_latest`](Self::read_latest) into memory that is not ours (a
@@ -427,7 +448,7 @@ impl FrameReader {
         self.read_newest(&mut Dest::Buf(buf), false)
     }
 
-    fn read_newest(&self, buf: &mut Dest<'_>, recheck: bool) -> Result<FrameInfo, ReadError> {
+    fn read_newest(&self, buf: &mut Dest<'_, '_>, recheck: bool) -> Result<FrameInfo, ReadError> {
         self.check_length()?;
         let first = self.latest_frame();
         for _ in 0..ATTEMPTS {
@@ -505,7 +526,7 @@ impl FrameReader {
     fn try_copy(
         &self,
         number: u64,
-        buf: &mut Dest<'_>,
+        buf: &mut Dest<'_, '_>,
         recheck: bool,
     ) -> Result<Option<FrameInfo>, ReadError> {
         let g = self.geometry;
@@ -537,7 +558,7 @@ impl FrameReader {
         &self,
         number: u64,
         words: &[AtomicU64],
-        dst: &mut Dest<'_>,
+        dst: &mut Dest<'_, '_>,
         recheck: bool,
     ) -> Option<FrameInfo> {
         let g = self.geometry;
@@ -557,21 +578,27 @@ impl FrameReader {
                         }
                     }
                 }
-                Dest::Bands {
-                    rows,
-                    scratch,
-                    each,
-                } => {
-                    let (rows, height) = (*rows, g.height as usize);
-                    scratch.resize(rows.min(height) * row_bytes);
-                    for first in (0..height).step_by(rows) {
-                        let n = rows.min(height - first);
-                        let band = &mut scratch.as_mut_slice()[..n * row_bytes];
-                        for (y, row) in (first..).zip(band.chunks_exact_mut(row_bytes)) {
-                            let start = y * g.stride / 8;
-                            load_row(&words[start..start + row_bytes.div_ceil(8)], row);
+                Dest::Bands { rows, shares } => {
+                    let rows = *rows;
+                    let work = |share: &mut RowsShare<'_>| {
+                        share.scratch.resize(rows.min(share.rows.len()) * row_bytes);
+                        for first in share.rows.clone().step_by(rows) {
+                            let n = rows.min(share.rows.end - first);
+                            let band = &mut share.scratch.as_mut_slice()[..n * row_bytes];
+                            for (y, row) in (first..).zip(band.chunks_exact_mut(row_bytes)) {
+                                let start = y * g.stride / 8;
+                                load_row(&words[start..start + row_bytes.div_ceil(8)], row);
+                            }
+                            (share.each)(first, band);
                         }
-                        each(first, band);
+                    };
+                    if let Some((own, others)) = shares.split_first_mut() {
+                        std::thread::scope(|s| {
+                            for share in others {
+                                s.spawn(|| work(share));
+                            }
+                            work(own);
+                        });
                     }
                 }
                 Dest::Raw(raw) => {
