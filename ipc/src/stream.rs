@@ -20,7 +20,7 @@ use crate::api::{
     FrameMessage, FramesAckParams, FramesAcked, FramesSubscribeParams, FramesSubscribed, RpcError,
     codes,
 };
-use crate::region::{AlignedBuf, FrameReader, RowsShare};
+use crate::region::{AlignedBuf, FrameInfo, FrameReader, RowsShare};
 
 /// The bytes of a frame read at a time for a scaled subscription: a band
 /// that stays in the cache while it is averaged.
@@ -176,6 +176,63 @@ impl FrameStream {
         }
     }
 
+    /// The newest frame averaged down to `out`, a band of rows at a time
+    /// as it is read, while the band is in the cache (copying the whole
+    /// frame out first took as long as the average itself); a share of the
+    /// rows a thread for a large frame.
+    fn read_scaled(&mut self, out: advkit_frame::Size) -> Option<(FrameInfo, advkit_frame::Frame)> {
+        let g = self.reader.geometry();
+        let out_h = out.height as usize;
+        let threads = advkit_frame::threads_for(g.frame_bytes()).min(out_h);
+        let per = out_h.div_ceil(threads.max(1));
+        let mut parts = Vec::with_capacity(threads);
+        for first in (0..out_h).step_by(per) {
+            let rows = first..first + per;
+            parts.push(advkit_frame::Downsampler::for_rows(
+                g.width, g.height, out, rows,
+            )?);
+        }
+        if self.scratch.len() < parts.len() {
+            self.scratch
+                .resize_with(parts.len(), || AlignedBuf::zeroed(0));
+        }
+        let rows: Vec<_> = parts.iter().map(|d| d.source_rows()).collect();
+        // Each part starts over when handed its first row again (a torn
+        // read is made again).
+        let mut feeds: Vec<_> = parts
+            .iter_mut()
+            .zip(&rows)
+            .map(|(d, rows)| {
+                let start = rows.start;
+                move |first: usize, band: &[u8]| {
+                    if first == start {
+                        d.restart();
+                    }
+                    d.feed(first, band);
+                }
+            })
+            .collect();
+        let mut shares: Vec<RowsShare<'_>> = feeds
+            .iter_mut()
+            .zip(&mut self.scratch)
+            .zip(rows)
+            .map(|((each, scratch), rows)| RowsShare {
+                rows,
+                scratch,
+                each,
+            })
+            .collect();
+        let band = (READ_BAND_BYTES / g.row_bytes().max(1)).max(1);
+        let info = self.reader.read_latest_in_bands(band, &mut shares).ok()?;
+        drop(shares);
+        drop(feeds);
+        let mut pixels = Vec::with_capacity(out.byte_len());
+        for d in parts {
+            pixels.extend_from_slice(&d.into_rows());
+        }
+        Some((info, advkit_frame::Frame::from_pixels(out, pixels)?))
+    }
+
     /// The `frame` notification line for the newest frame, if there is one
     /// newer (and different) than the last sent; then waits an interval.
     pub fn poll(&mut self) -> Option<String> {
@@ -186,59 +243,11 @@ impl FrameStream {
         }
         let g = self.reader.geometry();
         let scaled = self.size.filter(|&size| size != (g.width, g.height));
-        // A scaled frame is averaged a band at a time as it is read, while
-        // the band is in the cache: copying the whole frame out first took
-        // as long as the average itself.
         let mut small = None;
         let info = match scaled {
             Some((width, height)) => {
-                let out = advkit_frame::Size { width, height };
-                // A share of output rows a thread (for a large frame).
-                let threads = advkit_frame::threads_for(g.frame_bytes()).min(height as usize);
-                let per = (height as usize).div_ceil(threads.max(1));
-                let mut parts = Vec::with_capacity(threads);
-                for first in (0..height as usize).step_by(per) {
-                    let rows = first..first + per;
-                    parts.push(advkit_frame::Downsampler::for_rows(
-                        g.width, g.height, out, rows,
-                    )?);
-                }
-                if self.scratch.len() < parts.len() {
-                    self.scratch
-                        .resize_with(parts.len(), || AlignedBuf::zeroed(0));
-                }
-                let parts_rows: Vec<_> = parts.iter().map(|d| d.source_rows()).collect();
-                let mut feeds: Vec<_> = parts
-                    .iter_mut()
-                    .map(|d| {
-                        let start = d.source_rows().start;
-                        move |first: usize, band: &[u8]| {
-                            if first == start {
-                                d.restart();
-                            }
-                            d.feed(first, band);
-                        }
-                    })
-                    .collect();
-                let mut shares: Vec<RowsShare<'_>> = feeds
-                    .iter_mut()
-                    .zip(&mut self.scratch)
-                    .zip(parts_rows)
-                    .map(|((each, scratch), rows)| RowsShare {
-                        rows,
-                        scratch,
-                        each,
-                    })
-                    .collect();
-                let rows = (READ_BAND_BYTES / g.row_bytes().max(1)).max(1);
-                let info = self.reader.read_latest_in_bands(rows, &mut shares).ok()?;
-                drop(shares);
-                drop(feeds);
-                let mut pixels = Vec::with_capacity(out.byte_len());
-                for d in parts {
-                    pixels.extend(d.into_rows());
-                }
-                small = Some(advkit_frame::Frame::from_pixels(out, pixels)?);
+                let (info, frame) = self.read_scaled(advkit_frame::Size { width, height })?;
+                small = Some(frame);
                 info
             }
             None => self.reader.read_latest(&mut self.buf).ok()?,
