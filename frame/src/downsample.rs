@@ -22,43 +22,32 @@ const ROWS_PER_PASS: usize = 257;
 /// size says or either size is not a frame's ([`Size::new`]: no side
 /// zero, none past [`Size::MAX`]). `out` larger than the source repeats pixels.
 pub fn downsample(rgba: &[u8], width: u32, height: u32, out: Size) -> Option<Frame> {
-    let (w, h) = (width as usize, height as usize);
-    let frame_size = |w, h| Size::new(w, h).is_ok();
-    if !frame_size(width, height) || !frame_size(out.width, out.height) || rgba.len() < w * h * 4 {
+    let bytes = width as usize * height as usize * 4;
+    if rgba.len() < bytes {
         return None;
     }
     // Bands of output rows, a thread each, when the source is large.
-    Some(in_bands(rgba, w, h, out, threads_for(w * h * 4)))
+    in_bands(rgba, width, height, out, threads_for(bytes))
 }
 
-/// [`downsample`] of a valid source and size, in `bands` bands of output
-/// rows (at least one, at most one a row), each on its own thread.
-fn in_bands(rgba: &[u8], w: usize, h: usize, out: Size, bands: usize) -> Frame {
-    let out_h = out.height as usize;
-    let per = out_h.div_ceil(bands.clamp(1, out_h));
-    let parts: Vec<Downsampler> = (0..out_h)
-        .step_by(per)
-        .map(|first| Downsampler::rows(w, h, out, first..(first + per).min(out_h)))
-        .collect();
-    let stride = w * 4;
-    let run = |mut d: Downsampler| {
+/// [`downsample`] in `bands` bands of output rows (at least one, at most
+/// one a row), each on its own thread; `rgba` holds the whole source.
+fn in_bands(rgba: &[u8], width: u32, height: u32, out: Size, bands: usize) -> Option<Frame> {
+    let mut parts = Downsampler::parts(width, height, out, bands)?;
+    let stride = width as usize * 4;
+    let feed = |d: &mut Downsampler| {
         let rows = d.source_rows();
         d.feed(rows.start, &rgba[rows.start * stride..rows.end * stride]);
-        d.into_rows()
     };
-    let mut parts = parts.into_iter();
-    let first = parts.next();
-    let pixels = std::thread::scope(|s| {
-        let others: Vec<_> = parts.map(|d| s.spawn(move || run(d))).collect();
-        let mut pixels = first.map(run).unwrap_or_default();
-        for other in others {
-            // A band's thread panics only on a bug here; say so loudly.
-            pixels.extend(other.join().expect("a downsample band"));
-        }
-        pixels
-    });
-    // Every band made all its rows: the lengths add up.
-    Frame::from_pixels(out, pixels).unwrap_or_else(|| Frame::new(out))
+    if let Some((own, others)) = parts.split_first_mut() {
+        std::thread::scope(|s| {
+            for d in others {
+                s.spawn(|| feed(d));
+            }
+            feed(own);
+        });
+    }
+    Downsampler::join(out, parts)
 }
 
 /// The least bytes of pixels worth a thread of their own: below this,
@@ -141,6 +130,30 @@ impl Downsampler {
             out,
             rows,
         ))
+    }
+
+    /// `width` × `height` into `out` in `parts` parts of output rows (at
+    /// least one, at most one a row), each to be fed its
+    /// [`source_rows`](Self::source_rows), on a thread of its own if
+    /// wanted; [`join`](Self::join) makes the picture of them.
+    pub fn parts(width: u32, height: u32, out: Size, parts: usize) -> Option<Vec<Downsampler>> {
+        let out_h = out.height as usize;
+        let per = out_h.div_ceil(parts.clamp(1, out_h.max(1)));
+        (0..out_h.max(1))
+            .step_by(per.max(1))
+            .map(|first| Downsampler::for_rows(width, height, out, first..first + per))
+            .collect()
+    }
+
+    /// The picture of `parts` ([`parts`](Self::parts), in order), once
+    /// each was fed all its source rows; `None` if they do not make `out`.
+    pub fn join(out: Size, parts: Vec<Downsampler>) -> Option<Frame> {
+        let mut parts = parts.into_iter();
+        let mut pixels = parts.next()?.pixels;
+        for d in parts {
+            pixels.extend_from_slice(&d.pixels);
+        }
+        Frame::from_pixels(out, pixels)
     }
 
     /// Output rows `rows` only, of valid sizes.
@@ -408,7 +421,8 @@ mod tests {
             // In bands of output rows (threads), the same: three, and one
             // a row.
             for bands in [3, oh] {
-                let banded = in_bands(&px, w, h, size(ow as u32, oh as u32), bands);
+                let banded = in_bands(&px, w as u32, h as u32, size(ow as u32, oh as u32), bands)
+                    .expect("fits");
                 assert_eq!(
                     banded.pixels(),
                     &want[..],

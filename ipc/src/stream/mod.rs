@@ -104,7 +104,9 @@ impl FrameStream {
             bits,
             encodings: vec![WHOLE.into(), DELTA.into()],
         };
-        let buf = reader.buffer();
+        // Sized by the first full-size read (a scaled subscription reads
+        // in bands, into `scratch`).
+        let buf = AlignedBuf::zeroed(0);
         Ok((
             FrameStream {
                 reader,
@@ -183,16 +185,8 @@ impl FrameStream {
     /// rows a thread for a large frame.
     fn read_scaled(&mut self, out: advkit_frame::Size) -> Option<(FrameInfo, advkit_frame::Frame)> {
         let g = self.reader.geometry();
-        let out_h = out.height as usize;
-        let threads = advkit_frame::threads_for(g.frame_bytes()).min(out_h);
-        let per = out_h.div_ceil(threads.max(1));
-        let mut parts = Vec::with_capacity(threads);
-        for first in (0..out_h).step_by(per) {
-            let rows = first..first + per;
-            parts.push(advkit_frame::Downsampler::for_rows(
-                g.width, g.height, out, rows,
-            )?);
-        }
+        let threads = advkit_frame::threads_for(g.frame_bytes());
+        let mut parts = advkit_frame::Downsampler::parts(g.width, g.height, out, threads)?;
         if self.scratch.len() < parts.len() {
             self.scratch
                 .resize_with(parts.len(), || AlignedBuf::zeroed(0));
@@ -227,11 +221,7 @@ impl FrameStream {
         let info = self.reader.read_latest_in_bands(band, &mut shares).ok()?;
         drop(shares);
         drop(feeds);
-        let mut pixels = Vec::with_capacity(out.byte_len());
-        for d in parts {
-            pixels.extend_from_slice(&d.into_rows());
-        }
-        Some((info, advkit_frame::Frame::from_pixels(out, pixels)?))
+        Some((info, advkit_frame::Downsampler::join(out, parts)?))
     }
 
     /// The `frame` notification line for the newest frame, if there is one
@@ -271,7 +261,7 @@ impl FrameStream {
             // read_latest copies tight rows. The frame read is the frame
             // sent; another buffer reads the next.
             None => {
-                let next = self.spare.pop().unwrap_or_else(|| self.reader.buffer());
+                let next = self.spare.pop().unwrap_or_else(|| AlignedBuf::zeroed(0));
                 (g.width, g.height, std::mem::replace(&mut self.buf, next))
             }
         };
